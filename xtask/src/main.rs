@@ -1,0 +1,73 @@
+//! `cargo xtask` — project automation (see `cargo xtask --help`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod languages_table;
+mod notices;
+mod smoke;
+#[cfg(test)]
+mod tidy;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "cst project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse every sample of every compiled language; fail on a missing sample
+    /// or any ERROR/MISSING node.
+    Smoke {
+        /// Only these languages (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        lang: Vec<String>,
+        /// Samples directory (default: corpora/samples).
+        #[arg(long)]
+        samples: Option<PathBuf>,
+    },
+    /// Regenerate NOTICES (or check it is current with --check).
+    Notices {
+        /// Exit non-zero if NOTICES is out of date instead of writing it.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Regenerate the supported-languages table in README.md (or --check it).
+    LanguagesTable {
+        /// Exit non-zero if README.md is out of date instead of writing it.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+/// The workspace root.
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace root")
+        .to_path_buf()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Smoke { lang, samples } => smoke::run(
+            &samples.unwrap_or_else(|| root().join("corpora/samples")),
+            &lang,
+        ),
+        Command::Notices { check } => notices::run(check),
+        Command::LanguagesTable { check } => languages_table::run(check),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Tidy tests: the layering invariants of ARCHITECTURE.md, checked from
+//! `cargo metadata` and the sources, plus README/CI consistency.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Declared dependencies of each workspace member: name -> (dep name, optional, kind).
+fn members() -> BTreeMap<String, Vec<(String, bool, Option<String>)>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(crate::root())
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let deps = p["dependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["name"].as_str().unwrap().to_owned(),
+                        d["optional"].as_bool().unwrap_or(false),
+                        d["kind"].as_str().map(str::to_owned),
+                    )
+                })
+                .collect();
+            (p["name"].as_str().unwrap().to_owned(), deps)
+        })
+        .collect()
+}
+
+const PLUMBING: &[&str] = &["cst-grammars", "cst-bytecode", "cst-tiers", "cst-policy"];
+const OURS: &[&str] = &[
+    "cst-grammars",
+    "cst-bytecode",
+    "cst-tiers",
+    "cst-policy",
+    "cst",
+    "cst-cli",
+];
+
+fn normal_deps(
+    deps: &[(String, bool, Option<String>)],
+) -> impl Iterator<Item = &(String, bool, Option<String>)> {
+    deps.iter().filter(|d| d.2.is_none())
+}
+
+#[test]
+fn every_crate_of_the_design_exists() {
+    let m = members();
+    for name in OURS {
+        assert!(m.contains_key(*name), "workspace lacks {name}");
+    }
+}
+
+#[test]
+fn plumbing_crates_do_not_compose_each_other() {
+    let m = members();
+    for name in PLUMBING {
+        for (dep, _, _) in normal_deps(&m[*name]) {
+            assert!(
+                !OURS.contains(&dep.as_str()),
+                "{name} depends on {dep}: only the facade `cst` composes crates"
+            );
+        }
+    }
+}
+
+#[test]
+fn bytecode_needs_no_storage_and_tree_sitter_only_behind_a_feature() {
+    let m = members();
+    for (dep, optional, _) in normal_deps(&m["cst-bytecode"]) {
+        for banned in ["memmap2", "cst-tiers", "cst-policy"] {
+            assert_ne!(dep, banned, "cst-bytecode must not depend on {banned}");
+        }
+        if dep.starts_with("tree-sitter") {
+            assert!(
+                *optional,
+                "cst-bytecode's {dep} dependency must be optional (behind the encoder feature)"
+            );
+        }
+    }
+}
+
+#[test]
+fn policy_is_pure_logic() {
+    let m = members();
+    for (dep, _, _) in normal_deps(&m["cst-policy"]) {
+        for banned in [
+            "tree-sitter",
+            "memmap2",
+            "zstd",
+            "lz4_flex",
+            "bytes",
+            "tokio",
+        ] {
+            assert!(
+                !dep.starts_with(banned),
+                "cst-policy must not depend on {dep}: no I/O, no trees"
+            );
+        }
+    }
+    // And no I/O or wall clock in its sources.
+    let src = crate::root().join("crates/cst-policy/src");
+    for entry in walk(&src) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        for banned in [
+            "std::fs",
+            "std::net",
+            "std::io::",
+            "SystemTime",
+            "Instant::now",
+            "tree_sitter",
+        ] {
+            assert!(
+                !text.contains(banned),
+                "{} uses {banned}: cst-policy does no I/O and knows no trees",
+                entry.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn tiers_store_opaque_bytes() {
+    let m = members();
+    for (dep, _, _) in normal_deps(&m["cst-tiers"]) {
+        assert!(
+            !["cst-bytecode", "cst-grammars", "cst-policy"].contains(&dep.as_str()),
+            "cst-tiers depends on {dep}: it stores opaque bytes and takes no policy"
+        );
+    }
+}
+
+#[test]
+fn cli_uses_only_the_facade() {
+    let m = members();
+    let ours: Vec<&str> = normal_deps(&m["cst-cli"])
+        .map(|d| d.0.as_str())
+        .filter(|d| OURS.contains(d) || d.starts_with("tree-sitter"))
+        .collect();
+    assert_eq!(ours, ["cst"], "cst-cli may depend on the facade only");
+}
+
+#[test]
+fn ci_runs_the_readme_test_command() {
+    let readme = std::fs::read_to_string(crate::root().join("README.md")).unwrap();
+    let ci = std::fs::read_to_string(crate::root().join(".ci/run")).unwrap();
+    // The README names the test command in a block after "Run the tests".
+    let after = readme
+        .split("Run the tests")
+        .nth(1)
+        .expect("README has a 'Run the tests' section");
+    let command = after
+        .lines()
+        .skip_while(|l| !l.starts_with("```"))
+        .nth(1)
+        .expect("a code block follows 'Run the tests'")
+        .trim();
+    assert!(
+        ci.contains(command),
+        ".ci/run must run the README's test command `{command}`"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
