@@ -1,0 +1,121 @@
+//! Node-by-node comparison of a decoded tree with the live tree (feature `tree-sitter`).
+
+use std::fmt;
+
+use crate::view::{Point, TreeView};
+
+/// The first difference between a live tree and its decoded form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Preorder index of the node.
+    pub node: usize,
+    /// Path from the root: `kind[child index]` steps.
+    pub path: String,
+    /// The attribute that differs.
+    pub what: &'static str,
+    /// The live tree's value.
+    pub live: String,
+    /// The decoded tree's value.
+    pub decoded: String,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "node {} at {}: {} differs (live {}, decoded {})",
+            self.node, self.path, self.what, self.live, self.decoded
+        )
+    }
+}
+
+impl std::error::Error for Mismatch {}
+
+fn point(p: tree_sitter::Point) -> Point {
+    Point {
+        row: p.row,
+        column: p.column,
+    }
+}
+
+/// Compares every node of `tree` with `view` in preorder: kind id, named,
+/// extra, error, missing, has_error, field id, start/end byte and point, and
+/// child count; and the node counts. Returns the first difference.
+pub fn verify(tree: &tree_sitter::Tree, view: &TreeView) -> Result<(), Mismatch> {
+    let mut cursor = tree.walk();
+    let mut path: Vec<(String, usize)> = vec![(tree.root_node().kind().to_owned(), 0)];
+    let mut id = 0usize;
+    'walk: loop {
+        let n = cursor.node();
+        let mismatch = |what: &'static str, live: String, decoded: String| Mismatch {
+            node: id,
+            path: path
+                .iter()
+                .map(|(k, i)| format!("{k}[{i}]"))
+                .collect::<Vec<_>>()
+                .join("/"),
+            what,
+            live,
+            decoded,
+        };
+        let Some(d) = view.node(id) else {
+            return Err(mismatch(
+                "node count",
+                format!("> {id}"),
+                view.node_count().to_string(),
+            ));
+        };
+        macro_rules! check {
+            ($what:literal, $live:expr, $decoded:expr) => {
+                let (l, r) = ($live, $decoded);
+                if l != r {
+                    return Err(mismatch($what, format!("{l:?}"), format!("{r:?}")));
+                }
+            };
+        }
+        check!("kind_id", n.kind_id(), d.kind_id());
+        check!("is_named", n.is_named(), d.is_named());
+        check!("is_extra", n.is_extra(), d.is_extra());
+        check!("is_error", n.is_error(), d.is_error());
+        check!("is_missing", n.is_missing(), d.is_missing());
+        check!("has_error", n.has_error(), d.has_error());
+        check!(
+            "field_id",
+            cursor.field_id().map_or(0, |f| f.get()),
+            d.field_id()
+        );
+        check!("start_byte", n.start_byte(), d.start_byte());
+        check!("end_byte", n.end_byte(), d.end_byte());
+        check!("start_point", point(n.start_position()), d.start_position());
+        check!("end_point", point(n.end_position()), d.end_position());
+        check!("child_count", n.child_count(), d.child_count());
+        id += 1;
+        if cursor.goto_first_child() {
+            path.push((cursor.node().kind().to_owned(), 0));
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                if let Some(last) = path.last_mut() {
+                    last.0 = cursor.node().kind().to_owned();
+                    last.1 += 1;
+                }
+                break;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+            path.pop();
+        }
+    }
+    if id != view.node_count() {
+        return Err(Mismatch {
+            node: id,
+            path: String::new(),
+            what: "node count",
+            live: id.to_string(),
+            decoded: view.node_count().to_string(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! Encode → decode → verify on the samples of the core languages, on broken
+//! sources, and on pathological shapes.
+
+mod common;
+
+use common::{CORE, parse, sample};
+use cst_bytecode::{Codec, Dictionary, Point, TreeView, compress, decompress, verify};
+
+fn check(id: &str, source: &[u8]) -> common::Parsed {
+    let p = parse(id, source);
+    verify(&p.tree, &p.view).unwrap_or_else(|m| panic!("{id}: {m}"));
+    assert_eq!(
+        p.view.root().to_sexp(),
+        p.tree.root_node().to_sexp(),
+        "{id}: to_sexp"
+    );
+    p
+}
+
+#[test]
+fn core_samples_round_trip_exactly() {
+    for id in CORE {
+        let p = check(id, &sample(id));
+        assert_eq!(
+            p.view.node_count(),
+            p.tree.root_node().descendant_count(),
+            "{id}"
+        );
+        // Deterministic.
+        let again = parse(id, &sample(id));
+        assert_eq!(p.bytes, again.bytes, "{id}: encoding is deterministic");
+    }
+}
+
+#[test]
+fn broken_sources_round_trip_with_error_and_missing_nodes() {
+    let cases: &[(&str, &[u8])] = &[
+        ("rust", b"fn main() { let x = ; if { } }\n struct { @@@ }"),
+        ("rust", b"fn f( {"),
+        ("python", b"def f(:\n  return )\nclass\n\x00\x01\xff"),
+        ("javascript", b"function (a, { return a +; }}} \xe2\x82"),
+        ("c", b"int main( { return 0 }\n#include\n"),
+        ("json", b"{\"a\": [1, 2,, }"),
+        ("html", b"<div><p>unclosed <b></div></span>"),
+        ("go", b"package main\nfunc main() { x := }\n"),
+        ("bash", b"if then fi; case in esac ((("),
+        ("css", b"a { color: ; } }}} @media {"),
+    ];
+    let mut saw_error = false;
+    let mut saw_missing = false;
+    for (id, src) in cases {
+        let p = check(id, src);
+        saw_error |= p.view.root().preorder().any(|n| n.is_error());
+        saw_missing |= p.view.root().preorder().any(|n| n.is_missing());
+        assert!(
+            p.view.root().has_error(),
+            "{id}: {:?}",
+            String::from_utf8_lossy(src)
+        );
+    }
+    assert!(
+        saw_error && saw_missing,
+        "the cases cover ERROR and MISSING nodes"
+    );
+}
+
+#[test]
+fn empty_and_whitespace_sources() {
+    for id in ["rust", "python", "json", "markdown"] {
+        for src in [&b""[..], b"\n", b"   \n\n\t", b"\r\n\r\n"] {
+            check(id, src);
+        }
+    }
+}
+
+#[test]
+fn navigation_matches_tree_sitter() {
+    let src = sample("rust");
+    let p = parse("rust", &src);
+    let live = p.tree.root_node();
+    let root = p.view.root();
+    // Walk both in lockstep through the node API (not the cursor).
+    let mut stack = vec![(live, root)];
+    while let Some((l, d)) = stack.pop() {
+        assert_eq!(l.kind(), d.kind());
+        assert_eq!(l.child_count(), d.child_count());
+        assert_eq!(l.named_child_count(), d.named_child_count());
+        assert_eq!(l.descendant_count(), d.descendant_count());
+        assert_eq!(l.parent().map(|x| x.id()).is_some(), d.parent().is_some());
+        assert_eq!(
+            l.next_sibling().map(|x| x.kind_id()),
+            d.next_sibling().map(|x| x.kind_id())
+        );
+        assert_eq!(
+            l.prev_sibling().map(|x| x.kind_id()),
+            d.prev_sibling().map(|x| x.kind_id())
+        );
+        assert_eq!(
+            l.next_named_sibling().map(|x| x.start_byte()),
+            d.next_named_sibling().map(|x| x.start_byte())
+        );
+        assert_eq!(
+            l.prev_named_sibling().map(|x| x.start_byte()),
+            d.prev_named_sibling().map(|x| x.start_byte())
+        );
+        assert_eq!(l.utf8_text(&src).unwrap(), d.utf8_text(&src).unwrap());
+        if let Some(f) = l
+            .child(0)
+            .and_then(|_| live.language().field_name_for_id(1))
+        {
+            assert_eq!(
+                l.child_by_field_name(f).map(|x| x.start_byte()),
+                d.child_by_field_name(f).map(|x| x.start_byte())
+            );
+        }
+        for i in 0..l.child_count() {
+            let (lc, dc) = (l.child(i as u32).unwrap(), d.child(i).unwrap());
+            assert_eq!(dc.parent(), Some(d));
+            stack.push((lc, dc));
+        }
+        for i in 0..l.named_child_count() {
+            assert_eq!(
+                l.named_child(i as u32).unwrap().start_byte(),
+                d.named_child(i).unwrap().start_byte()
+            );
+        }
+    }
+    // Preorder walk visits descendant_count nodes, in cursor order.
+    assert_eq!(root.preorder().count(), live.descendant_count());
+}
+
+#[test]
+fn descendant_for_range_matches_tree_sitter() {
+    for id in ["rust", "python", "javascript", "c"] {
+        let src = sample(id);
+        let p = parse(id, &src);
+        let (live, root) = (p.tree.root_node(), p.view.root());
+        let len = src.len();
+        let mut x = 12345u64;
+        for _ in 0..2000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let a = (x >> 33) as usize % (len + 1);
+            let b = (a + ((x >> 13) as usize % 40)).min(len);
+            let l = live.descendant_for_byte_range(a, b).unwrap();
+            let d = root.descendant_for_byte_range(a, b).unwrap();
+            assert_eq!(
+                (l.kind_id(), l.byte_range()),
+                (d.kind_id(), d.byte_range()),
+                "{id} {a}..{b}"
+            );
+            let l = live.named_descendant_for_byte_range(a, b).unwrap();
+            let d = root.named_descendant_for_byte_range(a, b).unwrap();
+            assert_eq!(
+                (l.kind_id(), l.byte_range()),
+                (d.kind_id(), d.byte_range()),
+                "{id} named {a}..{b}"
+            );
+            let (sp, ep) = (p.view.point_for_byte(a), p.view.point_for_byte(b));
+            let lp = live
+                .descendant_for_point_range(
+                    tree_sitter::Point {
+                        row: sp.row,
+                        column: sp.column,
+                    },
+                    tree_sitter::Point {
+                        row: ep.row,
+                        column: ep.column,
+                    },
+                )
+                .unwrap();
+            let dp = root.descendant_for_point_range(sp, ep).unwrap();
+            assert_eq!(
+                lp.byte_range(),
+                dp.byte_range(),
+                "{id} points {sp:?}..{ep:?}"
+            );
+        }
+        assert_eq!(p.view.point_for_byte(0), Point { row: 0, column: 0 });
+    }
+}
+
+#[test]
+fn deep_nesting_does_not_overflow_the_stack() {
+    // 100,000 nested arrays: tree-sitter parses it; every step of ours is iterative.
+    let depth = 100_000;
+    let mut src = Vec::with_capacity(depth * 2);
+    src.resize(depth, b'[');
+    src.resize(depth * 2, b']');
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let p = parse("json", &src);
+            verify(&p.tree, &p.view).unwrap();
+            let sexp = p.view.root().to_sexp();
+            assert!(sexp.starts_with("(document (array (array"));
+            assert!(p.view.root().preorder().count() > depth);
+            let z = compress(&p.bytes, Codec::Zstd(3), None).unwrap();
+            assert_eq!(decompress(&z, None).unwrap(), p.bytes);
+        })
+        .unwrap();
+    // tree-sitter's own Drop of a deep tree is iterative too; our work ran on a 256 KiB stack.
+    handle.join().unwrap();
+}
+
+#[test]
+fn compression_round_trips_with_and_without_dictionary() {
+    let trees: Vec<Vec<u8>> = CORE.iter().map(|id| parse(id, &sample(id)).bytes).collect();
+    let dict = Dictionary::train(&trees, 4096).unwrap();
+    for raw in &trees {
+        for codec in [Codec::Lz4, Codec::Zstd(1), Codec::Zstd(19)] {
+            let z = compress(raw, codec, None).unwrap();
+            assert_eq!(&decompress(&z, None).unwrap(), raw);
+        }
+        let z = compress(raw, Codec::Zstd(3), Some(&dict)).unwrap();
+        assert_eq!(cst_bytecode::dictionary_id(&z).unwrap(), dict.id());
+        assert_eq!(&decompress(&z, Some(&dict)).unwrap(), raw);
+        assert!(matches!(
+            decompress(&z, None),
+            Err(cst_bytecode::DecodeError::MissingDictionary { .. })
+        ));
+        let other = Dictionary::from_bytes(b"not this one".to_vec());
+        assert!(decompress(&z, Some(&other)).is_err());
+    }
+    assert!(compress(&trees[0], Codec::Lz4, Some(&dict)).is_err());
+}
+
+#[test]
+fn a_view_refuses_symbols_of_another_grammar() {
+    let p = parse("rust", b"fn main() {}");
+    let err = TreeView::open(&p.bytes, common::symbols("python")).unwrap_err();
+    assert!(
+        matches!(err, cst_bytecode::DecodeError::GrammarMismatch { .. }),
+        "{err}"
+    );
+}
