@@ -1,6 +1,7 @@
 //! The encoder: `tree_sitter::Tree` + source → encoded bytes (feature `tree-sitter`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use zerocopy::IntoBytes;
 use zerocopy::byteorder::little_endian::{U16, U32};
@@ -10,6 +11,8 @@ use crate::format::{
     TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN, TF_HAS_ERROR, TF_MISSING, TF_NAMED, VERSION,
     checksum, put_varint, zigzag,
 };
+use crate::sexp::render;
+use crate::{Node, Symbols, TreeView};
 
 /// Why a tree could not be encoded.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -44,6 +47,15 @@ struct Raw {
 /// Palette key: everything about a node's type except its fixed length.
 type Key = (u16, u16, u8, u8);
 
+fn key(n: &Raw) -> Key {
+    let arity = if n.children >= u32::from(ARITY_ESCAPE) {
+        ARITY_ESCAPE
+    } else {
+        n.children as u8
+    };
+    (n.kind, n.field, n.flags, arity)
+}
+
 /// Encodes `tree`, parsed from `source`, for a grammar with `fingerprint`.
 ///
 /// Visits every node a `TreeCursor` visits (named and anonymous, extras,
@@ -54,8 +66,7 @@ pub fn encode(
     source: &[u8],
     fingerprint: [u8; 16],
 ) -> Result<Vec<u8>, EncodeError> {
-    let source_len =
-        u32::try_from(source.len()).map_err(|_| EncodeError::SourceTooLarge(source.len()))?;
+    u32::try_from(source.len()).map_err(|_| EncodeError::SourceTooLarge(source.len()))?;
     let root = tree.root_node();
     if root.end_byte() > source.len() {
         return Err(EncodeError::SourceMismatch {
@@ -66,9 +77,8 @@ pub fn encode(
 
     // 1. Walk.
     let mut nodes: Vec<Raw> = Vec::with_capacity(root.descendant_count());
-    // Nodes that have an error but are neither ERROR nor MISSING: the error
-    // may be a MISSING token hidden from the cursor (see step 2).
-    let mut error_holders: Vec<(usize, tree_sitter::Node<'_>)> = Vec::new();
+    // The lookahead character of each ERROR leaf, in preorder (see `unexpected_char`).
+    let mut unexpected: Vec<i32> = Vec::new();
     let mut cursor = tree.walk();
     'walk: loop {
         let n = cursor.node();
@@ -87,9 +97,9 @@ pub fn encode(
         }
         if n.has_error() {
             flags |= TF_HAS_ERROR;
-            if !n.is_error() && !n.is_missing() {
-                error_holders.push((nodes.len(), n));
-            }
+        }
+        if n.is_error() && n.child_count() == 0 && n.end_byte() > n.start_byte() {
+            unexpected.push(unexpected_char(&n));
         }
         nodes.push(Raw {
             kind: n.kind_id(),
@@ -109,19 +119,12 @@ pub fn encode(
         }
     }
 
-    // 2. Ranges that cannot be derived from the first and last child, and
-    //    errors that no visible child explains.
+    // 2. Ranges that cannot be derived from the first and last child.
     let mut stack: Vec<(usize, u32, usize)> = Vec::new(); // (node, children left, last child)
-    let mut parent_of: Vec<u32> = vec![u32::MAX; nodes.len()];
-    let mut child_has_error = vec![false; nodes.len()];
     for i in 0..nodes.len() {
         if let Some(top) = stack.last_mut() {
             top.1 -= 1;
             top.2 = i;
-            parent_of[i] = top.0 as u32;
-            if nodes[i].flags & TF_HAS_ERROR != 0 {
-                child_has_error[top.0] = true;
-            }
         }
         if nodes[i].children > 0 {
             stack.push((i, nodes[i].children, i));
@@ -134,36 +137,7 @@ pub fn encode(
         }
     }
 
-    // A node with an error that neither it nor a visible child explains holds
-    // a MISSING token hidden from the cursor, which `to_sexp` still prints.
-    // Keep tree-sitter's own rendering of the nearest printed node above it.
-    let mut overrides: Vec<(u32, String)> = Vec::new();
-    for &(i, node) in &error_holders {
-        if child_has_error[i] {
-            continue;
-        }
-        let (mut j, mut n) = (i, node);
-        while nodes[j].flags & TF_NAMED == 0 {
-            match (parent_of[j], n.parent()) {
-                (p, Some(pn)) if p != u32::MAX => (j, n) = (p as usize, pn),
-                _ => break,
-            }
-        }
-        if j != 0 && !overrides.iter().any(|o| o.0 as usize == j) {
-            overrides.push((j as u32, n.to_sexp()));
-        }
-    }
-    overrides.sort();
-
     // 3. Palette: frequency order, then key order (deterministic).
-    let key = |n: &Raw| -> Key {
-        let arity = if n.children >= u32::from(ARITY_ESCAPE) {
-            ARITY_ESCAPE
-        } else {
-            n.children as u8
-        };
-        (n.kind, n.field, n.flags, arity)
-    };
     // key -> (count, Some(len) while every leaf of the key has that length)
     let mut stats: HashMap<Key, (u32, Option<u32>)> = HashMap::new();
     for n in &nodes {
@@ -187,116 +161,207 @@ pub fn encode(
         .map(|(i, p)| (p.0, i as u32))
         .collect();
 
-    let mut body = Vec::with_capacity(nodes.len() * 3 + source.len() / 16);
-    for &((kind, field, flags, arity), _, fixed) in &palette {
-        put_varint(&mut body, u64::from(kind));
-        put_varint(&mut body, u64::from(field));
-        body.push(flags | if fixed.is_some() { TF_FIXED_LEN } else { 0 });
-        body.push(arity);
-        if let Some(len) = fixed {
-            put_varint(&mut body, u64::from(len));
-        }
-    }
-
-    // 4. Nodes.
-    let mut pos: i64 = 0;
-    let mut error_chars: Vec<(u32, i32)> = Vec::new();
-    for (i, n) in nodes.iter().enumerate() {
-        let k = key(n);
-        let t = index[&k];
-        put_varint(&mut body, u64::from(t));
-        if k.3 == ARITY_ESCAPE {
-            put_varint(&mut body, u64::from(n.children));
-        }
-        let len = u64::from(n.end - n.start);
-        if n.children == 0 {
-            let gap = zigzag(i64::from(n.start) - pos);
-            if palette[t as usize].2.is_some() {
-                put_varint(&mut body, gap);
-            } else if gap < 3 {
-                put_varint(&mut body, (len << 2) | gap);
-            } else {
-                put_varint(&mut body, (len << 2) | 3);
-                put_varint(&mut body, gap);
-            }
-            pos = i64::from(n.end);
-            if n.flags & TF_ERROR != 0 && len > 0 {
-                error_chars.push((i as u32, first_char(&source[n.start as usize..])));
-            }
-        } else if n.flags & TF_EXPLICIT_RANGE != 0 {
-            put_varint(&mut body, zigzag(i64::from(n.start) - pos));
-            put_varint(&mut body, len);
-        }
-    }
-
-    // 5. Line table: the length of every line but the last.
-    let mut line_count = 1u32;
-    let mut line_start = 0usize;
-    for (i, _) in source.iter().enumerate().filter(|(_, b)| **b == b'\n') {
-        put_varint(&mut body, (i + 1 - line_start) as u64);
-        line_start = i + 1;
-        line_count += 1;
-    }
-
-    // 6. Error characters.
-    let mut flags = 0u16;
-    if !error_chars.is_empty() {
-        flags |= HF_ERROR_CHARS;
-        put_varint(&mut body, error_chars.len() as u64);
-        let mut prev = 0u32;
-        for (j, &(node, ch)) in error_chars.iter().enumerate() {
-            put_varint(
-                &mut body,
-                u64::from(if j == 0 { node } else { node - prev - 1 }),
-            );
-            put_varint(&mut body, zigzag(i64::from(ch)));
-            prev = node;
-        }
-    }
-
-    if !overrides.is_empty() {
-        flags |= HF_SEXP_OVERRIDES;
-        put_varint(&mut body, overrides.len() as u64);
-        let mut prev = 0u32;
-        for (j, (node, text)) in overrides.iter().enumerate() {
-            put_varint(
-                &mut body,
-                u64::from(if j == 0 { *node } else { node - prev - 1 }),
-            );
-            put_varint(&mut body, text.len() as u64);
-            body.extend_from_slice(text.as_bytes());
-            prev = *node;
-        }
-    }
-    let body_len =
-        u32::try_from(body.len()).map_err(|_| EncodeError::SourceTooLarge(source.len()))?;
-
-    let mut header = Header {
-        magic: MAGIC,
-        version: U16::new(VERSION),
-        flags: U16::new(flags),
+    let parts = Parts {
+        nodes: &nodes,
+        palette: &palette,
+        index: &index,
+        unexpected: &unexpected,
+        source,
         fingerprint,
-        node_count: U32::new(nodes.len() as u32),
-        source_len: U32::new(source_len),
-        line_count: U32::new(line_count),
-        palette_len: U32::new(palette.len() as u32),
-        body_len: U32::new(body_len),
-        checksum: U32::new(0),
     };
-    header.checksum = U32::new(checksum(&header.as_bytes()[..HEADER_LEN - 4], &body));
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(&body);
-    Ok(out)
+    let mut overrides = BTreeMap::new();
+    let mut bytes = parts.assemble(&overrides)?;
+    // MISSING tokens of hidden kinds are invisible to the cursor, but
+    // `to_sexp` prints them. Where the rendering of the encoded tree differs
+    // from tree-sitter's, keep tree-sitter's rendering of the smallest printed
+    // subtrees that differ. Only trees with errors can hold such tokens.
+    if root.has_error() {
+        let symbols = Arc::new(Symbols::from_language(&tree.language(), fingerprint));
+        let view = TreeView::open(&bytes, symbols).expect("the encoder's output decodes");
+        find_overrides(root, view.root(), &mut overrides);
+        if !overrides.is_empty() {
+            bytes = parts.assemble(&overrides)?;
+        }
+    }
+    Ok(bytes)
 }
 
-/// The first character of `bytes` as tree-sitter's UTF-8 lexer decodes it:
-/// the code point, or -1 for an invalid sequence (`TS_DECODE_ERROR`).
-pub(crate) fn first_char(bytes: &[u8]) -> i32 {
-    let head = &bytes[..bytes.len().min(4)];
-    let valid = match std::str::from_utf8(head) {
-        Ok(s) => s,
-        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
-    };
-    valid.chars().next().map_or(-1, |c| c as i32)
+struct Parts<'a> {
+    nodes: &'a [Raw],
+    palette: &'a [(Key, u32, Option<u32>)],
+    index: &'a HashMap<Key, u32>,
+    unexpected: &'a [i32],
+    source: &'a [u8],
+    fingerprint: [u8; 16],
+}
+
+impl Parts<'_> {
+    fn assemble(&self, overrides: &BTreeMap<u32, String>) -> Result<Vec<u8>, EncodeError> {
+        let Parts {
+            nodes,
+            palette,
+            index,
+            unexpected,
+            source,
+            fingerprint,
+        } = *self;
+        let source_len = source.len() as u32;
+        let mut body = Vec::with_capacity(nodes.len() * 3 + source.len() / 16);
+        for &((kind, field, flags, arity), _, fixed) in palette {
+            put_varint(&mut body, u64::from(kind));
+            put_varint(&mut body, u64::from(field));
+            body.push(flags | if fixed.is_some() { TF_FIXED_LEN } else { 0 });
+            body.push(arity);
+            if let Some(len) = fixed {
+                put_varint(&mut body, u64::from(len));
+            }
+        }
+
+        // 4. Nodes.
+        let mut pos: i64 = 0;
+        let mut error_chars: Vec<(u32, i32)> = Vec::new();
+        let mut unexpected_chars = unexpected.iter().copied();
+        for (i, n) in nodes.iter().enumerate() {
+            let k = key(n);
+            let t = index[&k];
+            put_varint(&mut body, u64::from(t));
+            if k.3 == ARITY_ESCAPE {
+                put_varint(&mut body, u64::from(n.children));
+            }
+            let len = u64::from(n.end - n.start);
+            if n.children == 0 {
+                let gap = zigzag(i64::from(n.start) - pos);
+                if palette[t as usize].2.is_some() {
+                    put_varint(&mut body, gap);
+                } else if gap < 3 {
+                    put_varint(&mut body, (len << 2) | gap);
+                } else {
+                    put_varint(&mut body, (len << 2) | 3);
+                    put_varint(&mut body, gap);
+                }
+                pos = i64::from(n.end);
+                if n.flags & TF_ERROR != 0 && len > 0 {
+                    error_chars.push((i as u32, unexpected_chars.next().unwrap_or(-1)));
+                }
+            } else if n.flags & TF_EXPLICIT_RANGE != 0 {
+                put_varint(&mut body, zigzag(i64::from(n.start) - pos));
+                put_varint(&mut body, len);
+            }
+        }
+
+        // 5. Line table: the length of every line but the last.
+        let mut line_count = 1u32;
+        let mut line_start = 0usize;
+        for (i, _) in source.iter().enumerate().filter(|(_, b)| **b == b'\n') {
+            put_varint(&mut body, (i + 1 - line_start) as u64);
+            line_start = i + 1;
+            line_count += 1;
+        }
+
+        // 6. Error characters.
+        let mut flags = 0u16;
+        if !error_chars.is_empty() {
+            flags |= HF_ERROR_CHARS;
+            put_varint(&mut body, error_chars.len() as u64);
+            let mut prev = 0u32;
+            for (j, &(node, ch)) in error_chars.iter().enumerate() {
+                put_varint(
+                    &mut body,
+                    u64::from(if j == 0 { node } else { node - prev - 1 }),
+                );
+                put_varint(&mut body, zigzag(i64::from(ch)));
+                prev = node;
+            }
+        }
+
+        if !overrides.is_empty() {
+            flags |= HF_SEXP_OVERRIDES;
+            put_varint(&mut body, overrides.len() as u64);
+            let mut prev = 0u32;
+            for (j, (node, text)) in overrides.iter().enumerate() {
+                put_varint(
+                    &mut body,
+                    u64::from(if j == 0 { *node } else { node - prev - 1 }),
+                );
+                put_varint(&mut body, text.len() as u64);
+                body.extend_from_slice(text.as_bytes());
+                prev = *node;
+            }
+        }
+        let body_len =
+            u32::try_from(body.len()).map_err(|_| EncodeError::SourceTooLarge(source.len()))?;
+
+        let mut header = Header {
+            magic: MAGIC,
+            version: U16::new(VERSION),
+            flags: U16::new(flags),
+            fingerprint,
+            node_count: U32::new(nodes.len() as u32),
+            source_len: U32::new(source_len),
+            line_count: U32::new(line_count),
+            palette_len: U32::new(palette.len() as u32),
+            body_len: U32::new(body_len),
+            checksum: U32::new(0),
+        };
+        header.checksum = U32::new(checksum(&header.as_bytes()[..HEADER_LEN - 4], &body));
+        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+}
+
+/// Post-order search for printed subtrees whose rendering differs from
+/// tree-sitter's; records tree-sitter's rendering for the smallest ones.
+fn find_overrides(
+    live: tree_sitter::Node<'_>,
+    decoded: Node<'_>,
+    overrides: &mut BTreeMap<u32, String>,
+) {
+    // (live, decoded, children visited?)
+    let mut stack = vec![(live, decoded, false)];
+    while let Some((l, d, visited)) = stack.pop() {
+        let rendered = render(d, &|id| overrides.get(&id).cloned());
+        if !visited {
+            if l.to_sexp() == rendered {
+                continue;
+            }
+            stack.push((l, d, true));
+            for (i, dc) in d.children().enumerate() {
+                if let Some(lc) = l.child(i as u32)
+                    && lc.has_error()
+                {
+                    stack.push((lc, dc, false));
+                }
+            }
+        } else if d.is_named() || d.is_missing() {
+            let expected = l.to_sexp();
+            if expected != rendered {
+                overrides.insert(d.id() as u32, expected);
+            }
+        }
+    }
+}
+
+/// The lookahead character tree-sitter stored in an ERROR leaf: the
+/// character the lexer was looking at when it gave up, which need not be the
+/// leaf's first character (at the end of input it is `\0`). The public API
+/// exposes it only through `to_sexp`, as `(UNEXPECTED c)`; read it back from
+/// there. Rendering: `INVALID` (-1), `'\0'`, `'\n'`, `'\t'`, `'\r'`,
+/// `'c'` for printable ASCII, else the decimal code point.
+fn unexpected_char(node: &tree_sitter::Node<'_>) -> i32 {
+    let sexp = node.to_sexp();
+    let repr = sexp
+        .strip_prefix("(UNEXPECTED ")
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or("INVALID");
+    match repr {
+        "INVALID" => -1,
+        "'\\0'" => 0,
+        "'\\n'" => 10,
+        "'\\t'" => 9,
+        "'\\r'" => 13,
+        r if r.len() == 3 && r.starts_with('\'') && r.ends_with('\'') => i32::from(r.as_bytes()[1]),
+        r => r.parse().unwrap_or(-1),
+    }
 }

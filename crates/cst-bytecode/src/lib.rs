@@ -40,6 +40,17 @@ pub use symbols::{ERROR_KIND, ERROR_REPEAT_KIND, Symbols};
 pub use verify::{Mismatch, verify};
 pub use view::{Children, Node, Point, Preorder, TreeView};
 
+/// Recomputes the checksum of an encoded tree after its bytes were changed.
+/// For fuzzing and corruption tests, which must reach the structural checks
+/// behind the checksum. Does nothing to inputs shorter than a header.
+#[doc(hidden)]
+pub fn reseal(bytes: &mut [u8]) {
+    if bytes.len() >= HEADER_LEN {
+        let sum = format::checksum(&bytes[..HEADER_LEN - 4], &bytes[HEADER_LEN..]);
+        bytes[HEADER_LEN - 4..HEADER_LEN].copy_from_slice(&sum.to_le_bytes());
+    }
+}
+
 /// Why bytes could not be read as an encoded tree or container.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -61,6 +61,14 @@ fn write_head(out: &mut String, n: &Node<'_>) {
 }
 
 pub(crate) fn to_sexp(root: Node<'_>) -> String {
+    render(root, &|id| root.tree().sexp_override(id).map(str::to_owned))
+}
+
+/// Renders with overrides looked up by node id.
+pub(crate) fn render(root: Node<'_>, overrides: &dyn Fn(u32) -> Option<String>) -> String {
+    if let Some(text) = overrides(root.id() as u32) {
+        return text;
+    }
     let mut out = String::new();
     let root_printed = printed(&root);
     if root_printed {
@@ -100,8 +108,8 @@ pub(crate) fn to_sexp(root: Node<'_>) -> String {
                         out.push_str(f);
                         out.push_str(": ");
                     }
-                    if let Some(text) = n.sexp_override() {
-                        out.push_str(text);
+                    if let Some(text) = overrides(n.id() as u32) {
+                        out.push_str(&text);
                         continue;
                     }
                     write_head(&mut out, &n);

@@ -230,7 +230,7 @@ impl TreeView {
                 let delta = r.varint("override node")?;
                 node = if i == 0 { delta } else { node + delta + 1 };
                 let len = r.varint("override length")?;
-                if node == 0 || node >= node_count as u64 || len > r.remaining() as u64 {
+                if node >= node_count as u64 || len > r.remaining() as u64 {
                     return Err(DecodeError::Corrupt {
                         offset: off,
                         what: "override",
@@ -744,10 +744,6 @@ impl<'t> Node<'t> {
 
     pub(crate) fn error_char(&self) -> Option<i32> {
         self.tree.error_char(self.id)
-    }
-
-    pub(crate) fn sexp_override(&self) -> Option<&'t str> {
-        self.tree.sexp_override(self.id)
     }
 }
 
