@@ -10,6 +10,7 @@ mod notices;
 mod smoke;
 #[cfg(test)]
 mod tidy;
+mod verify_corpus;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "cst project automation")]
@@ -29,6 +30,22 @@ enum Command {
         /// Samples directory (default: corpora/samples).
         #[arg(long)]
         samples: Option<PathBuf>,
+    },
+    /// Encode → decode → verify every file of a directory tree (languages
+    /// detected by the registry); exit non-zero on any mismatch.
+    VerifyCorpus {
+        /// Directories to walk.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Skip files larger than this many bytes.
+        #[arg(long, default_value_t = 4 << 20)]
+        max_bytes: u64,
+        /// Also compare `to_sexp()` of the decoded and the live tree.
+        #[arg(long)]
+        sexp: bool,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Regenerate NOTICES (or check it is current with --check).
     Notices {
@@ -59,6 +76,12 @@ fn main() -> ExitCode {
             &samples.unwrap_or_else(|| root().join("corpora/samples")),
             &lang,
         ),
+        Command::VerifyCorpus {
+            dirs,
+            max_bytes,
+            sexp,
+            threads,
+        } => verify_corpus::run(&dirs, max_bytes, sexp, threads),
         Command::Notices { check } => notices::run(check),
         Command::LanguagesTable { check } => languages_table::run(check),
     };

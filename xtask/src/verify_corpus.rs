@@ -1,0 +1,234 @@
+//! `cargo xtask verify-corpus DIR…`: the differential check of the format.
+//! Every file whose language the registry detects is parsed, encoded,
+//! decoded and compared node by node with the live tree.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use cst_bytecode::{Symbols, TreeView, encode, verify};
+use cst_grammars::Grammar;
+
+#[derive(Default, Clone)]
+struct Tally {
+    files: usize,
+    lines: usize,
+    nodes: usize,
+    with_errors: usize,
+    mismatches: usize,
+    source_bytes: usize,
+    encoded_bytes: usize,
+    parse: Duration,
+    encode: Duration,
+    decode: Duration,
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(e.path());
+            } else if ft.is_file() {
+                out.push(e.path());
+            }
+        }
+    }
+}
+
+pub(crate) fn run(
+    dirs: &[PathBuf],
+    max_bytes: u64,
+    sexp: bool,
+    threads: Option<usize>,
+) -> Result<bool> {
+    let mut files = Vec::new();
+    for d in dirs {
+        anyhow::ensure!(d.is_dir(), "{} is not a directory", d.display());
+        files_under(d, &mut files);
+    }
+    files.sort();
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let queue = Mutex::new(files.into_iter());
+    let tallies: Mutex<BTreeMap<&'static str, Tally>> = Mutex::new(BTreeMap::new());
+    let problems: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let skipped: Mutex<BTreeMap<&'static str, usize>> = Mutex::new(BTreeMap::new());
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut symbols: HashMap<&'static str, Arc<Symbols>> = HashMap::new();
+                let mut parsers: HashMap<&'static str, tree_sitter::Parser> = HashMap::new();
+                loop {
+                    let Some(path) = queue.lock().unwrap().next() else {
+                        break;
+                    };
+                    let skip =
+                        |why: &'static str| *skipped.lock().unwrap().entry(why).or_default() += 1;
+                    let Ok(meta) = std::fs::metadata(&path) else {
+                        continue;
+                    };
+                    if meta.len() > max_bytes {
+                        skip("too large");
+                        continue;
+                    }
+                    let Ok(source) = std::fs::read(&path) else {
+                        skip("unreadable");
+                        continue;
+                    };
+                    let head = &source[..source.len().min(4096)];
+                    let Some(g) = cst_grammars::detect(&path, head) else {
+                        skip("unknown language");
+                        continue;
+                    };
+                    if head.contains(&0) {
+                        skip("binary");
+                        continue;
+                    }
+                    match check(g, &path, &source, sexp, &mut symbols, &mut parsers) {
+                        Ok(t) => {
+                            let mut all = tallies.lock().unwrap();
+                            let e = all.entry(g.id()).or_default();
+                            add(e, &t);
+                            if t.mismatches > 0 {
+                                problems
+                                    .lock()
+                                    .unwrap()
+                                    .push(format!("{}: mismatch", path.display()));
+                            }
+                        }
+                        Err(e) => {
+                            problems
+                                .lock()
+                                .unwrap()
+                                .push(format!("{}: {e}", path.display()));
+                            tallies
+                                .lock()
+                                .unwrap()
+                                .entry(g.id())
+                                .or_default()
+                                .mismatches += 1;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let wall = started.elapsed();
+    let tallies = tallies.into_inner().unwrap();
+    let mut total = Tally::default();
+    println!(
+        "| language | files | lines | nodes | files with errors | mismatches | B/line (encoded) | parse ms | encode ms | decode ms |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (id, t) in &tallies {
+        print_row(id, t);
+        add(&mut total, t);
+    }
+    print_row("**total**", &total);
+    for (why, n) in skipped.into_inner().unwrap() {
+        println!("skipped {n} files: {why}");
+    }
+    let problems = problems.into_inner().unwrap();
+    for p in problems.iter().take(50) {
+        eprintln!("MISMATCH {p}");
+    }
+    println!(
+        "{} files, {} lines, {} nodes, {} languages, {} mismatches, wall {:.1} s on {threads} threads",
+        total.files,
+        total.lines,
+        total.nodes,
+        tallies.len(),
+        total.mismatches,
+        wall.as_secs_f64()
+    );
+    Ok(total.mismatches == 0)
+}
+
+fn add(into: &mut Tally, t: &Tally) {
+    into.files += t.files;
+    into.lines += t.lines;
+    into.nodes += t.nodes;
+    into.with_errors += t.with_errors;
+    into.mismatches += t.mismatches;
+    into.source_bytes += t.source_bytes;
+    into.encoded_bytes += t.encoded_bytes;
+    into.parse += t.parse;
+    into.encode += t.encode;
+    into.decode += t.decode;
+}
+
+fn print_row(id: &str, t: &Tally) {
+    println!(
+        "| {id} | {} | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
+        t.files,
+        t.lines,
+        t.nodes,
+        t.with_errors,
+        t.mismatches,
+        t.encoded_bytes as f64 / t.lines.max(1) as f64,
+        t.parse.as_millis(),
+        t.encode.as_millis(),
+        t.decode.as_millis()
+    );
+}
+
+fn check(
+    g: &'static Grammar,
+    path: &Path,
+    source: &[u8],
+    sexp: bool,
+    symbols: &mut HashMap<&'static str, Arc<Symbols>>,
+    parsers: &mut HashMap<&'static str, tree_sitter::Parser>,
+) -> Result<Tally> {
+    let fingerprint = g.fingerprint()?.0;
+    let parser = match parsers.entry(g.id()) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(v) => v.insert(g.parser()?),
+    };
+    let syms = symbols
+        .entry(g.id())
+        .or_insert_with(|| {
+            Arc::new(Symbols::from_language(
+                &g.language().expect("compiled"),
+                fingerprint,
+            ))
+        })
+        .clone();
+    let t0 = Instant::now();
+    let tree = parser
+        .parse(source, None)
+        .ok_or_else(|| anyhow::anyhow!("no tree (parse cancelled)"))?;
+    let t1 = Instant::now();
+    let bytes = encode(&tree, source, fingerprint)?;
+    let t2 = Instant::now();
+    let view = TreeView::open(&bytes, syms)?;
+    let t3 = Instant::now();
+    let mut mismatches = 0;
+    if let Err(m) = verify(&tree, &view) {
+        eprintln!("MISMATCH {}: {m}", path.display());
+        mismatches += 1;
+    } else if sexp && view.root().to_sexp() != tree.root_node().to_sexp() {
+        eprintln!("MISMATCH {}: to_sexp differs", path.display());
+        mismatches += 1;
+    }
+    Ok(Tally {
+        files: 1,
+        lines: cst_grammars::smoke::count_lines(source),
+        nodes: view.node_count(),
+        with_errors: usize::from(tree.root_node().has_error()),
+        mismatches,
+        source_bytes: source.len(),
+        encoded_bytes: bytes.len(),
+        parse: t1 - t0,
+        encode: t2 - t1,
+        decode: t3 - t2,
+    })
+}
