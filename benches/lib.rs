@@ -28,3 +28,44 @@ pub fn sample_source(id: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Where real-code corpora are unpacked: `$CST_CORPORA`, default `target/corpora`
+/// (see `../shared/reference/corpora.md`; `cargo xtask corpus fetch` fills it).
+pub fn corpora_dir() -> PathBuf {
+    std::env::var_os("CST_CORPORA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/corpora"))
+}
+
+/// Files of one language under `corpora_dir()/<subdir>`, detected by the
+/// registry, in path order, taking every n-th file so that about
+/// `target_lines` lines are returned. Empty when the corpus is absent.
+pub fn corpus_files(subdir: &str, id: &str, target_lines: usize) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut paths = Vec::new();
+    let mut stack = vec![corpora_dir().join(subdir)];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if cst_grammars::detect_path(&p).is_some_and(|g| g.id() == id) {
+                paths.push(p);
+            }
+        }
+    }
+    paths.sort();
+    let files: Vec<(PathBuf, Vec<u8>)> = paths
+        .into_iter()
+        .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
+        .filter(|(_, b)| b.len() < 1 << 20)
+        .collect();
+    let total: usize = files
+        .iter()
+        .map(|(_, b)| cst_grammars::smoke::count_lines(b))
+        .sum();
+    let step = (total / target_lines.max(1)).max(1);
+    files.into_iter().step_by(step).collect()
+}

@@ -1,8 +1,9 @@
 //! The encoder: `tree_sitter::Tree` + source → encoded bytes (feature `tree-sitter`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap as HashMap;
 use zerocopy::IntoBytes;
 use zerocopy::byteorder::little_endian::{U16, U32};
 
@@ -79,35 +80,51 @@ pub fn encode(
     let mut nodes: Vec<Raw> = Vec::with_capacity(root.descendant_count());
     // The lookahead character of each ERROR leaf, in preorder (see `unexpected_char`).
     let mut unexpected: Vec<i32> = Vec::new();
+    // Named-ness is a property of the (alias-aware) kind id: look it up
+    // instead of asking each node.
+    let language = tree.language();
+    let named: Vec<bool> = (0..language.node_kind_count())
+        .map(|id| language.node_kind_is_named(id as u16))
+        .collect();
+    let tree_has_error = root.has_error();
     let mut cursor = tree.walk();
     'walk: loop {
         let n = cursor.node();
+        let kind = n.kind_id();
+        let is_error = kind == crate::ERROR_KIND;
         let mut flags = 0;
-        if n.is_named() {
+        if is_error || named.get(usize::from(kind)).copied().unwrap_or(false) {
             flags |= TF_NAMED;
         }
         if n.is_extra() {
             flags |= TF_EXTRA;
         }
-        if n.is_missing() {
+        // A tree without errors has no MISSING node and no node with an
+        // error: skip two calls per node.
+        if tree_has_error && n.is_missing() {
             flags |= TF_MISSING;
         }
-        if n.is_error() {
+        if is_error {
             flags |= TF_ERROR;
         }
-        if n.has_error() {
+        if tree_has_error && n.has_error() {
             flags |= TF_HAS_ERROR;
         }
-        if n.is_error() && n.child_count() == 0 && n.end_byte() > n.start_byte() {
+        let (start, end, children) = (
+            n.start_byte() as u32,
+            n.end_byte() as u32,
+            n.child_count() as u32,
+        );
+        if is_error && children == 0 && end > start {
             unexpected.push(unexpected_char(&n));
         }
         nodes.push(Raw {
-            kind: n.kind_id(),
+            kind,
             field: cursor.field_id().map_or(0, |f| f.get()),
             flags,
-            start: n.start_byte() as u32,
-            end: n.end_byte() as u32,
-            children: n.child_count() as u32,
+            start,
+            end,
+            children,
         });
         if cursor.goto_first_child() {
             continue;
@@ -139,7 +156,7 @@ pub fn encode(
 
     // 3. Palette: frequency order, then key order (deterministic).
     // key -> (count, Some(len) while every leaf of the key has that length)
-    let mut stats: HashMap<Key, (u32, Option<u32>)> = HashMap::new();
+    let mut stats: HashMap<Key, (u32, Option<u32>)> = HashMap::default();
     for n in &nodes {
         let k = key(n);
         let len = n.end - n.start;
@@ -175,7 +192,10 @@ pub fn encode(
     // `to_sexp` prints them. Where the rendering of the encoded tree differs
     // from tree-sitter's, keep tree-sitter's rendering of the smallest printed
     // subtrees that differ. Only trees with errors can hold such tokens.
-    if root.has_error() {
+    // Cheap test first: tree-sitter prints one `(MISSING` per MISSING node,
+    // visible or not; compare that count with the visible ones.
+    let visible_missing = nodes.iter().filter(|n| n.flags & TF_MISSING != 0).count();
+    if tree_has_error && root.to_sexp().matches("(MISSING ").count() != visible_missing {
         let symbols = Arc::new(Symbols::from_language(&tree.language(), fingerprint));
         let view = TreeView::open(&bytes, symbols).expect("the encoder's output decodes");
         find_overrides(root, view.root(), &mut overrides);

@@ -39,18 +39,25 @@ pub struct TreeView {
     symbols: Arc<Symbols>,
     source_len: u32,
     types: Vec<NodeType>,
-    ty: Vec<u16>,
-    start: Vec<u32>,
-    end: Vec<u32>,
-    parent: Vec<u32>,
-    subtree_end: Vec<u32>,
-    child_count: Vec<u32>,
+    nodes: Vec<NodeRec>,
     line_starts: Vec<u32>,
     error_chars: Vec<(u32, i32)>,
     sexp_overrides: Vec<(u32, Box<str>)>,
 }
 
 const NO_PARENT: u32 = u32::MAX;
+
+/// One node of the index: everything a move or a query needs, in one place.
+#[derive(Clone, Copy)]
+struct NodeRec {
+    start: u32,
+    end: u32,
+    parent: u32,
+    /// Index one past the last node of this subtree (= next sibling, if any).
+    subtree_end: u32,
+    child_count: u32,
+    ty: u16,
+}
 
 impl TreeView {
     /// Decodes `bytes` (an encoded tree) with the names of its grammar.
@@ -153,12 +160,7 @@ impl TreeView {
             symbols,
             source_len,
             types,
-            ty: Vec::with_capacity(node_count),
-            start: Vec::with_capacity(node_count),
-            end: Vec::with_capacity(node_count),
-            parent: Vec::with_capacity(node_count),
-            subtree_end: Vec::with_capacity(node_count),
-            child_count: Vec::with_capacity(node_count),
+            nodes: Vec::with_capacity(node_count),
             line_starts: Vec::new(),
             error_chars: Vec::new(),
             sexp_overrides: Vec::new(),
@@ -334,25 +336,28 @@ impl TreeView {
                     });
                 }
             };
-            self.ty.push(t as u16);
-            self.start.push(start);
-            self.end.push(end);
-            self.parent.push(parent);
-            self.subtree_end.push(0);
-            self.child_count.push(children);
+            self.nodes.push(NodeRec {
+                start,
+                end,
+                parent,
+                subtree_end: i + 1,
+                child_count: children,
+                ty: t as u16,
+            });
             if children > 0 {
                 stack.push((i, children, i));
-            } else {
-                self.subtree_end[i as usize] = i + 1;
             }
             // Close every node whose last child was just read.
             while let Some(&(p, 0, last)) = stack.last() {
                 stack.pop();
                 let p = p as usize;
-                self.subtree_end[p] = i + 1;
-                if self.types[usize::from(self.ty[p])].flags & TF_EXPLICIT_RANGE == 0 {
-                    self.start[p] = self.start[p + 1];
-                    self.end[p] = self.end[last as usize];
+                let (first_start, last_end) =
+                    (self.nodes[p + 1].start, self.nodes[last as usize].end);
+                let rec = &mut self.nodes[p];
+                rec.subtree_end = i + 1;
+                if self.types[usize::from(rec.ty)].flags & TF_EXPLICIT_RANGE == 0 {
+                    rec.start = first_start;
+                    rec.end = last_end;
                 }
             }
         }
@@ -366,14 +371,14 @@ impl TreeView {
     }
 
     fn node_type(&self, i: u32) -> &NodeType {
-        &self.types[usize::from(self.ty[i as usize])]
+        &self.types[usize::from(self.nodes[i as usize].ty)]
     }
 
     fn is_error_leaf(&self, i: u32) -> bool {
         let t = self.node_type(i);
         t.flags & TF_ERROR != 0
-            && self.child_count[i as usize] == 0
-            && self.end[i as usize] > self.start[i as usize]
+            && self.nodes[i as usize].child_count == 0
+            && self.nodes[i as usize].end > self.nodes[i as usize].start
     }
 
     /// The root node.
@@ -383,12 +388,12 @@ impl TreeView {
 
     /// Number of nodes (named and anonymous).
     pub fn node_count(&self) -> usize {
-        self.ty.len()
+        self.nodes.len()
     }
 
     /// The node with preorder index `id` (the root is 0).
     pub fn node(&self, id: usize) -> Option<Node<'_>> {
-        (id < self.ty.len()).then_some(Node {
+        (id < self.nodes.len()).then_some(Node {
             tree: self,
             id: id as u32,
         })
@@ -432,14 +437,8 @@ impl TreeView {
     /// Heap bytes held by the view's index (not counting the symbols).
     pub fn heap_bytes(&self) -> usize {
         self.types.capacity() * size_of::<NodeType>()
-            + self.ty.capacity() * 2
-            + (self.start.capacity()
-                + self.end.capacity()
-                + self.parent.capacity()
-                + self.subtree_end.capacity()
-                + self.child_count.capacity()
-                + self.line_starts.capacity())
-                * 4
+            + self.nodes.capacity() * size_of::<NodeRec>()
+            + self.line_starts.capacity() * 4
             + self.error_chars.capacity() * 8
             + self
                 .sexp_overrides
@@ -555,11 +554,11 @@ impl<'t> Node<'t> {
     }
     /// Start byte.
     pub fn start_byte(&self) -> usize {
-        self.tree.start[self.id as usize] as usize
+        self.tree.nodes[self.id as usize].start as usize
     }
     /// End byte (exclusive).
     pub fn end_byte(&self) -> usize {
-        self.tree.end[self.id as usize] as usize
+        self.tree.nodes[self.id as usize].end as usize
     }
     /// Byte range.
     pub fn byte_range(&self) -> Range<usize> {
@@ -580,11 +579,11 @@ impl<'t> Node<'t> {
 
     /// Number of children (named and anonymous). O(1).
     pub fn child_count(&self) -> usize {
-        self.tree.child_count[self.id as usize] as usize
+        self.tree.nodes[self.id as usize].child_count as usize
     }
     /// Number of nodes in this subtree, this node included. O(1).
     pub fn descendant_count(&self) -> usize {
-        (self.tree.subtree_end[self.id as usize] - self.id) as usize
+        (self.tree.nodes[self.id as usize].subtree_end - self.id) as usize
     }
     /// The first child. O(1).
     pub fn first_child(&self) -> Option<Node<'t>> {
@@ -592,27 +591,27 @@ impl<'t> Node<'t> {
     }
     /// The parent. O(1).
     pub fn parent(&self) -> Option<Node<'t>> {
-        let p = self.tree.parent[self.id as usize];
+        let p = self.tree.nodes[self.id as usize].parent;
         (p != NO_PARENT).then(|| self.at(p))
     }
     /// The next sibling. O(1).
     pub fn next_sibling(&self) -> Option<Node<'t>> {
-        let p = self.tree.parent[self.id as usize];
+        let p = self.tree.nodes[self.id as usize].parent;
         if p == NO_PARENT {
             return None;
         }
-        let next = self.tree.subtree_end[self.id as usize];
-        (next < self.tree.subtree_end[p as usize]).then(|| self.at(next))
+        let next = self.tree.nodes[self.id as usize].subtree_end;
+        (next < self.tree.nodes[p as usize].subtree_end).then(|| self.at(next))
     }
     /// The previous sibling. O(number of earlier siblings).
     pub fn prev_sibling(&self) -> Option<Node<'t>> {
-        let p = self.tree.parent[self.id as usize];
+        let p = self.tree.nodes[self.id as usize].parent;
         if p == NO_PARENT || p + 1 == self.id {
             return None;
         }
         let mut c = p + 1;
         loop {
-            let next = self.tree.subtree_end[c as usize];
+            let next = self.tree.nodes[c as usize].subtree_end;
             if next == self.id {
                 return Some(self.at(c));
             }
@@ -677,7 +676,7 @@ impl<'t> Node<'t> {
         Preorder {
             tree: self.tree,
             next: self.id,
-            end: self.tree.subtree_end[self.id as usize],
+            end: self.tree.nodes[self.id as usize].subtree_end,
         }
     }
 

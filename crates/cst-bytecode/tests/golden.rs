@@ -10,7 +10,12 @@ use std::sync::Arc;
 
 use cst_bytecode::{Symbols, TreeView, encode};
 
-const CASES: &[(&str, &str)] = &[("rust", "rust"), ("python", "python"), ("json", "json"), ("c", "c_errors")];
+const CASES: &[(&str, &str)] = &[
+    ("rust", "rust"),
+    ("python", "python"),
+    ("json", "json"),
+    ("c", "c_errors"),
+];
 
 #[test]
 fn golden_files_decode_and_re_encode_identically() {
@@ -19,11 +24,21 @@ fn golden_files_decode_and_re_encode_identically() {
     let mut checked = 0;
     for version in std::fs::read_dir(&dir).unwrap() {
         let vdir = version.unwrap().path();
-        let v: u16 = vdir.file_name().unwrap().to_str().unwrap().trim_start_matches('v').parse().unwrap();
+        let v: u16 = vdir
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_start_matches('v')
+            .parse()
+            .unwrap();
         for (lang, name) in CASES {
             let g = cst_grammars::by_id(lang).unwrap();
             let source = std::fs::read(vdir.join(format!("{name}.src"))).unwrap();
-            let (cst_path, sexp_path) = (vdir.join(format!("{name}.cst")), vdir.join(format!("{name}.sexp")));
+            let (cst_path, sexp_path) = (
+                vdir.join(format!("{name}.cst")),
+                vdir.join(format!("{name}.sexp")),
+            );
             let tree = g.parser().unwrap().parse(&source, None).unwrap();
             let fresh = encode(&tree, &source, g.fingerprint().unwrap().0).unwrap();
             if bless && v == cst_bytecode::VERSION {
@@ -32,16 +47,24 @@ fn golden_files_decode_and_re_encode_identically() {
             }
             let golden = std::fs::read(&cst_path).unwrap();
             let expected = std::fs::read_to_string(&sexp_path).unwrap();
-            assert_eq!(u16::from_le_bytes([golden[4], golden[5]]), v, "{name}: header version");
+            assert_eq!(
+                u16::from_le_bytes([golden[4], golden[5]]),
+                v,
+                "{name}: header version"
+            );
             // Decode with the current grammar's names, under the golden fingerprint.
             let mut fp = [0u8; 16];
             fp.copy_from_slice(&golden[8..24]);
             let symbols = Arc::new(Symbols::from_language(&g.language().unwrap(), fp));
-            let view = TreeView::open(&golden, symbols).unwrap_or_else(|e| panic!("v{v} {name}: {e}"));
+            let view =
+                TreeView::open(&golden, symbols).unwrap_or_else(|e| panic!("v{v} {name}: {e}"));
             assert_eq!(view.root().to_sexp(), expected, "v{v} {name}: to_sexp");
             assert_eq!(view.source_len(), source.len());
             if v == cst_bytecode::VERSION && fp == g.fingerprint().unwrap().0 {
-                assert!(fresh == golden, "v{v} {name}: the encoder's output changed without a version bump");
+                assert!(
+                    fresh == golden,
+                    "v{v} {name}: the encoder's output changed without a version bump"
+                );
             }
             checked += 1;
         }
