@@ -40,6 +40,66 @@ pub use symbols::{ERROR_KIND, ERROR_REPEAT_KIND, Symbols};
 pub use verify::{Mismatch, verify};
 pub use view::{Children, Node, Point, Preorder, TreeView};
 
+/// Harnesses shared by the fuzz targets (`fuzz/`) and the tests that replay
+/// their findings, so both run exactly the same code.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::sync::Arc;
+
+    use crate::{HEADER_LEN, MAGIC, Symbols, TreeView, VERSION, reseal};
+
+    /// Opens `data` as a tree and walks all of it. Byte 0 chooses the mode:
+    /// odd values give the rest our magic, version, fingerprint, body length
+    /// and a valid checksum, so the structural checks behind them are reached.
+    pub fn decode_and_walk(data: &[u8], symbols: &Arc<Symbols>) {
+        let Some((&mode, rest)) = data.split_first() else {
+            return;
+        };
+        let mut bytes = rest.to_vec();
+        if mode & 1 == 1 {
+            if bytes.len() >= HEADER_LEN {
+                bytes[..4].copy_from_slice(&MAGIC);
+                bytes[4..6].copy_from_slice(&VERSION.to_le_bytes());
+                bytes[8..24].copy_from_slice(&symbols.fingerprint());
+                let body_len = (bytes.len() - HEADER_LEN) as u32;
+                bytes[40..44].copy_from_slice(&body_len.to_le_bytes());
+            }
+            reseal(&mut bytes);
+        }
+        let Ok(view) = TreeView::open(&bytes, symbols.clone()) else {
+            return;
+        };
+        let root = view.root();
+        let mut n = 0usize;
+        for node in root.preorder() {
+            n += node.child_count() + node.kind().len() + node.named_child_count();
+            let _ = (
+                node.start_position(),
+                node.end_position(),
+                node.parent(),
+                node.prev_sibling(),
+            );
+            let _ = node.descendant_for_byte_range(node.start_byte(), node.end_byte());
+            let _ = node.descendant_for_point_range(node.start_position(), node.end_position());
+            let _ = (
+                node.field_name(),
+                node.next_named_sibling(),
+                node.last_child(),
+            );
+        }
+        assert_eq!(root.preorder().count(), view.node_count());
+        let _ = (root.to_sexp(), n);
+    }
+
+    /// Decompresses `data` as a dense container.
+    pub fn decompress(data: &[u8]) {
+        let _ = crate::dictionary_id(data);
+        if let Ok(raw) = crate::decompress(data, None) {
+            assert!(raw.len() <= crate::MAX_RAW_LEN as usize);
+        }
+    }
+}
+
 /// Recomputes the checksum of an encoded tree after its bytes were changed.
 /// For fuzzing and corruption tests, which must reach the structural checks
 /// behind the checksum. Does nothing to inputs shorter than a header.

@@ -174,7 +174,7 @@ impl TreeView {
         for _ in 1..line_count {
             let off = r.offset();
             let len = r.varint("line length")?;
-            at += len;
+            at = at.saturating_add(len);
             if len == 0 || at > u64::from(source_len) {
                 return Err(DecodeError::Corrupt {
                     offset: off,
@@ -200,7 +200,11 @@ impl TreeView {
             for i in 0..count {
                 let off = r.offset();
                 let delta = r.varint("error character node")?;
-                node = if i == 0 { delta } else { node + delta + 1 };
+                node = if i == 0 {
+                    delta
+                } else {
+                    node.saturating_add(delta).saturating_add(1)
+                };
                 let ch = unzigzag(r.varint("error character")?);
                 if node >= node_count as u64 || !view.is_error_leaf(node as u32) {
                     return Err(DecodeError::Corrupt {
@@ -230,7 +234,11 @@ impl TreeView {
             for i in 0..count {
                 let off = r.offset();
                 let delta = r.varint("override node")?;
-                node = if i == 0 { delta } else { node + delta + 1 };
+                node = if i == 0 {
+                    delta
+                } else {
+                    node.saturating_add(delta).saturating_add(1)
+                };
                 let len = r.varint("override length")?;
                 if node >= node_count as u64 || len > r.remaining() as u64 {
                     return Err(DecodeError::Corrupt {
@@ -300,8 +308,8 @@ impl TreeView {
                     };
                     (gap, v >> 2)
                 };
-                let start = pos as i64 + gap;
-                if start < 0 || start as u64 + len > source_len {
+                let start = (pos as i64).saturating_add(gap);
+                if start < 0 || (start as u64).saturating_add(len) > source_len {
                     return Err(DecodeError::Corrupt {
                         offset: off,
                         what: "leaf range outside the source",
@@ -310,9 +318,9 @@ impl TreeView {
                 pos = start as u64 + len;
                 (start as u32, pos as u32)
             } else if ty.flags & TF_EXPLICIT_RANGE != 0 {
-                let start = pos as i64 + unzigzag(r.varint("node start")?);
+                let start = (pos as i64).saturating_add(unzigzag(r.varint("node start")?));
                 let len = r.varint("node length")?;
-                if start < 0 || start as u64 + len > source_len {
+                if start < 0 || (start as u64).saturating_add(len) > source_len {
                     return Err(DecodeError::Corrupt {
                         offset: off,
                         what: "node range outside the source",
@@ -429,7 +437,7 @@ impl TreeView {
     /// The byte offset of a source position (clamped to the line table).
     pub fn byte_for_point(&self, p: Point) -> usize {
         match self.line_starts.get(p.row) {
-            Some(&s) => s as usize + p.column,
+            Some(&s) => (s as usize).saturating_add(p.column),
             None => self.source_len as usize,
         }
     }
