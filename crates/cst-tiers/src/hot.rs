@@ -9,15 +9,18 @@ use rustc_hash::FxHashMap;
 
 use crate::TierStats;
 
-/// Estimated heap bytes of a live tree: `BYTES_PER_NODE` per node the cursor
-/// visits (`descendant_count`) plus a fixed overhead. tree-sitter does not
-/// report its allocations, so this is calibrated against malloc statistics
-/// on real code by `tests/hot_estimate.rs`, which also bounds its error.
+/// Estimated heap bytes of a live tree: 112 bytes per node the cursor visits
+/// (`descendant_count`) plus 512 per tree. tree-sitter does not report its
+/// allocations, so the constant is calibrated against glibc's `mallinfo2` on
+/// real code by `tests/hot_estimate.rs`, which also bounds the error.
 ///
-/// Calibration (glibc `mallinfo2`, whole trees of real files, this repo's
-/// samples and corpora): see the test for the per-language error.
+/// Measured real cost per visible node (400 files each): Rust 125 B, Python
+/// 121, TypeScript 100, JavaScript 98, C 93, Go 93, JSON 57. The estimate is
+/// within -10% (Rust) to +21% (Go) for programming languages; grammars with
+/// few hidden nodes, like JSON, are overestimated (about +95%), which keeps
+/// a budget on the safe side.
 pub fn estimate_tree_bytes(tree: &tree_sitter::Tree) -> u64 {
-    const BYTES_PER_NODE: u64 = 104;
+    const BYTES_PER_NODE: u64 = 112;
     const PER_TREE: u64 = 512;
     PER_TREE + BYTES_PER_NODE * tree.root_node().descendant_count() as u64
 }
