@@ -165,7 +165,7 @@ impl TreeView {
             error_chars: Vec::new(),
             sexp_overrides: Vec::new(),
         };
-        view.decode_nodes(&mut r, node_count)?;
+        let error_leaves = view.decode_nodes(&mut r, node_count)?;
 
         // Line table.
         let mut line_starts = Vec::with_capacity(line_count);
@@ -260,10 +260,7 @@ impl TreeView {
                 what: "unread bytes at the end of the body",
             });
         }
-        let leaves_needing_chars = (0..node_count as u32)
-            .filter(|&i| view.is_error_leaf(i))
-            .count();
-        if leaves_needing_chars != view.error_chars.len() {
+        if error_leaves != view.error_chars.len() {
             return Err(DecodeError::Corrupt {
                 offset: HEADER_LEN,
                 what: "error characters do not match error leaves",
@@ -272,7 +269,10 @@ impl TreeView {
         Ok(view)
     }
 
-    fn decode_nodes(&mut self, r: &mut Reader<'_>, node_count: usize) -> Result<(), DecodeError> {
+    /// Decodes the node stream; returns the number of ERROR leaves with a
+    /// non-empty range (each must have an error character).
+    fn decode_nodes(&mut self, r: &mut Reader<'_>, node_count: usize) -> Result<usize, DecodeError> {
+        let mut error_leaves = 0usize;
         let source_len = u64::from(self.source_len);
         // Open internal nodes: (index, children still to read, last child seen).
         let mut stack: Vec<(u32, u32, u32)> = Vec::new();
@@ -316,6 +316,7 @@ impl TreeView {
                     });
                 }
                 pos = start as u64 + len;
+                error_leaves += usize::from(ty.flags & TF_ERROR != 0 && len > 0);
                 (start as u32, pos as u32)
             } else if ty.flags & TF_EXPLICIT_RANGE != 0 {
                 let start = (pos as i64).saturating_add(unzigzag(r.varint("node start")?));
@@ -375,7 +376,7 @@ impl TreeView {
                 what: "tree ends inside a node",
             });
         }
-        Ok(())
+        Ok(error_leaves)
     }
 
     fn node_type(&self, i: u32) -> &NodeType {
