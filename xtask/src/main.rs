@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod fuzz;
 mod languages_table;
 mod notices;
 mod smoke;
@@ -47,6 +48,15 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Run the cargo-fuzz targets for a while each; report execs and findings.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Only this target.
+        #[arg(long)]
+        target: Option<String>,
+    },
     /// Regenerate NOTICES (or check it is current with --check).
     Notices {
         /// Exit non-zero if NOTICES is out of date instead of writing it.
@@ -82,6 +92,7 @@ fn main() -> ExitCode {
             sexp,
             threads,
         } => verify_corpus::run(&dirs, max_bytes, sexp, threads),
+        Command::Fuzz { seconds, target } => fuzz::run(seconds, target),
         Command::Notices { check } => notices::run(check),
         Command::LanguagesTable { check } => languages_table::run(check),
     };

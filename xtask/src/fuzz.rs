@@ -1,0 +1,50 @@
+//! `cargo xtask fuzz [--seconds N] [--target T]`: runs the cargo-fuzz targets
+//! of `fuzz/` for N seconds each and reports executions and findings.
+//! Needs `cargo install cargo-fuzz`; with a stable toolchain it sets
+//! `RUSTC_BOOTSTRAP=1` so the sanitizer flags are accepted.
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const TARGETS: &[&str] = &["decode", "dense", "detect"];
+
+pub(crate) fn run(seconds: u64, only: Option<String>) -> Result<bool> {
+    let fuzz_dir = crate::root().join("fuzz");
+    let targets: Vec<&str> = match &only {
+        Some(t) if TARGETS.contains(&t.as_str()) => vec![t.as_str()],
+        Some(t) => bail!("unknown fuzz target `{t}` (known: {})", TARGETS.join(", ")),
+        None => TARGETS.to_vec(),
+    };
+    let mut ok = true;
+    for target in targets {
+        let artifacts = fuzz_dir.join("artifacts").join(target);
+        let before = std::fs::read_dir(&artifacts).map(|d| d.count()).unwrap_or(0);
+        let out = Command::new("cargo")
+            .current_dir(&fuzz_dir)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args(["fuzz", "run", target, "--", &format!("-max_total_time={seconds}"), "-print_final_stats=1"])
+            .output()
+            .context("running `cargo fuzz` (install it with `cargo install cargo-fuzz`)")?;
+        let log = String::from_utf8_lossy(&out.stderr);
+        let execs = log
+            .lines()
+            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
+            .map_or("?".to_owned(), |s| s.trim().to_owned());
+        let cov = log
+            .lines()
+            .rev()
+            .find_map(|l| l.split("cov: ").nth(1).and_then(|r| r.split_whitespace().next()))
+            .unwrap_or("?");
+        let after = std::fs::read_dir(&artifacts).map(|d| d.count()).unwrap_or(0);
+        let findings = after.saturating_sub(before);
+        println!("{target}: {execs} execs in {seconds} s, coverage {cov} edges, {findings} new findings");
+        if !out.status.success() || findings > 0 {
+            ok = false;
+            eprintln!(
+                "{target}: failed; minimize with `cargo fuzz tmin {target} <artifact>` and commit it under fuzz/regressions/{target}/"
+            );
+        }
+    }
+    Ok(ok)
+}
