@@ -19,11 +19,20 @@ pub(crate) fn run(seconds: u64, only: Option<String>) -> Result<bool> {
     let mut ok = true;
     for target in targets {
         let artifacts = fuzz_dir.join("artifacts").join(target);
-        let before = std::fs::read_dir(&artifacts).map(|d| d.count()).unwrap_or(0);
+        let before = std::fs::read_dir(&artifacts)
+            .map(|d| d.count())
+            .unwrap_or(0);
         let out = Command::new("cargo")
             .current_dir(&fuzz_dir)
             .env("RUSTC_BOOTSTRAP", "1")
-            .args(["fuzz", "run", target, "--", &format!("-max_total_time={seconds}"), "-print_final_stats=1"])
+            .args([
+                "fuzz",
+                "run",
+                target,
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-print_final_stats=1",
+            ])
             .output()
             .context("running `cargo fuzz` (install it with `cargo install cargo-fuzz`)")?;
         let log = String::from_utf8_lossy(&out.stderr);
@@ -34,11 +43,19 @@ pub(crate) fn run(seconds: u64, only: Option<String>) -> Result<bool> {
         let cov = log
             .lines()
             .rev()
-            .find_map(|l| l.split("cov: ").nth(1).and_then(|r| r.split_whitespace().next()))
+            .find_map(|l| {
+                l.split("cov: ")
+                    .nth(1)
+                    .and_then(|r| r.split_whitespace().next())
+            })
             .unwrap_or("?");
-        let after = std::fs::read_dir(&artifacts).map(|d| d.count()).unwrap_or(0);
+        let after = std::fs::read_dir(&artifacts)
+            .map(|d| d.count())
+            .unwrap_or(0);
         let findings = after.saturating_sub(before);
-        println!("{target}: {execs} execs in {seconds} s, coverage {cov} edges, {findings} new findings");
+        println!(
+            "{target}: {execs} execs in {seconds} s, coverage {cov} edges, {findings} new findings"
+        );
         if !out.status.success() || findings > 0 {
             ok = false;
             eprintln!(

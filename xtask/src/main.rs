@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod fuzz;
 mod languages_table;
 mod notices;
+mod policy_sim;
 mod smoke;
 #[cfg(test)]
 mod tidy;
@@ -57,6 +58,29 @@ enum Command {
         #[arg(long)]
         target: Option<String>,
     },
+    /// Replay cache traces through the cst-policy policies; print hit ratios
+    /// per policy and capacity.
+    #[command(after_help = policy_sim::HELP)]
+    PolicySim {
+        /// Trace file or synthetic stream (repeatable; see below).
+        #[arg(long, required = true)]
+        trace: Vec<String>,
+        /// Capacities in entries (comma-separated).
+        #[arg(long, value_delimiter = ',', required = true)]
+        capacity: Vec<u64>,
+        /// Policies (comma-separated; default: s3fifo,lru,arc,opt).
+        #[arg(long, value_delimiter = ',')]
+        policy: Vec<String>,
+        /// Trace file format: auto, arc or plain.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Regenerate NOTICES (or check it is current with --check).
     Notices {
         /// Exit non-zero if NOTICES is out of date instead of writing it.
@@ -93,6 +117,14 @@ fn main() -> ExitCode {
             threads,
         } => verify_corpus::run(&dirs, max_bytes, sexp, threads),
         Command::Fuzz { seconds, target } => fuzz::run(seconds, target),
+        Command::PolicySim {
+            trace,
+            capacity,
+            policy,
+            format,
+            json,
+            threads,
+        } => policy_sim::run(&trace, &capacity, &policy, &format, json, threads),
         Command::Notices { check } => notices::run(check),
         Command::LanguagesTable { check } => languages_table::run(check),
     };

@@ -117,6 +117,7 @@ pub(crate) fn checksum(header_prefix: &[u8], body: &[u8]) -> u32 {
 }
 
 /// LEB128 writer helpers.
+#[cfg_attr(not(feature = "tree-sitter"), allow(dead_code))] // the encoder's
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -125,6 +126,7 @@ pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+#[cfg_attr(not(feature = "tree-sitter"), allow(dead_code))] // the encoder's
 pub(crate) fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }

@@ -271,7 +271,11 @@ impl TreeView {
 
     /// Decodes the node stream; returns the number of ERROR leaves with a
     /// non-empty range (each must have an error character).
-    fn decode_nodes(&mut self, r: &mut Reader<'_>, node_count: usize) -> Result<usize, DecodeError> {
+    fn decode_nodes(
+        &mut self,
+        r: &mut Reader<'_>,
+        node_count: usize,
+    ) -> Result<usize, DecodeError> {
         let mut error_leaves = 0usize;
         let source_len = u64::from(self.source_len);
         // Open internal nodes: (index, children still to read, last child seen).
@@ -280,10 +284,12 @@ impl TreeView {
         for i in 0..node_count as u32 {
             let off = r.offset();
             let t = r.varint("node type")?;
-            let ty = *self.types.get(t as usize).ok_or(DecodeError::Corrupt {
-                offset: off,
-                what: "node type index",
-            })?;
+            let Some(&ty) = self.types.get(t as usize) else {
+                return Err(DecodeError::Corrupt {
+                    offset: off,
+                    what: "node type index",
+                });
+            };
             let children = if ty.arity == ARITY_ESCAPE {
                 let c = r.varint_u32("child count")?;
                 if c < u32::from(ARITY_ESCAPE) {

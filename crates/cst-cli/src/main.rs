@@ -1,27 +1,75 @@
 //! The `cst` command. Built on the `cst` facade only.
-//!
-//! Today it lists and detects languages; indexing and the cache commands
-//! arrive with the facade issue.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cst::grammars;
+
+mod serve;
+use cst::{Cache, Config, grammars};
+use serde_json::json;
 
 /// cst — compact, lossless tree-sitter trees for a whole workspace.
 ///
-/// Exit codes: 0 ok, 1 check failed (e.g. a file's language is unknown),
-/// 2 usage error, 3 I/O error.
+/// Exit codes: 0 ok; 1 a check failed (verify found a mismatch, a file's
+/// language is unknown); 2 usage error; 3 I/O error; 4 corrupt or locked store.
 #[derive(Parser)]
 #[command(version, about, long_about = None)]
 struct Cli {
+    /// Cache directory (default: a per-workspace folder under $XDG_CACHE_HOME/cst or ~/.cache/cst).
+    #[arg(long, global = true)]
+    cache_dir: Option<PathBuf>,
+    /// Configuration file (default: cst.toml in the workspace, if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Print error details.
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Index a workspace: parse every file of a known language, keep the trees.
+    Index {
+        /// Workspace directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the stored tree of a file (indexing it first if needed).
+    Show {
+        /// The file.
+        file: PathBuf,
+        /// tree-sitter's S-expression (the default).
+        #[arg(long, group = "format")]
+        sexp: bool,
+        /// The tree as JSON (named and anonymous nodes, ranges, fields).
+        #[arg(long, group = "format")]
+        json: bool,
+        /// An outline: named nodes two levels deep with their first line.
+        #[arg(long, group = "format")]
+        outline: bool,
+    },
+    /// Compare every stored tree with a fresh parse, node by node.
+    Verify {
+        /// Workspace directory (selects the default cache).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Counters of the cache and its tiers.
+    Stats {
+        /// Workspace directory (selects the default cache).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the languages of the registry.
     Languages {
         /// Print JSON instead of a table.
@@ -31,46 +79,376 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// Print the language detected for each file.
-    Detect {
-        /// Files to detect (their first 4 KiB are read for shebangs and rules).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
+    /// Index a workspace, then serve /healthz, /readyz and /metrics (Prometheus) over HTTP.
+    Serve {
+        /// Workspace directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Address to listen on (loopback unless told otherwise).
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        addr: String,
     },
+    /// Remove stored trees no file refers to and compact the store.
+    Gc {
+        /// Workspace directory (selects the default cache).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+/// An error with its exit code.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        let error = e.into();
+        let code = match error.downcast_ref::<cst::Error>() {
+            Some(cst::Error::Store(cst::tiers::FrozenError::Io { .. }) | cst::Error::Io { .. }) => {
+                3
+            }
+            Some(cst::Error::Store(_) | cst::Error::Decode { .. }) => 4,
+            Some(cst::Error::UnknownLanguage(_)) => 1,
+            Some(cst::Error::Config(_)) => 2,
+            _ => 3,
+        };
+        Failure { code, error }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Languages { json, all } => {
-            languages(json, all);
-            ExitCode::SUCCESS
+    let verbose = cli.verbose;
+    // Logs go to stderr: warnings by default, debug detail with --verbose.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(if verbose {
+            tracing_subscriber::filter::LevelFilter::DEBUG
+        } else {
+            tracing_subscriber::filter::LevelFilter::WARN
+        })
+        .without_time()
+        .init();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            if verbose {
+                eprintln!("cst: {:?}", f.error);
+            } else {
+                eprintln!("cst: {}", f.error);
+            }
+            ExitCode::from(f.code)
         }
-        Command::Detect { files } => detect(&files),
     }
 }
 
-fn languages(json: bool, all: bool) {
+fn load_config(cli_config: Option<&Path>, workspace: &Path) -> Result<Config, Failure> {
+    let default = workspace.join("cst.toml");
+    let path = cli_config.map(Path::to_path_buf).unwrap_or(default);
+    Ok(Config::load(Some(&path)).map_err(cst::Error::from)?)
+}
+
+fn open(cli: &Cli, workspace: &Path) -> Result<Cache, Failure> {
+    let config = load_config(cli.config.as_deref(), workspace)?;
+    let dir = cli
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| cst::default_cache_dir(workspace));
+    Ok(Cache::open(&dir, config)?)
+}
+
+fn run(cli: Cli) -> Result<u8, Failure> {
+    match &cli.command {
+        Command::Languages { json, all } => {
+            languages(*json, *all);
+            Ok(0)
+        }
+        Command::Index { dir, json } => index(&cli, dir, *json),
+        Command::Show {
+            file,
+            json,
+            outline,
+            ..
+        } => show(&cli, file, *json, *outline),
+        Command::Verify { dir } => {
+            let cache = open(&cli, dir)?;
+            let r = cache.verify_all()?;
+            for (path, m) in &r.mismatches {
+                println!("MISMATCH {}: {m}", path.display());
+            }
+            for path in &r.missing {
+                println!("MISSING {}", path.display());
+            }
+            println!(
+                "{} files, {} nodes, {} mismatches, {} missing",
+                r.files,
+                r.nodes,
+                r.mismatches.len(),
+                r.missing.len()
+            );
+            Ok(if r.mismatches.is_empty() { 0 } else { 1 })
+        }
+        Command::Stats { dir, json } => {
+            let cache = open(&cli, dir)?;
+            let s = cache.stats();
+            let tiers = ["hot", "warm", "cold", "frozen"];
+            if *json {
+                let t: serde_json::Map<String, serde_json::Value> = tiers
+                    .iter()
+                    .zip(&s.tiers)
+                    .map(|(n, t)| {
+                        (n.to_string(), json!({"entries": t.entries, "bytes": t.bytes, "hits": t.hits, "misses": t.misses, "promotions": t.promotions, "demotions": t.demotions, "evictions": t.evictions, "checksum_failures": t.checksum_failures}))
+                    })
+                    .collect();
+                let v = json!({"paths": s.paths, "disk_bytes": s.disk_bytes, "hits": s.hits, "misses": s.misses,
+                    "promotions": s.promotions, "demotions": s.demotions, "evictions": s.evictions, "parses": s.parses, "tiers": t});
+                println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+            } else {
+                println!(
+                    "paths {}  disk {} B  hits {}  misses {}  promotions {}  demotions {}  evictions {}",
+                    s.paths, s.disk_bytes, s.hits, s.misses, s.promotions, s.demotions, s.evictions
+                );
+                for (n, t) in tiers.iter().zip(&s.tiers) {
+                    println!(
+                        "{n:<7} entries {:>8}  bytes {:>12}  checksum failures {}",
+                        t.entries, t.bytes, t.checksum_failures
+                    );
+                }
+            }
+            Ok(0)
+        }
+        Command::Serve { dir, addr } => {
+            let workspace = dir
+                .canonicalize()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+            let cache = open(&cli, &workspace)?;
+            let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let (c, r) = (cache.clone(), ready.clone());
+            std::thread::spawn(move || {
+                if c.index(&workspace, &|_| {}).is_ok() && c.flush().is_ok() {
+                    r.store(true, std::sync::atomic::Ordering::Release);
+                }
+            });
+            serve::serve(cache, addr, ready)?;
+            Ok(0)
+        }
+        Command::Gc { dir } => {
+            let cache = open(&cli, dir)?;
+            let (removed, reclaimed) = cache.gc()?;
+            println!("removed {removed} unreferenced records, reclaimed {reclaimed} bytes");
+            Ok(0)
+        }
+    }
+}
+
+fn index(cli: &Cli, dir: &Path, as_json: bool) -> Result<u8, Failure> {
+    let workspace = dir
+        .canonicalize()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let cache = open(cli, &workspace)?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} files {wide_bar} {eta}")
+                .expect("valid template"),
+        );
+        b
+    });
+    let report = cache.index(&workspace, &|p| {
+        if let Some(b) = &bar {
+            b.set_length(p.total);
+            b.set_position(p.done);
+        }
+    })?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    cache.flush()?;
+    let s = cache.stats();
+    let secs = report.elapsed.as_secs_f64();
+    let lines = report.lines();
+    let memory: u64 = s.tiers[..3].iter().map(|t| t.bytes).sum();
+    let lines_per_mb = if memory > 0 {
+        lines as f64 / (memory as f64 / 1e6)
+    } else {
+        0.0
+    };
+    if as_json {
+        let langs: serde_json::Map<String, serde_json::Value> = report
+            .languages
+            .iter()
+            .map(|(id, l)| {
+                (
+                    id.to_string(),
+                    json!({"files": l.files, "lines": l.lines, "nodes": l.nodes, "bytes": l.bytes}),
+                )
+            })
+            .collect();
+        let skipped: serde_json::Map<String, serde_json::Value> = report
+            .skipped
+            .iter()
+            .map(|(r, n)| (r.as_str().to_string(), json!(n)))
+            .collect();
+        let v = json!({
+            "files": report.files(), "lines": lines, "nodes": report.nodes(),
+            "parsed": report.parsed, "hits": report.hits, "skipped": skipped, "languages": langs,
+            "seconds": (secs * 1000.0).round() / 1000.0,
+            "lines_per_second": if secs > 0.0 { (lines as f64 / secs).round() } else { 0.0 },
+            "bytes": {"hot": s.tiers[0].bytes, "warm": s.tiers[1].bytes, "cold": s.tiers[2].bytes, "frozen": s.tiers[3].bytes, "disk": s.disk_bytes},
+            "lines_per_mb": lines_per_mb.round(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+        return Ok(0);
+    }
+    println!(
+        "{:<20} {:>8} {:>10} {:>12}",
+        "language", "files", "lines", "nodes"
+    );
+    for (id, l) in &report.languages {
+        println!("{id:<20} {:>8} {:>10} {:>12}", l.files, l.lines, l.nodes);
+    }
+    println!(
+        "{} files, {} lines, {} nodes in {:.2} s ({:.0} lines/s); {} parsed, {} cached",
+        report.files(),
+        lines,
+        report.nodes(),
+        secs,
+        lines as f64 / secs.max(1e-9),
+        report.parsed,
+        report.hits
+    );
+    for (reason, n) in &report.skipped {
+        println!("skipped {n} files: {}", reason.as_str());
+    }
+    println!(
+        "bytes: hot {} warm {} cold {} frozen {} (disk {}); {:.0} lines per MB of memory",
+        s.tiers[0].bytes,
+        s.tiers[1].bytes,
+        s.tiers[2].bytes,
+        s.tiers[3].bytes,
+        s.disk_bytes,
+        lines_per_mb
+    );
+    Ok(0)
+}
+
+fn show(cli: &Cli, file: &Path, as_json: bool, outline: bool) -> Result<u8, Failure> {
+    let file = file
+        .canonicalize()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    // The workspace: the nearest ancestor with `.git` or `cst.toml`, else the file's directory.
+    let parent = file.parent().unwrap_or(Path::new("/"));
+    let workspace = parent
+        .ancestors()
+        .find(|d| d.join(".git").exists() || d.join("cst.toml").exists())
+        .unwrap_or(parent)
+        .to_path_buf();
+    let cache = open(cli, &workspace)?;
+    let source = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    // Index the file first if it is new or changed.
+    let tree = match cache.get(&file) {
+        Ok(Some(t)) if t.source() == Some(&source[..]) => t,
+        _ => {
+            cache.insert(&file, source)?;
+            cache
+                .get(&file)?
+                .ok_or_else(|| anyhow::anyhow!("{}: not cached after indexing", file.display()))?
+        }
+    };
+    let root = tree.root();
+    if as_json {
+        println!("{}", serde_json::to_string(&node_json(root)).expect("JSON"));
+    } else if outline {
+        let src = tree.source().unwrap_or_default();
+        for n in root.named_children() {
+            print_outline(n, src, 0);
+            for c in n.named_children().filter(|c| c.child_count() > 0) {
+                print_outline(c, src, 1);
+            }
+        }
+    } else {
+        println!("{}", root.to_sexp());
+    }
+    Ok(0)
+}
+
+fn print_outline(n: cst::bytecode::Node<'_>, src: &[u8], depth: usize) {
+    let text = n
+        .utf8_text(src)
+        .unwrap_or("")
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim();
+    let text: String = text.chars().take(80).collect();
+    println!(
+        "{}{}:{} {} {}",
+        "  ".repeat(depth),
+        n.start_position().row + 1,
+        n.start_position().column + 1,
+        n.kind(),
+        text
+    );
+}
+
+/// A node as JSON, built iteratively (deep trees must not overflow the stack).
+fn node_json(root: cst::bytecode::Node<'_>) -> serde_json::Value {
+    fn one(n: cst::bytecode::Node<'_>) -> serde_json::Value {
+        let (s, e) = (n.start_position(), n.end_position());
+        let mut v = json!({
+            "kind": n.kind(), "named": n.is_named(),
+            "start": [s.row, s.column], "end": [e.row, e.column],
+            "bytes": [n.start_byte(), n.end_byte()],
+        });
+        if let Some(f) = n.field_name() {
+            v["field"] = json!(f);
+        }
+        if n.is_error() {
+            v["error"] = json!(true);
+        }
+        if n.is_missing() {
+            v["missing"] = json!(true);
+        }
+        v
+    }
+    // Post-order: build children first, then attach.
+    let nodes: Vec<cst::bytecode::Node<'_>> = root.preorder().collect();
+    let base = root.id();
+    let mut built: Vec<Option<serde_json::Value>> = vec![None; nodes.len()];
+    for n in nodes.iter().rev() {
+        let mut v = one(*n);
+        if n.child_count() > 0 {
+            let children: Vec<serde_json::Value> = n
+                .children()
+                .map(|c| {
+                    built[c.id() - base]
+                        .take()
+                        .expect("children are built first")
+                })
+                .collect();
+            v["children"] = serde_json::Value::Array(children);
+        }
+        built[n.id() - base] = Some(v);
+    }
+    built[0].take().expect("root")
+}
+
+fn languages(as_json: bool, all: bool) {
     let list: Vec<&grammars::Grammar> = grammars::all()
         .iter()
         .filter(|g| all || g.is_compiled())
         .collect();
-    if json {
+    if as_json {
         let rows: Vec<serde_json::Value> = list
             .iter()
             .map(|g| {
-                serde_json::json!({
-                    "id": g.id(),
-                    "name": g.name(),
-                    "role": format!("{:?}", g.role()),
-                    "crate": g.crate_name(),
-                    "version": g.crate_version(),
-                    "license": g.license(),
-                    "compiled": g.is_compiled(),
-                    "extensions": g.extensions(),
-                    "file_names": g.file_names(),
-                    "interpreters": g.interpreters(),
-                    "aliases": g.aliases(),
+                json!({
+                    "id": g.id(), "name": g.name(), "role": format!("{:?}", g.role()),
+                    "crate": g.crate_name(), "version": g.crate_version(), "license": g.license(),
+                    "compiled": g.is_compiled(), "extensions": g.extensions(), "file_names": g.file_names(),
+                    "interpreters": g.interpreters(), "aliases": g.aliases(),
                 })
             })
             .collect();
@@ -92,27 +470,4 @@ fn languages(json: bool, all: bool) {
         );
     }
     println!("{} languages", list.len());
-}
-
-fn detect(files: &[PathBuf]) -> ExitCode {
-    use std::io::Read;
-    let mut code = ExitCode::SUCCESS;
-    for path in files {
-        let mut head = Vec::with_capacity(4096);
-        match std::fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut head)) {
-            Ok(_) => {}
-            Err(e) => {
-                eprintln!("cst: {}: {e}", path.display());
-                return ExitCode::from(3);
-            }
-        }
-        match grammars::detect(path, &head) {
-            Some(g) => println!("{}\t{}", path.display(), g.id()),
-            None => {
-                println!("{}\tunknown", path.display());
-                code = ExitCode::from(1);
-            }
-        }
-    }
-    code
 }

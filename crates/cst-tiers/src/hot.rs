@@ -1,13 +1,6 @@
 //! The hot tier: live tree-sitter trees with their sources.
 
-use std::hash::Hash;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use parking_lot::RwLock;
-use rustc_hash::FxHashMap;
-
-use crate::TierStats;
 
 /// Estimated heap bytes of a live tree: 112 bytes per node the cursor visits
 /// (`descendant_count`) plus 512 per tree. tree-sitter does not report its
@@ -48,92 +41,12 @@ impl HotEntry {
     }
 }
 
-/// The hot tier. `tree_sitter::Tree` clones are cheap (reference counted),
-/// so a get hands out a clone and never holds the lock while it is used.
-pub struct HotTier<K> {
-    map: RwLock<FxHashMap<K, HotEntry>>,
-    bytes: AtomicU64,
-    hits: AtomicU64,
-    misses: AtomicU64,
-}
-
-impl<K: Hash + Eq + Clone> Default for HotTier<K> {
-    fn default() -> Self {
-        HotTier {
-            map: RwLock::new(FxHashMap::default()),
-            bytes: AtomicU64::new(0),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-        }
+impl crate::Weigh for HotEntry {
+    fn weight(&self) -> u64 {
+        self.bytes
     }
 }
 
-impl<K: Hash + Eq + Clone> HotTier<K> {
-    /// An empty tier.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The entry under `key`.
-    pub fn get(&self, key: &K) -> Option<HotEntry> {
-        let v = self.map.read().get(key).cloned();
-        let counter = if v.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        v
-    }
-
-    /// Whether `key` is held.
-    pub fn contains(&self, key: &K) -> bool {
-        self.map.read().contains_key(key)
-    }
-
-    /// Stores an entry; returns the one it replaced.
-    pub fn insert(&self, key: K, entry: HotEntry) -> Option<HotEntry> {
-        let added = entry.bytes;
-        let old = self.map.write().insert(key, entry);
-        self.bytes.fetch_add(added, Ordering::Relaxed);
-        if let Some(o) = &old {
-            self.bytes.fetch_sub(o.bytes, Ordering::Relaxed);
-        }
-        old
-    }
-
-    /// Removes and returns the entry under `key`.
-    pub fn remove(&self, key: &K) -> Option<HotEntry> {
-        let old = self.map.write().remove(key);
-        if let Some(o) = &old {
-            self.bytes.fetch_sub(o.bytes, Ordering::Relaxed);
-        }
-        old
-    }
-
-    /// Accounted bytes.
-    pub fn bytes(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
-    }
-
-    /// Number of entries.
-    pub fn len(&self) -> usize {
-        self.map.read().len()
-    }
-
-    /// Whether the tier is empty.
-    pub fn is_empty(&self) -> bool {
-        self.map.read().is_empty()
-    }
-
-    /// Counters.
-    pub fn stats(&self) -> TierStats {
-        TierStats {
-            entries: self.len() as u64,
-            bytes: self.bytes(),
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
-            checksum_failures: 0,
-        }
-    }
-}
+/// The hot tier: live trees by key. `tree_sitter::Tree` clones are cheap
+/// (reference counted), so a get hands out a clone.
+pub type HotTier<K> = crate::MemTier<K, HotEntry>;

@@ -26,7 +26,7 @@ pub use frozen::{
     FrozenError, FrozenOptions, FrozenStore, MAX_KEY_LEN, MAX_VALUE_LEN, Recovery, STORE_VERSION,
 };
 pub use hot::{HotEntry, HotTier, estimate_tree_bytes};
-pub use mem::MemTier;
+pub use mem::{MemTier, Weigh};
 
 /// Counters of one tier.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,6 +41,13 @@ pub struct TierStats {
     pub misses: u64,
     /// Records that failed their checksum (never served).
     pub checksum_failures: u64,
+    /// Entries moved into this tier from a colder one (filled in by the
+    /// composer that moves entries; the tiers themselves never move any).
+    pub promotions: u64,
+    /// Entries moved from this tier to a colder one (idem).
+    pub demotions: u64,
+    /// Entries dropped from this tier (idem).
+    pub evictions: u64,
 }
 
 /// A content address: 32 bytes of BLAKE3.

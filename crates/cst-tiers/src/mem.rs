@@ -1,4 +1,5 @@
-//! Warm and cold tiers: opaque byte values in memory, counted exactly.
+//! In-memory tiers: values counted by weight (warm and cold hold `Bytes`,
+//! hot holds live trees).
 
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,17 +10,29 @@ use rustc_hash::FxHashMap;
 
 use crate::TierStats;
 
-/// An in-memory tier of byte values (the warm tier holds encoded trees, the
-/// cold tier compressed ones). Readers share a lock; values are `Bytes`, so
-/// a get is a reference-count increment.
-pub struct MemTier<K> {
-    map: RwLock<FxHashMap<K, Bytes>>,
+/// What a value weighs in its tier's accounting.
+pub trait Weigh: Clone {
+    /// Accounted bytes.
+    fn weight(&self) -> u64;
+}
+
+impl Weigh for Bytes {
+    fn weight(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
+/// An in-memory tier. Readers share a lock and get a clone of the value
+/// (`Bytes` and `tree_sitter::Tree` clones are reference-count increments),
+/// so the lock is never held while a value is used.
+pub struct MemTier<K, V = Bytes> {
+    map: RwLock<FxHashMap<K, V>>,
     bytes: AtomicU64,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-impl<K: Hash + Eq + Clone> Default for MemTier<K> {
+impl<K: Hash + Eq + Clone, V: Weigh> Default for MemTier<K, V> {
     fn default() -> Self {
         MemTier {
             map: RwLock::new(FxHashMap::default()),
@@ -30,14 +43,14 @@ impl<K: Hash + Eq + Clone> Default for MemTier<K> {
     }
 }
 
-impl<K: Hash + Eq + Clone> MemTier<K> {
+impl<K: Hash + Eq + Clone, V: Weigh> MemTier<K, V> {
     /// An empty tier.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The value under `key`.
-    pub fn get(&self, key: &K) -> Option<Bytes> {
+    pub fn get(&self, key: &K) -> Option<V> {
         let v = self.map.read().get(key).cloned();
         let counter = if v.is_some() {
             &self.hits
@@ -54,26 +67,26 @@ impl<K: Hash + Eq + Clone> MemTier<K> {
     }
 
     /// Stores `value`; returns the value it replaced.
-    pub fn insert(&self, key: K, value: Bytes) -> Option<Bytes> {
-        let len = value.len() as u64;
+    pub fn insert(&self, key: K, value: V) -> Option<V> {
+        let added = value.weight();
         let old = self.map.write().insert(key, value);
-        self.bytes.fetch_add(len, Ordering::Relaxed);
+        self.bytes.fetch_add(added, Ordering::Relaxed);
         if let Some(o) = &old {
-            self.bytes.fetch_sub(o.len() as u64, Ordering::Relaxed);
+            self.bytes.fetch_sub(o.weight(), Ordering::Relaxed);
         }
         old
     }
 
     /// Removes and returns the value under `key`.
-    pub fn remove(&self, key: &K) -> Option<Bytes> {
+    pub fn remove(&self, key: &K) -> Option<V> {
         let old = self.map.write().remove(key);
         if let Some(o) = &old {
-            self.bytes.fetch_sub(o.len() as u64, Ordering::Relaxed);
+            self.bytes.fetch_sub(o.weight(), Ordering::Relaxed);
         }
         old
     }
 
-    /// Bytes held (sum of value lengths).
+    /// Accounted bytes (sum of weights).
     pub fn bytes(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
     }
@@ -95,7 +108,7 @@ impl<K: Hash + Eq + Clone> MemTier<K> {
             bytes: self.bytes(),
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
-            checksum_failures: 0,
+            ..TierStats::default()
         }
     }
 }

@@ -15,7 +15,14 @@ const ENTRIES: &[(&[u8], &[u8])] = &[
 ];
 
 fn write(dir: &Path) {
-    let s = FrozenStore::open(dir, FrozenOptions { sync: false, ..FrozenOptions::default() }).unwrap();
+    let s = FrozenStore::open(
+        dir,
+        FrozenOptions {
+            sync: false,
+            ..FrozenOptions::default()
+        },
+    )
+    .unwrap();
     for (k, v) in ENTRIES {
         s.put(k, v).unwrap();
     }
@@ -38,7 +45,10 @@ fn golden_store_opens_and_is_reproduced() {
     for f in ["seg-00000001.cst", "index.cst"] {
         let a = std::fs::read(golden.join(f)).unwrap();
         let b = std::fs::read(fresh.path().join(f)).unwrap();
-        assert!(a == b, "{f}: the store's bytes changed without a version bump");
+        assert!(
+            a == b,
+            "{f}: the store's bytes changed without a version bump"
+        );
     }
     // And they open (from a copy: opening may write).
     let copy = tempfile::tempdir().unwrap();
@@ -47,9 +57,15 @@ fn golden_store_opens_and_is_reproduced() {
     }
     let s = FrozenStore::open(copy.path(), FrozenOptions::default()).unwrap();
     assert_eq!(s.recovery(), &cst_tiers::Recovery::default());
-    assert_eq!(s.get(b"alpha").unwrap().as_deref(), Some(&b"alpha, replaced"[..]));
+    assert_eq!(
+        s.get(b"alpha").unwrap().as_deref(),
+        Some(&b"alpha, replaced"[..])
+    );
     assert_eq!(s.get(b"beta").unwrap(), None);
-    assert_eq!(s.get(b"gamma").unwrap().as_deref(), Some(&b"\x00\x01\x02\xff binary"[..]));
+    assert_eq!(
+        s.get(b"gamma").unwrap().as_deref(),
+        Some(&b"\x00\x01\x02\xff binary"[..])
+    );
     assert_eq!(s.stats().entries, 2);
 }
 
@@ -58,11 +74,30 @@ fn keys_are_content_addresses() {
     use cst_tiers::Key;
     let k = Key::for_tree(b"fn main() {}", "rust", [1; 16], 1);
     assert_eq!(k, Key::for_tree(b"fn main() {}", "rust", [1; 16], 1));
-    assert_ne!(k, Key::for_tree(b"fn main() {} ", "rust", [1; 16], 1), "source");
-    assert_ne!(k, Key::for_tree(b"fn main() {}", "rust2", [1; 16], 1), "language");
-    assert_ne!(k, Key::for_tree(b"fn main() {}", "rust", [2; 16], 1), "grammar");
-    assert_ne!(k, Key::for_tree(b"fn main() {}", "rust", [1; 16], 2), "format");
+    assert_ne!(
+        k,
+        Key::for_tree(b"fn main() {} ", "rust", [1; 16], 1),
+        "source"
+    );
+    assert_ne!(
+        k,
+        Key::for_tree(b"fn main() {}", "rust2", [1; 16], 1),
+        "language"
+    );
+    assert_ne!(
+        k,
+        Key::for_tree(b"fn main() {}", "rust", [2; 16], 1),
+        "grammar"
+    );
+    assert_ne!(
+        k,
+        Key::for_tree(b"fn main() {}", "rust", [1; 16], 2),
+        "format"
+    );
     // Length-prefixing: moving bytes between language id and source changes the key.
-    assert_ne!(Key::for_tree(b"xa", "b", [0; 16], 1), Key::for_tree(b"a", "bx", [0; 16], 1));
+    assert_ne!(
+        Key::for_tree(b"xa", "b", [0; 16], 1),
+        Key::for_tree(b"a", "bx", [0; 16], 1)
+    );
     assert_eq!(k.to_string().len(), 64);
 }

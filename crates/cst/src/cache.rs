@@ -1,0 +1,931 @@
+//! The cache: tiers, placement, persistence.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cst_bytecode::{Codec, Symbols, TreeView};
+use cst_grammars::Grammar;
+use cst_tiers::{FrozenOptions, FrozenStore, HotEntry, HotTier, Key, MemTier, TierStats};
+use parking_lot::{Mutex, RwLock};
+use rustc_hash::FxHashMap;
+
+use crate::walk::{IndexReport, Progress};
+use crate::{Compression, Config, Error};
+
+/// Tier numbers, hottest first (`cst-policy` orders tiers the same way).
+const HOT: usize = 0;
+const WARM: usize = 1;
+const COLD: usize = 2;
+
+/// Reserved frozen-store key of the path map.
+const PATHS_KEY: &[u8] = b"\0cst/paths/v1";
+
+/// What `insert` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The same content (language, grammar, format) was already cached.
+    Hit,
+    /// The file was parsed.
+    Parsed,
+}
+
+/// A tree handed out by the cache: the same type whichever tier it came
+/// from. Navigate it with [`Tree::root`]; it needs no tree-sitter.
+#[derive(Clone)]
+pub struct Tree {
+    view: Arc<TreeView>,
+    source: Option<Arc<[u8]>>,
+    language: &'static Grammar,
+}
+
+impl Tree {
+    /// The root node.
+    pub fn root(&self) -> cst_bytecode::Node<'_> {
+        self.view.root()
+    }
+    /// The decoded tree.
+    pub fn view(&self) -> &TreeView {
+        &self.view
+    }
+    /// The source, when the cache keeps it (or read it back).
+    pub fn source(&self) -> Option<&[u8]> {
+        self.source.as_deref()
+    }
+    /// The language.
+    pub fn language(&self) -> &'static Grammar {
+        self.language
+    }
+}
+
+impl std::fmt::Debug for Tree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tree")
+            .field("language", &self.language.id())
+            .field("nodes", &self.view.node_count())
+            .finish()
+    }
+}
+
+/// What [`Cache::verify_all`] found.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyReport {
+    /// Files compared.
+    pub files: u64,
+    /// Nodes compared.
+    pub nodes: u64,
+    /// Files whose stored tree differs from a fresh parse, with the first difference.
+    pub mismatches: Vec<(PathBuf, String)>,
+    /// Indexed paths whose tree or source could not be found.
+    pub missing: Vec<PathBuf>,
+}
+
+/// The default cache directory of a workspace: `$XDG_CACHE_HOME/cst/<name>-<hash>`
+/// (or `~/.cache/cst/...`), where the hash is of the workspace's canonical path.
+pub fn default_cache_dir(workspace: &Path) -> PathBuf {
+    let canonical = workspace
+        .canonicalize()
+        .unwrap_or_else(|_| workspace.to_path_buf());
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("cst");
+    let name = canonical
+        .file_name()
+        .map_or("root".into(), |n| n.to_string_lossy().into_owned());
+    let hash = blake3::hash(canonical.to_string_lossy().as_bytes()).to_hex();
+    base.join(format!("{name}-{}", &hash[..16]))
+}
+
+/// Upper bounds (seconds) of the latency histogram buckets.
+pub const LATENCY_BUCKETS: [f64; 11] = [
+    1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.5, 1.0,
+];
+
+/// A latency histogram with the fixed [`LATENCY_BUCKETS`].
+#[derive(Debug, Default)]
+pub(crate) struct Latency {
+    buckets: [AtomicU64; 12],
+    sum_ns: AtomicU64,
+}
+
+impl Latency {
+    fn record(&self, d: std::time::Duration) {
+        let s = d.as_secs_f64();
+        let i = LATENCY_BUCKETS
+            .iter()
+            .position(|&b| s <= b)
+            .unwrap_or(LATENCY_BUCKETS.len());
+        self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        self.sum_ns
+            .fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+    }
+    fn snapshot(&self) -> LatencySnapshot {
+        let counts: Vec<u64> = self
+            .buckets
+            .iter()
+            .map(|b| b.load(Ordering::Relaxed))
+            .collect();
+        LatencySnapshot {
+            count: counts.iter().sum(),
+            sum_seconds: self.sum_ns.load(Ordering::Relaxed) as f64 / 1e9,
+            counts,
+        }
+    }
+}
+
+/// A copy of a latency histogram: per-bucket counts (not cumulative; the
+/// last bucket is +Inf), the number of observations and their sum.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LatencySnapshot {
+    /// Observations per bucket of [`LATENCY_BUCKETS`], then +Inf.
+    pub counts: Vec<u64>,
+    /// Observations.
+    pub count: u64,
+    /// Sum of the observations in seconds.
+    pub sum_seconds: f64,
+}
+
+/// Counters of the whole cache and of each tier.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CacheStats {
+    /// Latency of `get`.
+    pub get_latency: LatencySnapshot,
+    /// Latency of inserting a file (hit or parse).
+    pub insert_latency: LatencySnapshot,
+    /// Hot, warm, cold and frozen tiers.
+    pub tiers: [TierStats; 4],
+    /// Lookups answered from any tier.
+    pub hits: u64,
+    /// Lookups that found nothing (or only a stale entry).
+    pub misses: u64,
+    /// Entries moved to a hotter tier.
+    pub promotions: u64,
+    /// Entries moved to a colder tier.
+    pub demotions: u64,
+    /// Entries dropped from memory (still on disk when the cache is persistent).
+    pub evictions: u64,
+    /// Files parsed.
+    pub parses: u64,
+    /// Paths known.
+    pub paths: u64,
+    /// Bytes of the frozen store's files.
+    pub disk_bytes: u64,
+}
+
+#[derive(Clone)]
+struct PathRecord {
+    key: Key,
+    language: &'static str,
+    /// BLAKE3 of the source (to validate a source read back from disk).
+    source_hash: [u8; 32],
+}
+
+struct Inner {
+    config: Config,
+    store: Option<FrozenStore>,
+    hot: HotTier<Key>,
+    warm: MemTier<Key>,
+    cold: MemTier<Key>,
+    /// Source of each cached key (kept when `store_source`; hot entries hold theirs too).
+    sources: RwLock<FxHashMap<Key, Arc<[u8]>>>,
+    paths: RwLock<FxHashMap<PathBuf, PathRecord>>,
+    languages: RwLock<FxHashMap<Key, &'static str>>,
+    symbols: RwLock<FxHashMap<&'static str, Arc<Symbols>>>,
+    policy: Mutex<cst_policy::TierPolicy<Key>>,
+    /// Logical clock for the policy (one tick per operation).
+    clock: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    /// Per tier (hot, warm, cold, frozen): moves in from colder tiers, out
+    /// to colder tiers, and drops.
+    promotions: [AtomicU64; 4],
+    demotions: [AtomicU64; 4],
+    evictions: [AtomicU64; 4],
+    parses: AtomicU64,
+    get_latency: Latency,
+    insert_latency: Latency,
+}
+
+/// A cache of syntax trees. `Send + Sync` and cheap to clone (an `Arc`).
+#[derive(Clone)]
+pub struct Cache {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("persistent", &self.inner.store.is_some())
+            .finish()
+    }
+}
+
+impl Cache {
+    /// A cache persisted in `dir` (created if needed). Paths and trees indexed
+    /// earlier are found again without parsing.
+    pub fn open(dir: impl AsRef<Path>, config: Config) -> Result<Cache, Error> {
+        let store = FrozenStore::open(dir.as_ref().join("store"), FrozenOptions::default())?;
+        let recovery = store.recovery();
+        if *recovery != cst_tiers::Recovery::default() {
+            tracing::warn!(dir = %dir.as_ref().display(), ?recovery, "the store was repaired on open");
+        }
+        let cache = Cache::with_store(Some(store), config);
+        cache.load_paths()?;
+        Ok(cache)
+    }
+
+    /// A cache in memory only.
+    pub fn in_memory(config: Config) -> Cache {
+        Cache::with_store(None, config)
+    }
+
+    fn with_store(store: Option<FrozenStore>, config: Config) -> Cache {
+        // Hot entries are the trees parsed or edited here; nothing is
+        // promoted into hot (that would need a parse). Two hits in cold
+        // promote an entry to warm.
+        let tiers = vec![
+            cst_policy::TierConfig::new(config.hot_bytes),
+            cst_policy::TierConfig::new(config.warm_bytes).promote_after(0),
+            cst_policy::TierConfig::new(config.cold_bytes).promote_after(2),
+        ];
+        // Estimated weight in the next tier until the exact size is known
+        // (encoded ≈ 1/50 of a live tree, compressed ≈ 1/3 of encoded; see
+        // docs/BENCHMARKS figures), then `set_weight` applies the exact size.
+        let policy = cst_policy::TierPolicy::new(tiers)
+            .expect("three tiers")
+            .with_reweigh(|_, w, from, to| match (from, to) {
+                (HOT, WARM) => (w / 50).max(64),
+                (WARM, COLD) => (w / 3).max(32),
+                (COLD, WARM) => w.saturating_mul(3),
+                _ => w,
+            });
+        Cache {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                hot: HotTier::new(),
+                warm: MemTier::new(),
+                cold: MemTier::new(),
+                sources: RwLock::new(FxHashMap::default()),
+                paths: RwLock::new(FxHashMap::default()),
+                languages: RwLock::new(FxHashMap::default()),
+                symbols: RwLock::new(FxHashMap::default()),
+                policy: Mutex::new(policy),
+                clock: AtomicU64::new(0),
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+                promotions: Default::default(),
+                demotions: Default::default(),
+                evictions: Default::default(),
+                parses: AtomicU64::new(0),
+                get_latency: Latency::default(),
+                insert_latency: Latency::default(),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    fn symbols(&self, g: &'static Grammar) -> Result<Arc<Symbols>, Error> {
+        if let Some(s) = self.inner.symbols.read().get(g.id()) {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(Symbols::from_language(&g.language()?, g.fingerprint()?.0));
+        Ok(self
+            .inner
+            .symbols
+            .write()
+            .entry(g.id())
+            .or_insert(s)
+            .clone())
+    }
+
+    fn codec(&self) -> Codec {
+        match self.inner.config.compression {
+            Compression::Lz4 => Codec::Lz4,
+            Compression::Zstd => Codec::Zstd(self.inner.config.zstd_level),
+        }
+    }
+
+    /// Detects the language of `path`, parses `source` and caches the tree.
+    pub fn insert(&self, path: impl AsRef<Path>, source: Vec<u8>) -> Result<Outcome, Error> {
+        let path = path.as_ref();
+        let head = &source[..source.len().min(8192)];
+        let grammar = cst_grammars::detect(path, head)
+            .ok_or_else(|| Error::UnknownLanguage(path.to_path_buf()))?;
+        let mut parser = grammar.parser()?;
+        Ok(self.insert_parsed(path, grammar, source, &mut parser)?.0)
+    }
+
+    /// Caches `source` of `path` in `grammar`, parsing with `parser` unless
+    /// the same content is cached already. Returns the outcome and node count.
+    pub(crate) fn insert_parsed(
+        &self,
+        path: &Path,
+        grammar: &'static Grammar,
+        source: Vec<u8>,
+        parser: &mut tree_sitter::Parser,
+    ) -> Result<(Outcome, u64), Error> {
+        let started = std::time::Instant::now();
+        let result = self.insert_parsed_inner(path, grammar, source, parser);
+        self.inner.insert_latency.record(started.elapsed());
+        result
+    }
+
+    fn insert_parsed_inner(
+        &self,
+        path: &Path,
+        grammar: &'static Grammar,
+        source: Vec<u8>,
+        parser: &mut tree_sitter::Parser,
+    ) -> Result<(Outcome, u64), Error> {
+        let fingerprint = grammar.fingerprint()?.0;
+        let key = Key::for_tree(&source, grammar.id(), fingerprint, cst_bytecode::VERSION);
+        let source_hash = *blake3::hash(&source).as_bytes();
+        let record = PathRecord {
+            key,
+            language: grammar.id(),
+            source_hash,
+        };
+        if let Some(nodes) = self.cached_node_count(&key, grammar)? {
+            self.inner.paths.write().insert(path.to_path_buf(), record);
+            return Ok((Outcome::Hit, nodes));
+        }
+        let source: Arc<[u8]> = source.into();
+        let tree = parser
+            .parse(&source, None)
+            .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
+        let nodes = tree.root_node().descendant_count() as u64;
+        self.store_parsed(path, grammar, key, tree, source)?;
+        self.inner.paths.write().insert(path.to_path_buf(), record);
+        Ok((Outcome::Parsed, nodes))
+    }
+
+    /// Keeps a freshly parsed tree: the compressed tree (and source) go to
+    /// disk, the live tree to the hot tier, and the policy's moves are done.
+    fn store_parsed(
+        &self,
+        path: &Path,
+        grammar: &'static Grammar,
+        key: Key,
+        tree: tree_sitter::Tree,
+        source: Arc<[u8]>,
+    ) -> Result<(), Error> {
+        self.inner.parses.fetch_add(1, Ordering::Relaxed);
+        if let Some(store) = &self.inner.store {
+            let encoded = cst_bytecode::encode(&tree, &source, grammar.fingerprint()?.0)?;
+            let dense = cst_bytecode::compress(&encoded, self.codec(), None).map_err(|source| {
+                Error::Io {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
+            store.put(key.as_bytes(), &dense)?;
+            if self.inner.config.store_source {
+                store.put(&source_key(&key), &source)?;
+            }
+        }
+        self.inner.languages.write().insert(key, grammar.id());
+        if self.inner.config.store_source {
+            self.inner.sources.write().insert(key, source.clone());
+        }
+        let entry = HotEntry::new(tree, source);
+        let weight = entry.bytes;
+        self.inner.hot.insert(key, entry);
+        let now = self.tick();
+        let mut policy = self.inner.policy.lock();
+        let moves = policy.insert_at(key, weight, HOT, now);
+        self.apply(&mut policy, moves)
+    }
+
+    /// Node count of `key` if it is cached in any tier (a hit).
+    fn cached_node_count(
+        &self,
+        key: &Key,
+        grammar: &'static Grammar,
+    ) -> Result<Option<u64>, Error> {
+        if let Some(e) = self.inner.hot.get(key) {
+            self.touch(key)?;
+            return Ok(Some(e.tree.root_node().descendant_count() as u64));
+        }
+        match self.load_view(key, grammar, Path::new(""))? {
+            Some(view) => Ok(Some(view.node_count() as u64)),
+            None => Ok(None),
+        }
+    }
+
+    /// Records an access with the policy and carries out any promotion.
+    fn touch(&self, key: &Key) -> Result<(), Error> {
+        let now = self.tick();
+        let mut policy = self.inner.policy.lock();
+        let (_, moves) = policy.access(key, now);
+        self.apply(&mut policy, moves)
+    }
+
+    fn tick(&self) -> u64 {
+        self.inner.clock.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The decoded tree of `key` from the warm, cold or frozen tier, or
+    /// `None`. A hit is recorded with the policy (which may promote it); an
+    /// entry read from disk enters the cold tier.
+    fn load_view(
+        &self,
+        key: &Key,
+        grammar: &'static Grammar,
+        path: &Path,
+    ) -> Result<Option<Arc<TreeView>>, Error> {
+        let symbols = self.symbols(grammar)?;
+        let decode_err = |source| Error::Decode {
+            path: path.to_path_buf(),
+            source,
+        };
+        if self.inner.warm.contains(key) || self.inner.cold.contains(key) {
+            self.touch(key)?;
+        }
+        if let Some(bytes) = self.inner.warm.get(key) {
+            return Ok(Some(Arc::new(
+                TreeView::open(&bytes, symbols).map_err(decode_err)?,
+            )));
+        }
+        let dense = match self.inner.cold.get(key) {
+            Some(d) => d,
+            None => {
+                let Some(store) = &self.inner.store else {
+                    return Ok(None);
+                };
+                let dense = match store.get(key.as_bytes()) {
+                    Ok(Some(v)) => v,
+                    Ok(None) => return Ok(None),
+                    // A corrupt record is counted by the store and treated
+                    // as a miss: the file is parsed again.
+                    Err(e @ cst_tiers::FrozenError::Corrupt { .. }) => {
+                        tracing::warn!(path = %path.display(), error = %e, "corrupt stored tree: parsing again");
+                        return Ok(None);
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                // Validate before admitting it to memory.
+                let Ok(raw) = cst_bytecode::decompress(&dense, None) else {
+                    return Ok(None);
+                };
+                let Ok(view) = TreeView::open(&raw, symbols) else {
+                    return Ok(None);
+                };
+                self.inner.languages.write().insert(*key, grammar.id());
+                self.inner.cold.insert(*key, dense.clone());
+                let now = self.tick();
+                let mut policy = self.inner.policy.lock();
+                let moves = policy.insert_at(*key, dense.len() as u64, COLD, now);
+                self.inner.promotions[COLD].fetch_add(1, Ordering::Relaxed);
+                self.apply(&mut policy, moves)?;
+                return Ok(Some(Arc::new(view)));
+            }
+        };
+        let raw = cst_bytecode::decompress(&dense, None).map_err(decode_err)?;
+        Ok(Some(Arc::new(
+            TreeView::open(&raw, symbols).map_err(decode_err)?,
+        )))
+    }
+
+    /// Carries out the policy's moves, in order: a demotion re-encodes or
+    /// compresses the entry for its new tier, a promotion from cold
+    /// decompresses it, a drop frees it. Exact sizes go back to the policy,
+    /// whose further moves are carried out after.
+    ///
+    /// Runs under the policy lock (`policy`), so moves of concurrent
+    /// operations cannot interleave.
+    fn apply(
+        &self,
+        policy: &mut cst_policy::TierPolicy<Key>,
+        moves: Vec<cst_policy::Move<Key>>,
+    ) -> Result<(), Error> {
+        let mut queue: std::collections::VecDeque<cst_policy::Move<Key>> = moves.into();
+        while let Some(m) = queue.pop_front() {
+            let key = m.key;
+            let exact = match (m.from, m.to) {
+                (HOT, Some(WARM)) => {
+                    let Some(entry) = self.inner.hot.remove(&key) else {
+                        continue;
+                    };
+                    let lang = self.inner.languages.read().get(&key).copied();
+                    let Some(g) = lang.and_then(cst_grammars::by_id) else {
+                        continue;
+                    };
+                    let encoded =
+                        cst_bytecode::encode(&entry.tree, &entry.source, g.fingerprint()?.0)?;
+                    let weight = encoded.len() as u64;
+                    self.inner.warm.insert(key, encoded.into());
+                    self.inner.demotions[HOT].fetch_add(1, Ordering::Relaxed);
+                    Some(weight)
+                }
+                (WARM, Some(COLD)) => {
+                    let Some(raw) = self.inner.warm.remove(&key) else {
+                        continue;
+                    };
+                    let dense =
+                        cst_bytecode::compress(&raw, self.codec(), None).map_err(|source| {
+                            Error::Io {
+                                path: PathBuf::new(),
+                                source,
+                            }
+                        })?;
+                    let weight = dense.len() as u64;
+                    self.inner.cold.insert(key, dense.into());
+                    self.inner.demotions[WARM].fetch_add(1, Ordering::Relaxed);
+                    Some(weight)
+                }
+                (COLD, Some(WARM)) => {
+                    let Some(dense) = self.inner.cold.remove(&key) else {
+                        continue;
+                    };
+                    let raw = match cst_bytecode::decompress(&dense, None) {
+                        Ok(raw) => raw,
+                        Err(_) => {
+                            // Unreadable: forget it (disk or a parse restores it).
+                            policy.remove(&key);
+                            continue;
+                        }
+                    };
+                    let weight = raw.len() as u64;
+                    self.inner.warm.insert(key, raw.into());
+                    self.inner.promotions[WARM].fetch_add(1, Ordering::Relaxed);
+                    Some(weight)
+                }
+                (from, None) => {
+                    match from {
+                        HOT => drop(self.inner.hot.remove(&key)),
+                        WARM => drop(self.inner.warm.remove(&key)),
+                        _ => drop(self.inner.cold.remove(&key)),
+                    }
+                    if self.inner.store.is_none() {
+                        // Nothing else holds it: forget the source too.
+                        self.inner.sources.write().remove(&key);
+                    }
+                    self.inner.evictions[from.min(COLD)].fetch_add(1, Ordering::Relaxed);
+                    None
+                }
+                _ => None,
+            };
+            if let Some(w) = exact
+                && w != m.weight
+            {
+                queue.extend(policy.set_weight(&key, w));
+            }
+        }
+        Ok(())
+    }
+
+    /// The tree of `path`, from whichever tier holds it; `None` if the path
+    /// was never indexed (or its tree was dropped from an in-memory cache).
+    pub fn get(&self, path: impl AsRef<Path>) -> Result<Option<Tree>, Error> {
+        let started = std::time::Instant::now();
+        let result = self.get_inner(path.as_ref());
+        self.inner.get_latency.record(started.elapsed());
+        result
+    }
+
+    fn get_inner(&self, path: &Path) -> Result<Option<Tree>, Error> {
+        let Some(record) = self.inner.paths.read().get(path).cloned() else {
+            self.inner.misses.fetch_add(1, Ordering::Relaxed);
+            return Ok(None);
+        };
+        let grammar =
+            cst_grammars::by_id(record.language).expect("ids in the path map are registry ids");
+        let view = if let Some(e) = self.inner.hot.get(&record.key) {
+            self.touch(&record.key)?;
+            let encoded = cst_bytecode::encode(&e.tree, &e.source, grammar.fingerprint()?.0)?;
+            Arc::new(
+                TreeView::open(&encoded, self.symbols(grammar)?).map_err(|source| {
+                    Error::Decode {
+                        path: path.to_path_buf(),
+                        source,
+                    }
+                })?,
+            )
+        } else {
+            match self.load_view(&record.key, grammar, path)? {
+                Some(v) => v,
+                None => {
+                    self.inner.misses.fetch_add(1, Ordering::Relaxed);
+                    return Ok(None);
+                }
+            }
+        };
+        self.inner.hits.fetch_add(1, Ordering::Relaxed);
+        let source = self.source_of(&record, path)?;
+        Ok(Some(Tree {
+            view,
+            source,
+            language: grammar,
+        }))
+    }
+
+    /// The source of a path: kept in memory, in the store, or read from disk
+    /// (checked against the indexed hash).
+    fn source_of(&self, record: &PathRecord, path: &Path) -> Result<Option<Arc<[u8]>>, Error> {
+        if let Some(s) = self.inner.sources.read().get(&record.key) {
+            return Ok(Some(s.clone()));
+        }
+        if let Some(store) = &self.inner.store
+            && let Ok(Some(s)) = store.get(&source_key(&record.key))
+            && *blake3::hash(&s).as_bytes() == record.source_hash
+        {
+            return Ok(Some(Arc::from(&s[..])));
+        }
+        match std::fs::read(path) {
+            Ok(s) if *blake3::hash(&s).as_bytes() == record.source_hash => Ok(Some(s.into())),
+            Ok(_) => Err(Error::SourceChanged(path.to_path_buf())),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// A live `tree_sitter::Tree` of `path`: the hot tree, or a fresh parse
+    /// of the stored source.
+    pub fn tree(&self, path: impl AsRef<Path>) -> Result<Option<tree_sitter::Tree>, Error> {
+        let path = path.as_ref();
+        let Some(record) = self.inner.paths.read().get(path).cloned() else {
+            return Ok(None);
+        };
+        if let Some(e) = self.inner.hot.get(&record.key) {
+            self.touch(&record.key)?;
+            return Ok(Some(e.tree));
+        }
+        let Some(source) = self.source_of(&record, path)? else {
+            return Ok(None);
+        };
+        let grammar = cst_grammars::by_id(record.language).expect("registry id");
+        let tree = grammar
+            .parser()?
+            .parse(&source, None)
+            .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
+        self.inner.parses.fetch_add(1, Ordering::Relaxed);
+        Ok(Some(tree))
+    }
+
+    /// Applies an edit: reparses incrementally from the hot tree when there
+    /// is one (a full parse otherwise) and caches the result for `path`.
+    pub fn edit(
+        &self,
+        path: impl AsRef<Path>,
+        edit: &tree_sitter::InputEdit,
+        new_source: Vec<u8>,
+    ) -> Result<(), Error> {
+        let path = path.as_ref();
+        let Some(record) = self.inner.paths.read().get(path).cloned() else {
+            return self.insert(path, new_source).map(|_| ());
+        };
+        let grammar = cst_grammars::by_id(record.language).expect("registry id");
+        let mut parser = grammar.parser()?;
+        let old = self.inner.hot.get(&record.key).map(|e| {
+            let mut t = e.tree;
+            t.edit(edit);
+            t
+        });
+        let tree = parser
+            .parse(&new_source, old.as_ref())
+            .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
+        // Cache under the new content's key.
+        let key = Key::for_tree(
+            &new_source,
+            grammar.id(),
+            grammar.fingerprint()?.0,
+            cst_bytecode::VERSION,
+        );
+        let source: Arc<[u8]> = new_source.into();
+        self.store_parsed(path, grammar, key, tree, source.clone())?;
+        let source_hash = *blake3::hash(&source).as_bytes();
+        self.inner.paths.write().insert(
+            path.to_path_buf(),
+            PathRecord {
+                key,
+                language: grammar.id(),
+                source_hash,
+            },
+        );
+        Ok(())
+    }
+
+    /// Forgets `path`. Its tree stays cached while another path has the same content.
+    pub fn remove(&self, path: impl AsRef<Path>) -> Result<bool, Error> {
+        let Some(record) = self.inner.paths.write().remove(path.as_ref()) else {
+            return Ok(false);
+        };
+        let shared = self
+            .inner
+            .paths
+            .read()
+            .values()
+            .any(|r| r.key == record.key);
+        if !shared {
+            self.inner.policy.lock().remove(&record.key);
+            self.inner.hot.remove(&record.key);
+            self.inner.warm.remove(&record.key);
+            self.inner.cold.remove(&record.key);
+            self.inner.sources.write().remove(&record.key);
+            if let Some(store) = &self.inner.store {
+                store.remove(record.key.as_bytes())?;
+                store.remove(&source_key(&record.key))?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Indexes every file under `dir` (respecting `.gitignore`), in parallel.
+    pub fn index(
+        &self,
+        dir: &Path,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<IndexReport, Error> {
+        crate::walk::index(self, dir, progress)
+    }
+
+    /// Compares the stored tree of every indexed path with a fresh parse of
+    /// its source, node by node (`cst_bytecode::verify`).
+    pub fn verify_all(&self) -> Result<VerifyReport, Error> {
+        let records: Vec<(PathBuf, PathRecord)> = self
+            .inner
+            .paths
+            .read()
+            .iter()
+            .map(|(p, r)| (p.clone(), r.clone()))
+            .collect();
+        let mut report = VerifyReport::default();
+        for (path, record) in records {
+            let grammar = cst_grammars::by_id(record.language).expect("registry id");
+            let Some(tree) = self.get(&path)? else {
+                report.missing.push(path);
+                continue;
+            };
+            let Some(source) = tree.source() else {
+                report.missing.push(path);
+                continue;
+            };
+            let live = grammar
+                .parser()?
+                .parse(source, None)
+                .ok_or_else(|| Error::Parse(path.clone()))?;
+            report.files += 1;
+            report.nodes += tree.view().node_count() as u64;
+            if let Err(m) = cst_bytecode::verify(&live, tree.view()) {
+                report.mismatches.push((path, m.to_string()));
+            }
+        }
+        report.mismatches.sort();
+        report.missing.sort();
+        Ok(report)
+    }
+
+    /// Removes stored trees and sources no path refers to, then compacts the
+    /// store. Returns the number of records removed and the bytes reclaimed.
+    pub fn gc(&self) -> Result<(u64, u64), Error> {
+        let Some(store) = &self.inner.store else {
+            return Ok((0, 0));
+        };
+        let live: rustc_hash::FxHashSet<Key> =
+            self.inner.paths.read().values().map(|r| r.key).collect();
+        let mut removed = 0;
+        for k in store.keys() {
+            let key_part = if k.len() == 33 && k[32] == b'S' {
+                &k[..32]
+            } else {
+                &k[..]
+            };
+            if key_part.len() != 32 {
+                continue; // reserved records (the path map)
+            }
+            let key = Key(key_part.try_into().expect("32 bytes"));
+            if !live.contains(&key) {
+                store.remove(&k)?;
+                removed += 1;
+            }
+        }
+        self.flush()?;
+        let reclaimed = store.compact()?;
+        Ok((removed, reclaimed))
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> CacheStats {
+        let i = &self.inner;
+        let frozen = i.store.as_ref().map(FrozenStore::stats).unwrap_or_default();
+        let mut tiers = [i.hot.stats(), i.warm.stats(), i.cold.stats(), frozen];
+        let sum = |a: &[AtomicU64; 4]| a.iter().map(|c| c.load(Ordering::Relaxed)).sum::<u64>();
+        for (t, s) in tiers.iter_mut().enumerate() {
+            s.promotions = i.promotions[t].load(Ordering::Relaxed);
+            s.demotions = i.demotions[t].load(Ordering::Relaxed);
+            s.evictions = i.evictions[t].load(Ordering::Relaxed);
+        }
+        CacheStats {
+            get_latency: i.get_latency.snapshot(),
+            insert_latency: i.insert_latency.snapshot(),
+            tiers,
+            hits: i.hits.load(Ordering::Relaxed),
+            misses: i.misses.load(Ordering::Relaxed),
+            promotions: sum(&i.promotions),
+            demotions: sum(&i.demotions),
+            evictions: sum(&i.evictions),
+            parses: i.parses.load(Ordering::Relaxed),
+            paths: i.paths.read().len() as u64,
+            disk_bytes: i.store.as_ref().map_or(0, FrozenStore::disk_bytes),
+        }
+    }
+
+    /// Makes everything durable: the path map and the store. Also done when
+    /// the last clone of the cache is dropped.
+    pub fn flush(&self) -> Result<(), Error> {
+        self.inner.flush()
+    }
+
+    /// Loads the path map written by `flush`; records of unknown languages
+    /// (a build without that grammar) are skipped.
+    fn load_paths(&self) -> Result<(), Error> {
+        let Some(store) = &self.inner.store else {
+            return Ok(());
+        };
+        let bytes = match store.get(PATHS_KEY) {
+            Ok(Some(b)) => b,
+            Ok(None) | Err(cst_tiers::FrozenError::Corrupt { .. }) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut r = &bytes[..];
+        let mut take = |n: usize| -> Option<&[u8]> {
+            (r.len() >= n).then(|| {
+                let (a, b) = r.split_at(n);
+                r = b;
+                a
+            })
+        };
+        let mut paths = self.inner.paths.write();
+        let mut languages = self.inner.languages.write();
+        while let Some(len) = take(4) {
+            let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+            let Some(path) = take(len) else { break };
+            let path = PathBuf::from(String::from_utf8_lossy(path).into_owned());
+            let Some(len) = take(4) else { break };
+            let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+            let Some(lang) = take(len) else { break };
+            let Some(key) = take(32) else { break };
+            let Some(hash) = take(32) else { break };
+            let Some(grammar) = std::str::from_utf8(lang).ok().and_then(cst_grammars::by_id) else {
+                continue;
+            };
+            let key = Key(key.try_into().expect("32 bytes"));
+            languages.insert(key, grammar.id());
+            paths.insert(
+                path,
+                PathRecord {
+                    key,
+                    language: grammar.id(),
+                    source_hash: hash.try_into().expect("32"),
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Inner {
+    fn flush(&self) -> Result<(), Error> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let mut out = Vec::new();
+        let paths = self.paths.read();
+        let mut sorted: Vec<(&PathBuf, &PathRecord)> = paths.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        for (path, r) in sorted {
+            let p = path.to_string_lossy();
+            out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+            out.extend_from_slice(p.as_bytes());
+            out.extend_from_slice(&(r.language.len() as u32).to_le_bytes());
+            out.extend_from_slice(r.language.as_bytes());
+            out.extend_from_slice(&r.key.0);
+            out.extend_from_slice(&r.source_hash);
+        }
+        drop(paths);
+        store.put(PATHS_KEY, &out)?;
+        store.flush()?;
+        Ok(())
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Persistence on drop. An error cannot be reported here; the store's
+        // recovery repairs whatever a failed flush leaves behind.
+        let _ = self.flush();
+    }
+}
+
+fn source_key(key: &Key) -> Vec<u8> {
+    let mut k = key.0.to_vec();
+    k.push(b'S');
+    k
+}

@@ -1,0 +1,212 @@
+//! Configuration: defaults, `cst.toml`, and `CST_*` environment overrides.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// How trees are compressed for the cold tier and the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// LZ4: fastest to read back.
+    Lz4,
+    /// Zstandard at `zstd_level`: smallest.
+    Zstd,
+}
+
+/// Settings of a [`Cache`](crate::Cache). Every field has a default that
+/// suits a workspace of about a million lines on a laptop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Budget of the hot tier (live trees, estimated bytes). Default 256 MiB
+    /// (~250K lines of live trees).
+    pub hot_bytes: u64,
+    /// Budget of the warm tier (encoded trees). Default 64 MiB (~3.5M lines).
+    pub warm_bytes: u64,
+    /// Budget of the cold tier (compressed trees). Default 32 MiB (~6M lines).
+    pub cold_bytes: u64,
+    /// Compression of the cold tier and the disk.
+    pub compression: Compression,
+    /// zstd level (1–22) when `compression = "zstd"`.
+    pub zstd_level: i32,
+    /// Worker threads for indexing; 0 = one per core.
+    pub threads: usize,
+    /// Files larger than this are skipped (bytes). Default 4 MiB.
+    pub max_file_bytes: u64,
+    /// Keep each file's source in the cache (true), or only its hash and
+    /// read it from disk when needed, checking the hash (false).
+    pub store_source: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            hot_bytes: 256 << 20,
+            warm_bytes: 64 << 20,
+            cold_bytes: 32 << 20,
+            compression: Compression::Zstd,
+            zstd_level: 3,
+            threads: 0,
+            max_file_bytes: 4 << 20,
+            store_source: true,
+        }
+    }
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("{path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: toml::de::Error,
+    },
+    /// An environment variable has a bad value.
+    #[error("environment variable {var}={value}: {why}")]
+    Env {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        why: &'static str,
+    },
+}
+
+impl Config {
+    /// Defaults, overridden by `path` (a `cst.toml`) if it exists, then by
+    /// `CST_HOT_BYTES`, `CST_WARM_BYTES`, `CST_COLD_BYTES`, `CST_COMPRESSION`,
+    /// `CST_ZSTD_LEVEL`, `CST_THREADS`, `CST_MAX_FILE_BYTES`, `CST_STORE_SOURCE`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut config = match path {
+            Some(p) if p.exists() => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.to_path_buf(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                    path: p.to_path_buf(),
+                    source,
+                })?
+            }
+            _ => Config::default(),
+        };
+        config.apply_env(|k| std::env::var(k).ok())?;
+        Ok(config)
+    }
+
+    /// Applies `CST_*` overrides from `get` (the environment, or a map in tests).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn num<T: std::str::FromStr>(var: &'static str, v: String) -> Result<T, ConfigError> {
+            v.trim().parse().map_err(|_| ConfigError::Env {
+                var,
+                value: v,
+                why: "not a number",
+            })
+        }
+        if let Some(v) = get("CST_HOT_BYTES") {
+            self.hot_bytes = num("CST_HOT_BYTES", v)?;
+        }
+        if let Some(v) = get("CST_WARM_BYTES") {
+            self.warm_bytes = num("CST_WARM_BYTES", v)?;
+        }
+        if let Some(v) = get("CST_COLD_BYTES") {
+            self.cold_bytes = num("CST_COLD_BYTES", v)?;
+        }
+        if let Some(v) = get("CST_ZSTD_LEVEL") {
+            self.zstd_level = num("CST_ZSTD_LEVEL", v)?;
+        }
+        if let Some(v) = get("CST_THREADS") {
+            self.threads = num("CST_THREADS", v)?;
+        }
+        if let Some(v) = get("CST_MAX_FILE_BYTES") {
+            self.max_file_bytes = num("CST_MAX_FILE_BYTES", v)?;
+        }
+        if let Some(v) = get("CST_COMPRESSION") {
+            self.compression = match v.trim() {
+                "lz4" => Compression::Lz4,
+                "zstd" => Compression::Zstd,
+                _ => {
+                    return Err(ConfigError::Env {
+                        var: "CST_COMPRESSION",
+                        value: v,
+                        why: "expected lz4 or zstd",
+                    });
+                }
+            };
+        }
+        if let Some(v) = get("CST_STORE_SOURCE") {
+            self.store_source = match v.trim() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                _ => {
+                    return Err(ConfigError::Env {
+                        var: "CST_STORE_SOURCE",
+                        value: v,
+                        why: "expected true or false",
+                    });
+                }
+            };
+        }
+        if !(1..=22).contains(&self.zstd_level) {
+            return Err(ConfigError::Env {
+                var: "CST_ZSTD_LEVEL",
+                value: self.zstd_level.to_string(),
+                why: "1..=22",
+            });
+        }
+        Ok(())
+    }
+
+    /// Indexing threads (resolving 0 to the number of cores).
+    pub fn worker_threads(&self) -> usize {
+        if self.threads > 0 {
+            self.threads
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cst.toml");
+        std::fs::write(&path, "hot_bytes = 1000\ncompression = \"lz4\"\n").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut c: Config = toml::from_str(&text).unwrap();
+        assert_eq!(
+            (c.hot_bytes, c.compression, c.warm_bytes),
+            (1000, Compression::Lz4, Config::default().warm_bytes)
+        );
+        c.apply_env(|k| (k == "CST_HOT_BYTES").then(|| "2000".to_owned()))
+            .unwrap();
+        assert_eq!(c.hot_bytes, 2000);
+        let err = c
+            .apply_env(|k| (k == "CST_THREADS").then(|| "many".to_owned()))
+            .unwrap_err();
+        assert!(err.to_string().contains("CST_THREADS"), "{err}");
+        std::fs::write(&path, "hot_bytez = 1\n").unwrap();
+        assert!(
+            matches!(Config::load(Some(&path)), Err(ConfigError::Parse { .. })),
+            "unknown keys are refused"
+        );
+    }
+}

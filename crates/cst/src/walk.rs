@@ -1,0 +1,225 @@
+//! Indexing a directory: a `.gitignore`-aware walk, then parallel parsing
+//! with one parser per language per worker thread.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rustc_hash::FxHashMap;
+
+use crate::{Cache, Error, Outcome};
+
+/// Why a file was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    /// No grammar claims the file.
+    UnknownLanguage,
+    /// The language is known but its grammar is not compiled in.
+    NotCompiled,
+    /// The file looks binary (a NUL byte in its first 8 KiB).
+    Binary,
+    /// Larger than `Config::max_file_bytes`.
+    TooLarge,
+    /// It could not be read.
+    Unreadable,
+    /// It changed while being indexed (its size moved under us).
+    Changed,
+}
+
+impl SkipReason {
+    /// A short lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::UnknownLanguage => "unknown language",
+            SkipReason::NotCompiled => "language not compiled in",
+            SkipReason::Binary => "binary",
+            SkipReason::TooLarge => "too large",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::Changed => "changed while read",
+        }
+    }
+}
+
+/// Per-language figures of an index run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LanguageReport {
+    /// Files indexed.
+    pub files: u64,
+    /// Source lines.
+    pub lines: u64,
+    /// Nodes.
+    pub nodes: u64,
+    /// Source bytes.
+    pub bytes: u64,
+}
+
+/// What an index run did.
+#[derive(Debug, Clone, Default)]
+pub struct IndexReport {
+    /// Per language id.
+    pub languages: BTreeMap<&'static str, LanguageReport>,
+    /// Files skipped, per reason.
+    pub skipped: BTreeMap<SkipReason, u64>,
+    /// Files found already cached (same content, grammar and format).
+    pub hits: u64,
+    /// Files parsed.
+    pub parsed: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl IndexReport {
+    /// Files indexed (hits + parsed).
+    pub fn files(&self) -> u64 {
+        self.languages.values().map(|l| l.files).sum()
+    }
+    /// Lines indexed.
+    pub fn lines(&self) -> u64 {
+        self.languages.values().map(|l| l.lines).sum()
+    }
+    /// Nodes indexed.
+    pub fn nodes(&self) -> u64 {
+        self.languages.values().map(|l| l.nodes).sum()
+    }
+}
+
+/// Progress of an index run, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Files handled so far (indexed or skipped).
+    pub done: u64,
+    /// Files found by the walk.
+    pub total: u64,
+}
+
+pub(crate) fn index(
+    cache: &Cache,
+    dir: &Path,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<IndexReport, Error> {
+    let started = Instant::now();
+    let config = cache.config();
+    let mut files = Vec::new();
+    let mut report = IndexReport::default();
+    let walker = ignore::WalkBuilder::new(dir).follow_links(false).build();
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => files.push(e.into_path()),
+            Ok(_) => {}
+            // Loops, permission errors: counted, never fatal.
+            Err(_) => *report.skipped.entry(SkipReason::Unreadable).or_default() += 1,
+        }
+    }
+    files.sort();
+    let total = files.len() as u64;
+    let queue = Mutex::new(files.into_iter());
+    let done = AtomicU64::new(0);
+    let merged = Mutex::new(report);
+    let max = config.max_file_bytes;
+    let first_error: Mutex<Option<Error>> = Mutex::new(None);
+    crossbeam::thread::scope(|s| {
+        for _ in 0..config.worker_threads() {
+            s.spawn(|_| {
+                let mut parsers: FxHashMap<&'static str, tree_sitter::Parser> =
+                    FxHashMap::default();
+                let mut local = IndexReport::default();
+                loop {
+                    let Some(path) = queue.lock().expect("queue lock").next() else {
+                        break;
+                    };
+                    match index_one(cache, &path, max, &mut parsers) {
+                        Ok(Ok((lang, outcome, lines, nodes, bytes))) => {
+                            let l = local.languages.entry(lang).or_default();
+                            l.files += 1;
+                            l.lines += lines;
+                            l.nodes += nodes;
+                            l.bytes += bytes;
+                            match outcome {
+                                Outcome::Hit => local.hits += 1,
+                                Outcome::Parsed => local.parsed += 1,
+                            }
+                        }
+                        Ok(Err(reason)) => {
+                            tracing::debug!(path = %path.display(), reason = reason.as_str(), "skipped");
+                            *local.skipped.entry(reason).or_default() += 1
+                        }
+                        Err(e) => {
+                            first_error.lock().expect("error lock").get_or_insert(e);
+                            break;
+                        }
+                    }
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    progress(Progress { done: n, total });
+                }
+                let mut m = merged.lock().expect("report lock");
+                for (k, v) in local.languages {
+                    let e = m.languages.entry(k).or_default();
+                    e.files += v.files;
+                    e.lines += v.lines;
+                    e.nodes += v.nodes;
+                    e.bytes += v.bytes;
+                }
+                for (k, v) in local.skipped {
+                    *m.skipped.entry(k).or_default() += v;
+                }
+                m.hits += local.hits;
+                m.parsed += local.parsed;
+            });
+        }
+    })
+    .map_err(|_| Error::WorkerPanicked)?;
+    if let Some(e) = first_error.into_inner().expect("error lock") {
+        return Err(e);
+    }
+    let mut report = merged.into_inner().expect("report lock");
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+type Indexed = (&'static str, Outcome, u64, u64, u64);
+
+fn index_one(
+    cache: &Cache,
+    path: &PathBuf,
+    max: u64,
+    parsers: &mut FxHashMap<&'static str, tree_sitter::Parser>,
+) -> Result<Result<Indexed, SkipReason>, Error> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(Err(SkipReason::Unreadable));
+    };
+    if meta.len() > max {
+        return Ok(Err(SkipReason::TooLarge));
+    }
+    let mut source = Vec::with_capacity(meta.len() as usize);
+    let read = std::fs::File::open(path).and_then(|f| f.take(max + 1).read_to_end(&mut source));
+    if read.is_err() {
+        return Ok(Err(SkipReason::Unreadable));
+    }
+    if source.len() as u64 > max {
+        return Ok(Err(SkipReason::TooLarge));
+    }
+    if source.len() as u64 != meta.len() {
+        return Ok(Err(SkipReason::Changed));
+    }
+    let head = &source[..source.len().min(8192)];
+    if head.contains(&0) {
+        return Ok(Err(SkipReason::Binary));
+    }
+    let Some(grammar) = cst_grammars::detect(path, head) else {
+        return Ok(Err(SkipReason::UnknownLanguage));
+    };
+    if !grammar.is_compiled() {
+        return Ok(Err(SkipReason::NotCompiled));
+    }
+    let parser = match parsers.entry(grammar.id()) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(v) => v.insert(grammar.parser()?),
+    };
+    let lines = cst_grammars::smoke::count_lines(&source) as u64;
+    let bytes = source.len() as u64;
+    let (outcome, nodes) = cache.insert_parsed(path, grammar, source, parser)?;
+    Ok(Ok((grammar.id(), outcome, lines, nodes, bytes)))
+}

@@ -1,0 +1,254 @@
+//! The cache end to end: exact trees from every tier, persistence and
+//! invalidation, budgets, skips, and a model-based test of the tier stack.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use cst::{Cache, Config, Outcome, SkipReason};
+use proptest::prelude::*;
+
+fn live_sexp(path: &Path, source: &[u8]) -> String {
+    let g = cst::grammars::detect(path, source).unwrap();
+    g.parser()
+        .unwrap()
+        .parse(source, None)
+        .unwrap()
+        .root_node()
+        .to_sexp()
+}
+
+fn rust_source(i: usize) -> String {
+    format!(
+        "/// item {i}\npub fn f{i}(x: u32) -> u32 {{\n    let y = x * {i};\n    if y > 10 {{ y - 1 }} else {{ y + {i} }}\n}}\n"
+    )
+}
+
+fn workspace(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("src/nested")).unwrap();
+    for i in 0..n {
+        let sub = if i % 2 == 0 { "src" } else { "src/nested" };
+        std::fs::write(root.join(format!("{sub}/m{i}.rs")), rust_source(i)).unwrap();
+    }
+    std::fs::write(
+        root.join("src/app.py"),
+        "def main():\n    return [x * 2 for x in range(10)]\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("data.bin"), [0u8, 159, 146, 150, 0, 1, 2]).unwrap();
+    std::fs::write(root.join("notes.unknownext"), "hello").unwrap();
+    std::fs::write(root.join("big.rs"), "// x\n".repeat(40_000)).unwrap();
+    std::fs::write(root.join(".gitignore"), "ignored/\n").unwrap();
+    std::fs::create_dir_all(root.join("ignored")).unwrap();
+    std::fs::write(root.join("ignored/skip.rs"), "fn skipped() {}").unwrap();
+    // `ignore` honours .gitignore inside a git work tree; mark it as one.
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    dir
+}
+
+fn small_config() -> Config {
+    Config {
+        max_file_bytes: 100_000,
+        ..Config::default()
+    }
+}
+
+#[test]
+fn index_reindex_modify_and_reopen() {
+    let ws = workspace(20);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let root = ws.path();
+    {
+        let cache = Cache::open(cache_dir.path(), small_config()).unwrap();
+        let r = cache.index(root, &|_| {}).unwrap();
+        assert_eq!(r.languages["rust"].files, 20);
+        assert_eq!(r.languages["python"].files, 1);
+        assert_eq!((r.parsed, r.hits), (21, 0));
+        assert_eq!(r.skipped.get(&SkipReason::Binary), Some(&1));
+        // notes.unknownext; hidden files (.gitignore) are not walked.
+        assert_eq!(r.skipped.get(&SkipReason::UnknownLanguage), Some(&1));
+        assert_eq!(r.skipped.get(&SkipReason::TooLarge), Some(&1));
+        assert!(
+            cache.get(root.join("ignored/skip.rs")).unwrap().is_none(),
+            ".gitignore is respected"
+        );
+        // Same process, again: all hits.
+        let again = cache.index(root, &|_| {}).unwrap();
+        assert_eq!((again.parsed, again.hits), (0, 21));
+    }
+    // After a restart: all hits, no parse; then one modified file is one parse.
+    let cache = Cache::open(cache_dir.path(), small_config()).unwrap();
+    let r = cache.index(root, &|_| {}).unwrap();
+    assert_eq!((r.parsed, r.hits), (0, 21), "reopen finds everything");
+    assert_eq!(cache.stats().parses, 0);
+    std::fs::write(root.join("src/m4.rs"), rust_source(400)).unwrap();
+    let r = cache.index(root, &|_| {}).unwrap();
+    assert_eq!((r.parsed, r.hits), (1, 20));
+    for i in [0usize, 3, 4, 17] {
+        let sub = if i % 2 == 0 { "src" } else { "src/nested" };
+        let path = root.join(format!("{sub}/m{i}.rs"));
+        let source = std::fs::read(&path).unwrap();
+        let tree = cache.get(&path).unwrap().expect("cached");
+        assert_eq!(tree.root().to_sexp(), live_sexp(&path, &source));
+        assert_eq!(tree.source(), Some(&source[..]));
+    }
+}
+
+#[test]
+fn trees_are_exact_from_every_tier_under_tiny_budgets() {
+    // Budgets so small that entries are demoted to warm and cold and dropped.
+    let config = Config {
+        hot_bytes: 20_000,
+        warm_bytes: 3_000,
+        cold_bytes: 1_500,
+        ..Config::default()
+    };
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(cache_dir.path(), config).unwrap();
+    let mut files = Vec::new();
+    for i in 0..40 {
+        let path = PathBuf::from(format!("/virtual/m{i}.rs"));
+        let source = rust_source(i).into_bytes();
+        assert_eq!(
+            cache.insert(&path, source.clone()).unwrap(),
+            Outcome::Parsed
+        );
+        files.push((path, source));
+    }
+    let s = cache.stats();
+    assert!(s.demotions > 0 && s.evictions > 0, "{s:?}");
+    assert!(
+        s.tiers[0].bytes <= 20_000 && s.tiers[1].bytes <= 3_000 && s.tiers[2].bytes <= 1_500,
+        "{s:?}"
+    );
+    for (path, source) in &files {
+        let tree = cache.get(path).unwrap().expect("persisted, so never lost");
+        assert_eq!(
+            tree.root().to_sexp(),
+            live_sexp(path, source),
+            "{}",
+            path.display()
+        );
+    }
+    assert!(cache.stats().promotions > 0);
+}
+
+#[test]
+fn edit_reparses_incrementally_and_tree_gives_a_live_tree() {
+    let cache = Cache::in_memory(Config::default());
+    let path = Path::new("/v/lib.rs");
+    cache.insert(path, b"fn a() {}\n".to_vec()).unwrap();
+    let new = b"fn ab() {}\n".to_vec();
+    let edit = tree_sitter::InputEdit {
+        start_byte: 4,
+        old_end_byte: 4,
+        new_end_byte: 5,
+        start_position: tree_sitter::Point { row: 0, column: 4 },
+        old_end_position: tree_sitter::Point { row: 0, column: 4 },
+        new_end_position: tree_sitter::Point { row: 0, column: 5 },
+    };
+    cache.edit(path, &edit, new.clone()).unwrap();
+    let tree = cache.get(path).unwrap().unwrap();
+    assert_eq!(tree.root().to_sexp(), live_sexp(path, &new));
+    let live = cache.tree(path).unwrap().unwrap();
+    assert_eq!(live.root_node().to_sexp(), live_sexp(path, &new));
+    assert!(cache.remove(path).unwrap());
+    assert!(cache.get(path).unwrap().is_none());
+}
+
+#[test]
+fn unknown_languages_are_typed_errors() {
+    let cache = Cache::in_memory(Config::default());
+    assert!(matches!(
+        cache.insert("/v/readme.unknownext", b"text".to_vec()),
+        Err(cst::Error::UnknownLanguage(_))
+    ));
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Insert(u8, u8),
+    Get(u8),
+    Remove(u8),
+    Reopen,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    /// The whole tier stack against a map of path → content.
+    #[test]
+    fn the_tier_stack_behaves_like_a_map(ops in prop::collection::vec(prop_oneof![
+        5 => (0u8..12, 0u8..6).prop_map(|(p, c)| Op::Insert(p, c)),
+        5 => (0u8..12).prop_map(Op::Get),
+        1 => (0u8..12).prop_map(Op::Remove),
+        1 => Just(Op::Reopen),
+    ], 1..60)) {
+        let config = Config { hot_bytes: 6_000, warm_bytes: 1_500, cold_bytes: 800, ..Config::default() };
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = Some(Cache::open(dir.path(), config.clone()).unwrap());
+        let mut model: HashMap<u8, Vec<u8>> = HashMap::new();
+        for op in ops {
+            let c = cache.as_ref().unwrap();
+            match op {
+                Op::Insert(p, content) => {
+                    let src = rust_source(usize::from(content)).into_bytes();
+                    c.insert(format!("/m/{p}.rs"), src.clone()).unwrap();
+                    model.insert(p, src);
+                }
+                Op::Get(p) => {
+                    let path = PathBuf::from(format!("/m/{p}.rs"));
+                    let got = c.get(&path).unwrap();
+                    match model.get(&p) {
+                        Some(src) => {
+                            let tree = got.expect("a persisted entry is always found");
+                            prop_assert_eq!(tree.root().to_sexp(), live_sexp(&path, src));
+                            prop_assert_eq!(tree.source(), Some(&src[..]));
+                        }
+                        None => prop_assert!(got.is_none()),
+                    }
+                }
+                Op::Remove(p) => {
+                    prop_assert_eq!(c.remove(format!("/m/{p}.rs")).unwrap(), model.remove(&p).is_some());
+                }
+                Op::Reopen => {
+                    drop(cache.take());
+                    cache = Some(Cache::open(dir.path(), config.clone()).unwrap());
+                }
+            }
+            let s = cache.as_ref().unwrap().stats();
+            prop_assert!(s.tiers[0].bytes <= config.hot_bytes, "{s:?}");
+            prop_assert!(s.tiers[1].bytes <= config.warm_bytes, "{s:?}");
+            prop_assert!(s.tiers[2].bytes <= config.cold_bytes, "{s:?}");
+            prop_assert_eq!(s.paths as usize, model.len());
+        }
+    }
+}
+
+#[test]
+fn without_stored_sources_the_file_is_read_back_and_checked() {
+    let ws = tempfile::tempdir().unwrap();
+    let path = ws.path().join("lib.rs");
+    std::fs::write(&path, rust_source(1)).unwrap();
+    let config = Config {
+        store_source: false,
+        ..Config::default()
+    };
+    let cache_dir = tempfile::tempdir().unwrap();
+    {
+        let cache = Cache::open(cache_dir.path(), config.clone()).unwrap();
+        cache.index(ws.path(), &|_| {}).unwrap();
+    }
+    let cache = Cache::open(cache_dir.path(), config).unwrap();
+    let tree = cache.get(&path).unwrap().unwrap();
+    assert_eq!(
+        tree.source(),
+        Some(rust_source(1).as_bytes()),
+        "read from disk, hash checked"
+    );
+    std::fs::write(&path, "fn changed() {}\n").unwrap();
+    assert!(
+        matches!(cache.get(&path), Err(cst::Error::SourceChanged(_))),
+        "a changed file is reported, not served"
+    );
+}
