@@ -25,7 +25,10 @@ pub struct HotEntry {
     pub tree: tree_sitter::Tree,
     /// The source it was parsed from.
     pub source: Arc<[u8]>,
-    /// Accounted bytes: the tree estimate plus the source.
+    /// The tree's encoded form, when the owner keeps one beside the live
+    /// tree (opaque bytes to this crate; counted in `bytes`).
+    pub encoded: Option<bytes::Bytes>,
+    /// Accounted bytes: the tree estimate, the source and the encoded form.
     pub bytes: u64,
 }
 
@@ -36,8 +39,16 @@ impl HotEntry {
         HotEntry {
             tree,
             source,
+            encoded: None,
             bytes,
         }
+    }
+
+    /// The same entry keeping `encoded` beside the live tree.
+    pub fn with_encoded(mut self, encoded: bytes::Bytes) -> HotEntry {
+        self.bytes += encoded.len() as u64;
+        self.encoded = Some(encoded);
+        self
     }
 }
 

@@ -378,8 +378,14 @@ impl Cache {
         source: Arc<[u8]>,
     ) -> Result<(), Error> {
         self.inner.parses.fetch_add(1, Ordering::Relaxed);
+        // Encoded once: kept beside the live tree (so `get` and a demotion
+        // to warm need no re-encoding) and, compressed, written to disk.
+        let encoded = bytes::Bytes::from(cst_bytecode::encode(
+            &tree,
+            &source,
+            grammar.fingerprint()?.0,
+        )?);
         if let Some(store) = &self.inner.store {
-            let encoded = cst_bytecode::encode(&tree, &source, grammar.fingerprint()?.0)?;
             let dense = cst_bytecode::compress(&encoded, self.codec(), None).map_err(|source| {
                 Error::Io {
                     path: path.to_path_buf(),
@@ -395,7 +401,7 @@ impl Cache {
         if self.inner.config.store_source {
             self.inner.sources.write().insert(key, source.clone());
         }
-        let entry = HotEntry::new(tree, source);
+        let entry = HotEntry::new(tree, source).with_encoded(encoded);
         let weight = entry.bytes;
         self.inner.hot.insert(key, entry);
         let now = self.tick();
@@ -514,14 +520,19 @@ impl Cache {
                     let Some(entry) = self.inner.hot.remove(&key) else {
                         continue;
                     };
-                    let lang = self.inner.languages.read().get(&key).copied();
-                    let Some(g) = lang.and_then(cst_grammars::by_id) else {
-                        continue;
+                    let encoded = match entry.encoded {
+                        Some(e) => e,
+                        None => {
+                            let lang = self.inner.languages.read().get(&key).copied();
+                            let Some(g) = lang.and_then(cst_grammars::by_id) else {
+                                continue;
+                            };
+                            cst_bytecode::encode(&entry.tree, &entry.source, g.fingerprint()?.0)?
+                                .into()
+                        }
                     };
-                    let encoded =
-                        cst_bytecode::encode(&entry.tree, &entry.source, g.fingerprint()?.0)?;
                     let weight = encoded.len() as u64;
-                    self.inner.warm.insert(key, encoded.into());
+                    self.inner.warm.insert(key, encoded);
                     self.inner.demotions[HOT].fetch_add(1, Ordering::Relaxed);
                     Some(weight)
                 }
@@ -600,7 +611,10 @@ impl Cache {
             cst_grammars::by_id(record.language).expect("ids in the path map are registry ids");
         let view = if let Some(e) = self.inner.hot.get(&record.key) {
             self.touch(&record.key)?;
-            let encoded = cst_bytecode::encode(&e.tree, &e.source, grammar.fingerprint()?.0)?;
+            let encoded = match e.encoded {
+                Some(bytes) => bytes,
+                None => cst_bytecode::encode(&e.tree, &e.source, grammar.fingerprint()?.0)?.into(),
+            };
             Arc::new(
                 TreeView::open(&encoded, self.symbols(grammar)?).map_err(|source| {
                     Error::Decode {
