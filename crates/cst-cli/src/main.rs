@@ -11,11 +11,13 @@ use cst::{Cache, Config, grammars};
 use serde_json::json;
 
 /// cst — compact, lossless tree-sitter trees for a whole workspace.
-///
-/// Exit codes: 0 ok; 1 a check failed (verify found a mismatch, a file's
-/// language is unknown); 2 usage error; 3 I/O error; 4 corrupt or locked store.
 #[derive(Parser)]
-#[command(version, about, long_about = None)]
+#[command(
+    version,
+    about,
+    after_help = "Exit codes: 0 ok; 1 a check failed (verify found a mismatch, a file's language is unknown); \
+                  2 usage error; 3 I/O error; 4 corrupt or locked store."
+)]
 struct Cli {
     /// Cache directory (default: a per-workspace folder under $XDG_CACHE_HOME/cst or ~/.cache/cst).
     #[arg(long, global = true)]

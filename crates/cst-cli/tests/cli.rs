@@ -139,6 +139,8 @@ fn exit_codes_and_one_line_errors() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let help = cst(cache.path(), &["--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Exit codes: 0 ok; 1 a check failed"));
     let langs = json(&cst(cache.path(), &["languages", "--json"]));
     assert!(langs.as_array().unwrap().len() >= 100);
 }
