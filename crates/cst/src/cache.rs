@@ -403,9 +403,13 @@ impl Cache {
         }
         let entry = HotEntry::new(tree, source).with_encoded(encoded);
         let weight = entry.bytes;
-        self.inner.hot.insert(key, entry);
         let now = self.tick();
+        // Under the policy lock: the key lives in exactly one tier, even if
+        // another thread cached the same content meanwhile.
         let mut policy = self.inner.policy.lock();
+        self.inner.warm.remove(&key);
+        self.inner.cold.remove(&key);
+        self.inner.hot.insert(key, entry);
         let moves = policy.insert_at(key, weight, HOT, now);
         self.apply(&mut policy, moves)
     }
@@ -485,12 +489,15 @@ impl Cache {
                     return Ok(None);
                 };
                 self.inner.languages.write().insert(*key, grammar.id());
-                self.inner.cold.insert(*key, dense.clone());
                 let now = self.tick();
                 let mut policy = self.inner.policy.lock();
-                let moves = policy.insert_at(*key, dense.len() as u64, COLD, now);
-                self.inner.promotions[COLD].fetch_add(1, Ordering::Relaxed);
-                self.apply(&mut policy, moves)?;
+                // Another thread may have brought it in meanwhile.
+                if policy.tier_of(key).is_none() {
+                    self.inner.cold.insert(*key, dense.clone());
+                    let moves = policy.insert_at(*key, dense.len() as u64, COLD, now);
+                    self.inner.promotions[COLD].fetch_add(1, Ordering::Relaxed);
+                    self.apply(&mut policy, moves)?;
+                }
                 return Ok(Some(Arc::new(view)));
             }
         };

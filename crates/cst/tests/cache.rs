@@ -252,3 +252,36 @@ fn without_stored_sources_the_file_is_read_back_and_checked() {
         "a changed file is reported, not served"
     );
 }
+
+#[test]
+fn concurrent_inserts_and_gets_keep_budgets_and_exact_trees() {
+    let config = Config { hot_bytes: 30_000, warm_bytes: 4_000, cold_bytes: 2_000, ..Config::default() };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path(), config.clone()).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let cache = cache.clone();
+            s.spawn(move || {
+                for round in 0..30 {
+                    // Threads share paths and contents, so the same keys race.
+                    let i = (t * 7 + round) % 24;
+                    let path = PathBuf::from(format!("/c/m{i}.rs"));
+                    let src = rust_source(i).into_bytes();
+                    cache.insert(&path, src.clone()).unwrap();
+                    let tree = cache.get(&path).unwrap().expect("just inserted");
+                    assert_eq!(tree.root().to_sexp(), live_sexp(&path, &src));
+                }
+            });
+        }
+    });
+    let s = cache.stats();
+    assert!(s.tiers[0].bytes <= config.hot_bytes, "{s:?}");
+    assert!(s.tiers[1].bytes <= config.warm_bytes, "{s:?}");
+    assert!(s.tiers[2].bytes <= config.cold_bytes, "{s:?}");
+    for i in 0..24 {
+        let path = PathBuf::from(format!("/c/m{i}.rs"));
+        if let Some(tree) = cache.get(&path).unwrap() {
+            assert_eq!(tree.root().to_sexp(), live_sexp(&path, rust_source(i).as_bytes()));
+        }
+    }
+}
