@@ -255,7 +255,12 @@ fn without_stored_sources_the_file_is_read_back_and_checked() {
 
 #[test]
 fn concurrent_inserts_and_gets_keep_budgets_and_exact_trees() {
-    let config = Config { hot_bytes: 30_000, warm_bytes: 4_000, cold_bytes: 2_000, ..Config::default() };
+    let config = Config {
+        hot_bytes: 30_000,
+        warm_bytes: 4_000,
+        cold_bytes: 2_000,
+        ..Config::default()
+    };
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::open(dir.path(), config.clone()).unwrap();
     std::thread::scope(|s| {
@@ -281,7 +286,10 @@ fn concurrent_inserts_and_gets_keep_budgets_and_exact_trees() {
     for i in 0..24 {
         let path = PathBuf::from(format!("/c/m{i}.rs"));
         if let Some(tree) = cache.get(&path).unwrap() {
-            assert_eq!(tree.root().to_sexp(), live_sexp(&path, rust_source(i).as_bytes()));
+            assert_eq!(
+                tree.root().to_sexp(),
+                live_sexp(&path, rust_source(i).as_bytes())
+            );
         }
     }
 }
