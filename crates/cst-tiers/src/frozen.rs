@@ -655,8 +655,19 @@ impl FrozenStore {
     /// Makes every write so far durable: fsyncs the active segment and
     /// atomically replaces the index snapshot.
     pub fn flush(&self) -> Result<()> {
+        self.flush_inner(false)
+    }
+
+    /// `force`: write the index snapshot even if nothing was appended (after
+    /// compaction, whose index changes need not append anything).
+    fn flush_inner(&self, force: bool) -> Result<()> {
         {
             let mut inner = self.inner.write();
+            if inner.unflushed == 0 && !force {
+                // Nothing written since the last flush (or since open, whose
+                // recovery already wrote the index when it repaired anything).
+                return Ok(());
+            }
             if let Some((id, f)) = &inner.active
                 && self.options.sync
             {
@@ -781,7 +792,7 @@ impl FrozenStore {
             return Ok(0);
         }
         // Make the moved records and the new index durable before unlinking.
-        self.flush()?;
+        self.flush_inner(true)?;
         let mut inner = self.inner.write();
         for (id, path, _) in &victims {
             inner.segments.remove(id);

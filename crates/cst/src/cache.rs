@@ -192,6 +192,8 @@ struct Inner {
     /// Source of each cached key (kept when `store_source`; hot entries hold theirs too).
     sources: RwLock<FxHashMap<Key, Arc<[u8]>>>,
     paths: RwLock<FxHashMap<PathBuf, PathRecord>>,
+    /// The path map changed since it was last written.
+    paths_dirty: std::sync::atomic::AtomicBool,
     languages: RwLock<FxHashMap<Key, &'static str>>,
     symbols: RwLock<FxHashMap<&'static str, Arc<Symbols>>>,
     policy: Mutex<cst_policy::TierPolicy<Key>>,
@@ -271,6 +273,7 @@ impl Cache {
                 cold: MemTier::new(),
                 sources: RwLock::new(FxHashMap::default()),
                 paths: RwLock::new(FxHashMap::default()),
+                paths_dirty: Default::default(),
                 languages: RwLock::new(FxHashMap::default()),
                 symbols: RwLock::new(FxHashMap::default()),
                 policy: Mutex::new(policy),
@@ -354,7 +357,7 @@ impl Cache {
             source_hash,
         };
         if let Some(nodes) = self.cached_node_count(&key, grammar)? {
-            self.inner.paths.write().insert(path.to_path_buf(), record);
+            self.set_path(path, record);
             return Ok((Outcome::Hit, nodes));
         }
         let source: Arc<[u8]> = source.into();
@@ -363,8 +366,21 @@ impl Cache {
             .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
         let nodes = tree.root_node().descendant_count() as u64;
         self.store_parsed(path, grammar, key, tree, source)?;
-        self.inner.paths.write().insert(path.to_path_buf(), record);
+        self.set_path(path, record);
         Ok((Outcome::Parsed, nodes))
+    }
+
+    /// Maps `path` to `record`, marking the path map for the next flush
+    /// only when it changed (a re-index of unchanged files writes nothing).
+    fn set_path(&self, path: &Path, record: PathRecord) {
+        let mut paths = self.inner.paths.write();
+        let unchanged = paths
+            .get(path)
+            .is_some_and(|r| r.key == record.key && r.source_hash == record.source_hash);
+        if !unchanged {
+            paths.insert(path.to_path_buf(), record);
+            self.inner.paths_dirty.store(true, Ordering::Release);
+        }
     }
 
     /// Keeps a freshly parsed tree: the compressed tree (and source) go to
@@ -722,8 +738,8 @@ impl Cache {
         let source: Arc<[u8]> = new_source.into();
         self.store_parsed(path, grammar, key, tree, source.clone())?;
         let source_hash = *blake3::hash(&source).as_bytes();
-        self.inner.paths.write().insert(
-            path.to_path_buf(),
+        self.set_path(
+            path,
             PathRecord {
                 key,
                 language: grammar.id(),
@@ -738,6 +754,7 @@ impl Cache {
         let Some(record) = self.inner.paths.write().remove(path.as_ref()) else {
             return Ok(false);
         };
+        self.inner.paths_dirty.store(true, Ordering::Release);
         let shared = self
             .inner
             .paths
@@ -917,6 +934,10 @@ impl Inner {
         let Some(store) = &self.store else {
             return Ok(());
         };
+        if !self.paths_dirty.swap(false, Ordering::AcqRel) {
+            // Nothing new in the path map: only the store may have writes.
+            return Ok(store.flush()?);
+        }
         let mut out = Vec::new();
         let paths = self.paths.read();
         let mut sorted: Vec<(&PathBuf, &PathRecord)> = paths.iter().collect();

@@ -293,3 +293,34 @@ fn concurrent_inserts_and_gets_keep_budgets_and_exact_trees() {
         }
     }
 }
+
+#[test]
+fn opening_and_closing_without_changes_writes_nothing() {
+    let ws = workspace(3);
+    let cache_dir = tempfile::tempdir().unwrap();
+    {
+        let cache = Cache::open(cache_dir.path(), small_config()).unwrap();
+        cache.index(ws.path(), &|_| {}).unwrap();
+    }
+    let disk = |dir: &Path| -> u64 {
+        std::fs::read_dir(dir.join("store"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("seg-"))
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .sum()
+    };
+    let before = disk(cache_dir.path());
+    for _ in 0..3 {
+        let cache = Cache::open(cache_dir.path(), small_config()).unwrap();
+        // A re-index of unchanged files is all hits and changes no path.
+        let r = cache.index(ws.path(), &|_| {}).unwrap();
+        assert_eq!(r.parsed, 0);
+        let _ = cache.stats();
+    }
+    assert_eq!(
+        disk(cache_dir.path()),
+        before,
+        "read-only sessions appended records"
+    );
+}
