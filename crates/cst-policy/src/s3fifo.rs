@@ -2,7 +2,8 @@
 
 use std::hash::{BuildHasher, Hash};
 
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use crate::arena::{Arena, List};
 use crate::{Eviction, Policy};
@@ -186,7 +187,10 @@ impl Ghost {
 /// One-hit wonders therefore leave after a short stay in the small FIFO
 /// ("quick demotion"), which is what makes S3-FIFO scan-resistant.
 pub struct S3Fifo<K> {
-    map: FxHashMap<K, u32>,
+    /// Arena index of every resident key, hashed by the key (4 bytes per
+    /// entry: the table stays small enough to sit in cache, and a key is
+    /// stored once, in the arena).
+    map: HashTable<u32>,
     arena: Arena<K>,
     small: List,
     main: List,
@@ -206,7 +210,7 @@ impl<K: Hash + Eq + Clone> S3Fifo<K> {
     pub fn with_config(capacity: u64, cfg: S3FifoConfig) -> Self {
         let hint = capacity.min(1 << 16) as usize;
         let mut s = S3Fifo {
-            map: FxHashMap::with_capacity_and_hasher(hint, Default::default()),
+            map: HashTable::with_capacity(hint),
             arena: Arena::with_capacity(hint),
             small: List::default(),
             main: List::default(),
@@ -234,11 +238,25 @@ impl<K: Hash + Eq + Clone> S3Fifo<K> {
         FxBuildHasher.hash_one(key)
     }
 
+    /// Arena index of `key` (whose hash is `hash`), if resident.
+    #[inline]
+    fn find(&self, hash: u64, key: &K) -> Option<u32> {
+        let arena = &self.arena;
+        self.map.find(hash, |&i| arena.key(i) == key).copied()
+    }
+
+    /// Forget arena index `i` (whose key hashes to `hash`) in the map.
+    #[inline]
+    fn unmap(&mut self, hash: u64, i: u32) {
+        if let Ok(e) = self.map.find_entry(hash, |&j| j == i) {
+            e.remove();
+        }
+    }
+
     /// True if `key` is resident in the main FIFO (for tests).
     pub fn in_main(&self, key: &K) -> bool {
-        self.map
-            .get(key)
-            .is_some_and(|&i| self.arena.get(i).queue == MAIN)
+        self.find(Self::hash(key), key)
+            .is_some_and(|i| self.arena.get(i).queue == MAIN)
     }
 
     /// True if the ghost remembers `key` (for tests).
@@ -246,10 +264,10 @@ impl<K: Hash + Eq + Clone> S3Fifo<K> {
         self.ghost.contains(Self::hash(key))
     }
 
-    fn evict_node(&mut self, i: u32, evicted: &mut Vec<Eviction<K>>) {
+    fn evict_node(&mut self, i: u32, hash: u64, evicted: &mut Vec<Eviction<K>>) {
+        self.unmap(hash, i);
         let weight = self.arena.get(i).weight;
         let key = self.arena.free(i);
-        self.map.remove(&key);
         evicted.push(Eviction { key, weight });
     }
 
@@ -266,7 +284,7 @@ impl<K: Hash + Eq + Clone> S3Fifo<K> {
             let h = Self::hash(self.arena.key(i));
             let limit = (self.map.len() as f64 * self.cfg.ghost_ratio) as usize;
             self.ghost.push(h, limit);
-            self.evict_node(i, evicted);
+            self.evict_node(i, h, evicted);
         }
     }
 
@@ -279,7 +297,8 @@ impl<K: Hash + Eq + Clone> S3Fifo<K> {
             self.arena.move_to_front(&mut self.main, i);
         } else {
             self.arena.unlink(&mut self.main, i);
-            self.evict_node(i, evicted);
+            let h = Self::hash(self.arena.key(i));
+            self.evict_node(i, h, evicted);
         }
     }
 
@@ -333,17 +352,18 @@ impl<K: Hash + Eq + Clone> Policy<K> for S3Fifo<K> {
     }
 
     fn contains(&self, key: &K) -> bool {
-        self.map.contains_key(key)
+        self.find(Self::hash(key), key).is_some()
     }
 
     fn weight_of(&self, key: &K) -> Option<u64> {
-        self.map.get(key).map(|&i| self.arena.get(i).weight)
+        self.find(Self::hash(key), key)
+            .map(|i| self.arena.get(i).weight)
     }
 
     #[inline]
     fn access(&mut self, key: &K) -> bool {
-        match self.map.get(key) {
-            Some(&i) => {
+        match self.find(Self::hash(key), key) {
+            Some(i) => {
                 let n = self.arena.get_mut(i);
                 if n.freq < self.cfg.max_freq {
                     n.freq += 1;
@@ -355,7 +375,8 @@ impl<K: Hash + Eq + Clone> Policy<K> for S3Fifo<K> {
     }
 
     fn insert(&mut self, key: K, weight: u64, evicted: &mut Vec<Eviction<K>>) {
-        if let Some(&i) = self.map.get(&key) {
+        let hash = Self::hash(&key);
+        if let Some(i) = self.find(hash, &key) {
             if weight > self.capacity {
                 self.remove(&key);
                 evicted.push(Eviction { key, weight });
@@ -375,18 +396,22 @@ impl<K: Hash + Eq + Clone> Policy<K> for S3Fifo<K> {
             evicted.push(Eviction { key, weight });
             return;
         }
-        let to_main = self.ghost.take(Self::hash(&key));
+        let to_main = self.ghost.take(hash);
         self.make_room(weight, evicted);
         let queue = if to_main { MAIN } else { SMALL };
-        let i = self.arena.alloc(key.clone(), weight, queue);
+        let i = self.arena.alloc(key, weight, queue);
         let mut list = *self.list_of(queue);
         self.arena.push_front(&mut list, i);
         *self.list_of(queue) = list;
-        self.map.insert(key, i);
+        let arena = &self.arena;
+        self.map
+            .insert_unique(hash, i, |&j| Self::hash(arena.key(j)));
     }
 
     fn remove(&mut self, key: &K) -> Option<u64> {
-        let i = self.map.remove(key)?;
+        let hash = Self::hash(key);
+        let i = self.find(hash, key)?;
+        self.unmap(hash, i);
         let queue = self.arena.get(i).queue;
         let mut list = *self.list_of(queue);
         self.arena.unlink(&mut list, i);

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use cst_bytecode::{Codec, Symbols, TreeView};
 use cst_grammars::Grammar;
 use cst_tiers::{FrozenOptions, FrozenStore, HotEntry, HotTier, Key, MemTier, TierStats};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 use rustc_hash::FxHashMap;
 
 use crate::walk::{IndexReport, Progress};
@@ -183,6 +183,53 @@ struct PathRecord {
     source_hash: [u8; 32],
 }
 
+/// Smallest per-shard budget of any tier: below it, sharding would make
+/// large files spill out of a shard that is too small for them.
+const MIN_SHARD_BYTES: u64 = 4 << 20;
+
+/// Number of policy shards for `config`: a power of two, at most 16, such
+/// that every tier's share stays at least [`MIN_SHARD_BYTES`] (so small
+/// budgets, as in tests, keep one exact policy).
+fn policy_shards(config: &Config) -> usize {
+    let smallest = config
+        .hot_bytes
+        .min(config.warm_bytes)
+        .min(config.cold_bytes);
+    let n = (smallest / MIN_SHARD_BYTES).clamp(1, 16);
+    1 << n.ilog2()
+}
+
+/// One policy shard: the configured budgets divided by `shards`.
+fn new_policy(config: &Config, shards: usize) -> cst_policy::TierPolicy<Key> {
+    let share = |b: u64| b / shards as u64;
+    // Hot entries are the trees parsed or edited here; nothing is promoted
+    // into hot (that would need a parse). Two hits in cold promote an entry
+    // to warm.
+    let tiers = vec![
+        cst_policy::TierConfig::new(share(config.hot_bytes)),
+        cst_policy::TierConfig::new(share(config.warm_bytes)).promote_after(0),
+        cst_policy::TierConfig::new(share(config.cold_bytes)).promote_after(2),
+    ];
+    // Estimated weight in the next tier until the exact size is known
+    // (encoded ≈ 1/50 of a live tree, compressed ≈ 1/3 of encoded; see
+    // docs/BENCHMARKS.md), then `set_weight` applies the exact size.
+    cst_policy::TierPolicy::new(tiers)
+        .expect("three tiers")
+        .with_reweigh(|_, w, from, to| match (from, to) {
+            (HOT, WARM) => (w / 50).max(64),
+            (WARM, COLD) => (w / 3).max(32),
+            (COLD, WARM) => w.saturating_mul(3),
+            _ => w,
+        })
+}
+
+/// What a batch of moves freed, dropped once the policy lock is released.
+#[derive(Default)]
+struct Freed {
+    trees: Vec<HotEntry>,
+    bytes: Vec<bytes::Bytes>,
+}
+
 struct Inner {
     config: Config,
     store: Option<FrozenStore>,
@@ -196,7 +243,10 @@ struct Inner {
     paths_dirty: std::sync::atomic::AtomicBool,
     languages: RwLock<FxHashMap<Key, &'static str>>,
     symbols: RwLock<FxHashMap<&'static str, Arc<Symbols>>>,
-    policy: Mutex<cst_policy::TierPolicy<Key>>,
+    /// The policy, sharded by key: a key's tier decisions are made by one
+    /// shard, whose budgets are the configured ones divided by the number of
+    /// shards, so readers of different keys do not wait on one lock.
+    policies: Box<[Mutex<cst_policy::TierPolicy<Key>>]>,
     /// Logical clock for the policy (one tick per operation).
     clock: AtomicU64,
     hits: AtomicU64,
@@ -245,25 +295,10 @@ impl Cache {
     }
 
     fn with_store(store: Option<FrozenStore>, config: Config) -> Cache {
-        // Hot entries are the trees parsed or edited here; nothing is
-        // promoted into hot (that would need a parse). Two hits in cold
-        // promote an entry to warm.
-        let tiers = vec![
-            cst_policy::TierConfig::new(config.hot_bytes),
-            cst_policy::TierConfig::new(config.warm_bytes).promote_after(0),
-            cst_policy::TierConfig::new(config.cold_bytes).promote_after(2),
-        ];
-        // Estimated weight in the next tier until the exact size is known
-        // (encoded ≈ 1/50 of a live tree, compressed ≈ 1/3 of encoded; see
-        // docs/BENCHMARKS figures), then `set_weight` applies the exact size.
-        let policy = cst_policy::TierPolicy::new(tiers)
-            .expect("three tiers")
-            .with_reweigh(|_, w, from, to| match (from, to) {
-                (HOT, WARM) => (w / 50).max(64),
-                (WARM, COLD) => (w / 3).max(32),
-                (COLD, WARM) => w.saturating_mul(3),
-                _ => w,
-            });
+        let shards = policy_shards(&config);
+        let policies = (0..shards)
+            .map(|_| Mutex::new(new_policy(&config, shards)))
+            .collect();
         Cache {
             inner: Arc::new(Inner {
                 config,
@@ -276,7 +311,7 @@ impl Cache {
                 paths_dirty: Default::default(),
                 languages: RwLock::new(FxHashMap::default()),
                 symbols: RwLock::new(FxHashMap::default()),
-                policy: Mutex::new(policy),
+                policies,
                 clock: AtomicU64::new(0),
                 hits: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
@@ -422,12 +457,12 @@ impl Cache {
         let now = self.tick();
         // Under the policy lock: the key lives in exactly one tier, even if
         // another thread cached the same content meanwhile.
-        let mut policy = self.inner.policy.lock();
+        let mut policy = self.policy(&key).lock();
         self.inner.warm.remove(&key);
         self.inner.cold.remove(&key);
         self.inner.hot.insert(key, entry);
         let moves = policy.insert_at(key, weight, HOT, now);
-        self.apply(&mut policy, moves)
+        self.apply(policy, moves)
     }
 
     /// Node count of `key` if it is cached in any tier (a hit).
@@ -449,9 +484,16 @@ impl Cache {
     /// Records an access with the policy and carries out any promotion.
     fn touch(&self, key: &Key) -> Result<(), Error> {
         let now = self.tick();
-        let mut policy = self.inner.policy.lock();
+        let mut policy = self.policy(key).lock();
         let (_, moves) = policy.access(key, now);
-        self.apply(&mut policy, moves)
+        self.apply(policy, moves)
+    }
+
+    /// The policy shard that decides for `key`.
+    fn policy(&self, key: &Key) -> &Mutex<cst_policy::TierPolicy<Key>> {
+        let p = &self.inner.policies;
+        // Keys are BLAKE3 digests: any byte is uniform.
+        &p[usize::from(key.as_bytes()[0]) & (p.len() - 1)]
     }
 
     fn tick(&self) -> u64 {
@@ -506,13 +548,13 @@ impl Cache {
                 };
                 self.inner.languages.write().insert(*key, grammar.id());
                 let now = self.tick();
-                let mut policy = self.inner.policy.lock();
+                let mut policy = self.policy(key).lock();
                 // Another thread may have brought it in meanwhile.
                 if policy.tier_of(key).is_none() {
                     self.inner.cold.insert(*key, dense.clone());
                     let moves = policy.insert_at(*key, dense.len() as u64, COLD, now);
                     self.inner.promotions[COLD].fetch_add(1, Ordering::Relaxed);
-                    self.apply(&mut policy, moves)?;
+                    self.apply(policy, moves)?;
                 }
                 return Ok(Some(Arc::new(view)));
             }
@@ -528,12 +570,26 @@ impl Cache {
     /// decompresses it, a drop frees it. Exact sizes go back to the policy,
     /// whose further moves are carried out after.
     ///
-    /// Runs under the policy lock (`policy`), so moves of concurrent
-    /// operations cannot interleave.
+    /// Runs under the key's policy shard lock (`policy`), so moves of
+    /// concurrent operations on a shard cannot interleave. What the moves
+    /// free (live trees, buffers) is dropped after the lock is released.
     fn apply(
+        &self,
+        mut policy: MutexGuard<'_, cst_policy::TierPolicy<Key>>,
+        moves: Vec<cst_policy::Move<Key>>,
+    ) -> Result<(), Error> {
+        let mut freed = Freed::default();
+        let result = self.apply_moves(&mut policy, moves, &mut freed);
+        drop(policy);
+        drop(freed);
+        result
+    }
+
+    fn apply_moves(
         &self,
         policy: &mut cst_policy::TierPolicy<Key>,
         moves: Vec<cst_policy::Move<Key>>,
+        freed: &mut Freed,
     ) -> Result<(), Error> {
         let mut queue: std::collections::VecDeque<cst_policy::Move<Key>> = moves.into();
         while let Some(m) = queue.pop_front() {
@@ -543,7 +599,7 @@ impl Cache {
                     let Some(entry) = self.inner.hot.remove(&key) else {
                         continue;
                     };
-                    let encoded = match entry.encoded {
+                    let encoded = match entry.encoded.clone() {
                         Some(e) => e,
                         None => {
                             let lang = self.inner.languages.read().get(&key).copied();
@@ -554,6 +610,7 @@ impl Cache {
                                 .into()
                         }
                     };
+                    freed.trees.push(entry);
                     let weight = encoded.len() as u64;
                     self.inner.warm.insert(key, encoded);
                     self.inner.demotions[HOT].fetch_add(1, Ordering::Relaxed);
@@ -570,6 +627,7 @@ impl Cache {
                                 source,
                             }
                         })?;
+                    freed.bytes.push(raw);
                     let weight = dense.len() as u64;
                     self.inner.cold.insert(key, dense.into());
                     self.inner.demotions[WARM].fetch_add(1, Ordering::Relaxed);
@@ -587,6 +645,7 @@ impl Cache {
                             continue;
                         }
                     };
+                    freed.bytes.push(dense);
                     let weight = raw.len() as u64;
                     self.inner.warm.insert(key, raw.into());
                     self.inner.promotions[WARM].fetch_add(1, Ordering::Relaxed);
@@ -594,9 +653,9 @@ impl Cache {
                 }
                 (from, None) => {
                     match from {
-                        HOT => drop(self.inner.hot.remove(&key)),
-                        WARM => drop(self.inner.warm.remove(&key)),
-                        _ => drop(self.inner.cold.remove(&key)),
+                        HOT => freed.trees.extend(self.inner.hot.remove(&key)),
+                        WARM => freed.bytes.extend(self.inner.warm.remove(&key)),
+                        _ => freed.bytes.extend(self.inner.cold.remove(&key)),
                     }
                     if self.inner.store.is_none() {
                         // Nothing else holds it: forget the source too.
@@ -762,7 +821,7 @@ impl Cache {
             .values()
             .any(|r| r.key == record.key);
         if !shared {
-            self.inner.policy.lock().remove(&record.key);
+            self.policy(&record.key).lock().remove(&record.key);
             self.inner.hot.remove(&record.key);
             self.inner.warm.remove(&record.key);
             self.inner.cold.remove(&record.key);
