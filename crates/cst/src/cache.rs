@@ -843,6 +843,29 @@ impl Cache {
         crate::walk::index(self, dir, progress)
     }
 
+    /// Forgets every known path under `dir` that is not in `keep` (files of
+    /// an index run that are gone, or now skipped or ignored), so no tree of
+    /// a vanished or stale file is served. Returns how many were forgotten.
+    pub(crate) fn forget_under(
+        &self,
+        dir: &Path,
+        keep: &rustc_hash::FxHashSet<PathBuf>,
+    ) -> Result<u64, Error> {
+        let stale: Vec<PathBuf> = self
+            .inner
+            .paths
+            .read()
+            .keys()
+            .filter(|p| p.starts_with(dir) && !keep.contains(*p))
+            .cloned()
+            .collect();
+        let mut forgotten = 0;
+        for path in stale {
+            forgotten += u64::from(self.remove(&path)?);
+        }
+        Ok(forgotten)
+    }
+
     /// Compares the stored tree of every indexed path with a fresh parse of
     /// its source, node by node (`cst_bytecode::verify`).
     pub fn verify_all(&self) -> Result<VerifyReport, Error> {
@@ -856,9 +879,15 @@ impl Cache {
         let mut report = VerifyReport::default();
         for (path, record) in records {
             let grammar = cst_grammars::by_id(record.language).expect("registry id");
-            let Some(tree) = self.get(&path)? else {
-                report.missing.push(path);
-                continue;
+            let tree = match self.get(&path) {
+                Ok(Some(tree)) => tree,
+                // The source is not kept and the file no longer matches it:
+                // the indexed source cannot be found (re-index the file).
+                Ok(None) | Err(Error::SourceChanged(_)) => {
+                    report.missing.push(path);
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
             let Some(source) = tree.source() else {
                 report.missing.push(path);
@@ -885,6 +914,9 @@ impl Cache {
         let Some(store) = &self.inner.store else {
             return Ok((0, 0));
         };
+        // The path map goes to disk first: a crash in the middle of the
+        // removals then leaves no stored path pointing at a removed tree.
+        self.flush()?;
         let live: rustc_hash::FxHashSet<Key> =
             self.inner.paths.read().values().map(|r| r.key).collect();
         let mut removed = 0;
@@ -932,6 +964,14 @@ impl Cache {
             paths: i.paths.read().len() as u64,
             disk_bytes: i.store.as_ref().map_or(0, FrozenStore::disk_bytes),
         }
+    }
+
+    /// What opening the on-disk store found and repaired (a torn tail, a
+    /// rebuilt index, corrupt records skipped); `None` for an in-memory
+    /// cache. Corruption met later, on reads, is counted in
+    /// `stats().tiers[3].checksum_failures`.
+    pub fn recovery(&self) -> Option<&cst_tiers::Recovery> {
+        self.inner.store.as_ref().map(FrozenStore::recovery)
     }
 
     /// Makes everything durable: the path map and the store. Also done when

@@ -25,8 +25,11 @@ pub enum SkipReason {
     TooLarge,
     /// It could not be read.
     Unreadable,
-    /// It changed while being indexed (its size moved under us).
+    /// It changed while being indexed (its size or modification time moved
+    /// under us); the next run picks it up.
     Changed,
+    /// A symbolic link: never followed (it may loop or leave the workspace).
+    Symlink,
 }
 
 impl SkipReason {
@@ -39,6 +42,7 @@ impl SkipReason {
             SkipReason::TooLarge => "too large",
             SkipReason::Unreadable => "unreadable",
             SkipReason::Changed => "changed while read",
+            SkipReason::Symlink => "symbolic link",
         }
     }
 }
@@ -67,6 +71,10 @@ pub struct IndexReport {
     pub hits: u64,
     /// Files parsed.
     pub parsed: u64,
+    /// Paths under the directory that earlier runs indexed and this one did
+    /// not (deleted, or now skipped or ignored): forgotten, so the cache never
+    /// serves the tree of a vanished or stale file.
+    pub removed: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -108,6 +116,9 @@ pub(crate) fn index(
     for entry in walker {
         match entry {
             Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => files.push(e.into_path()),
+            Ok(e) if e.path_is_symlink() => {
+                *report.skipped.entry(SkipReason::Symlink).or_default() += 1
+            }
             Ok(_) => {}
             // Loops, permission errors: counted, never fatal.
             Err(_) => *report.skipped.entry(SkipReason::Unreadable).or_default() += 1,
@@ -120,12 +131,14 @@ pub(crate) fn index(
     let merged = Mutex::new(report);
     let max = config.max_file_bytes;
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
+    let indexed: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     crossbeam::thread::scope(|s| {
         for _ in 0..config.worker_threads() {
             s.spawn(|_| {
                 let mut parsers: FxHashMap<&'static str, tree_sitter::Parser> =
                     FxHashMap::default();
                 let mut local = IndexReport::default();
+                let mut local_indexed = Vec::new();
                 loop {
                     let Some(path) = queue.lock().expect("queue lock").next() else {
                         break;
@@ -141,6 +154,7 @@ pub(crate) fn index(
                                 Outcome::Hit => local.hits += 1,
                                 Outcome::Parsed => local.parsed += 1,
                             }
+                            local_indexed.push(path);
                         }
                         Ok(Err(reason)) => {
                             tracing::debug!(path = %path.display(), reason = reason.as_str(), "skipped");
@@ -154,6 +168,7 @@ pub(crate) fn index(
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                     progress(Progress { done: n, total });
                 }
+                indexed.lock().expect("indexed lock").extend(local_indexed);
                 let mut m = merged.lock().expect("report lock");
                 for (k, v) in local.languages {
                     let e = m.languages.entry(k).or_default();
@@ -175,6 +190,12 @@ pub(crate) fn index(
         return Err(e);
     }
     let mut report = merged.into_inner().expect("report lock");
+    let keep: rustc_hash::FxHashSet<PathBuf> = indexed
+        .into_inner()
+        .expect("indexed lock")
+        .into_iter()
+        .collect();
+    report.removed = cache.forget_under(dir, &keep)?;
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -201,7 +222,12 @@ fn index_one(
     if source.len() as u64 > max {
         return Ok(Err(SkipReason::TooLarge));
     }
-    if source.len() as u64 != meta.len() {
+    // Size or modification time moved while we read: what we hold may be
+    // a mix of two versions (still parsed exactly, but of no real content).
+    let unchanged = std::fs::metadata(path).is_ok_and(|after| {
+        after.len() == meta.len() && after.modified().ok() == meta.modified().ok()
+    });
+    if source.len() as u64 != meta.len() || !unchanged {
         return Ok(Err(SkipReason::Changed));
     }
     let head = &source[..source.len().min(8192)];
