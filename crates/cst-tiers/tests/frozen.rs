@@ -257,6 +257,47 @@ fn bit_flips_truncations_and_zeroed_pages_are_detected() {
 }
 
 #[test]
+fn a_flipped_version_bit_is_corruption_and_a_real_other_version_is_refused() {
+    // A bit flip in a segment header's version field fails the header's
+    // checksum: corruption, reported and repaired, not "another version".
+    for bit in 0..16 {
+        let dir = tempfile::tempdir().unwrap();
+        fill(dir.path(), 80);
+        let seg = &segment_files(dir.path())[0];
+        let mut b = std::fs::read(seg).unwrap();
+        b[4 + bit / 8] ^= 1 << (bit % 8);
+        std::fs::write(seg, b).unwrap();
+        let s = FrozenStore::open(dir.path(), opts()).unwrap_or_else(|e| {
+            panic!("bit {bit}: a corrupt header must not refuse the store: {e}")
+        });
+        assert!(
+            s.recovery().corrupt_records > 0,
+            "bit {bit}: {:?}",
+            s.recovery()
+        );
+        for i in 0..80 {
+            if let Some(v) = s.get(&key_for(i)).unwrap() {
+                assert_eq!(&v[..], &value_for(i)[..]);
+            }
+        }
+    }
+    // A header with a valid checksum and another version: a store this
+    // build does not read.
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 10);
+    let seg = &segment_files(dir.path())[0];
+    let mut b = std::fs::read(seg).unwrap();
+    b[4..6].copy_from_slice(&2u16.to_le_bytes());
+    let sum = crc32c::crc32c(&b[..12]);
+    b[12..16].copy_from_slice(&sum.to_le_bytes());
+    std::fs::write(seg, b).unwrap();
+    match FrozenStore::open(dir.path(), opts()) {
+        Err(FrozenError::UnsupportedVersion { found: 2, .. }) => {}
+        other => panic!("expected UnsupportedVersion, got {other:?}"),
+    }
+}
+
+#[test]
 fn compaction_reclaims_dead_segments_and_keeps_live_data() {
     let dir = tempfile::tempdir().unwrap();
     let s = FrozenStore::open(dir.path(), opts()).unwrap();
