@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
+mod corpus;
 mod fuzz;
 mod languages_table;
 mod notices;
@@ -34,11 +36,18 @@ enum Command {
         samples: Option<PathBuf>,
     },
     /// Encode → decode → verify every file of a directory tree (languages
-    /// detected by the registry); exit non-zero on any mismatch.
+    /// detected by the registry) or of a corpus tier (languages from
+    /// corpora/manifest.toml); exit non-zero on any mismatch.
     VerifyCorpus {
         /// Directories to walk.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "tier")]
         dirs: Vec<PathBuf>,
+        /// A corpus tier of corpora/manifest.toml (`ci` or `full`; fetch it first).
+        #[arg(long)]
+        tier: Option<String>,
+        /// Only this language of the tier.
+        #[arg(long, requires = "tier")]
+        lang: Option<String>,
         /// Skip files larger than this many bytes.
         #[arg(long, default_value_t = 4 << 20)]
         max_bytes: u64,
@@ -48,6 +57,27 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+    },
+    /// Pinned real-code corpora (corpora/manifest.toml).
+    Corpus {
+        #[command(subcommand)]
+        command: CorpusCommand,
+    },
+    /// Benchmark cst against raw tree-sitter on a corpus tier, per language,
+    /// in one run; write bench-results/<tier>-<time>.json and print a table.
+    Bench {
+        /// Corpus tier: ci or full.
+        #[arg(long, default_value = "ci")]
+        tier: String,
+        /// Only these languages (comma-separated ids).
+        #[arg(long, value_delimiter = ',')]
+        lang: Vec<String>,
+        /// A previous JSON result: flag regressions over 10% and exit non-zero.
+        #[arg(long)]
+        compare: Option<PathBuf>,
+        /// Regression threshold for --compare, in percent.
+        #[arg(long, default_value_t = 10.0)]
+        threshold: f64,
     },
     /// Run the cargo-fuzz targets for a while each; report execs and findings.
     Fuzz {
@@ -95,6 +125,26 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum CorpusCommand {
+    /// Download, verify (sha256) and unpack a tier's artifacts into
+    /// $CST_CORPORA (default target/corpora); idempotent.
+    Fetch {
+        /// ci (< 20 MB of downloads) or full.
+        #[arg(long, default_value = "ci")]
+        tier: String,
+        /// Only the artifacts of this language's corpus.
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Files, lines and bytes per language of a fetched tier.
+    List {
+        /// ci or full.
+        #[arg(long, default_value = "ci")]
+        tier: String,
+    },
+}
+
 /// The workspace root.
 pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -112,10 +162,23 @@ fn main() -> ExitCode {
         ),
         Command::VerifyCorpus {
             dirs,
+            tier,
+            lang,
             max_bytes,
             sexp,
             threads,
-        } => verify_corpus::run(&dirs, max_bytes, sexp, threads),
+        } => verify_corpus::jobs(&dirs, tier.as_deref(), lang.as_deref())
+            .and_then(|jobs| verify_corpus::run(jobs, max_bytes, sexp, threads)),
+        Command::Corpus { command } => match command {
+            CorpusCommand::Fetch { tier, lang } => corpus::fetch(&tier, lang.as_deref()),
+            CorpusCommand::List { tier } => corpus::list(&tier),
+        },
+        Command::Bench {
+            tier,
+            lang,
+            compare,
+            threshold,
+        } => bench::run(&tier, &lang, compare.as_deref(), threshold),
         Command::Fuzz { seconds, target } => fuzz::run(seconds, target),
         Command::PolicySim {
             trace,

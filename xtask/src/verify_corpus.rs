@@ -1,6 +1,7 @@
-//! `cargo xtask verify-corpus DIR…`: the differential check of the format.
-//! Every file whose language the registry detects is parsed, encoded,
-//! decoded and compared node by node with the live tree.
+//! `cargo xtask verify-corpus DIR…` / `--tier ci|full`: the differential
+//! check of the format. Every file (of a detected language, or of the
+//! manifest's language for a tier) is parsed, encoded, decoded and compared
+//! node by node with the live tree.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -42,18 +43,35 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-pub(crate) fn run(
+/// The files of `dirs` (languages detected) or of a manifest tier.
+pub(crate) fn jobs(
     dirs: &[PathBuf],
-    max_bytes: u64,
-    sexp: bool,
-    threads: Option<usize>,
-) -> Result<bool> {
+    tier: Option<&str>,
+    lang: Option<&str>,
+) -> Result<Vec<(PathBuf, Option<&'static Grammar>)>> {
+    let mut jobs = Vec::new();
+    if let Some(tier) = tier {
+        for l in crate::corpus::load()?.files(tier, lang)? {
+            jobs.extend(l.files.into_iter().map(|f| (f, Some(l.lang))));
+        }
+    }
     let mut files = Vec::new();
     for d in dirs {
         anyhow::ensure!(d.is_dir(), "{} is not a directory", d.display());
         files_under(d, &mut files);
     }
     files.sort();
+    jobs.extend(files.into_iter().map(|f| (f, None)));
+    anyhow::ensure!(!jobs.is_empty(), "no files to check");
+    Ok(jobs)
+}
+
+pub(crate) fn run(
+    files: Vec<(PathBuf, Option<&'static Grammar>)>,
+    max_bytes: u64,
+    sexp: bool,
+    threads: Option<usize>,
+) -> Result<bool> {
     let threads =
         threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let queue = Mutex::new(files.into_iter());
@@ -67,7 +85,7 @@ pub(crate) fn run(
                 let mut symbols: HashMap<&'static str, Arc<Symbols>> = HashMap::new();
                 let mut parsers: HashMap<&'static str, tree_sitter::Parser> = HashMap::new();
                 loop {
-                    let Some(path) = queue.lock().unwrap().next() else {
+                    let Some((path, lang)) = queue.lock().unwrap().next() else {
                         break;
                     };
                     let skip =
@@ -84,7 +102,7 @@ pub(crate) fn run(
                         continue;
                     };
                     let head = &source[..source.len().min(4096)];
-                    let Some(g) = cst_grammars::detect(&path, head) else {
+                    let Some(g) = lang.or_else(|| cst_grammars::detect(&path, head)) else {
                         skip("unknown language");
                         continue;
                     };

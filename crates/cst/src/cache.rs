@@ -361,6 +361,21 @@ impl Cache {
         Ok(self.insert_parsed(path, grammar, source, &mut parser)?.0)
     }
 
+    /// Like [`insert`](Self::insert), in the given language instead of the
+    /// detected one (files without a telling extension, or a language
+    /// override).
+    pub fn insert_as(
+        &self,
+        path: impl AsRef<Path>,
+        grammar: &'static Grammar,
+        source: Vec<u8>,
+    ) -> Result<Outcome, Error> {
+        let mut parser = grammar.parser()?;
+        Ok(self
+            .insert_parsed(path.as_ref(), grammar, source, &mut parser)?
+            .0)
+    }
+
     /// Caches `source` of `path` in `grammar`, parsing with `parser` unless
     /// the same content is cached already. Returns the outcome and node count.
     pub(crate) fn insert_parsed(

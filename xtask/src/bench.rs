@@ -1,0 +1,335 @@
+//! `cargo xtask bench [--tier ci|full] [--lang L,…] [--compare BASE.json]`:
+//! builds `corpus-bench` (benches/corpus_bench.rs) in release with the
+//! tier's grammars, runs it once per language (a process each, so peak RSS
+//! is per language), writes `bench-results/<tier>-<time>.json`, prints a
+//! markdown table and, with `--compare`, fails on regressions.
+//!
+//! Every figure is measured in the same process beside raw tree-sitter, and
+//! the regression gate compares ratios to raw tree-sitter and sizes, not
+//! absolute times (this machine is shared and noisy).
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+pub(crate) fn run(
+    tier: &str,
+    langs: &[String],
+    compare: Option<&Path>,
+    threshold: f64,
+) -> Result<bool> {
+    let manifest = crate::corpus::load()?;
+    let mut sets = manifest.files(tier, None)?;
+    if !langs.is_empty() {
+        for l in langs {
+            if !sets.iter().any(|s| s.lang.id() == l) {
+                bail!("language `{l}` has no corpus in tier {tier}");
+            }
+        }
+        sets.retain(|s| langs.iter().any(|l| l == s.lang.id()));
+    }
+    let root = crate::root();
+    let mut features = vec!["corpus".to_owned()];
+    for s in &sets {
+        features.push(format!("cst-grammars/{}", s.lang.feature()));
+    }
+    let started = std::time::Instant::now();
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&root)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "cst-benches",
+            "--bin",
+            "corpus-bench",
+        ])
+        .arg("--features")
+        .arg(features.join(","))
+        .status()
+        .context("building corpus-bench")?;
+    if !status.success() {
+        bail!("building corpus-bench failed");
+    }
+    eprintln!(
+        "built corpus-bench in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let exe = target.join("release/corpus-bench");
+    let lists = target.join("bench-lists");
+    std::fs::create_dir_all(&lists)?;
+    let mut results = Vec::new();
+    for s in &sets {
+        if s.files.is_empty() {
+            bail!(
+                "language `{}` of tier {tier} has no files (fetch the tier first)",
+                s.lang.id()
+            );
+        }
+        let list = lists.join(format!("{}.list", s.lang.id()));
+        let mut text = String::new();
+        for f in &s.files {
+            text.push_str(f.to_str().context("non-UTF-8 corpus path")?);
+            text.push('\n');
+        }
+        std::fs::write(&list, text)?;
+        let t = std::time::Instant::now();
+        let out = Command::new(&exe)
+            .args(["--lang", s.lang.id()])
+            .arg("--files")
+            .arg(&list)
+            .output()
+            .context("running corpus-bench")?;
+        if !out.status.success() {
+            bail!(
+                "corpus-bench failed for {}: {}",
+                s.lang.id(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let v: Value = serde_json::from_slice(&out.stdout).context("corpus-bench output")?;
+        eprintln!(
+            "{:<12} {:>8} lines  {:>6.1} s",
+            s.lang.id(),
+            v["lines"],
+            t.elapsed().as_secs_f64()
+        );
+        results.push(v);
+    }
+    let report = json!({
+        "tier": tier,
+        "time_utc": timestamp(),
+        "commit": git(&["rev-parse", "HEAD"]),
+        "machine": machine(),
+        "wall_s": started.elapsed().as_secs_f64(),
+        "languages": results,
+    });
+    let dir = root.join("bench-results");
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join(format!("{tier}-{}.json", timestamp().replace(':', "")));
+    std::fs::write(&file, serde_json::to_string_pretty(&report)?)?;
+    print!("{}", markdown(&report));
+    println!("\nwritten {}", file.display());
+    match compare {
+        None => Ok(true),
+        Some(base) => {
+            let base: Value = serde_json::from_slice(
+                &std::fs::read(base).with_context(|| format!("reading {}", base.display()))?,
+            )?;
+            let regressions = regressions(&base, &report, threshold);
+            if regressions.is_empty() {
+                println!(
+                    "no regression over {threshold}% against {}",
+                    base["time_utc"]
+                );
+                Ok(true)
+            } else {
+                for r in &regressions {
+                    println!("REGRESSION {r}");
+                }
+                Ok(false)
+            }
+        }
+    }
+}
+
+fn git(args: &[&str]) -> String {
+    Command::new("git")
+        .args(args)
+        .current_dir(crate::root())
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn machine() -> Value {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_default();
+    let mem_kb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    json!({
+        "cpu": model,
+        "cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "mem_gib": mem_kb as f64 / (1 << 20) as f64,
+        "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
+        "rustc": Command::new("rustc").arg("--version").output().ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default(),
+    })
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` now (civil-from-days, no time crate needed).
+fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+/// The markdown tables of a report.
+pub(crate) fn markdown(r: &Value) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let m = &r["machine"];
+    let _ = writeln!(
+        s,
+        "\ncorpus tier `{}`, {} UTC, commit {}, {} ({} cores, {:.0} GiB), {}\n",
+        r["tier"].as_str().unwrap_or(""),
+        r["time_utc"].as_str().unwrap_or(""),
+        &r["commit"].as_str().unwrap_or("")[..r["commit"].as_str().map_or(0, |c| c.len().min(10))],
+        m["cpu"].as_str().unwrap_or(""),
+        m["cores"],
+        f(&m["mem_gib"]),
+        m["rustc"].as_str().unwrap_or("")
+    );
+    let langs = r["languages"].as_array().cloned().unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "| language | files | lines | parse MB/s | ingest 1t ÷ parse | ingest {}t ÷ parse | hot B/line | warm B/line | cold B/line | frozen B/line | frozen lines/MB | peak RSS MB |",
+        langs
+            .first()
+            .map_or(0, |l| l["threads"].as_u64().unwrap_or(0))
+    );
+    let _ = writeln!(
+        s,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for l in &langs {
+        let b = &l["bytes_per_line"];
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.0} | {:.1} | {:.2} | {:.2} | {:.0} | {:.0} |",
+            l["lang"].as_str().unwrap_or(""),
+            l["files"],
+            l["lines"],
+            f(&l["parse_mb_per_s"]),
+            f(&l["ingest_1t_vs_parse"]),
+            f(&l["ingest_nt_vs_parse"]),
+            f(&b["hot"]),
+            f(&b["warm"]),
+            f(&b["cold"]),
+            f(&b["frozen"]),
+            f(&l["lines_per_mb"]["frozen"]),
+            f(&l["peak_rss_mb"]),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n| language | re-parse p50 µs/kline | get hot p50 / p99 | get warm p50 / p99 | get cold p50 / p99 | get frozen p50 / p99 | re-parse ÷ get (warm p50) | traversal Mnodes/s cursor / view | view ÷ cursor | edit µs raw / cst | reopen s / ingest s |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for l in &langs {
+        let g = &l["get"];
+        let lat = |t: &str| {
+            format!(
+                "{:.1} / {:.1}",
+                f(&g[t]["p50_ns_per_kline"]) / 1e3,
+                f(&g[t]["p99_ns_per_kline"]) / 1e3
+            )
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {:.0} | {} | {} | {} | {} | {:.0}× | {:.0} / {:.0} | {:.2} | {:.0} / {:.0} | {:.2} / {:.2} |",
+            l["lang"].as_str().unwrap_or(""),
+            f(&l["reparse"]["p50_ns_per_kline"]) / 1e3,
+            lat("hot"),
+            lat("warm"),
+            lat("cold"),
+            lat("frozen"),
+            f(&l["reparse"]["p50_ns_per_kline"]) / f(&g["warm"]["p50_ns_per_kline"]),
+            f(&l["traversal"]["cursor_nodes_per_s"]) / 1e6,
+            f(&l["traversal"]["view_nodes_per_s"]) / 1e6,
+            f(&l["traversal"]["view_vs_cursor"]),
+            f(&l["edit"]["raw_p50_us"]),
+            f(&l["edit"]["cst_p50_us"]),
+            f(&l["warm_reopen_s"]),
+            f(&l["cold_ingest_s"]),
+        );
+    }
+    s
+}
+
+/// Metrics gated by `--compare`: (path, higher is better). Ratios against
+/// raw tree-sitter measured in the same run, and sizes; not raw times.
+const GATED: &[(&[&str], bool)] = &[
+    (&["ingest_1t_vs_parse"], true),
+    (&["ingest_nt_vs_parse"], true),
+    (&["bytes_per_line", "warm"], false),
+    (&["bytes_per_line", "cold"], false),
+    (&["bytes_per_line", "frozen"], false),
+    (&["traversal", "view_vs_cursor"], true),
+    (&["edit", "cst_vs_raw"], false),
+    (&["reopen_vs_ingest"], false),
+];
+
+fn regressions(base: &Value, now: &Value, threshold: f64) -> Vec<String> {
+    let mut out = Vec::new();
+    let empty = Vec::new();
+    let base_langs = base["languages"].as_array().unwrap_or(&empty);
+    for l in now["languages"].as_array().unwrap_or(&empty) {
+        let Some(b) = base_langs.iter().find(|b| b["lang"] == l["lang"]) else {
+            continue;
+        };
+        let get = |v: &Value, path: &[&str]| path.iter().fold(v.clone(), |v, k| v[*k].clone());
+        let mut checks: Vec<(String, f64, f64, bool)> = GATED
+            .iter()
+            .map(|(p, hi)| (p.join("."), f(&get(b, p)), f(&get(l, p)), *hi))
+            .collect();
+        // Get latency relative to re-parse, per tier (higher is better).
+        for t in ["hot", "warm", "cold", "frozen"] {
+            let ratio = |v: &Value| {
+                f(&v["reparse"]["p50_ns_per_kline"]) / f(&v["get"][t]["p50_ns_per_kline"])
+            };
+            checks.push((format!("reparse÷get.{t}"), ratio(b), ratio(l), true));
+        }
+        for (name, was, is, higher_better) in checks {
+            if !was.is_finite() || !is.is_finite() || was == 0.0 {
+                continue;
+            }
+            let change = (is - was) / was * 100.0;
+            let worse = if higher_better { -change } else { change };
+            if worse > threshold {
+                out.push(format!(
+                    "{}: {name} {was:.3} → {is:.3} ({worse:.1}% worse)",
+                    l["lang"].as_str().unwrap_or("")
+                ));
+            }
+        }
+    }
+    out
+}
