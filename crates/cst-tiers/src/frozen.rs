@@ -930,21 +930,21 @@ fn replay_segment(
     let seg = &inner.segments[&id];
     let path = seg.path.clone();
     let data = fs::read(&path).map_err(io_err("read", &path))?;
-    // Segment header.
+    // Segment header. Its layout is the same in every version, so only a
+    // header whose checksum holds tells another version; a header whose
+    // checksum fails is corruption, whatever its version field says (a
+    // flipped bit must not make the whole store unopenable).
     let header_ok = data.len() >= SEGMENT_HEADER_LEN as usize
         && data[..4] == SEGMENT_MAGIC
         && crc32c::crc32c(&data[..12])
             == u32::from_le_bytes([data[12], data[13], data[14], data[15]]);
+    if header_ok && u16::from_le_bytes([data[4], data[5]]) != STORE_VERSION {
+        return Err(FrozenError::UnsupportedVersion {
+            path,
+            found: u16::from_le_bytes([data[4], data[5]]),
+        });
+    }
     if !header_ok {
-        if data.len() >= 6
-            && data[..4] == SEGMENT_MAGIC
-            && u16::from_le_bytes([data[4], data[5]]) != STORE_VERSION
-        {
-            return Err(FrozenError::UnsupportedVersion {
-                path,
-                found: u16::from_le_bytes([data[4], data[5]]),
-            });
-        }
         // A segment whose header never made it to disk (or was destroyed).
         rec.corrupt_records += u64::from(data.len() > SEGMENT_HEADER_LEN as usize);
         inner.index.retain(|_, l| l.segment != id);
