@@ -398,6 +398,7 @@ impl Cache {
         source: Vec<u8>,
         parser: &mut tree_sitter::Parser,
     ) -> Result<(Outcome, u64), Error> {
+        self.check_size(path, &source)?;
         let fingerprint = grammar.fingerprint()?.0;
         let key = Key::for_tree(&source, grammar.id(), fingerprint, cst_bytecode::VERSION);
         let source_hash = *blake3::hash(&source).as_bytes();
@@ -418,6 +419,19 @@ impl Cache {
         self.store_parsed(path, grammar, key, tree, source)?;
         self.set_path(path, record);
         Ok((Outcome::Parsed, nodes))
+    }
+
+    /// Refuses a source over `Config::max_file_bytes` before any parsing.
+    fn check_size(&self, path: &Path, source: &[u8]) -> Result<(), Error> {
+        let limit = self.inner.config.max_file_bytes;
+        if source.len() as u64 > limit {
+            return Err(Error::TooLarge {
+                path: path.to_path_buf(),
+                bytes: source.len() as u64,
+                limit,
+            });
+        }
+        Ok(())
     }
 
     /// Maps `path` to `record`, marking the path map for the next flush
@@ -792,6 +806,7 @@ impl Cache {
         let Some(record) = self.inner.paths.read().get(path).cloned() else {
             return self.insert(path, new_source).map(|_| ());
         };
+        self.check_size(path, &new_source)?;
         let grammar = cst_grammars::by_id(record.language).expect("registry id");
         let mut parser = grammar.parser()?;
         let old = self.inner.hot.get(&record.key).map(|e| {

@@ -32,7 +32,10 @@ pub struct Config {
     pub zstd_level: i32,
     /// Worker threads for indexing; 0 = one per core.
     pub threads: usize,
-    /// Files larger than this are skipped (bytes). Default 4 MiB.
+    /// Files larger than this are skipped by `index` (counted as
+    /// `SkipReason::TooLarge`, without being read) and refused by `insert`
+    /// and `edit` (`Error::TooLarge`), before any parsing (bytes). Default
+    /// 4 MiB.
     pub max_file_bytes: u64,
     /// Keep each file's source in the cache (true), or only its hash and
     /// read it from disk when needed, checking the hash (false).

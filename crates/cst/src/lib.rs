@@ -72,6 +72,17 @@ pub enum Error {
     /// tree-sitter returned no tree.
     #[error("{0}: the parser returned no tree")]
     Parse(PathBuf),
+    /// A source larger than [`Config::max_file_bytes`] (`index` counts such
+    /// files as skipped, [`SkipReason::TooLarge`]).
+    #[error("{path}: {bytes} bytes, over the limit of {limit} (max_file_bytes)")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        bytes: u64,
+        /// `Config::max_file_bytes`.
+        limit: u64,
+    },
     /// The source on disk no longer matches the indexed content.
     #[error("{0}: the file changed since it was indexed")]
     SourceChanged(PathBuf),

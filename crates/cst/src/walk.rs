@@ -30,6 +30,8 @@ pub enum SkipReason {
     Changed,
     /// A symbolic link: never followed (it may loop or leave the workspace).
     Symlink,
+    /// Not a regular file (a FIFO, socket or device: reading it may block).
+    NotRegular,
 }
 
 impl SkipReason {
@@ -43,6 +45,7 @@ impl SkipReason {
             SkipReason::Unreadable => "unreadable",
             SkipReason::Changed => "changed while read",
             SkipReason::Symlink => "symbolic link",
+            SkipReason::NotRegular => "not a regular file",
         }
     }
 }
@@ -118,6 +121,9 @@ pub(crate) fn index(
             Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => files.push(e.into_path()),
             Ok(e) if e.path_is_symlink() => {
                 *report.skipped.entry(SkipReason::Symlink).or_default() += 1
+            }
+            Ok(e) if e.file_type().is_some_and(|t| !t.is_dir()) => {
+                *report.skipped.entry(SkipReason::NotRegular).or_default() += 1
             }
             Ok(_) => {}
             // Loops, permission errors: counted, never fatal.
