@@ -318,6 +318,10 @@ pub struct FrozenStore {
     _lock: File,
     inner: RwLock<Inner>,
     recovery: Recovery,
+    /// Held while an index snapshot is taken, written and renamed into
+    /// place: concurrent flushes share the temporary file's name, and a
+    /// later snapshot must not be replaced by an earlier one.
+    snapshot: parking_lot::Mutex<()>,
 }
 
 impl std::fmt::Debug for FrozenStore {
@@ -466,6 +470,7 @@ impl FrozenStore {
             _lock: lock,
             inner: RwLock::new(inner),
             recovery,
+            snapshot: parking_lot::Mutex::new(()),
         };
         if store.recovery != Recovery::default() {
             // Persist what recovery learnt, so the next open is fast.
@@ -685,6 +690,7 @@ impl FrozenStore {
     }
 
     fn write_index(&self) -> Result<()> {
+        let _one_at_a_time = self.snapshot.lock();
         let inner = self.inner.read();
         let mut body = Vec::with_capacity(inner.index.len() * 56);
         body.extend_from_slice(&(inner.segments.len() as u32).to_le_bytes());

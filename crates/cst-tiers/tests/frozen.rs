@@ -298,6 +298,38 @@ fn a_flipped_version_bit_is_corruption_and_a_real_other_version_is_refused() {
 }
 
 #[test]
+fn concurrent_flushes_do_not_race_on_the_index_snapshot() {
+    // Every flush writes `index.cst.tmpPID` and renames it: threads of one
+    // process flushing at once must not trip over each other's file.
+    let dir = tempfile::tempdir().unwrap();
+    let s = FrozenStore::open(dir.path(), opts()).unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..8u64 {
+            let s = &s;
+            scope.spawn(move || {
+                for i in 0..150 {
+                    let k = t * 1000 + i;
+                    s.put(&key_for(k), &value_for(k)).unwrap();
+                    s.flush().unwrap();
+                }
+            });
+        }
+    });
+    drop(s);
+    let s = FrozenStore::open(dir.path(), opts()).unwrap();
+    assert_eq!(*s.recovery(), cst_tiers::Recovery::default());
+    for t in 0..8u64 {
+        for i in 0..150 {
+            let k = t * 1000 + i;
+            assert_eq!(
+                s.get(&key_for(k)).unwrap().as_deref(),
+                Some(&value_for(k)[..])
+            );
+        }
+    }
+}
+
+#[test]
 fn compaction_reclaims_dead_segments_and_keeps_live_data() {
     let dir = tempfile::tempdir().unwrap();
     let s = FrozenStore::open(dir.path(), opts()).unwrap();
