@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const TARGETS: &[&str] = &["decode", "dense", "detect"];
+const TARGETS: &[&str] = &["decode", "dense", "detect", "encode", "frozen", "policy"];
 
 pub(crate) fn run(seconds: u64, only: Option<String>) -> Result<bool> {
     let fuzz_dir = crate::root().join("fuzz");

@@ -98,6 +98,77 @@ pub mod fuzzing {
             assert!(raw.len() <= crate::MAX_RAW_LEN as usize);
         }
     }
+
+    /// The grammars of the `encode` target, by registry id; the input's
+    /// first byte picks one (modulo their number). The caller (fuzz target
+    /// or test) loads them: this crate does not know the registry.
+    #[cfg(feature = "tree-sitter")]
+    pub const ENCODE_GRAMMARS: &[&str] = &["rust", "python", "javascript", "json", "c", "go"];
+
+    /// Splits an `encode` input into the grammar id it picks and the source.
+    #[cfg(feature = "tree-sitter")]
+    pub fn split_encode_input(data: &[u8]) -> Option<(&'static str, &[u8])> {
+        let (&pick, source) = data.split_first()?;
+        Some((
+            ENCODE_GRAMMARS[usize::from(pick) % ENCODE_GRAMMARS.len()],
+            source,
+        ))
+    }
+
+    /// Parses `source` with `language`, encodes the tree, opens it and
+    /// checks it against the live tree: `verify`, `to_sexp`, range queries,
+    /// determinism of the encoder and a dense round trip. Any difference
+    /// panics (a finding). `symbols` must be those of `language`.
+    #[cfg(feature = "tree-sitter")]
+    pub fn encode_and_verify(
+        source: &[u8],
+        language: &tree_sitter::Language,
+        symbols: &Arc<Symbols>,
+    ) {
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(language).expect("the language loads");
+        let Some(tree) = parser.parse(source, None) else {
+            return;
+        };
+        let fingerprint = symbols.fingerprint();
+        let bytes = crate::encode(&tree, source, fingerprint)
+            .unwrap_or_else(|e| panic!("encoding a fresh parse failed: {e}"));
+        assert_eq!(
+            crate::encode(&tree, source, fingerprint).ok().as_deref(),
+            Some(&bytes[..]),
+            "the encoder is not deterministic"
+        );
+        let view = TreeView::open(&bytes, symbols.clone())
+            .unwrap_or_else(|e| panic!("an encoded tree does not open: {e}"));
+        if let Err(m) = crate::verify(&tree, &view) {
+            panic!("decoded tree differs from the live tree: {m}");
+        }
+        let (live, root) = (tree.root_node(), view.root());
+        assert_eq!(root.to_sexp(), live.to_sexp(), "to_sexp differs");
+        assert_eq!(root.preorder().count(), live.descendant_count());
+        let len = source.len();
+        for (a, b) in [(0, 0), (len / 3, len / 2), (len / 2, len / 2), (len, len)] {
+            let l = live.descendant_for_byte_range(a, b);
+            let d = root.descendant_for_byte_range(a, b);
+            assert_eq!(
+                l.map(|n| (n.kind_id(), n.byte_range())),
+                d.map(|n| (n.kind_id(), n.byte_range())),
+                "descendant_for_byte_range({a}, {b})"
+            );
+            let l = live.named_descendant_for_byte_range(a, b);
+            let d = root.named_descendant_for_byte_range(a, b);
+            assert_eq!(
+                l.map(|n| (n.kind_id(), n.byte_range())),
+                d.map(|n| (n.kind_id(), n.byte_range())),
+                "named_descendant_for_byte_range({a}, {b})"
+            );
+        }
+        let dense = crate::compress(&bytes, crate::Codec::Lz4, None).expect("lz4 compresses");
+        assert_eq!(
+            crate::decompress(&dense, None).ok().as_deref(),
+            Some(&bytes[..])
+        );
+    }
 }
 
 /// Recomputes the checksum of an encoded tree after its bytes were changed.

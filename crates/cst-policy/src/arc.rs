@@ -5,7 +5,7 @@ use std::hash::Hash;
 use rustc_hash::FxHashMap;
 
 use crate::arena::{Arena, List};
-use crate::{Eviction, Policy};
+use crate::{Eviction, MAX_CAPACITY, Policy};
 
 const T1: u8 = 0;
 const T2: u8 = 1;
@@ -33,8 +33,11 @@ pub struct Arc<K> {
 }
 
 impl<K: Hash + Eq + Clone> Arc<K> {
-    /// An empty ARC holding at most `capacity` bytes.
+    /// An empty ARC holding at most `capacity` bytes (at most
+    /// [`MAX_CAPACITY`], so that the directory's `2 × capacity` and every
+    /// sum of list weights fit in a `u64`).
     pub fn new(capacity: u64) -> Self {
+        let capacity = capacity.min(MAX_CAPACITY);
         let hint = capacity.min(1 << 16) as usize;
         Arc {
             map: FxHashMap::with_capacity_and_hasher(hint, Default::default()),
@@ -137,6 +140,7 @@ impl<K: Hash + Eq + Clone> Policy<K> for Arc<K> {
     }
 
     fn set_capacity(&mut self, capacity: u64, evicted: &mut Vec<Eviction<K>>) {
+        let capacity = capacity.min(MAX_CAPACITY);
         self.capacity = capacity;
         self.p = self.p.min(capacity as f64);
         self.replace_until_fits(0, false, evicted);

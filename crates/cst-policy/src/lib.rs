@@ -92,6 +92,8 @@
 
 mod arc;
 mod arena;
+#[doc(hidden)]
+pub mod fuzzing;
 mod lru;
 mod opt;
 mod s3fifo;
@@ -116,6 +118,10 @@ pub struct Eviction<K> {
     pub weight: u64,
 }
 
+/// The largest capacity a policy holds, 4 EiB (2^62 bytes); larger ones are
+/// clamped to it (see [`Policy`]).
+pub const MAX_CAPACITY: u64 = 1 << 62;
+
 /// A replacement policy over keys `K` with byte weights, under a byte
 /// capacity.
 ///
@@ -129,6 +135,10 @@ pub struct Eviction<K> {
 ///   `evicted` at once. Inserting a resident key updates its weight and
 ///   counts as an access.
 /// - After any call, [`used`](Policy::used) ≤ [`capacity`](Policy::capacity).
+/// - A capacity above [`MAX_CAPACITY`] (e.g. `u64::MAX` for "unbounded") is
+///   held as `MAX_CAPACITY`, which [`capacity`](Policy::capacity) reports:
+///   then no sum of weights a policy forms (ARC's directory spans twice the
+///   capacity) can overflow, whatever the weights.
 /// - Nothing is dropped silently: the caller learns of every departure
 ///   through `evicted` or the return value of [`remove`](Policy::remove).
 pub trait Policy<K> {

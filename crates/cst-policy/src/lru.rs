@@ -5,7 +5,7 @@ use std::hash::Hash;
 use rustc_hash::FxHashMap;
 
 use crate::arena::{Arena, List};
-use crate::{Eviction, Policy};
+use crate::{Eviction, MAX_CAPACITY, Policy};
 
 /// Exact LRU: a hit moves the entry to the most-recently-used end; room is
 /// made by evicting from the least-recently-used end until the new entry fits.
@@ -20,8 +20,10 @@ pub struct Lru<K> {
 }
 
 impl<K: Hash + Eq + Clone> Lru<K> {
-    /// An empty LRU holding at most `capacity` bytes.
+    /// An empty LRU holding at most `capacity` bytes (at most
+    /// [`MAX_CAPACITY`]).
     pub fn new(capacity: u64) -> Self {
+        let capacity = capacity.min(MAX_CAPACITY);
         let hint = capacity.min(1 << 16) as usize;
         Lru {
             map: FxHashMap::with_capacity_and_hasher(hint, Default::default()),
@@ -68,7 +70,7 @@ impl<K: Hash + Eq + Clone> Policy<K> for Lru<K> {
     }
 
     fn set_capacity(&mut self, capacity: u64, evicted: &mut Vec<Eviction<K>>) {
-        self.capacity = capacity;
+        self.capacity = capacity.min(MAX_CAPACITY);
         self.make_room(0, evicted);
     }
 

@@ -6,7 +6,7 @@ use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
 use crate::arena::{Arena, List};
-use crate::{Eviction, Policy};
+use crate::{Eviction, MAX_CAPACITY, Policy};
 
 const SMALL: u8 = 0;
 const MAIN: u8 = 1;
@@ -206,8 +206,10 @@ impl<K: Hash + Eq + Clone> S3Fifo<K> {
         Self::with_config(capacity, S3FifoConfig::default())
     }
 
-    /// An empty S3-FIFO of `capacity` bytes with explicit parameters.
+    /// An empty S3-FIFO of `capacity` bytes (at most [`MAX_CAPACITY`]) with
+    /// explicit parameters.
     pub fn with_config(capacity: u64, cfg: S3FifoConfig) -> Self {
+        let capacity = capacity.min(MAX_CAPACITY);
         let hint = capacity.min(1 << 16) as usize;
         let mut s = S3Fifo {
             map: HashTable::with_capacity(hint),
@@ -338,7 +340,7 @@ impl<K: Hash + Eq + Clone> Policy<K> for S3Fifo<K> {
     }
 
     fn set_capacity(&mut self, capacity: u64, evicted: &mut Vec<Eviction<K>>) {
-        self.capacity = capacity;
+        self.capacity = capacity.min(MAX_CAPACITY);
         self.set_targets();
         self.make_room(0, evicted);
     }

@@ -17,6 +17,8 @@
 //! key; the path → key map is the caller's.
 
 mod frozen;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hot;
 mod mem;
 
