@@ -105,14 +105,14 @@ fn get_latencies(cache: &Cache, files: &[File]) -> Result<Vec<f64>> {
 
 const HUGE: u64 = 1 << 50;
 
-fn config(hot: u64, warm: u64, cold: u64) -> Config {
+/// Budgets, and whether sources are kept (the default; `false` for the
+/// frozen-size measurement, so the disk holds the trees only).
+fn config(hot: u64, warm: u64, cold: u64, store_source: bool) -> Config {
     Config {
         hot_bytes: hot,
         warm_bytes: warm,
         cold_bytes: cold,
-        // Trees only on disk: frozen bytes are the trees' (sources are
-        // read back from the files and checked against their hash).
-        store_source: false,
+        store_source,
         max_file_bytes: u64::MAX,
         ..Config::default()
     }
@@ -266,7 +266,7 @@ fn main() -> Result<()> {
     //    thread and all threads; frozen bytes on disk; warm reopen.
     let tmp = tempfile::tempdir()?;
     let dir1 = tmp.path().join("one");
-    let cache = Cache::open(&dir1, config(HUGE, HUGE, HUGE))?;
+    let cache = Cache::open(&dir1, config(HUGE, HUGE, HUGE, false))?;
     let ingest_1 = ingest(&cache, g, &files, 1)?;
     cache.flush()?;
     let frozen_bytes = cache.stats().disk_bytes;
@@ -280,7 +280,7 @@ fn main() -> Result<()> {
     }
     drop(cache);
     let dir_n = tmp.path().join("many");
-    let cache = Cache::open(&dir_n, config(HUGE, HUGE, HUGE))?;
+    let cache = Cache::open(&dir_n, config(HUGE, HUGE, HUGE, true))?;
     let ingest_n = ingest(&cache, g, &files, threads)?;
     let t1 = Instant::now();
     cache.flush()?;
@@ -288,24 +288,24 @@ fn main() -> Result<()> {
     let cold_ingest = ingest_n + t1.elapsed();
     // Warm reopen: open the store, get every file (served from disk).
     let t1 = Instant::now();
-    let cache = Cache::open(&dir_n, config(0, 0, 0))?;
+    let cache = Cache::open(&dir_n, config(0, 0, 0, true))?;
     let frozen_get = get_latencies(&cache, &files)?;
     let reopen = t1.elapsed();
     drop(cache);
 
     // 5. get latency per tier: a cache whose budgets keep everything in it.
     let hot_get = {
-        let c = Cache::in_memory(config(HUGE, HUGE, HUGE));
+        let c = Cache::in_memory(config(HUGE, HUGE, HUGE, true));
         ingest(&c, g, &files, threads)?;
         get_latencies(&c, &files)?
     };
     let warm_get = {
-        let c = Cache::in_memory(config(0, HUGE, HUGE));
+        let c = Cache::in_memory(config(0, HUGE, HUGE, true));
         ingest(&c, g, &files, threads)?;
         get_latencies(&c, &files)?
     };
     let cold_get = {
-        let c = Cache::in_memory(config(0, 0, HUGE));
+        let c = Cache::in_memory(config(0, 0, HUGE, true));
         ingest(&c, g, &files, threads)?;
         get_latencies(&c, &files)?
     };
