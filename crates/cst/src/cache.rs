@@ -230,6 +230,67 @@ struct Freed {
     bytes: Vec<bytes::Bytes>,
 }
 
+/// Path → record, with a count of the paths that refer to each key (so
+/// `remove` knows in O(1) whether another path shares the content).
+#[derive(Default)]
+struct PathMap {
+    by_path: FxHashMap<PathBuf, PathRecord>,
+    refs: FxHashMap<Key, u32>,
+}
+
+impl PathMap {
+    fn get(&self, path: &Path) -> Option<&PathRecord> {
+        self.by_path.get(path)
+    }
+
+    fn insert(&mut self, path: PathBuf, record: PathRecord) -> Option<PathRecord> {
+        *self.refs.entry(record.key).or_default() += 1;
+        let old = self.by_path.insert(path, record);
+        if let Some(o) = &old {
+            self.unref(&o.key);
+        }
+        old
+    }
+
+    fn remove(&mut self, path: &Path) -> Option<PathRecord> {
+        let old = self.by_path.remove(path);
+        if let Some(o) = &old {
+            self.unref(&o.key);
+        }
+        old
+    }
+
+    fn unref(&mut self, key: &Key) {
+        if let Some(n) = self.refs.get_mut(key) {
+            *n -= 1;
+            if *n == 0 {
+                self.refs.remove(key);
+            }
+        }
+    }
+
+    /// True if some path refers to `key`.
+    fn is_referenced(&self, key: &Key) -> bool {
+        self.refs.contains_key(key)
+    }
+
+    fn len(&self) -> usize {
+        self.by_path.len()
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &PathBuf> {
+        self.by_path.keys()
+    }
+
+    fn values(&self) -> impl Iterator<Item = &PathRecord> {
+        self.by_path.values()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&PathBuf, &PathRecord)> {
+        self.by_path.iter()
+    }
+}
+
 struct Inner {
     config: Config,
     store: Option<FrozenStore>,
@@ -238,7 +299,7 @@ struct Inner {
     cold: MemTier<Key>,
     /// Source of each cached key (kept when `store_source`; hot entries hold theirs too).
     sources: RwLock<FxHashMap<Key, Arc<[u8]>>>,
-    paths: RwLock<FxHashMap<PathBuf, PathRecord>>,
+    paths: RwLock<PathMap>,
     /// The path map changed since it was last written.
     paths_dirty: std::sync::atomic::AtomicBool,
     languages: RwLock<FxHashMap<Key, &'static str>>,
@@ -307,7 +368,7 @@ impl Cache {
                 warm: MemTier::new(),
                 cold: MemTier::new(),
                 sources: RwLock::new(FxHashMap::default()),
-                paths: RwLock::new(FxHashMap::default()),
+                paths: RwLock::new(PathMap::default()),
                 paths_dirty: Default::default(),
                 languages: RwLock::new(FxHashMap::default()),
                 symbols: RwLock::new(FxHashMap::default()),
@@ -840,16 +901,15 @@ impl Cache {
 
     /// Forgets `path`. Its tree stays cached while another path has the same content.
     pub fn remove(&self, path: impl AsRef<Path>) -> Result<bool, Error> {
-        let Some(record) = self.inner.paths.write().remove(path.as_ref()) else {
-            return Ok(false);
+        let (record, shared) = {
+            let mut paths = self.inner.paths.write();
+            let Some(record) = paths.remove(path.as_ref()) else {
+                return Ok(false);
+            };
+            let shared = paths.is_referenced(&record.key);
+            (record, shared)
         };
         self.inner.paths_dirty.store(true, Ordering::Release);
-        let shared = self
-            .inner
-            .paths
-            .read()
-            .values()
-            .any(|r| r.key == record.key);
         if !shared {
             self.policy(&record.key).lock().remove(&record.key);
             self.inner.hot.remove(&record.key);
