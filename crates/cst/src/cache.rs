@@ -1160,3 +1160,67 @@ fn source_key(key: &Key) -> Vec<u8> {
     k.push(b'S');
     k
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_shards_follow_the_smallest_budget() {
+        // Defaults: cold is 32 MiB → 8 shards of ≥ 4 MiB per tier.
+        assert_eq!(policy_shards(&Config::default()), 8);
+        let cfg = |hot, warm, cold| Config {
+            hot_bytes: hot,
+            warm_bytes: warm,
+            cold_bytes: cold,
+            ..Config::default()
+        };
+        // Small budgets (tests, embedded uses) keep one exact policy.
+        assert_eq!(policy_shards(&cfg(1 << 30, 1 << 30, 0)), 1);
+        assert_eq!(policy_shards(&cfg(1 << 30, 7 << 20, 1 << 30)), 1);
+        assert_eq!(policy_shards(&cfg(1 << 30, 12 << 20, 1 << 30)), 2);
+        // At most 16, always a power of two.
+        assert_eq!(policy_shards(&cfg(1 << 40, 1 << 40, 1 << 40)), 16);
+        assert_eq!(policy_shards(&cfg(1 << 30, 1 << 30, 40 << 20)), 8);
+    }
+
+    #[test]
+    fn shards_split_budgets_and_every_key_has_one_shard() {
+        let cache = Cache::in_memory(Config::default());
+        let n = cache.inner.policies.len();
+        assert_eq!(n, 8);
+        let total: u64 = cache
+            .inner
+            .policies
+            .iter()
+            .map(|p| p.lock().config(WARM).budget)
+            .sum();
+        assert!(total <= Config::default().warm_bytes);
+        assert!(total > Config::default().warm_bytes - n as u64);
+        // The shard of a key is a function of the key.
+        let key = Key::for_tree(b"fn main() {}", "rust", [0; 16], 1);
+        assert!(std::ptr::eq(cache.policy(&key), cache.policy(&key)));
+    }
+
+    #[test]
+    fn path_map_counts_references() {
+        let mut m = PathMap::default();
+        let rec = |k: u8| PathRecord {
+            key: Key([k; 32]),
+            language: "rust",
+            source_hash: [0; 32],
+        };
+        m.insert("a".into(), rec(1));
+        m.insert("b".into(), rec(1));
+        assert!(m.is_referenced(&Key([1; 32])));
+        m.remove(Path::new("a"));
+        assert!(m.is_referenced(&Key([1; 32])));
+        // Re-pointing a path releases its old key.
+        m.insert("b".into(), rec(2));
+        assert!(!m.is_referenced(&Key([1; 32])));
+        assert!(m.is_referenced(&Key([2; 32])));
+        m.remove(Path::new("b"));
+        assert!(!m.is_referenced(&Key([2; 32])));
+        assert_eq!(m.len(), 0);
+    }
+}
