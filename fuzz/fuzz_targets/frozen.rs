@@ -8,11 +8,14 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 
-/// One store directory per process, emptied by the harness before each run.
+/// One store directory per process, emptied by the harness before each run;
+/// in memory (`/dev/shm`) where there is one: every run writes a few files.
 fn dir() -> &'static PathBuf {
     static D: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &D.get_or_init(|| {
-        let t = tempfile::tempdir().unwrap();
+        let t = tempfile::tempdir_in("/dev/shm")
+            .or_else(|_| tempfile::tempdir())
+            .unwrap();
         let p = t.path().join("store");
         (t, p)
     })

@@ -103,12 +103,14 @@ impl<K: Hash + Eq + Clone> Policy<K> for Lru<K> {
 
     fn insert(&mut self, key: K, weight: u64, evicted: &mut Vec<Eviction<K>>) {
         if let Some(&i) = self.map.get(&key) {
-            self.arena.set_weight(&mut self.list, i, weight);
-            self.arena.move_to_front(&mut self.list, i);
             if weight > self.capacity {
+                // Refused before it is weighed in: the list's sum stays
+                // within twice the capacity, which cannot overflow.
                 self.remove(&key);
                 evicted.push(Eviction { key, weight });
             } else {
+                self.arena.set_weight(&mut self.list, i, weight);
+                self.arena.move_to_front(&mut self.list, i);
                 // Never evicts the entry itself: it is the newest and fits.
                 self.make_room(0, evicted);
             }

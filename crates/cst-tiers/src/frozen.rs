@@ -78,6 +78,17 @@ pub enum FrozenError {
         /// Value length.
         value: usize,
     },
+    /// The store has used up its sequence numbers or segment ids: a record,
+    /// the index or a file name claims the highest one (only a corrupt or
+    /// forged file can; 2^64 writes or 2^32 segments are out of reach), so
+    /// nothing more can be written. What is stored can still be read.
+    #[error("the store at {path} has used up its {what}")]
+    Exhausted {
+        /// The store's directory.
+        path: PathBuf,
+        /// `"sequence numbers"` or `"segment ids"`.
+        what: &'static str,
+    },
     /// The directory holds a store of a version this build does not read.
     #[error("{path} has store version {found}; this build reads {STORE_VERSION}")]
     UnsupportedVersion {
@@ -365,11 +376,16 @@ impl FrozenStore {
             let entry = entry.map_err(io_err("list", &dir))?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if let Some(id) = name
+            if let Some(digits) = name
                 .strip_prefix("seg-")
                 .and_then(|r| r.strip_suffix(".cst"))
             {
-                if let Ok(id) = id.parse::<u32>() {
+                // Only the names the store writes (`seg-{id:08}.cst`): a
+                // stray `seg-1.cst` or `seg-+0000001.cst` would parse to an
+                // id whose file is another one.
+                if let Ok(id) = digits.parse::<u32>()
+                    && format!("{id:08}") == digits
+                {
                     ids.push(id);
                 }
             } else if name.starts_with("index.cst.tmp") {
@@ -552,10 +568,10 @@ impl FrozenStore {
             });
         }
         let mut inner = self.inner.write();
-        let seq = inner.next_seq;
+        let (seq, next) = self.next_seq(&inner)?;
         let record = encode_record(KIND_PUT, key, value, seq);
         let (segment, offset) = self.append(&mut inner, &record)?;
-        inner.next_seq += 1;
+        inner.next_seq = next;
         let loc = Loc {
             segment,
             offset,
@@ -589,10 +605,10 @@ impl FrozenStore {
         let Some(old) = inner.index.get(key).copied() else {
             return Ok(false);
         };
-        let seq = inner.next_seq;
+        let (seq, next) = self.next_seq(&inner)?;
         let record = encode_record(KIND_DELETE, key, &[], seq);
         self.append(&mut inner, &record)?;
-        inner.next_seq += 1;
+        inner.next_seq = next;
         inner.index.remove(key);
         if let Some(s) = inner.segments.get_mut(&old.segment) {
             s.live_bytes -= old.record_len(key.len());
@@ -600,6 +616,18 @@ impl FrozenStore {
         inner.stats.entries -= 1;
         inner.stats.bytes -= u64::from(old.value_len);
         Ok(true)
+    }
+
+    /// The sequence number of the next write and the one after it.
+    fn next_seq(&self, inner: &Inner) -> Result<(u64, u64)> {
+        let seq = inner.next_seq;
+        match seq.checked_add(1) {
+            Some(next) => Ok((seq, next)),
+            None => Err(FrozenError::Exhausted {
+                path: self.dir.clone(),
+                what: "sequence numbers",
+            }),
+        }
     }
 
     fn append(&self, inner: &mut Inner, record: &[u8]) -> Result<(u32, u64)> {
@@ -610,12 +638,18 @@ impl FrozenStore {
             }
         };
         if needs_new {
+            let id = match inner.segments.keys().next_back() {
+                None => 1,
+                Some(last) => last.checked_add(1).ok_or_else(|| FrozenError::Exhausted {
+                    path: self.dir.clone(),
+                    what: "segment ids",
+                })?,
+            };
             if let Some((_, f)) = inner.active.take()
                 && self.options.sync
             {
                 f.sync_all().map_err(io_err("fsync", &self.dir))?;
             }
-            let id = inner.segments.keys().next_back().map_or(1, |l| l + 1);
             let path = Segment::path_for(&self.dir, id);
             let mut f = OpenOptions::new()
                 .create_new(true)
@@ -977,7 +1011,8 @@ fn replay_segment(
                         inner.index.remove(key);
                     }
                 }
-                inner.next_seq = inner.next_seq.max(h.seq + 1);
+                // `u64::MAX` (never written by us) leaves the store read-only.
+                inner.next_seq = inner.next_seq.max(h.seq.saturating_add(1));
                 rec.records_replayed += 1;
                 off = value_start + h.value_len;
             }
