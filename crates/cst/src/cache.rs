@@ -302,6 +302,15 @@ struct Inner {
     paths: RwLock<PathMap>,
     /// The path map changed since it was last written.
     paths_dirty: std::sync::atomic::AtomicBool,
+    /// Orders the users of content-addressed data against its removers:
+    /// `get` holds it shared while it finds a key and admits it to memory,
+    /// `insert` and `edit` from finding or storing a key to mapping their
+    /// path to it; `remove` and `gc` hold it exclusively while they decide
+    /// that no path maps to a key and delete it. Without it a key another
+    /// thread was mapping could be deleted under it (its tree then lost, or
+    /// served without its source), or come back to memory with no record on
+    /// disk.
+    content: RwLock<()>,
     languages: RwLock<FxHashMap<Key, &'static str>>,
     symbols: RwLock<FxHashMap<&'static str, Arc<Symbols>>>,
     /// The policy, sharded by key: a key's tier decisions are made by one
@@ -370,6 +379,7 @@ impl Cache {
                 sources: RwLock::new(FxHashMap::default()),
                 paths: RwLock::new(PathMap::default()),
                 paths_dirty: Default::default(),
+                content: RwLock::new(()),
                 languages: RwLock::new(FxHashMap::default()),
                 symbols: RwLock::new(FxHashMap::default()),
                 policies,
@@ -468,15 +478,19 @@ impl Cache {
             language: grammar.id(),
             source_hash,
         };
-        if let Some(nodes) = self.cached_node_count(&key, grammar)? {
-            self.set_path(path, record);
-            return Ok((Outcome::Hit, nodes));
+        {
+            let _mapping = self.inner.content.read();
+            if let Some(nodes) = self.cached_node_count(&key, grammar)? {
+                self.set_path(path, record);
+                return Ok((Outcome::Hit, nodes));
+            }
         }
         let source: Arc<[u8]> = source.into();
         let tree = parser
             .parse(&source, None)
             .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
         let nodes = tree.root_node().descendant_count() as u64;
+        let _mapping = self.inner.content.read();
         self.store_parsed(path, grammar, key, tree, source)?;
         self.set_path(path, record);
         Ok((Outcome::Parsed, nodes))
@@ -747,10 +761,12 @@ impl Cache {
                         WARM => freed.bytes.extend(self.inner.warm.remove(&key)),
                         _ => freed.bytes.extend(self.inner.cold.remove(&key)),
                     }
-                    if self.inner.store.is_none() {
-                        // Nothing else holds it: forget the source too.
-                        self.inner.sources.write().remove(&key);
-                    }
+                    // Out of memory, the source goes too: a persistent
+                    // cache reads it back from the store (or the file).
+                    // Kept, the sources of every version ever cached grew
+                    // without bound (and the language of every key).
+                    self.inner.sources.write().remove(&key);
+                    self.inner.languages.write().remove(&key);
                     self.inner.evictions[from.min(COLD)].fetch_add(1, Ordering::Relaxed);
                     None
                 }
@@ -775,6 +791,7 @@ impl Cache {
     }
 
     fn get_inner(&self, path: &Path) -> Result<Option<Tree>, Error> {
+        let _reading = self.inner.content.read();
         let Some(record) = self.inner.paths.read().get(path).cloned() else {
             self.inner.misses.fetch_add(1, Ordering::Relaxed);
             return Ok(None);
@@ -886,6 +903,7 @@ impl Cache {
             cst_bytecode::VERSION,
         );
         let source: Arc<[u8]> = new_source.into();
+        let _mapping = self.inner.content.read();
         self.store_parsed(path, grammar, key, tree, source.clone())?;
         let source_hash = *blake3::hash(&source).as_bytes();
         self.set_path(
@@ -901,6 +919,7 @@ impl Cache {
 
     /// Forgets `path`. Its tree stays cached while another path has the same content.
     pub fn remove(&self, path: impl AsRef<Path>) -> Result<bool, Error> {
+        let _deciding = self.inner.content.write();
         let (record, shared) = {
             let mut paths = self.inner.paths.write();
             let Some(record) = paths.remove(path.as_ref()) else {
@@ -1007,6 +1026,7 @@ impl Cache {
         // The path map goes to disk first: a crash in the middle of the
         // removals then leaves no stored path pointing at a removed tree.
         self.flush()?;
+        let deciding = self.inner.content.write();
         let live: rustc_hash::FxHashSet<Key> =
             self.inner.paths.read().values().map(|r| r.key).collect();
         let mut removed = 0;
@@ -1021,13 +1041,28 @@ impl Cache {
             }
             let key = Key(key_part.try_into().expect("32 bytes"));
             if !live.contains(&key) {
+                // Out of memory too: a tier must never hold a key whose
+                // record is gone from disk (an insert of the same content
+                // would find it there, and lose it on its eviction).
+                self.drop_from_memory(&key);
                 store.remove(&k)?;
                 removed += 1;
             }
         }
+        drop(deciding);
         self.flush()?;
         let reclaimed = store.compact()?;
         Ok((removed, reclaimed))
+    }
+
+    /// Drops `key` from every memory tier, the policy and the sources.
+    fn drop_from_memory(&self, key: &Key) {
+        self.policy(key).lock().remove(key);
+        self.inner.hot.remove(key);
+        self.inner.warm.remove(key);
+        self.inner.cold.remove(key);
+        self.inner.sources.write().remove(key);
+        self.inner.languages.write().remove(key);
     }
 
     /// Counters.

@@ -251,6 +251,20 @@ pub fn files_under(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Resident and file-backed resident ("shared": mapped store segments,
+/// the binary) bytes of this process (`/proc/self/statm`).
+pub fn rss_and_file_bytes() -> (u64, u64) {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let field = |i: usize| -> u64 {
+        statm
+            .split_whitespace()
+            .nth(i)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field(1) * 4096, field(2) * 4096)
+}
+
 /// Resident set size of this process in bytes (`/proc/self/statm`).
 pub fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
