@@ -104,7 +104,9 @@ pub struct TierPolicy<K, P = S3Fifo<K>> {
     configs: Vec<TierConfig>,
     policies: Vec<P>,
     meta: FxHashMap<K, Meta>,
-    pinned_bytes: u64,
+    /// Sum of pinned weights. Pins are outside any policy's capacity, so
+    /// their sum is not bounded by a budget: a `u128` cannot overflow.
+    pinned_bytes: u128,
     reweigh: Option<Reweigh<K>>,
     seq: u64,
 }
@@ -181,14 +183,16 @@ impl<K: Hash + Eq + Clone, P: Policy<K>> TierPolicy<K, P> {
         self.meta.get(key).is_some_and(|m| m.pinned)
     }
 
-    /// Bytes held by tier `t` (pinned bytes count toward tier 0).
+    /// Bytes held by tier `t` (pinned bytes count toward tier 0; saturates
+    /// at `u64::MAX`).
     pub fn used(&self, t: usize) -> u64 {
-        self.policies[t].used() + if t == 0 { self.pinned_bytes } else { 0 }
+        let pinned = if t == 0 { self.pinned_bytes } else { 0 };
+        saturate(u128::from(self.policies[t].used()) + pinned)
     }
 
-    /// Bytes of pinned entries.
+    /// Bytes of pinned entries (saturates at `u64::MAX`).
     pub fn pinned_bytes(&self) -> u64 {
-        self.pinned_bytes
+        saturate(self.pinned_bytes)
     }
 
     /// By how many bytes pinned entries alone exceed tier 0's budget, if
@@ -197,8 +201,9 @@ impl<K: Hash + Eq + Clone, P: Policy<K>> TierPolicy<K, P> {
     /// than resolved by unpinning anything.
     pub fn over_budget(&self) -> Option<u64> {
         self.pinned_bytes
-            .checked_sub(self.configs[0].budget)
+            .checked_sub(u128::from(self.configs[0].budget))
             .filter(|&x| x > 0)
+            .map(saturate)
     }
 
     /// Change tier `t`'s budget; entries that no longer fit move down.
@@ -286,7 +291,7 @@ impl<K: Hash + Eq + Clone, P: Policy<K>> TierPolicy<K, P> {
         let m = self.meta.remove(key)?;
         let t = usize::from(m.tier);
         if m.pinned {
-            self.pinned_bytes -= m.weight;
+            self.pinned_bytes -= u128::from(m.weight);
             let mut moves = Vec::new();
             // Capacity only grows: nothing moves.
             self.resize(0, &mut moves);
@@ -345,7 +350,7 @@ impl<K: Hash + Eq + Clone, P: Policy<K>> TierPolicy<K, P> {
         e.tier = 0;
         e.hits = 0;
         e.weight = w;
-        self.pinned_bytes += w;
+        self.pinned_bytes += u128::from(w);
         self.resize(0, &mut moves);
         Ok(moves)
     }
@@ -362,7 +367,7 @@ impl<K: Hash + Eq + Clone, P: Policy<K>> TierPolicy<K, P> {
         }
         m.pinned = false;
         let w = m.weight;
-        self.pinned_bytes -= w;
+        self.pinned_bytes -= u128::from(w);
         self.resize(0, &mut moves);
         self.place(key.clone(), w, 0, &mut moves);
         moves
@@ -471,7 +476,7 @@ impl<K: Hash + Eq + Clone, P: Policy<K>> TierPolicy<K, P> {
     /// Re-derive tier `t`'s policy capacity from its budget (and pins).
     fn resize(&mut self, t: usize, moves: &mut Vec<Move<K>>) {
         let cap = if t == 0 {
-            self.configs[0].budget.saturating_sub(self.pinned_bytes)
+            saturate(u128::from(self.configs[0].budget).saturating_sub(self.pinned_bytes))
         } else {
             self.configs[t].budget
         };
@@ -482,7 +487,12 @@ impl<K: Hash + Eq + Clone, P: Policy<K>> TierPolicy<K, P> {
 
     /// A pinned key's weight changed from `old` to `new` (meta updated).
     fn repin_weight(&mut self, old: u64, new: u64, moves: &mut Vec<Move<K>>) {
-        self.pinned_bytes = self.pinned_bytes - old + new;
+        self.pinned_bytes = self.pinned_bytes - u128::from(old) + u128::from(new);
         self.resize(0, moves);
     }
+}
+
+/// A byte count as a `u64`, `u64::MAX` if it does not fit.
+fn saturate(x: u128) -> u64 {
+    u64::try_from(x).unwrap_or(u64::MAX)
 }
