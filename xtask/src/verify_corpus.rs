@@ -81,62 +81,68 @@ pub(crate) fn run(
     let started = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(|| {
-                let mut symbols: HashMap<&'static str, Arc<Symbols>> = HashMap::new();
-                let mut parsers: HashMap<&'static str, tree_sitter::Parser> = HashMap::new();
-                loop {
-                    let Some((path, lang)) = queue.lock().unwrap().next() else {
-                        break;
-                    };
-                    let skip =
-                        |why: &'static str| *skipped.lock().unwrap().entry(why).or_default() += 1;
-                    let Ok(meta) = std::fs::metadata(&path) else {
-                        continue;
-                    };
-                    if meta.len() > max_bytes {
-                        skip("too large");
-                        continue;
-                    }
-                    let Ok(source) = std::fs::read(&path) else {
-                        skip("unreadable");
-                        continue;
-                    };
-                    let head = &source[..source.len().min(4096)];
-                    let Some(g) = lang.or_else(|| cst_grammars::detect(&path, head)) else {
-                        skip("unknown language");
-                        continue;
-                    };
-                    if head.contains(&0) {
-                        skip("binary");
-                        continue;
-                    }
-                    match check(g, &path, &source, sexp, &mut symbols, &mut parsers) {
-                        Ok(t) => {
-                            let mut all = tallies.lock().unwrap();
-                            let e = all.entry(g.id()).or_default();
-                            add(e, &t);
-                            if t.mismatches > 0 {
+            // tree-sitter's `to_sexp` (for --sexp) recurses once per subtree
+            // level: deep real files (Go, 10K+ levels) need a large stack.
+            let worker = std::thread::Builder::new().stack_size(1 << 30);
+            worker
+                .spawn_scoped(s, || {
+                    let mut symbols: HashMap<&'static str, Arc<Symbols>> = HashMap::new();
+                    let mut parsers: HashMap<&'static str, tree_sitter::Parser> = HashMap::new();
+                    loop {
+                        let Some((path, lang)) = queue.lock().unwrap().next() else {
+                            break;
+                        };
+                        let skip = |why: &'static str| {
+                            *skipped.lock().unwrap().entry(why).or_default() += 1
+                        };
+                        let Ok(meta) = std::fs::metadata(&path) else {
+                            continue;
+                        };
+                        if meta.len() > max_bytes {
+                            skip("too large");
+                            continue;
+                        }
+                        let Ok(source) = std::fs::read(&path) else {
+                            skip("unreadable");
+                            continue;
+                        };
+                        let head = &source[..source.len().min(4096)];
+                        let Some(g) = lang.or_else(|| cst_grammars::detect(&path, head)) else {
+                            skip("unknown language");
+                            continue;
+                        };
+                        if head.contains(&0) {
+                            skip("binary");
+                            continue;
+                        }
+                        match check(g, &path, &source, sexp, &mut symbols, &mut parsers) {
+                            Ok(t) => {
+                                let mut all = tallies.lock().unwrap();
+                                let e = all.entry(g.id()).or_default();
+                                add(e, &t);
+                                if t.mismatches > 0 {
+                                    problems
+                                        .lock()
+                                        .unwrap()
+                                        .push(format!("{}: mismatch", path.display()));
+                                }
+                            }
+                            Err(e) => {
                                 problems
                                     .lock()
                                     .unwrap()
-                                    .push(format!("{}: mismatch", path.display()));
+                                    .push(format!("{}: {e}", path.display()));
+                                tallies
+                                    .lock()
+                                    .unwrap()
+                                    .entry(g.id())
+                                    .or_default()
+                                    .mismatches += 1;
                             }
                         }
-                        Err(e) => {
-                            problems
-                                .lock()
-                                .unwrap()
-                                .push(format!("{}: {e}", path.display()));
-                            tallies
-                                .lock()
-                                .unwrap()
-                                .entry(g.id())
-                                .or_default()
-                                .mismatches += 1;
-                        }
                     }
-                }
-            });
+                })
+                .expect("spawning a verify worker");
         }
     });
     let wall = started.elapsed();
@@ -233,9 +239,27 @@ fn check(
     if let Err(m) = verify(&tree, &view) {
         eprintln!("MISMATCH {}: {m}", path.display());
         mismatches += 1;
-    } else if sexp && view.root().to_sexp() != tree.root_node().to_sexp() {
-        eprintln!("MISMATCH {}: to_sexp differs", path.display());
-        mismatches += 1;
+    } else if sexp {
+        let (ours, theirs) = (view.root().to_sexp(), tree.root_node().to_sexp());
+        if ours != theirs {
+            let at = ours
+                .bytes()
+                .zip(theirs.bytes())
+                .position(|(a, b)| a != b)
+                .unwrap_or(ours.len().min(theirs.len()));
+            let around = |s: &str| {
+                let from = s.floor_char_boundary(at.saturating_sub(80));
+                let to = s.ceil_char_boundary((at + 80).min(s.len()));
+                s[from..to].to_owned()
+            };
+            eprintln!(
+                "MISMATCH {}: to_sexp differs at byte {at}\n  decoded: …{}…\n  live:    …{}…",
+                path.display(),
+                around(&ours),
+                around(&theirs)
+            );
+            mismatches += 1;
+        }
     }
     Ok(Tally {
         files: 1,

@@ -33,6 +33,13 @@ pub enum EncodeError {
     /// More distinct node types than the format's 16-bit palette index allows.
     #[error("more than 65,536 distinct node types in one tree")]
     TooManyNodeTypes,
+    /// The tree is so deep that no thread with a stack for tree-sitter's
+    /// recursive rendering of it could be started.
+    #[error("tree of depth {depth} is too deep to render (no thread with a large enough stack)")]
+    TooDeep {
+        /// Visible depth of the tree.
+        depth: usize,
+    },
 }
 
 /// One node as the cursor saw it.
@@ -138,7 +145,9 @@ pub fn encode(
 
     // 2. Ranges that cannot be derived from the first and last child.
     let mut stack: Vec<(usize, u32, usize)> = Vec::new(); // (node, children left, last child)
+    let mut depth = 0;
     for i in 0..nodes.len() {
+        depth = depth.max(stack.len());
         if let Some(top) = stack.last_mut() {
             top.1 -= 1;
             top.2 = i;
@@ -195,15 +204,53 @@ pub fn encode(
     // Cheap test first: tree-sitter prints one `(MISSING` per MISSING node,
     // visible or not; compare that count with the visible ones.
     let visible_missing = nodes.iter().filter(|n| n.flags & TF_MISSING != 0).count();
-    if tree_has_error && root.to_sexp().matches("(MISSING ").count() != visible_missing {
-        let symbols = Arc::new(Symbols::from_language(&tree.language(), fingerprint));
-        let view = TreeView::open(&bytes, symbols).expect("the encoder's output decodes");
-        find_overrides(root, view.root(), &mut overrides);
+    if tree_has_error {
+        let find = || {
+            let mut overrides = BTreeMap::new();
+            let root = tree.root_node();
+            if root.to_sexp().matches("(MISSING ").count() != visible_missing {
+                let symbols = Arc::new(Symbols::from_language(&tree.language(), fingerprint));
+                let view = TreeView::open(&bytes, symbols).expect("the encoder's output decodes");
+                find_overrides(root, view.root(), &mut overrides);
+            }
+            overrides
+        };
+        overrides = on_deep_stack(depth, find)?;
         if !overrides.is_empty() {
             bytes = parts.assemble(&overrides)?;
         }
     }
     Ok(bytes)
+}
+
+/// Visible depth up to which tree-sitter's recursive `to_sexp` (C,
+/// `ts_subtree__write_to_string`, one frame per subtree level, hidden ones
+/// included) runs on the caller's stack; deeper trees get a thread of their
+/// own with a stack sized for them, so no input overflows the caller's stack.
+const SHALLOW: usize = 512;
+
+/// Runs `f` here when the tree is shallow, else on a scoped thread with a
+/// stack of 64 MiB + 16 KiB per visible level (hidden levels included at up
+/// to ~90 frames of ~180 B per visible one), at most 2 GiB of address space
+/// (only touched pages are committed).
+fn on_deep_stack<T: Send>(depth: usize, f: impl FnOnce() -> T + Send) -> Result<T, EncodeError> {
+    if depth <= SHALLOW {
+        return Ok(f());
+    }
+    let stack = (64usize << 20)
+        .saturating_add(depth.saturating_mul(16 << 10))
+        .min(2 << 30);
+    std::thread::scope(|s| {
+        let handle = std::thread::Builder::new()
+            .name("cst-encode-deep".into())
+            .stack_size(stack)
+            .spawn_scoped(s, f)
+            .map_err(|_| EncodeError::TooDeep { depth })?;
+        match handle.join() {
+            Ok(v) => Ok(v),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 struct Parts<'a> {
@@ -369,12 +416,19 @@ fn find_overrides(
 /// exposes it only through `to_sexp`, as `(UNEXPECTED c)`; read it back from
 /// there. Rendering: `INVALID` (-1), `'\0'`, `'\n'`, `'\t'`, `'\r'`,
 /// `'c'` for printable ASCII, else the decimal code point.
+///
+/// An ERROR node the cursor sees as a leaf may still have children of
+/// hidden kinds with nothing visible in them: tree-sitter then prints it as
+/// a plain `(ERROR)`, not as `(UNEXPECTED c)`; that is recorded as
+/// [`crate::format::NOT_UNEXPECTED`].
 fn unexpected_char(node: &tree_sitter::Node<'_>) -> i32 {
     let sexp = node.to_sexp();
-    let repr = sexp
+    let Some(repr) = sexp
         .strip_prefix("(UNEXPECTED ")
         .and_then(|r| r.strip_suffix(')'))
-        .unwrap_or("INVALID");
+    else {
+        return crate::format::NOT_UNEXPECTED;
+    };
     match repr {
         "INVALID" => -1,
         "'\\0'" => 0,

@@ -19,6 +19,11 @@ pub(crate) const HF_ERROR_CHARS: u16 = 1;
 /// Header flag: the body ends with an S-expression override table.
 pub(crate) const HF_SEXP_OVERRIDES: u16 = 1 << 1;
 /// Header flags this version defines.
+/// Error-character value of an ERROR leaf that tree-sitter prints as a
+/// plain `(ERROR)`: it has children of hidden kinds with nothing visible in
+/// them, so it is not an `(UNEXPECTED c)` leaf (−1 is taken: an invalid
+/// UTF-8 sequence).
+pub(crate) const NOT_UNEXPECTED: i32 = -2;
 pub(crate) const HF_KNOWN: u16 = HF_ERROR_CHARS | HF_SEXP_OVERRIDES;
 
 /// Node-type flag: the node is named.

@@ -8,7 +8,9 @@
 //!   its own inherits the field of its parent when that parent is not printed
 //!   (an anonymous node), unless the node is an extra;
 //! - an ERROR leaf of non-zero size prints `(UNEXPECTED c)` with the stored
-//!   lookahead character; a MISSING node `(MISSING name)` or `(MISSING "tok")`;
+//!   lookahead character (unless it has hidden children: then `(ERROR)`,
+//!   stored as `NOT_UNEXPECTED`); a MISSING node `(MISSING name)` or
+//!   `(MISSING "tok")`;
 //! - a subtree that holds a MISSING token the cursor cannot see (a hidden
 //!   token) is printed from the rendering stored at encode time;
 //! - the root is printed even when anonymous: `(name` (no closing parenthesis,
@@ -42,7 +44,11 @@ fn write_char(out: &mut String, c: i32) {
 }
 
 fn write_head(out: &mut String, n: &Node<'_>) {
-    if n.is_error() && n.child_count() == 0 && n.end_byte() > n.start_byte() {
+    if n.is_error()
+        && n.child_count() == 0
+        && n.end_byte() > n.start_byte()
+        && n.error_char() != Some(crate::format::NOT_UNEXPECTED)
+    {
         out.push_str("(UNEXPECTED ");
         write_char(out, n.error_char().unwrap_or(-1));
     } else if n.is_missing() {

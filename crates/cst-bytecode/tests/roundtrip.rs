@@ -205,6 +205,51 @@ fn deep_nesting_does_not_overflow_the_stack() {
 }
 
 #[test]
+fn deep_trees_with_errors_do_not_overflow_the_stack() {
+    // Unclosed arrays: a deep tree with MISSING tokens. The encoder checks
+    // tree-sitter's own (recursive, C) `to_sexp` of trees with errors; on a
+    // deep tree it must do so on a stack of its own (a Go file of the full
+    // corpus tier needed ~12K frames there), not on the caller's.
+    let depth = 100_000;
+    let deep = move || {
+        // Balanced arrays with a missing comma at the bottom.
+        let mut src = vec![b'['; depth];
+        src.extend_from_slice(b"1 2");
+        src.resize(src.len() + depth, b']');
+        src
+    };
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let p = parse("json", &deep());
+            assert!(p.tree.root_node().has_error());
+            verify(&p.tree, &p.view).unwrap();
+            let mut levels = 0;
+            let mut n = p.view.root();
+            while let Some(c) = n.named_child(0) {
+                levels += 1;
+                n = c;
+            }
+            (p.view.root().to_sexp(), levels)
+        })
+        .unwrap();
+    let (decoded, levels) = handle.join().unwrap();
+    assert!(levels > depth, "{levels} levels");
+    // tree-sitter's rendering, for comparison, needs a large stack itself.
+    let live = std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || {
+            let g = cst_grammars::by_id("json").unwrap();
+            let tree = g.parser().unwrap().parse(deep(), None).unwrap();
+            tree.root_node().to_sexp()
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(decoded, live);
+}
+
+#[test]
 fn compression_round_trips_with_and_without_dictionary() {
     let trees: Vec<Vec<u8>> = CORE.iter().map(|id| parse(id, &sample(id)).bytes).collect();
     let dict = Dictionary::train(&trees, 4096).unwrap();
