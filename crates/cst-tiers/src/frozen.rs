@@ -568,9 +568,14 @@ impl FrozenStore {
             });
         }
         let mut inner = self.inner.write();
-        let (seq, next) = self.next_seq(&inner)?;
+        self.put_locked(&mut inner, key, value)
+    }
+
+    /// `put` under the write lock the caller holds.
+    fn put_locked(&self, inner: &mut Inner, key: &[u8], value: &[u8]) -> Result<()> {
+        let (seq, next) = self.next_seq(inner)?;
         let record = encode_record(KIND_PUT, key, value, seq);
-        let (segment, offset) = self.append(&mut inner, &record)?;
+        let (segment, offset) = self.append(inner, &record)?;
         inner.next_seq = next;
         let loc = Loc {
             segment,
@@ -803,22 +808,22 @@ impl FrozenStore {
             };
             for key in keys {
                 // Re-put what still lives there (a corrupt record is dropped and counted).
+                // The check that the key still lives there and the move
+                // happen under one write lock: a key removed (or written
+                // again) in between must not be brought back by the copy.
                 match self.get(&key) {
                     Ok(Some(value)) => {
-                        let still_here = self
-                            .inner
-                            .read()
-                            .index
-                            .get(&key)
-                            .is_some_and(|l| l.segment == *id);
-                        if still_here {
-                            self.put(&key, &value)?;
+                        let mut inner = self.inner.write();
+                        if inner.index.get(&key).is_some_and(|l| l.segment == *id) {
+                            self.put_locked(&mut inner, &key, &value)?;
                         }
                     }
                     Ok(None) => {}
                     Err(FrozenError::Corrupt { .. }) => {
                         let mut inner = self.inner.write();
-                        if let Some(l) = inner.index.remove(&key) {
+                        if inner.index.get(&key).is_some_and(|l| l.segment == *id)
+                            && let Some(l) = inner.index.remove(&key)
+                        {
                             inner.stats.entries -= 1;
                             inner.stats.bytes -= u64::from(l.value_len);
                         }

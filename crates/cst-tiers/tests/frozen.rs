@@ -330,6 +330,55 @@ fn concurrent_flushes_do_not_race_on_the_index_snapshot() {
 }
 
 #[test]
+fn compaction_never_brings_back_a_key_removed_meanwhile() {
+    // One thread compacts in a loop while another removes keys and writes
+    // others (making dead space): a key removed between compaction's check
+    // that it still lives in a victim segment and its copy must stay removed.
+    let dir = tempfile::tempdir().unwrap();
+    let s = FrozenStore::open(dir.path(), opts()).unwrap();
+    let n = 3000u64;
+    for i in 0..n {
+        s.put(&key_for(i), &value_for(i)).unwrap();
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut removed = Vec::new();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                s.compact().unwrap();
+            }
+        });
+        for round in 0..4 {
+            for i in (round..n).step_by(4) {
+                if i % 3 == 0 {
+                    assert!(s.remove(&key_for(i)).unwrap());
+                    removed.push(i);
+                } else {
+                    s.put(&key_for(i), &value_for(i + n)).unwrap();
+                }
+            }
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    s.compact().unwrap();
+    let back: Vec<u64> = removed
+        .iter()
+        .copied()
+        .filter(|&i| s.contains(&key_for(i)))
+        .collect();
+    assert!(back.is_empty(), "removed keys came back: {back:?}");
+    for i in (0..n).filter(|i| i % 3 != 0) {
+        assert_eq!(
+            s.get(&key_for(i)).unwrap().as_deref(),
+            Some(&value_for(i + n)[..])
+        );
+    }
+    drop(s);
+    let s = FrozenStore::open(dir.path(), opts()).unwrap();
+    assert!(removed.iter().all(|&i| !s.contains(&key_for(i))));
+}
+
+#[test]
 fn compaction_reclaims_dead_segments_and_keeps_live_data() {
     let dir = tempfile::tempdir().unwrap();
     let s = FrozenStore::open(dir.path(), opts()).unwrap();
