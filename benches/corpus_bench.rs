@@ -88,9 +88,11 @@ fn ingest(cache: &Cache, g: &'static Grammar, files: &[File], threads: usize) ->
     Ok(started.elapsed())
 }
 
-/// Per-file `get` latencies (ns per 1,000 lines) of every file.
-fn get_latencies(cache: &Cache, files: &[File]) -> Result<Vec<f64>> {
+/// `get` of every file: per-file latencies (ns per 1,000 lines) and the
+/// total time.
+fn get_latencies(cache: &Cache, files: &[File]) -> Result<(Vec<f64>, Duration)> {
     let mut out = Vec::with_capacity(files.len());
+    let started = Instant::now();
     for f in files {
         let t = Instant::now();
         let tree = cache
@@ -100,7 +102,7 @@ fn get_latencies(cache: &Cache, files: &[File]) -> Result<Vec<f64>> {
         let ns = t.elapsed().as_nanos() as f64;
         out.push(ns * 1000.0 / f.lines.max(1) as f64);
     }
-    Ok(out)
+    Ok((out, started.elapsed()))
 }
 
 const HUGE: u64 = 1 << 50;
@@ -309,10 +311,15 @@ fn main() -> Result<()> {
         ingest(&c, g, &files, threads)?;
         get_latencies(&c, &files)?
     };
-    let tier = |mut v: Vec<f64>| {
+    let tier = |(mut v, total): (Vec<f64>, Duration)| {
         let p50 = pct(&mut v, 0.5);
         let p99 = pct(&mut v, 0.99);
-        json!({ "p50_ns_per_kline": p50, "p99_ns_per_kline": p99 })
+        json!({
+            "p50_ns_per_kline": p50,
+            "p99_ns_per_kline": p99,
+            "total_s": secs(total),
+            "reparse_over_get": secs(parse) / secs(total),
+        })
     };
     let parse_p50 = pct(&mut parse_ns.clone(), 0.5);
     let parse_p99 = pct(&mut parse_ns, 0.99);
