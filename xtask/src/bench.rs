@@ -334,3 +334,44 @@ fn regressions(base: &Value, now: &Value, threshold: f64) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(ingest: f64, warm: f64, get_ratio: f64) -> Value {
+        json!({
+            "time_utc": "t",
+            "languages": [{
+                "lang": "rust",
+                "ingest_1t_vs_parse": ingest,
+                "bytes_per_line": { "warm": warm },
+                "get": { "warm": { "reparse_over_get": get_ratio } },
+            }],
+        })
+    }
+
+    #[test]
+    fn the_gate_flags_regressions_beyond_the_threshold_only() {
+        let base = report(0.70, 17.0, 30.0);
+        // Within 10%: throughput ratio a little lower, size a little larger.
+        assert!(regressions(&base, &report(0.66, 18.0, 28.0), 10.0).is_empty());
+        // Ingest ratio down 20% (higher is better) and warm size up 20%.
+        let r = regressions(&base, &report(0.56, 20.4, 30.0), 10.0);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(r.iter().any(|m| m.contains("ingest_1t_vs_parse")));
+        assert!(r.iter().any(|m| m.contains("bytes_per_line.warm")));
+        // Get much slower relative to re-parse.
+        let r = regressions(&base, &report(0.70, 17.0, 20.0), 10.0);
+        assert!(r.len() == 1 && r[0].contains("reparse÷get.warm"), "{r:?}");
+        // Improvements are never flagged.
+        assert!(regressions(&base, &report(0.9, 10.0, 60.0), 10.0).is_empty());
+    }
+
+    #[test]
+    fn timestamps_are_utc_iso8601() {
+        let t = timestamp();
+        assert_eq!(t.len(), 20, "{t}");
+        assert!(t.starts_with("20") && t.ends_with('Z') && t.as_bytes()[10] == b'T');
+    }
+}
