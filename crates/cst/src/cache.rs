@@ -547,10 +547,12 @@ impl Cache {
                     source,
                 }
             })?;
-            store.put(key.as_bytes(), &dense)?;
+            // The source first: a thread (or, after a crash, a reopened
+            // cache) that finds the tree on disk must find its source too.
             if self.inner.config.store_source {
                 store.put(&source_key(&key), &source)?;
             }
+            store.put(key.as_bytes(), &dense)?;
         }
         self.inner.languages.write().insert(key, grammar.id());
         if self.inner.config.store_source {

@@ -93,7 +93,14 @@ fn worker(
                 match (got, model.get(&path)) {
                     (Some(tree), Some(content)) => {
                         if tree.source() != Some(&content[..]) {
-                            return Err(format!("{rel}: served source differs"));
+                            let tree_ok = check_tree(&path, &tree, content).is_ok();
+                            return Err(format!(
+                                "{rel}: served source differs: {:?} bytes served, {} expected \
+                                 (the tree {} the expected content)",
+                                tree.source().map(<[u8]>::len),
+                                content.len(),
+                                if tree_ok { "matches" } else { "does not match" }
+                            ));
                         }
                         check_tree(&path, &tree, content)?;
                     }
