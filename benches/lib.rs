@@ -37,12 +37,16 @@ pub fn corpora_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/corpora"))
 }
 
-/// Files of one language under `corpora_dir()/<subdir>`, detected by the
-/// registry, in path order, taking every n-th file so that about
-/// `target_lines` lines are returned. Empty when the corpus is absent.
+/// Files of one language under `corpora_dir()/<subdir>` (or, when that does
+/// not exist, anywhere under `corpora_dir()`, as `cargo xtask corpus fetch`
+/// lays it out), detected by the registry, in path order, taking every n-th
+/// file so that about `target_lines` lines are returned. Empty when no
+/// corpus is fetched.
 pub fn corpus_files(subdir: &str, id: &str, target_lines: usize) -> Vec<(PathBuf, Vec<u8>)> {
     let mut paths = Vec::new();
-    let mut stack = vec![corpora_dir().join(subdir)];
+    let dir = corpora_dir().join(subdir);
+    let root = if dir.is_dir() { dir } else { corpora_dir() };
+    let mut stack = vec![root];
     while let Some(d) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else {
             continue;
