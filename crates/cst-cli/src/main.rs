@@ -295,7 +295,8 @@ fn index(cli: &Cli, dir: &Path, as_json: bool) -> Result<u8, Failure> {
             .collect();
         let v = json!({
             "files": report.files(), "lines": lines, "nodes": report.nodes(),
-            "parsed": report.parsed, "hits": report.hits, "skipped": skipped, "languages": langs,
+            "parsed": report.parsed, "hits": report.hits, "removed": report.removed,
+            "skipped": skipped, "languages": langs,
             "seconds": (secs * 1000.0).round() / 1000.0,
             "lines_per_second": if secs > 0.0 { (lines as f64 / secs).round() } else { 0.0 },
             "bytes": {"hot": s.tiers[0].bytes, "warm": s.tiers[1].bytes, "cold": s.tiers[2].bytes, "frozen": s.tiers[3].bytes, "disk": s.disk_bytes},
@@ -323,6 +324,12 @@ fn index(cli: &Cli, dir: &Path, as_json: bool) -> Result<u8, Failure> {
     );
     for (reason, n) in &report.skipped {
         println!("skipped {n} files: {}", reason.as_str());
+    }
+    if report.removed > 0 {
+        println!(
+            "forgot {} paths indexed earlier (deleted, now ignored or skipped)",
+            report.removed
+        );
     }
     println!(
         "bytes: hot {} warm {} cold {} frozen {} (disk {}); {:.0} lines per MB of memory",

@@ -73,6 +73,21 @@ fn index_reindex_modify_verify_show() {
         (Some(1), Some(13)),
         "one modified file"
     );
+    assert_eq!(third["removed"], 0);
+
+    // A deleted file is forgotten (and said so), then indexed again when back.
+    let m4 = ws.path().join("src/m4.rs");
+    let kept = std::fs::read(&m4).unwrap();
+    std::fs::remove_file(&m4).unwrap();
+    let out = cst(cache.path(), &["index", dir]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("forgot 1 paths indexed earlier"), "{text}");
+    std::fs::write(&m4, kept).unwrap();
+    let back = json(&cst(cache.path(), &["index", dir, "--json"]));
+    assert_eq!(
+        (back["files"].as_u64(), back["removed"].as_u64()),
+        (Some(14), Some(0))
+    );
 
     let verify = cst(cache.path(), &["verify", dir]);
     assert!(
