@@ -8,9 +8,9 @@ use zerocopy::IntoBytes;
 use zerocopy::byteorder::little_endian::{U16, U32};
 
 use crate::format::{
-    ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_SEXP_OVERRIDES, Header, MAGIC, TF_ERROR,
-    TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN, TF_HAS_ERROR, TF_MISSING, TF_NAMED, VERSION,
-    checksum, put_varint, zigzag,
+    ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_RANGE_EXCEPTIONS, HF_SEXP_OVERRIDES, Header,
+    MAGIC, RANGE_SKIP, RANGE_STOP, TF_ERROR, TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN,
+    TF_HAS_ERROR, TF_MISSING, TF_NAMED, VERSION, checksum, put_varint, zigzag,
 };
 use crate::sexp::render;
 use crate::{Node, Symbols, TreeView};
@@ -196,7 +196,8 @@ pub fn encode(
         fingerprint,
     };
     let mut overrides = BTreeMap::new();
-    let mut bytes = parts.assemble(&overrides)?;
+    let no_exceptions = BTreeMap::new();
+    let mut bytes = parts.assemble(&overrides, &no_exceptions)?;
     // MISSING tokens of hidden kinds are invisible to the cursor, but
     // `to_sexp` prints them. Where the rendering of the encoded tree differs
     // from tree-sitter's, keep tree-sitter's rendering of the smallest printed
@@ -217,10 +218,153 @@ pub fn encode(
         };
         overrides = on_deep_stack(depth, find)?;
         if !overrides.is_empty() {
-            bytes = parts.assemble(&overrides)?;
+            bytes = parts.assemble(&overrides, &no_exceptions)?;
+        }
+    }
+    // Empty-range queries at a zero-width node can take another way in
+    // tree-sitter, whose walk also sees hidden nodes: record where.
+    if nodes.iter().skip(1).any(|n| n.start == n.end) {
+        let symbols = Arc::new(Symbols::from_language(&tree.language(), fingerprint));
+        let view = TreeView::open(&bytes, symbols).expect("the encoder's output decodes");
+        let exceptions = range_exceptions(tree, &view);
+        if !exceptions.is_empty() {
+            bytes = parts.assemble(&overrides, &exceptions)?;
         }
     }
     Ok(bytes)
+}
+
+/// Where the visible children alone would steer an empty-range query
+/// (`descendant_for_byte_range(p, p)`) differently from tree-sitter, whose
+/// walk also passes through hidden nodes: it skips a hidden node that ends
+/// at `p` with whatever is in it (an empty visible node at its end is then
+/// out of reach), and stops in a hidden empty node. Only a query `(p, p)`
+/// at a child starting at `p` can differ that way (see `TreeView`'s
+/// `descend`). From the parent of every empty node, tree-sitter's answer
+/// for its position is compared with the walk over the visible children,
+/// level by level along tree-sitter's path, and each difference becomes an
+/// exception: [`RANGE_SKIP`] on a child tree-sitter passes over,
+/// [`RANGE_STOP`] on the child the visible walk would enter where
+/// tree-sitter stops. That covers every difference in reach of an empty
+/// visible node (the visible walk only goes wrong by entering one, or a
+/// node below it).
+///
+/// Not covered: a hidden empty node in front of a non-empty visible node
+/// starting at the same position, with no empty visible node there (never
+/// seen in the grammars tested; finding it would take a query at the start
+/// of every node, quadratic in a wide node).
+fn range_exceptions(tree: &tree_sitter::Tree, view: &TreeView) -> BTreeMap<u32, u8> {
+    use std::collections::BTreeSet;
+    let root = view.root();
+    // Where tree-sitter's walks start: each parent of an empty node, with
+    // the empty node's position.
+    let mut starts: BTreeSet<(u32, usize)> = BTreeSet::new();
+    for n in root.preorder().skip(1) {
+        if n.start_byte() == n.end_byte() {
+            let p = n.start_byte();
+            if let Some(parent) = n.parent() {
+                starts.insert((parent.id() as u32, p));
+            }
+        }
+    }
+    // Live nodes of those starts, and live node ids -> preorder indices.
+    let wanted: BTreeSet<u32> = starts.iter().map(|s| s.0).collect();
+    let mut live_of: HashMap<u32, tree_sitter::Node<'_>> = HashMap::default();
+    let mut index_of: HashMap<usize, u32> = HashMap::default();
+    let mut cursor = tree.walk();
+    let mut i = 0u32;
+    'walk: loop {
+        let n = cursor.node();
+        index_of.insert(n.id(), i);
+        if wanted.contains(&i) {
+            live_of.insert(i, n);
+        }
+        i += 1;
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+
+    let mut exceptions: BTreeMap<u32, u8> = BTreeMap::new();
+    // (node, position) pairs whose level already agrees with tree-sitter.
+    let mut settled: BTreeSet<(u32, usize)> = BTreeSet::new();
+    for (start, p) in starts {
+        if settled.contains(&(start, p)) {
+            continue;
+        }
+        let Some(target) = live_of[&start]
+            .descendant_for_byte_range(p, p)
+            .and_then(|r| index_of.get(&r.id()).copied())
+        else {
+            continue;
+        };
+        // tree-sitter's path: from `start` down to `target`.
+        let mut path = vec![target];
+        let mut at = view.node(target as usize).expect("an index of this tree");
+        while at.id() as u32 != start {
+            match at.parent() {
+                Some(up) => {
+                    path.push(up.id() as u32);
+                    at = up;
+                }
+                None => break,
+            }
+        }
+        if at.id() as u32 != start {
+            continue;
+        }
+        path.reverse();
+        for (k, &v) in path.iter().enumerate() {
+            if !settled.insert((v, p)) {
+                break;
+            }
+            let want = path.get(k + 1).copied();
+            // The child the visible walk enters at `v`, given the
+            // exceptions so far; adjust until it is tree-sitter's.
+            loop {
+                let node = view.node(v as usize).expect("an index of this tree");
+                match (first_passing(node, p, &exceptions), want) {
+                    (Some(c), Some(w)) if c == w => break,
+                    (Some(c), Some(w)) if c < w => {
+                        exceptions.insert(c, RANGE_SKIP);
+                    }
+                    (Some(c), None) => {
+                        exceptions.insert(c, RANGE_STOP);
+                        break;
+                    }
+                    // Agreed on stopping, or tree-sitter entered a child the
+                    // visible filter rejects (cannot happen: same filter).
+                    _ => break,
+                }
+            }
+        }
+    }
+    exceptions
+}
+
+/// The child an empty-range query at `p` enters at `v` (`None`: it stops),
+/// under `exceptions`; mirrors `Node::descend`.
+fn first_passing(v: Node<'_>, p: usize, exceptions: &BTreeMap<u32, u8>) -> Option<u32> {
+    for c in v.children() {
+        let (start, end) = (c.start_byte(), c.end_byte());
+        if end < p || (start != end && end <= p) {
+            continue;
+        }
+        if p < start {
+            return None;
+        }
+        match exceptions.get(&(c.id() as u32)) {
+            Some(&RANGE_SKIP) if start == p => continue,
+            Some(_) if start == p => return None,
+            _ => return Some(c.id() as u32),
+        }
+    }
+    None
 }
 
 /// Visible depth up to which tree-sitter's recursive `to_sexp` (C,
@@ -263,7 +407,11 @@ struct Parts<'a> {
 }
 
 impl Parts<'_> {
-    fn assemble(&self, overrides: &BTreeMap<u32, String>) -> Result<Vec<u8>, EncodeError> {
+    fn assemble(
+        &self,
+        overrides: &BTreeMap<u32, String>,
+        exceptions: &BTreeMap<u32, u8>,
+    ) -> Result<Vec<u8>, EncodeError> {
         let Parts {
             nodes,
             palette,
@@ -353,6 +501,20 @@ impl Parts<'_> {
                 put_varint(&mut body, text.len() as u64);
                 body.extend_from_slice(text.as_bytes());
                 prev = *node;
+            }
+        }
+
+        if !exceptions.is_empty() {
+            flags |= HF_RANGE_EXCEPTIONS;
+            put_varint(&mut body, exceptions.len() as u64);
+            let mut prev = 0u32;
+            for (j, (&node, &action)) in exceptions.iter().enumerate() {
+                put_varint(
+                    &mut body,
+                    u64::from(if j == 0 { node } else { node - prev - 1 }),
+                );
+                body.push(action);
+                prev = node;
             }
         }
         let body_len =

@@ -18,13 +18,23 @@ pub const HEADER_LEN: usize = 48;
 pub(crate) const HF_ERROR_CHARS: u16 = 1;
 /// Header flag: the body ends with an S-expression override table.
 pub(crate) const HF_SEXP_OVERRIDES: u16 = 1 << 1;
-/// Header flags this version defines.
+/// Header flag: the body ends with a range-query exception table.
+pub(crate) const HF_RANGE_EXCEPTIONS: u16 = 1 << 2;
+/// Range-query exception: an empty-range query at the node's position
+/// passes over it (tree-sitter skips a hidden node that ends there and holds
+/// it).
+pub(crate) const RANGE_SKIP: u8 = 0;
+/// Range-query exception: an empty-range query at the node's start stops
+/// before it (tree-sitter enters a hidden node there with nothing visible in
+/// reach).
+pub(crate) const RANGE_STOP: u8 = 1;
 /// Error-character value of an ERROR leaf that tree-sitter prints as a
 /// plain `(ERROR)`: it has children of hidden kinds with nothing visible in
 /// them, so it is not an `(UNEXPECTED c)` leaf (−1 is taken: an invalid
 /// UTF-8 sequence).
 pub(crate) const NOT_UNEXPECTED: i32 = -2;
-pub(crate) const HF_KNOWN: u16 = HF_ERROR_CHARS | HF_SEXP_OVERRIDES;
+/// Header flags this version defines.
+pub(crate) const HF_KNOWN: u16 = HF_ERROR_CHARS | HF_SEXP_OVERRIDES | HF_RANGE_EXCEPTIONS;
 
 /// Node-type flag: the node is named.
 pub(crate) const TF_NAMED: u8 = 1;

@@ -147,7 +147,15 @@ pub mod fuzzing {
         assert_eq!(root.to_sexp(), live.to_sexp(), "to_sexp differs");
         assert_eq!(root.preorder().count(), live.descendant_count());
         let len = source.len();
-        for (a, b) in [(0, 0), (len / 3, len / 2), (len / 2, len / 2), (len, len)] {
+        // Empty ranges (at the ends and inside), a range, a reversed range.
+        let ranges = [
+            (0, 0),
+            (len / 3, len / 2),
+            (len / 2, len / 2),
+            (len, len),
+            (len / 2, len / 3),
+        ];
+        for (a, b) in ranges {
             let l = live.descendant_for_byte_range(a, b);
             let d = root.descendant_for_byte_range(a, b);
             assert_eq!(

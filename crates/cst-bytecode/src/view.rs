@@ -5,9 +5,9 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::format::{
-    ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_SEXP_OVERRIDES, Header, Reader, TF_ERROR,
-    TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN, TF_HAS_ERROR, TF_KNOWN, TF_MISSING, TF_NAMED,
-    unzigzag,
+    ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_RANGE_EXCEPTIONS, HF_SEXP_OVERRIDES, Header,
+    RANGE_SKIP, RANGE_STOP, Reader, TF_ERROR, TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN,
+    TF_HAS_ERROR, TF_KNOWN, TF_MISSING, TF_NAMED, unzigzag,
 };
 use crate::{DecodeError, Symbols};
 
@@ -43,6 +43,9 @@ pub struct TreeView {
     line_starts: Vec<u32>,
     error_chars: Vec<(u32, i32)>,
     sexp_overrides: Vec<(u32, Box<str>)>,
+    /// Nodes an empty-range query at their start handles as tree-sitter's
+    /// hidden nodes make it ([`RANGE_SKIP`] or [`RANGE_STOP`]), by index.
+    range_exceptions: Vec<(u32, u8)>,
 }
 
 const NO_PARENT: u32 = u32::MAX;
@@ -164,6 +167,7 @@ impl TreeView {
             line_starts: Vec::new(),
             error_chars: Vec::new(),
             sexp_overrides: Vec::new(),
+            range_exceptions: Vec::new(),
         };
         let error_leaves = view.decode_nodes(&mut r, node_count)?;
 
@@ -253,6 +257,48 @@ impl TreeView {
                 })?;
                 view.sexp_overrides.push((node as u32, text.into()));
             }
+        }
+        // Range-query exceptions (where tree-sitter's hidden nodes steer an
+        // empty-range query differently from the visible children).
+        if header.flags.get() & HF_RANGE_EXCEPTIONS != 0 {
+            let off = r.offset();
+            let count = r.varint("range exception count")?;
+            if count == 0 || count > r.remaining() as u64 {
+                return Err(DecodeError::Corrupt {
+                    offset: off,
+                    what: "range exception count",
+                });
+            }
+            let mut node: u64 = 0;
+            let mut exceptions = Vec::with_capacity(count as usize);
+            for i in 0..count {
+                let off = r.offset();
+                let delta = r.varint("range exception node")?;
+                node = if i == 0 {
+                    delta
+                } else {
+                    node.saturating_add(delta).saturating_add(1)
+                };
+                let action = r.u8("range exception action")?;
+                let ok = node != 0
+                    && node < node_count as u64
+                    && match action {
+                        RANGE_SKIP => {
+                            let n = &view.nodes[node as usize];
+                            n.start == n.end
+                        }
+                        RANGE_STOP => true,
+                        _ => false,
+                    };
+                if !ok {
+                    return Err(DecodeError::Corrupt {
+                        offset: off,
+                        what: "range exception",
+                    });
+                }
+                exceptions.push((node as u32, action));
+            }
+            view.range_exceptions = exceptions;
         }
         if r.remaining() != 0 {
             return Err(DecodeError::Corrupt {
@@ -455,6 +501,7 @@ impl TreeView {
             + self.nodes.capacity() * size_of::<NodeRec>()
             + self.line_starts.capacity() * 4
             + self.error_chars.capacity() * 8
+            + self.range_exceptions.capacity() * 8
             + self
                 .sexp_overrides
                 .iter()
@@ -467,6 +514,14 @@ impl TreeView {
             .binary_search_by_key(&id, |e| e.0)
             .ok()
             .map(|i| &*self.sexp_overrides[i].1)
+    }
+
+    /// The range-query exception of node `id`, if any.
+    fn range_exception(&self, id: u32) -> Option<u8> {
+        self.range_exceptions
+            .binary_search_by_key(&id, |e| e.0)
+            .ok()
+            .map(|i| self.range_exceptions[i].1)
     }
 
     pub(crate) fn error_char(&self, id: u32) -> Option<i32> {
@@ -706,6 +761,9 @@ impl<'t> Node<'t> {
     }
     /// The smallest node that spans the point range.
     pub fn descendant_for_point_range(&self, start: Point, end: Point) -> Option<Node<'t>> {
+        if start > end {
+            return None;
+        }
         self.descend(
             self.tree.byte_for_point(start),
             self.tree.byte_for_point(end),
@@ -714,6 +772,9 @@ impl<'t> Node<'t> {
     }
     /// The smallest named node that spans the point range.
     pub fn named_descendant_for_point_range(&self, start: Point, end: Point) -> Option<Node<'t>> {
+        if start > end {
+            return None;
+        }
         self.descend(
             self.tree.byte_for_point(start),
             self.tree.byte_for_point(end),
@@ -721,7 +782,16 @@ impl<'t> Node<'t> {
         )
     }
 
+    /// tree-sitter's `ts_node__descendant_for_byte_range` over the visible
+    /// children. tree-sitter walks hidden nodes too: an empty-range query
+    /// skips a hidden node that ends at the position (and every node in
+    /// it), and stops in a hidden empty node; the tree's range exceptions
+    /// (docs/FORMAT.md) say where that changes the outcome.
     fn descend(&self, range_start: usize, range_end: usize, named_only: bool) -> Option<Node<'t>> {
+        if range_start > range_end {
+            return None;
+        }
+        let exceptions = range_start == range_end && !self.tree.range_exceptions.is_empty();
         let mut node = *self;
         let mut last_relevant = *self;
         'down: loop {
@@ -740,6 +810,13 @@ impl<'t> Node<'t> {
                 }
                 if range_start < child.start_byte() {
                     break;
+                }
+                if exceptions && child.start_byte() == range_start {
+                    match self.tree.range_exception(child.id) {
+                        Some(RANGE_SKIP) => continue,
+                        Some(_) => return Some(last_relevant),
+                        None => {}
+                    }
                 }
                 node = child;
                 if !named_only || child.is_named() {

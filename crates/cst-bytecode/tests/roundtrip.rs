@@ -280,3 +280,37 @@ fn a_view_refuses_symbols_of_another_grammar() {
         "{err}"
     );
 }
+
+#[test]
+fn empty_range_queries_take_tree_sitters_way_through_hidden_nodes() {
+    // Go's zero-width terminator at the end of a file without a final
+    // newline sits in a hidden node that ends there: tree-sitter's walk
+    // passes over it (found by the `encode` fuzz target).
+    for (id, src) in [
+        ("go", &b"go f"[..]),
+        ("go", b"package main\nvar x = 1"),
+        ("c", b"int main() { return 0 }"),
+        ("rust", b"fn f() { let x = 1 }"),
+    ] {
+        let p = parse(id, src);
+        let (live, root) = (p.tree.root_node(), p.view.root());
+        for a in 0..=src.len() {
+            for (x, y) in [(a, a), (a, a.saturating_sub(1))] {
+                assert_eq!(
+                    live.descendant_for_byte_range(x, y)
+                        .map(|n| (n.kind_id(), n.byte_range())),
+                    root.descendant_for_byte_range(x, y)
+                        .map(|n| (n.kind_id(), n.byte_range())),
+                    "{id} {x}..{y}"
+                );
+                assert_eq!(
+                    live.named_descendant_for_byte_range(x, y)
+                        .map(|n| (n.kind_id(), n.byte_range())),
+                    root.named_descendant_for_byte_range(x, y)
+                        .map(|n| (n.kind_id(), n.byte_range())),
+                    "{id} named {x}..{y}"
+                );
+            }
+        }
+    }
+}
