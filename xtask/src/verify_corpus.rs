@@ -248,8 +248,14 @@ fn check(
                 .position(|(a, b)| a != b)
                 .unwrap_or(ours.len().min(theirs.len()));
             let around = |s: &str| {
-                let from = s.floor_char_boundary(at.saturating_sub(80));
-                let to = s.ceil_char_boundary((at + 80).min(s.len()));
+                let mut from = at.saturating_sub(80).min(s.len());
+                while !s.is_char_boundary(from) {
+                    from -= 1;
+                }
+                let mut to = (at + 80).min(s.len());
+                while !s.is_char_boundary(to) {
+                    to += 1;
+                }
                 s[from..to].to_owned()
             };
             eprintln!(
