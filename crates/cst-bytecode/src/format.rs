@@ -8,7 +8,7 @@ use crate::DecodeError;
 /// Magic bytes of a navigable tree.
 pub const MAGIC: [u8; 4] = *b"CSTT";
 /// Current format version. Any layout change bumps it (docs/FORMAT.md, version log).
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// Oldest version this reader reads.
 pub const MIN_VERSION: u16 = 1;
 /// Header size in bytes.
