@@ -182,7 +182,7 @@ fn globs(patterns: &[String]) -> Result<globset::GlobSet> {
 }
 
 /// Regular files under `dir` (symbolic links are not followed).
-fn walk(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -26,23 +26,6 @@ struct Tally {
     decode: Duration,
 }
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                stack.push(e.path());
-            } else if ft.is_file() {
-                out.push(e.path());
-            }
-        }
-    }
-}
-
 /// The files of `dirs` (languages detected) or of a manifest tier.
 pub(crate) fn jobs(
     dirs: &[PathBuf],
@@ -58,7 +41,7 @@ pub(crate) fn jobs(
     let mut files = Vec::new();
     for d in dirs {
         anyhow::ensure!(d.is_dir(), "{} is not a directory", d.display());
-        files_under(d, &mut files);
+        files.extend(crate::corpus::walk(d));
     }
     files.sort();
     jobs.extend(files.into_iter().map(|f| (f, None)));
