@@ -428,8 +428,7 @@ impl Cache {
         let head = &source[..source.len().min(8192)];
         let grammar = cst_grammars::detect(path, head)
             .ok_or_else(|| Error::UnknownLanguage(path.to_path_buf()))?;
-        let mut parser = grammar.parser()?;
-        Ok(self.insert_parsed(path, grammar, source, &mut parser)?.0)
+        self.insert_as(path, grammar, source)
     }
 
     /// Like [`insert`](Self::insert), in the given language instead of the
