@@ -206,12 +206,13 @@ pub(crate) fn markdown(r: &Value) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let m = &r["machine"];
+    let commit = r["commit"].as_str().unwrap_or("");
     let _ = writeln!(
         s,
         "\ncorpus tier `{}`, {} UTC, commit {}, {} ({} cores, {:.0} GiB), {}\n",
         r["tier"].as_str().unwrap_or(""),
         r["time_utc"].as_str().unwrap_or(""),
-        &r["commit"].as_str().unwrap_or("")[..r["commit"].as_str().map_or(0, |c| c.len().min(10))],
+        &commit[..commit.len().min(10)],
         m["cpu"].as_str().unwrap_or(""),
         m["cores"],
         f(&m["mem_gib"]),
