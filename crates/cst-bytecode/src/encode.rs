@@ -8,10 +8,12 @@ use zerocopy::IntoBytes;
 use zerocopy::byteorder::little_endian::{U16, U32};
 
 use crate::format::{
-    ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_RANGE_EXCEPTIONS, HF_SEXP_OVERRIDES, Header,
-    MAGIC, RANGE_SKIP, RANGE_STOP, TF_ERROR, TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN,
-    TF_HAS_ERROR, TF_MISSING, TF_NAMED, VERSION, checksum, put_varint, zigzag,
+    ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_QUERY_FACTS, HF_RANGE_EXCEPTIONS,
+    HF_SEXP_OVERRIDES, Header, MAGIC, QF_FIELD, QF_SUPERTYPES, RANGE_SKIP, RANGE_STOP, TF_ERROR,
+    TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN, TF_HAS_ERROR, TF_MISSING, TF_NAMED, VERSION,
+    checksum, put_varint, zigzag,
 };
+use crate::facts::{FactOverride, HiddenNode, derive, override_for};
 use crate::sexp::render;
 use crate::{Node, Symbols, TreeView};
 
@@ -39,6 +41,15 @@ pub enum EncodeError {
     TooDeep {
         /// Visible depth of the tree.
         depth: usize,
+    },
+    /// tree-sitter's query-cursor walk saw another number of visible nodes
+    /// than its public cursor (a bug in cst or an unsupported tree-sitter).
+    #[error("query facts: the internal walk saw {internal} visible nodes, the cursor {public}")]
+    FactsMismatch {
+        /// Visible nodes of the internal walk.
+        internal: usize,
+        /// Nodes of the public walk.
+        public: usize,
     },
 }
 
@@ -187,6 +198,9 @@ pub fn encode(
         .map(|(i, p)| (p.0, i as u32))
         .collect();
 
+    // 4. Query facts: hidden nodes and the statuses the visible tree does not imply.
+    let (hidden, fact_overrides) = query_facts(tree, &nodes)?;
+
     let parts = Parts {
         nodes: &nodes,
         palette: &palette,
@@ -194,6 +208,8 @@ pub fn encode(
         unexpected: &unexpected,
         source,
         fingerprint,
+        hidden: &hidden,
+        fact_overrides: &fact_overrides,
     };
     let mut overrides = BTreeMap::new();
     let no_exceptions = BTreeMap::new();
@@ -397,6 +413,75 @@ fn on_deep_stack<T: Send>(depth: usize, f: impl FnOnce() -> T + Send) -> Result<
     })
 }
 
+/// The hidden nodes of `tree` and the status overrides of its visible
+/// nodes (`nodes`, in preorder), from tree-sitter's query-cursor walk.
+fn query_facts(
+    tree: &tree_sitter::Tree,
+    nodes: &[Raw],
+) -> Result<(Vec<HiddenNode>, Vec<FactOverride>), EncodeError> {
+    let live = crate::live_facts::collect(tree);
+    if live.status.len() != nodes.len() {
+        return Err(EncodeError::FactsMismatch {
+            internal: live.status.len(),
+            public: nodes.len(),
+        });
+    }
+    let language = tree.language();
+    let supertype: Vec<bool> = (0..language.node_kind_count())
+        .map(|id| language.node_kind_is_supertype(id as u16))
+        .collect();
+    let is_supertype = |s: u16| supertype.get(usize::from(s)).copied().unwrap_or(false);
+    let later = later_siblings(nodes);
+    let mut overrides = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        let (offset, len) = live.chain_of[i];
+        let chain = &live.chains[offset as usize..(offset + len) as usize];
+        let derived = derive(
+            n.field,
+            later[i] & 1 != 0,
+            later[i] & 2 != 0,
+            chain.iter().copied(),
+            &is_supertype,
+        );
+        if let Some(o) = override_for(i as u32, &derived, &live.status[i]) {
+            overrides.push(o);
+        }
+    }
+    Ok((live.hidden, overrides))
+}
+
+/// For each node (preorder, with child counts): bit 0 if a later sibling
+/// exists, bit 1 if a later named sibling exists.
+fn later_siblings(nodes: &[Raw]) -> Vec<u8> {
+    let mut bits = vec![0u8; nodes.len()];
+    // Children of each open node, in order.
+    let mut stack: Vec<(u32, Vec<u32>)> = Vec::new();
+    let close = |children: &[u32], bits: &mut [u8]| {
+        let (mut any, mut named) = (false, false);
+        for &c in children.iter().rev() {
+            bits[c as usize] = u8::from(any) | (u8::from(named) << 1);
+            any = true;
+            named |= nodes[c as usize].flags & TF_NAMED != 0;
+        }
+    };
+    for (i, n) in nodes.iter().enumerate() {
+        if let Some(top) = stack.last_mut() {
+            top.1.push(i as u32);
+        }
+        if n.children > 0 {
+            stack.push((n.children, Vec::new()));
+        }
+        while stack
+            .last()
+            .is_some_and(|(count, children)| children.len() as u32 == *count)
+        {
+            let (_, children) = stack.pop().unwrap_or_default();
+            close(&children, &mut bits);
+        }
+    }
+    bits
+}
+
 struct Parts<'a> {
     nodes: &'a [Raw],
     palette: &'a [(Key, u32, Option<u32>)],
@@ -404,6 +489,8 @@ struct Parts<'a> {
     unexpected: &'a [i32],
     source: &'a [u8],
     fingerprint: [u8; 16],
+    hidden: &'a [HiddenNode],
+    fact_overrides: &'a [FactOverride],
 }
 
 impl Parts<'_> {
@@ -419,6 +506,8 @@ impl Parts<'_> {
             unexpected,
             source,
             fingerprint,
+            hidden,
+            fact_overrides,
         } = *self;
         let source_len = source.len() as u32;
         let mut body = Vec::with_capacity(nodes.len() * 3 + source.len() / 16);
@@ -515,6 +604,42 @@ impl Parts<'_> {
                 );
                 body.push(action);
                 prev = node;
+            }
+        }
+        if !hidden.is_empty() || !fact_overrides.is_empty() {
+            flags |= HF_QUERY_FACTS;
+            put_varint(&mut body, hidden.len() as u64);
+            let mut prev_first = 0u32;
+            for h in hidden {
+                put_varint(&mut body, u64::from(h.first - prev_first));
+                put_varint(&mut body, u64::from(h.end - h.first));
+                put_varint(&mut body, u64::from(h.symbol));
+                let first_start = nodes[h.first as usize].start;
+                put_varint(
+                    &mut body,
+                    zigzag(i64::from(first_start) - i64::from(h.start_byte)),
+                );
+                put_varint(&mut body, u64::from(h.end_byte - h.start_byte));
+                prev_first = h.first;
+            }
+            put_varint(&mut body, fact_overrides.len() as u64);
+            let mut prev = 0u32;
+            for (j, o) in fact_overrides.iter().enumerate() {
+                put_varint(
+                    &mut body,
+                    u64::from(if j == 0 { o.node } else { o.node - prev - 1 }),
+                );
+                body.push(o.mask);
+                if o.mask & QF_FIELD != 0 {
+                    put_varint(&mut body, u64::from(o.field));
+                }
+                if o.mask & QF_SUPERTYPES != 0 {
+                    body.push(o.supertype_count);
+                    for &s in &o.supertypes[..usize::from(o.supertype_count)] {
+                        put_varint(&mut body, u64::from(s));
+                    }
+                }
+                prev = o.node;
             }
         }
         let body_len =

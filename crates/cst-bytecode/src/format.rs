@@ -8,7 +8,9 @@ use crate::DecodeError;
 /// Magic bytes of a navigable tree.
 pub const MAGIC: [u8; 4] = *b"CSTT";
 /// Current format version. Any layout change bumps it (docs/FORMAT.md, version log).
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
+/// First version that stores query facts (hidden nodes, node statuses).
+pub const QUERY_FACTS_VERSION: u16 = 3;
 /// Oldest version this reader reads.
 pub const MIN_VERSION: u16 = 1;
 /// Header size in bytes.
@@ -20,6 +22,21 @@ pub(crate) const HF_ERROR_CHARS: u16 = 1;
 pub(crate) const HF_SEXP_OVERRIDES: u16 = 1 << 1;
 /// Header flag: the body ends with a range-query exception table.
 pub(crate) const HF_RANGE_EXCEPTIONS: u16 = 1 << 2;
+/// Header flag: the body ends with the query-facts tables (hidden nodes
+/// and node-status overrides; version 3 on).
+pub(crate) const HF_QUERY_FACTS: u16 = 1 << 3;
+/// Node-status override: `can_have_later_siblings_with_this_field` is true.
+pub(crate) const QF_LATER_FIELD: u8 = 1;
+/// Node-status override: the status field id differs from the cursor's (a varint follows).
+pub(crate) const QF_FIELD: u8 = 1 << 1;
+/// Node-status override: the supertype list differs from the derived one (a list follows).
+pub(crate) const QF_SUPERTYPES: u8 = 1 << 2;
+/// Node-status override: `has_later_siblings` is the opposite of the derived value.
+pub(crate) const QF_FLIP_LATER: u8 = 1 << 3;
+/// Node-status override: `has_later_named_siblings` is the opposite of the derived value.
+pub(crate) const QF_FLIP_LATER_NAMED: u8 = 1 << 4;
+/// Node-status override bits this version defines.
+pub(crate) const QF_KNOWN: u8 = 0x1f;
 /// Range-query exception: an empty-range query at the node's position
 /// passes over it (tree-sitter skips a hidden node that ends there and holds
 /// it).
@@ -34,7 +51,8 @@ pub(crate) const RANGE_STOP: u8 = 1;
 /// UTF-8 sequence).
 pub(crate) const NOT_UNEXPECTED: i32 = -2;
 /// Header flags this version defines.
-pub(crate) const HF_KNOWN: u16 = HF_ERROR_CHARS | HF_SEXP_OVERRIDES | HF_RANGE_EXCEPTIONS;
+pub(crate) const HF_KNOWN: u16 =
+    HF_ERROR_CHARS | HF_SEXP_OVERRIDES | HF_RANGE_EXCEPTIONS | HF_QUERY_FACTS;
 
 /// Node-type flag: the node is named.
 pub(crate) const TF_NAMED: u8 = 1;

@@ -20,6 +20,9 @@
 mod compress;
 #[cfg(feature = "tree-sitter")]
 mod encode;
+mod facts;
+#[cfg(feature = "tree-sitter")]
+mod live_facts;
 mod format;
 mod sexp;
 mod symbols;
@@ -34,7 +37,8 @@ pub use compress::{
 };
 #[cfg(feature = "tree-sitter")]
 pub use encode::{EncodeError, encode};
-pub use format::{HEADER_LEN, MAGIC, MIN_VERSION, VERSION};
+pub use facts::{HiddenNode, MAX_SUPERTYPES, NodeFacts};
+pub use format::{HEADER_LEN, MAGIC, MIN_VERSION, QUERY_FACTS_VERSION, VERSION};
 pub use symbols::{ERROR_KIND, ERROR_REPEAT_KIND, Symbols};
 #[cfg(feature = "tree-sitter")]
 pub use verify::{Mismatch, verify};

@@ -117,5 +117,53 @@ pub fn verify(tree: &tree_sitter::Tree, view: &TreeView) -> Result<(), Mismatch>
             decoded: view.node_count().to_string(),
         });
     }
+    if view.has_query_facts() {
+        verify_query_facts(tree, view)?;
+    }
+    Ok(())
+}
+
+/// Compares the hidden nodes and every node's query-cursor status with
+/// tree-sitter's own walk.
+fn verify_query_facts(tree: &tree_sitter::Tree, view: &TreeView) -> Result<(), Mismatch> {
+    let live = crate::live_facts::collect(tree);
+    let differs = |node: usize, what: &'static str, live: String, decoded: String| Mismatch {
+        node,
+        path: String::new(),
+        what,
+        live,
+        decoded,
+    };
+    if live.hidden.len() != view.hidden_nodes().len() {
+        return Err(differs(
+            0,
+            "hidden node count",
+            live.hidden.len().to_string(),
+            view.hidden_nodes().len().to_string(),
+        ));
+    }
+    for (l, d) in live.hidden.iter().zip(view.hidden_nodes()) {
+        if l != d {
+            return Err(differs(
+                l.first_visible(),
+                "hidden node",
+                format!("{l:?}"),
+                format!("{d:?}"),
+            ));
+        }
+    }
+    let language = tree.language();
+    let is_supertype = |s: u16| language.node_kind_is_supertype(s);
+    for (i, status) in live.status.iter().enumerate() {
+        let Some(node) = view.node(i) else {
+            return Err(differs(i, "node count", live.status.len().to_string(), view.node_count().to_string()));
+        };
+        let (offset, len) = live.chain_of[i];
+        let chain = &live.chains[offset as usize..(offset + len) as usize];
+        let decoded = node.query_facts(chain.iter().copied(), &is_supertype);
+        if decoded != *status {
+            return Err(differs(i, "query status", format!("{status:?}"), format!("{decoded:?}")));
+        }
+    }
     Ok(())
 }

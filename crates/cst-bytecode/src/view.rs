@@ -4,10 +4,12 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::facts::{FactOverride, HiddenNode, MAX_SUPERTYPES, NodeFacts};
 use crate::format::{
-    ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_RANGE_EXCEPTIONS, HF_SEXP_OVERRIDES, Header,
-    RANGE_SKIP, RANGE_STOP, Reader, TF_ERROR, TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN,
-    TF_HAS_ERROR, TF_KNOWN, TF_MISSING, TF_NAMED, unzigzag,
+    ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_QUERY_FACTS, HF_RANGE_EXCEPTIONS,
+    HF_SEXP_OVERRIDES, Header, QF_FIELD, QF_KNOWN, QF_SUPERTYPES, QUERY_FACTS_VERSION, RANGE_SKIP,
+    RANGE_STOP, Reader, TF_ERROR, TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN, TF_HAS_ERROR,
+    TF_KNOWN, TF_MISSING, TF_NAMED, unzigzag,
 };
 use crate::{DecodeError, Symbols};
 
@@ -46,6 +48,12 @@ pub struct TreeView {
     /// Nodes an empty-range query at their start handles as tree-sitter's
     /// hidden nodes make it ([`RANGE_SKIP`] or [`RANGE_STOP`]), by index.
     range_exceptions: Vec<(u32, u8)>,
+    /// Format version the tree was written with.
+    version: u16,
+    /// Hidden nodes the query cursor enters (version 3 on), in its walk's order.
+    hidden: Vec<HiddenNode>,
+    /// Node statuses that differ from the derived ones, by node index.
+    fact_overrides: Vec<FactOverride>,
 }
 
 const NO_PARENT: u32 = u32::MAX;
@@ -168,6 +176,9 @@ impl TreeView {
             error_chars: Vec::new(),
             sexp_overrides: Vec::new(),
             range_exceptions: Vec::new(),
+            version: header.version.get(),
+            hidden: Vec::new(),
+            fact_overrides: Vec::new(),
         };
         let error_leaves = view.decode_nodes(&mut r, node_count)?;
 
@@ -300,6 +311,15 @@ impl TreeView {
             }
             view.range_exceptions = exceptions;
         }
+        if header.flags.get() & HF_QUERY_FACTS != 0 {
+            if view.version < QUERY_FACTS_VERSION {
+                return Err(DecodeError::Corrupt {
+                    offset: 6,
+                    what: "query facts in a version without them",
+                });
+            }
+            view.decode_query_facts(&mut r)?;
+        }
         if r.remaining() != 0 {
             return Err(DecodeError::Corrupt {
                 offset: r.offset(),
@@ -431,6 +451,135 @@ impl TreeView {
         Ok(error_leaves)
     }
 
+    /// Reads and checks the hidden-node and status-override tables.
+    fn decode_query_facts(&mut self, r: &mut Reader<'_>) -> Result<(), DecodeError> {
+        let node_count = self.nodes.len() as u64;
+        let corrupt = |offset: usize, what: &'static str| DecodeError::Corrupt { offset, what };
+        let off = r.offset();
+        let count = r.varint("hidden node count")?;
+        if count > r.remaining() as u64 {
+            return Err(corrupt(off, "hidden node count"));
+        }
+        let mut hidden = Vec::with_capacity(count as usize);
+        // Open hidden spans (visible end), to check their nesting.
+        let mut open: Vec<u32> = Vec::new();
+        let mut first: u64 = 0;
+        for _ in 0..count {
+            let off = r.offset();
+            first = first.saturating_add(r.varint("hidden node first")?);
+            let span = r.varint("hidden node span")?;
+            let symbol = r.varint("hidden node symbol")?;
+            let gap = unzigzag(r.varint("hidden node start")?);
+            let len = r.varint("hidden node length")?;
+            let end = first.saturating_add(span);
+            if first == 0 || span == 0 || end > node_count {
+                return Err(corrupt(off, "hidden node span"));
+            }
+            let (f, e) = (first as u32, end as u32);
+            let parent = self.nodes[f as usize].parent;
+            let parent_end = self.nodes[parent as usize].subtree_end;
+            // The span is whole subtrees of consecutive children of `parent`.
+            if e > parent_end || (e < parent_end && self.nodes[e as usize].parent != parent) {
+                return Err(corrupt(off, "hidden node span"));
+            }
+            while open.last().is_some_and(|&end| end <= f) {
+                open.pop();
+            }
+            if open.last().is_some_and(|&end| e > end) {
+                return Err(corrupt(off, "hidden nodes overlap"));
+            }
+            open.push(e);
+            let start = i64::from(self.nodes[f as usize].start).saturating_sub(gap);
+            if start < 0 || (start as u64).saturating_add(len) > u64::from(self.source_len) {
+                return Err(corrupt(off, "hidden node range outside the source"));
+            }
+            let symbol = u16::try_from(symbol)
+                .ok()
+                .filter(|&s| self.symbols.is_kind(s))
+                .ok_or(corrupt(off, "hidden node symbol"))?;
+            hidden.push(HiddenNode {
+                first: f,
+                end: e,
+                symbol,
+                start_byte: start as u32,
+                end_byte: (start as u64 + len) as u32,
+            });
+        }
+        let off = r.offset();
+        let count = r.varint("status override count")?;
+        if count > r.remaining() as u64 {
+            return Err(corrupt(off, "status override count"));
+        }
+        let mut overrides = Vec::with_capacity(count as usize);
+        let mut node: u64 = 0;
+        for i in 0..count {
+            let off = r.offset();
+            let delta = r.varint("status override node")?;
+            node = if i == 0 {
+                delta
+            } else {
+                node.saturating_add(delta).saturating_add(1)
+            };
+            let mask = r.u8("status override mask")?;
+            if node >= node_count || mask == 0 || mask & !QF_KNOWN != 0 {
+                return Err(corrupt(off, "status override"));
+            }
+            let mut o = FactOverride {
+                node: node as u32,
+                mask,
+                field: 0,
+                supertypes: [0; MAX_SUPERTYPES],
+                supertype_count: 0,
+            };
+            if mask & QF_FIELD != 0 {
+                let field = r.varint("status override field")?;
+                o.field = u16::try_from(field)
+                    .ok()
+                    .filter(|&f| f == 0 || self.symbols.field_name(f).is_some())
+                    .ok_or(corrupt(off, "status override field"))?;
+            }
+            if mask & QF_SUPERTYPES != 0 {
+                let n = r.u8("status override supertype count")?;
+                if usize::from(n) > MAX_SUPERTYPES {
+                    return Err(corrupt(off, "status override supertype count"));
+                }
+                for k in 0..usize::from(n) {
+                    let s = r.varint("status override supertype")?;
+                    o.supertypes[k] = u16::try_from(s)
+                        .ok()
+                        .filter(|&s| self.symbols.is_kind(s))
+                        .ok_or(corrupt(off, "status override supertype"))?;
+                }
+                o.supertype_count = n;
+            }
+            overrides.push(o);
+        }
+        if hidden.is_empty() && overrides.is_empty() {
+            return Err(corrupt(off, "empty query facts"));
+        }
+        self.hidden = hidden;
+        self.fact_overrides = overrides;
+        Ok(())
+    }
+
+    /// Format version the tree was written with.
+    pub fn version(&self) -> u16 {
+        self.version
+    }
+
+    /// Whether the tree carries query facts (version 3 on): hidden nodes and
+    /// node statuses, which running tree-sitter queries exactly needs.
+    pub fn has_query_facts(&self) -> bool {
+        self.version >= QUERY_FACTS_VERSION
+    }
+
+    /// The hidden nodes tree-sitter's query cursor enters (nodes of hidden
+    /// kinds with visible descendants), in its walk's order: by first visible
+    /// descendant, outer before inner. Empty before version 3.
+    pub fn hidden_nodes(&self) -> &[HiddenNode] {
+        &self.hidden
+    }
+
     fn node_type(&self, i: u32) -> &NodeType {
         &self.types[usize::from(self.nodes[i as usize].ty)]
     }
@@ -502,6 +651,8 @@ impl TreeView {
             + self.line_starts.capacity() * 4
             + self.error_chars.capacity() * 8
             + self.range_exceptions.capacity() * 8
+            + self.hidden.capacity() * size_of::<HiddenNode>()
+            + self.fact_overrides.capacity() * size_of::<FactOverride>()
             + self
                 .sexp_overrides
                 .iter()
@@ -825,6 +976,32 @@ impl<'t> Node<'t> {
                 continue 'down;
             }
             return Some(last_relevant);
+        }
+    }
+
+    /// The status tree-sitter's query cursor computes for this node
+    /// (`ts_tree_cursor_current_status`) when its walk starts above it.
+    /// `hidden_chain` gives the grammar symbols of the node's hidden ancestors
+    /// up to its visible parent, innermost first (from [`TreeView::hidden_nodes`]);
+    /// `is_supertype` says which symbols are supertypes in the grammar.
+    pub fn query_facts(
+        &self,
+        hidden_chain: impl Iterator<Item = u16>,
+        is_supertype: &dyn Fn(u16) -> bool,
+    ) -> NodeFacts {
+        let next = self.next_sibling();
+        let later_named = next.is_some_and(|n| n.is_named() || n.next_named_sibling().is_some());
+        let facts = crate::facts::derive(
+            self.field_id(),
+            next.is_some(),
+            later_named,
+            hidden_chain,
+            is_supertype,
+        );
+        let overrides = &self.tree.fact_overrides;
+        match overrides.binary_search_by_key(&self.id, |o| o.node) {
+            Ok(i) => crate::facts::apply(facts, &overrides[i]),
+            Err(_) => facts,
         }
     }
 
