@@ -7,13 +7,13 @@ use rustc_hash::FxHashMap as HashMap;
 use zerocopy::IntoBytes;
 use zerocopy::byteorder::little_endian::{U16, U32};
 
+use crate::facts::{FactOverride, HiddenNode, derive, override_for};
 use crate::format::{
     ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_QUERY_FACTS, HF_RANGE_EXCEPTIONS,
     HF_SEXP_OVERRIDES, Header, MAGIC, QF_FIELD, QF_SUPERTYPES, RANGE_SKIP, RANGE_STOP, TF_ERROR,
     TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN, TF_HAS_ERROR, TF_MISSING, TF_NAMED, VERSION,
     checksum, put_varint, zigzag,
 };
-use crate::facts::{FactOverride, HiddenNode, derive, override_for};
 use crate::sexp::render;
 use crate::{Node, Symbols, TreeView};
 

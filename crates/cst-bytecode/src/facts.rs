@@ -147,7 +147,11 @@ pub(crate) fn apply(mut facts: NodeFacts, o: &FactOverride) -> NodeFacts {
 
 /// The override that turns `derived` into `live`, if they differ.
 #[cfg(feature = "tree-sitter")]
-pub(crate) fn override_for(node: u32, derived: &NodeFacts, live: &NodeFacts) -> Option<FactOverride> {
+pub(crate) fn override_for(
+    node: u32,
+    derived: &NodeFacts,
+    live: &NodeFacts,
+) -> Option<FactOverride> {
     use crate::format::{
         QF_FIELD, QF_FLIP_LATER, QF_FLIP_LATER_NAMED, QF_LATER_FIELD, QF_SUPERTYPES,
     };

@@ -21,9 +21,9 @@ mod compress;
 #[cfg(feature = "tree-sitter")]
 mod encode;
 mod facts;
+mod format;
 #[cfg(feature = "tree-sitter")]
 mod live_facts;
-mod format;
 mod sexp;
 mod symbols;
 #[cfg(feature = "tree-sitter")]

@@ -156,13 +156,23 @@ fn verify_query_facts(tree: &tree_sitter::Tree, view: &TreeView) -> Result<(), M
     let is_supertype = |s: u16| language.node_kind_is_supertype(s);
     for (i, status) in live.status.iter().enumerate() {
         let Some(node) = view.node(i) else {
-            return Err(differs(i, "node count", live.status.len().to_string(), view.node_count().to_string()));
+            return Err(differs(
+                i,
+                "node count",
+                live.status.len().to_string(),
+                view.node_count().to_string(),
+            ));
         };
         let (offset, len) = live.chain_of[i];
         let chain = &live.chains[offset as usize..(offset + len) as usize];
         let decoded = node.query_facts(chain.iter().copied(), &is_supertype);
         if decoded != *status {
-            return Err(differs(i, "query status", format!("{status:?}"), format!("{decoded:?}")));
+            return Err(differs(
+                i,
+                "query status",
+                format!("{status:?}"),
+                format!("{decoded:?}"),
+            ));
         }
     }
     Ok(())

@@ -1,0 +1,1270 @@
+//! The matching engine: tree-sitter's `ts_query_cursor__advance`,
+//! `ts_query_cursor_next_match`, `ts_query_cursor_next_capture` and
+//! `ts_query_cursor_remove_match` (lib/src/query.c), rewritten over a
+//! [`QTree`]. States, their order, the capture-list pool, the finished-state
+//! heap and the longest-match rules follow the C code step for step, quirks
+//! included, because the order of results depends on all of them.
+
+use cst_bytecode::{Node, Point};
+
+use crate::KindTable;
+use crate::raw::{NONE, Program, Step};
+use crate::tree::{Cursor, QTree, Step as Move};
+
+/// `CAPTURE_LIST_NONE`.
+const LIST_NONE: u32 = u32::MAX;
+/// `consumed_capture_count` is a 12-bit field in tree-sitter.
+const CONSUMED_MASK: u16 = 0xfff;
+
+/// A byte and point range, as `TSRange`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Range {
+    pub start_byte: u32,
+    pub end_byte: u32,
+    pub start_point: Point,
+    pub end_point: Point,
+}
+
+pub(crate) const POINT_MAX: Point = Point {
+    row: u32::MAX as usize,
+    column: u32::MAX as usize,
+};
+
+impl Range {
+    pub const ALL: Range = Range {
+        start_byte: 0,
+        end_byte: u32::MAX,
+        start_point: Point { row: 0, column: 0 },
+        end_point: POINT_MAX,
+    };
+}
+
+/// `range_intersects(a, b)`.
+fn range_intersects(a: &Range, b: &Range) -> bool {
+    let is_empty = a.start_byte == a.end_byte;
+    (a.end_byte > b.start_byte || (is_empty && a.end_byte == b.start_byte))
+        && (a.end_point > b.start_point || (is_empty && a.end_point == b.start_point))
+        && a.start_byte < b.end_byte
+        && a.start_point < b.end_point
+}
+
+/// `range_within(a, b)`.
+fn range_within(a: &Range, b: &Range) -> bool {
+    a.start_byte >= b.start_byte
+        && a.start_point >= b.start_point
+        && a.end_byte <= b.end_byte
+        && a.end_point <= b.end_point
+}
+
+/// A captured node: walk-independent (a visible node's preorder index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Capture {
+    pub node: u32,
+    pub index: u16,
+    pub start: u32,
+    pub end: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct State {
+    id: u32,
+    capture_list_id: u32,
+    heap_insert_order: u32,
+    start_depth: u16,
+    step_index: u16,
+    pattern_index: u16,
+    consumed_capture_count: u16,
+    seeking_immediate_match: bool,
+    has_in_progress_alternatives: bool,
+    dead: bool,
+    needs_parent: bool,
+    skipped_quantifier: bool,
+}
+
+/// `CaptureListPool`.
+struct Pool {
+    lists: Vec<Vec<Capture>>,
+    in_use: Vec<bool>,
+    free: u32,
+    max: u32,
+    empty: Vec<Capture>,
+}
+
+impl Pool {
+    fn new(max: u32) -> Pool {
+        Pool {
+            lists: Vec::new(),
+            in_use: Vec::new(),
+            free: 0,
+            max,
+            empty: Vec::new(),
+        }
+    }
+    fn get(&self, id: u32) -> &Vec<Capture> {
+        if id as usize >= self.lists.len() || !self.in_use[id as usize] {
+            // A released list reads as empty here; tree-sitter never reads one.
+            return &self.empty;
+        }
+        &self.lists[id as usize]
+    }
+    fn get_mut(&mut self, id: u32) -> &mut Vec<Capture> {
+        &mut self.lists[id as usize]
+    }
+    fn is_empty(&self) -> bool {
+        self.free == 0 && self.lists.len() as u64 >= u64::from(self.max)
+    }
+    fn acquire(&mut self) -> u32 {
+        if self.free > 0 {
+            if let Some(i) = self.in_use.iter().position(|u| !u) {
+                self.lists[i].clear();
+                self.in_use[i] = true;
+                self.free -= 1;
+                return i as u32;
+            }
+        }
+        let i = self.lists.len();
+        if i as u64 >= u64::from(self.max) {
+            return LIST_NONE;
+        }
+        self.lists.push(Vec::new());
+        self.in_use.push(true);
+        i as u32
+    }
+    fn release(&mut self, id: u32) {
+        if id as usize >= self.lists.len() {
+            return;
+        }
+        self.in_use[id as usize] = false;
+        self.free += 1;
+    }
+}
+
+/// Everything an execution needs besides the tree.
+pub(crate) struct Options {
+    pub included: Range,
+    pub containing: Range,
+    pub max_start_depth: u32,
+    pub match_limit: u32,
+}
+
+/// A finished match as returned to the iterators.
+pub(crate) struct RawMatch {
+    pub id: u32,
+    pub pattern_index: u16,
+    pub captures: Vec<Capture>,
+}
+
+/// One execution of a query over a tree (`TSQueryCursor` after `exec`).
+pub(crate) struct Exec<'q, 't> {
+    program: &'q Program,
+    kinds: &'q KindTable,
+    tree: QTree<'t>,
+    cursor: Cursor,
+    states: Vec<State>,
+    finished: Vec<State>,
+    heap_size: usize,
+    pool: Pool,
+    depth: u32,
+    max_start_depth: u32,
+    included: Range,
+    containing: Range,
+    default_ranges: bool,
+    next_state_id: u32,
+    next_finished_id: u32,
+    on_visible_node: bool,
+    ascending: bool,
+    halted: bool,
+    pub did_exceed_match_limit: bool,
+}
+
+impl<'q, 't> Exec<'q, 't> {
+    pub fn new(
+        program: &'q Program,
+        kinds: &'q KindTable,
+        root: Node<'t>,
+        options: &Options,
+    ) -> Self {
+        Exec {
+            program,
+            kinds,
+            tree: QTree::build(root),
+            cursor: Cursor::new(),
+            states: Vec::with_capacity(8),
+            finished: Vec::with_capacity(8),
+            heap_size: 0,
+            pool: Pool::new(options.match_limit),
+            depth: 0,
+            max_start_depth: options.max_start_depth,
+            included: options.included,
+            containing: options.containing,
+            default_ranges: options.included == Range::ALL && options.containing == Range::ALL,
+            next_state_id: 0,
+            next_finished_id: 0,
+            on_visible_node: true,
+            ascending: false,
+            halted: false,
+            did_exceed_match_limit: false,
+        }
+    }
+
+    pub fn tree(&self) -> &QTree<'t> {
+        &self.tree
+    }
+
+    fn step(&self, i: u16) -> &'q Step {
+        &self.program.steps[usize::from(i)]
+    }
+
+    fn node_range(&self, q: u32) -> Range {
+        let n = &self.tree.nodes[q as usize];
+        Range {
+            start_byte: n.start,
+            end_byte: n.end,
+            start_point: self.tree.point(n.start),
+            end_point: self.tree.point(n.end),
+        }
+    }
+
+    // --- finished-state heap --------------------------------------------
+
+    fn finished_precedes(&self, a: &State, b: &State) -> bool {
+        let (ac, bc) = (
+            self.pool.get(a.capture_list_id),
+            self.pool.get(b.capture_list_id),
+        );
+        if usize::from(a.consumed_capture_count) >= ac.len() {
+            return false;
+        }
+        if usize::from(b.consumed_capture_count) >= bc.len() {
+            return true;
+        }
+        let ab = ac[usize::from(a.consumed_capture_count)].start;
+        let bb = bc[usize::from(b.consumed_capture_count)].start;
+        if ab != bb {
+            return ab < bb;
+        }
+        if a.pattern_index != b.pattern_index {
+            return a.pattern_index < b.pattern_index;
+        }
+        a.heap_insert_order < b.heap_insert_order
+    }
+
+    fn sift_down(&mut self, mut index: usize) {
+        let size = self.finished.len();
+        loop {
+            let mut smallest = index;
+            let (left, right) = (2 * index + 1, 2 * index + 2);
+            if left < size && self.finished_precedes(&self.finished[left], &self.finished[smallest])
+            {
+                smallest = left;
+            }
+            if right < size
+                && self.finished_precedes(&self.finished[right], &self.finished[smallest])
+            {
+                smallest = right;
+            }
+            if smallest == index {
+                break;
+            }
+            self.finished.swap(index, smallest);
+            index = smallest;
+        }
+    }
+
+    fn sift_up(&mut self, mut index: usize) {
+        while index > 0 {
+            let parent = (index - 1) / 2;
+            if self.finished_precedes(&self.finished[index], &self.finished[parent]) {
+                self.finished.swap(index, parent);
+                index = parent;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn heap_pop(&mut self) {
+        if self.finished.len() > 1 {
+            let last = self.finished[self.finished.len() - 1];
+            self.finished[0] = last;
+        }
+        self.finished.pop();
+        if !self.finished.is_empty() {
+            self.sift_down(0);
+        }
+    }
+
+    fn heap_erase(&mut self, index: usize) {
+        if index + 1 == self.finished.len() {
+            self.finished.pop();
+            return;
+        }
+        let last = self.finished[self.finished.len() - 1];
+        self.finished[index] = last;
+        self.finished.pop();
+        if index > 0
+            && self.finished_precedes(&self.finished[index], &self.finished[(index - 1) / 2])
+        {
+            self.sift_up(index);
+        } else {
+            self.sift_down(index);
+        }
+    }
+
+    fn push_finished(&mut self, mut state: State) {
+        state.heap_insert_order = self.next_finished_id;
+        self.next_finished_id = self.next_finished_id.wrapping_add(1);
+        self.finished.push(state);
+    }
+
+    fn heapify(&mut self) {
+        while self.heap_size < self.finished.len() {
+            self.sift_up(self.heap_size);
+            self.heap_size += 1;
+        }
+    }
+
+    // --- states ----------------------------------------------------------
+
+    /// `ts_query_cursor__first_in_progress_capture`: (state index, byte,
+    /// pattern, is_definite). With `want_definite` false, states at a
+    /// guaranteed step are passed over (as with a null `is_definite`).
+    fn first_in_progress_capture(
+        &mut self,
+        want_definite: bool,
+    ) -> Option<(usize, u32, u32, bool)> {
+        let mut result: Option<(usize, u32, u32, bool)> = None;
+        let mut i = 0;
+        while i < self.states.len() {
+            let state = self.states[i];
+            if state.dead {
+                i += 1;
+                continue;
+            }
+            let captures = self.pool.get(state.capture_list_id);
+            let Some(c) = captures.get(usize::from(state.consumed_capture_count)) else {
+                i += 1;
+                continue;
+            };
+            let (start, end) = (c.start, c.end);
+            if end <= self.included.start_byte || self.tree.point(end) <= self.included.start_point
+            {
+                let s = &mut self.states[i];
+                s.consumed_capture_count = (s.consumed_capture_count + 1) & CONSUMED_MASK;
+                continue;
+            }
+            let better = match result {
+                None => true,
+                Some((_, byte, pattern, _)) => {
+                    start < byte || (start == byte && u32::from(state.pattern_index) < pattern)
+                }
+            };
+            if better {
+                let step = self.step(state.step_index);
+                let definite = if want_definite {
+                    step.root_pattern_guaranteed && !step.is_immediate
+                } else {
+                    if step.root_pattern_guaranteed {
+                        i += 1;
+                        continue;
+                    }
+                    false
+                };
+                result = Some((i, start, u32::from(state.pattern_index), definite));
+            }
+            i += 1;
+        }
+        result
+    }
+
+    /// `ts_query_cursor__compare_nodes` on two captures.
+    fn compare_nodes(a: &Capture, b: &Capture) -> std::cmp::Ordering {
+        use std::cmp::Ordering::*;
+        if a.node != b.node {
+            if a.start < b.start {
+                return Less;
+            }
+            if a.start > b.start {
+                return Greater;
+            }
+            if a.end > b.end {
+                return Less;
+            }
+            if a.end < b.end {
+                return Greater;
+            }
+        }
+        Equal
+    }
+
+    /// `ts_query_cursor__compare_captures`: (left contains right, right contains left).
+    fn compare_captures(&self, left: &State, right: &State) -> (bool, bool) {
+        let (l, r) = (
+            self.pool.get(left.capture_list_id),
+            self.pool.get(right.capture_list_id),
+        );
+        let (mut lcr, mut rcl) = (true, true);
+        let (mut i, mut j) = (0, 0);
+        loop {
+            if i < l.len() {
+                if j < r.len() {
+                    let (a, b) = (&l[i], &r[j]);
+                    if a.node == b.node && a.index == b.index {
+                        i += 1;
+                        j += 1;
+                    } else {
+                        match Self::compare_nodes(a, b) {
+                            std::cmp::Ordering::Less => {
+                                rcl = false;
+                                i += 1;
+                            }
+                            std::cmp::Ordering::Greater => {
+                                lcr = false;
+                                j += 1;
+                            }
+                            std::cmp::Ordering::Equal => {
+                                rcl = false;
+                                lcr = false;
+                                i += 1;
+                                j += 1;
+                            }
+                        }
+                    }
+                } else {
+                    rcl = false;
+                    break;
+                }
+            } else {
+                if j < r.len() {
+                    lcr = false;
+                }
+                break;
+            }
+        }
+        (lcr, rcl)
+    }
+
+    /// `ts_query_cursor__state_precedes`.
+    fn state_precedes(&self, a: &State, b: &State) -> bool {
+        if a.start_depth != b.start_depth {
+            return a.start_depth < b.start_depth;
+        }
+        if a.pattern_index != b.pattern_index {
+            return a.pattern_index < b.pattern_index;
+        }
+        let (ac, bc) = (
+            self.pool.get(a.capture_list_id),
+            self.pool.get(b.capture_list_id),
+        );
+        if ac.is_empty() != bc.is_empty() {
+            return ac.is_empty();
+        }
+        if ac.is_empty() {
+            return false;
+        }
+        ac[0].start < bc[0].start
+    }
+
+    /// `ts_query_cursor__sort_states_by_capture`: a stable insertion sort.
+    fn sort_states_by_capture(&mut self) {
+        for i in 1..self.states.len() {
+            if !self.state_precedes(&self.states[i], &self.states[i - 1]) {
+                continue;
+            }
+            let key = self.states[i];
+            let mut j = i;
+            loop {
+                self.states[j] = self.states[j - 1];
+                j -= 1;
+                if !(j > 0 && self.state_precedes(&key, &self.states[j - 1])) {
+                    break;
+                }
+            }
+            self.states[j] = key;
+        }
+    }
+
+    /// `ts_query_cursor__add_state`.
+    fn add_state(&mut self, entry_index: usize) {
+        let pattern = self.program.pattern_map[entry_index];
+        let step = self.step(pattern.step_index);
+        let start_depth = self.depth.wrapping_sub(u32::from(step.depth)) as u16;
+        let mut index = self.states.len();
+        while index > 0 {
+            let prev = &self.states[index - 1];
+            if prev.start_depth < start_depth {
+                break;
+            }
+            if prev.start_depth == start_depth {
+                if prev.pattern_index == pattern.pattern_index
+                    && prev.step_index == pattern.step_index
+                {
+                    return;
+                }
+                if prev.pattern_index <= pattern.pattern_index {
+                    break;
+                }
+            }
+            index -= 1;
+        }
+        self.states.insert(
+            index,
+            State {
+                id: u32::MAX,
+                capture_list_id: LIST_NONE,
+                heap_insert_order: u32::MAX,
+                start_depth,
+                step_index: pattern.step_index,
+                pattern_index: pattern.pattern_index,
+                consumed_capture_count: 0,
+                seeking_immediate_match: true,
+                has_in_progress_alternatives: false,
+                dead: false,
+                needs_parent: step.depth == 1,
+                skipped_quantifier: false,
+            },
+        );
+    }
+
+    /// `ts_query_cursor__prepare_to_capture`: makes sure `states[index]` (or
+    /// `copy`, when given) has a capture list; false if none could be had.
+    fn prepare_to_capture(&mut self, target: Target<'_>, preserve: usize) -> bool {
+        let list = match target {
+            Target::State(i) => self.states[i].capture_list_id,
+            Target::Copy(ref s) => s.capture_list_id,
+        };
+        if list != LIST_NONE {
+            return true;
+        }
+        let mut id = self.pool.acquire();
+        if id == LIST_NONE {
+            self.did_exceed_match_limit = true;
+            match self.first_in_progress_capture(false) {
+                Some((other, ..)) if other != preserve => {
+                    id = self.states[other].capture_list_id;
+                    self.states[other].capture_list_id = LIST_NONE;
+                    self.states[other].dead = true;
+                    if id as usize >= self.pool.lists.len() {
+                        // The victim held no list: nothing to reuse.
+                        return false;
+                    }
+                    self.pool.get_mut(id).clear();
+                }
+                _ => return false,
+            }
+        }
+        match target {
+            Target::State(i) => self.states[i].capture_list_id = id,
+            Target::Copy(s) => s.capture_list_id = id,
+        }
+        true
+    }
+
+    /// `ts_query_cursor__capture`.
+    fn capture(&mut self, state_index: usize, step_index: u16, node: Node<'_>) {
+        if self.states[state_index].dead {
+            return;
+        }
+        if !self.prepare_to_capture(Target::State(state_index), usize::MAX) {
+            self.states[state_index].dead = true;
+            return;
+        }
+        let step = *self.step(step_index);
+        let list = self.states[state_index].capture_list_id;
+        let captures = self.pool.get_mut(list);
+        for &id in &step.capture_ids {
+            if id == NONE {
+                break;
+            }
+            captures.push(Capture {
+                node: node.id() as u32,
+                index: id,
+                start: node.start_byte() as u32,
+                end: node.end_byte() as u32,
+            });
+        }
+    }
+
+    /// `ts_query_cursor__copy_state`: inserts a copy after `states[index]`.
+    fn copy_state(&mut self, index: usize) -> bool {
+        let state = self.states[index];
+        let mut copy = state;
+        copy.capture_list_id = LIST_NONE;
+        if state.capture_list_id != LIST_NONE {
+            let mut slot = copy;
+            if !self.prepare_to_capture(Target::Copy(&mut slot), index) {
+                return false;
+            }
+            copy = slot;
+            // The victim of a steal may have been `states[index]` itself only
+            // if it was not preserved; it was, so its list is intact.
+            let old = self.pool.get(state.capture_list_id).clone();
+            let new = self.pool.get_mut(copy.capture_list_id);
+            new.extend_from_slice(&old);
+        }
+        self.states.insert(index + 1, copy);
+        true
+    }
+
+    /// `ts_query_cursor__should_descend`.
+    fn should_descend(&self, node_intersects_range: bool) -> bool {
+        if node_intersects_range && self.depth < self.max_start_depth {
+            return true;
+        }
+        for state in &self.states {
+            let next = self.step(state.step_index);
+            if next.depth != NONE
+                && u32::from(state.start_depth) + u32::from(next.depth) > self.depth
+            {
+                return true;
+            }
+        }
+        if self.depth >= self.max_start_depth {
+            return false;
+        }
+        if !self.on_visible_node {
+            let q = self.cursor.current();
+            // Every hidden node the walk enters has children, so it is a
+            // repetition exactly when its symbol is neither named nor visible.
+            let symbol = self.tree.hidden_symbol(q);
+            if self.is_repetition(symbol) {
+                return self
+                    .program
+                    .repeat_symbols_with_rootless_patterns
+                    .binary_search(&symbol)
+                    .is_ok();
+            }
+            return true;
+        }
+        false
+    }
+
+    fn is_repetition(&self, symbol: u16) -> bool {
+        !self.kinds.is_named(symbol) && !self.kinds.is_visible(symbol)
+    }
+}
+
+impl<'q, 't> Exec<'q, 't> {
+    /// `ts_query__pattern_map_search`.
+    fn pattern_map_search(&self, needle: u16) -> Option<usize> {
+        let map = &self.program.pattern_map;
+        let symbol_at = |i: usize| self.program.steps[usize::from(map[i].step_index)].symbol;
+        let mut base = self.program.wildcard_root_pattern_count;
+        if base > map.len() {
+            return None;
+        }
+        let mut size = map.len() - base;
+        if size == 0 {
+            return None;
+        }
+        while size > 1 {
+            let half = size / 2;
+            let mid = base + half;
+            if needle > symbol_at(mid) {
+                base = mid;
+            }
+            size -= half;
+        }
+        let mut symbol = symbol_at(base);
+        if needle > symbol {
+            base += 1;
+            if base < map.len() {
+                symbol = symbol_at(base);
+            }
+        }
+        (needle == symbol && base < map.len()).then_some(base)
+    }
+
+    /// `ts_query__step_is_fallible`.
+    fn step_is_fallible(&self, step_index: u16) -> bool {
+        let steps = &self.program.steps;
+        let step = &steps[usize::from(step_index)];
+        let mut i = usize::from(step_index) + 1;
+        let next = loop {
+            let Some(next) = steps.get(i) else {
+                return false;
+            };
+            i += 1;
+            if !next.is_pass_through {
+                break next;
+            }
+        };
+        next.depth != NONE
+            && (next.depth > step.depth || (next.depth == step.depth && next.is_immediate))
+            && (!next.parent_pattern_guaranteed || step.symbol == 0)
+    }
+
+    /// `ts_query_cursor__advance`: walks until a pattern finishes (or, with
+    /// `stop_on_definite_step`, a state reaches a guaranteed step).
+    fn advance(&mut self, stop_on_definite_step: bool) -> bool {
+        let mut did_match = false;
+        loop {
+            if self.halted {
+                while let Some(state) = self.states.pop() {
+                    self.pool.release(state.capture_list_id);
+                }
+            }
+            if did_match || self.halted {
+                return did_match;
+            }
+            if self.ascending {
+                if self.on_visible_node {
+                    // Leave the node: finish deferred states, drop failed ones.
+                    let n = self.states.len();
+                    let mut deleted = 0;
+                    for i in 0..n {
+                        let state = self.states[i];
+                        let step = self.step(state.step_index);
+                        if step.depth == NONE
+                            && (u32::from(state.start_depth) > self.depth || self.depth == 0)
+                        {
+                            self.push_finished(state);
+                            did_match = true;
+                            deleted += 1;
+                        } else if step.depth != NONE
+                            && u32::from(state.start_depth) + u32::from(step.depth) > self.depth
+                        {
+                            self.pool.release(state.capture_list_id);
+                            deleted += 1;
+                        } else if deleted > 0 {
+                            self.states[i - deleted] = state;
+                        }
+                    }
+                    self.states.truncate(n - deleted);
+                }
+                match self.cursor.goto_next_sibling(&self.tree) {
+                    Move::Visible => {
+                        if !self.on_visible_node {
+                            self.depth = self.depth.wrapping_add(1);
+                            self.on_visible_node = true;
+                        }
+                        self.ascending = false;
+                    }
+                    Move::Hidden => {
+                        if self.on_visible_node {
+                            self.depth = self.depth.wrapping_sub(1);
+                            self.on_visible_node = false;
+                        }
+                        self.ascending = false;
+                    }
+                    Move::None => {
+                        if self.cursor.goto_parent(&self.tree) {
+                            self.depth = self.depth.wrapping_sub(1);
+                        } else {
+                            self.halted = true;
+                        }
+                    }
+                }
+            } else {
+                let q = self.cursor.current();
+                let parent = self.cursor.parent_node(&self.tree);
+                let (parent_intersects, node_intersects, intersects_containing, within_containing) =
+                    if self.default_ranges {
+                        (true, true, true, true)
+                    } else {
+                        let parent_intersects = match parent {
+                            None => true,
+                            Some(p) => range_intersects(&self.node_range(p), &self.included),
+                        };
+                        let range = self.node_range(q);
+                        (
+                            parent_intersects,
+                            parent_intersects && range_intersects(&range, &self.included),
+                            range_intersects(&range, &self.containing),
+                            range_within(&range, &self.containing),
+                        )
+                    };
+                if within_containing && self.on_visible_node {
+                    self.enter_visible(
+                        q,
+                        parent,
+                        parent_intersects,
+                        node_intersects,
+                        stop_on_definite_step,
+                        &mut did_match,
+                    );
+                }
+                if intersects_containing && self.should_descend(node_intersects) {
+                    match self.cursor.goto_first_child(&self.tree) {
+                        Move::Visible => {
+                            self.depth = self.depth.wrapping_add(1);
+                            self.on_visible_node = true;
+                            continue;
+                        }
+                        Move::Hidden => {
+                            self.on_visible_node = false;
+                            continue;
+                        }
+                        Move::None => {}
+                    }
+                }
+                self.ascending = true;
+            }
+        }
+    }
+
+    /// The "enter a visible node" part of `ts_query_cursor__advance`: start
+    /// states, advance states, split them, dedup and finish.
+    #[allow(clippy::too_many_arguments)]
+    fn enter_visible(
+        &mut self,
+        q: u32,
+        parent: Option<u32>,
+        parent_intersects: bool,
+        node_intersects: bool,
+        stop_on_definite_step: bool,
+        did_match: &mut bool,
+    ) {
+        let node = self.tree.visible(q);
+        let symbol = node.kind_id();
+        let is_named = node.is_named();
+        let is_missing = node.is_missing();
+        let facts = if self.cursor.stack.len() > 1 {
+            let kinds = self.kinds;
+            node.query_facts(self.cursor.hidden_chain(&self.tree), &|s| {
+                kinds.is_supertype(s)
+            })
+        } else {
+            cst_bytecode::NodeFacts::default()
+        };
+        let field_id = facts.field_id;
+        let supertypes = facts.supertypes();
+        let node_is_error = symbol == cst_bytecode::ERROR_KIND;
+        let parent_is_error =
+            parent.is_some_and(|p| self.tree.visible(p).kind_id() == cst_bytecode::ERROR_KIND);
+
+        // Start states for wildcard-root patterns, then for this symbol.
+        if !node_is_error {
+            let count = self
+                .program
+                .wildcard_root_pattern_count
+                .min(self.program.pattern_map.len());
+            for i in 0..count {
+                let pattern = self.program.pattern_map[i];
+                let step = self.step(pattern.step_index);
+                let start_depth = self.depth.wrapping_sub(u32::from(step.depth));
+                let in_range = if pattern.is_rooted {
+                    node_intersects
+                } else {
+                    parent_intersects && !parent_is_error
+                };
+                if in_range
+                    && (step.field == 0 || field_id == step.field)
+                    && (step.supertype_symbol == 0 || !supertypes.is_empty())
+                    && start_depth <= self.max_start_depth
+                {
+                    self.add_state(i);
+                }
+            }
+        }
+        if let Some(mut i) = self.pattern_map_search(symbol) {
+            // tree-sitter computes the start depth once, from the first
+            // pattern for this symbol, and checks every pattern with it.
+            let first = self.step(self.program.pattern_map[i].step_index);
+            let start_depth = self.depth.wrapping_sub(u32::from(first.depth));
+            loop {
+                let pattern = self.program.pattern_map[i];
+                let step = self.step(pattern.step_index);
+                let in_range = if pattern.is_rooted {
+                    node_intersects
+                } else {
+                    parent_intersects && !parent_is_error
+                };
+                if in_range
+                    && (step.field == 0 || field_id == step.field)
+                    && start_depth <= self.max_start_depth
+                {
+                    self.add_state(i);
+                }
+                i += 1;
+                if i == self.program.pattern_map.len() {
+                    break;
+                }
+                let next = self.program.pattern_map[i];
+                if self.step(next.step_index).symbol != symbol {
+                    break;
+                }
+            }
+        }
+
+        // Advance every in-progress state with this node.
+        let mut j = 0usize;
+        while j < self.states.len() {
+            let mut copy_count = 0usize;
+            let state_step = self.states[j].step_index;
+            let step = *self.step(state_step);
+            self.states[j].has_in_progress_alternatives = false;
+            let state = self.states[j];
+            if u32::from(state.start_depth) + u32::from(step.depth) != self.depth {
+                j += 1;
+                continue;
+            }
+            let mut node_does_match = if step.symbol == 0 {
+                if step.is_missing {
+                    is_missing
+                } else {
+                    !node_is_error && (is_named || !step.is_named)
+                }
+            } else {
+                symbol == step.symbol && (!step.is_missing || is_missing)
+            };
+            let mut later_sibling_can_match = facts.has_later_siblings;
+            if (step.is_immediate && is_named && !state.skipped_quantifier)
+                || state.seeking_immediate_match
+            {
+                later_sibling_can_match = false;
+            }
+            if step.is_last_child && facts.has_later_named_siblings {
+                node_does_match = false;
+            }
+            if step.supertype_symbol != 0 && !supertypes.contains(&step.supertype_symbol) {
+                node_does_match = false;
+            }
+            if step.field != 0 {
+                if step.field == field_id {
+                    if !facts.can_have_later_siblings_with_this_field {
+                        later_sibling_can_match = false;
+                    }
+                } else {
+                    node_does_match = false;
+                }
+            }
+            if step.negated_field_list_id != 0 {
+                let fields =
+                    &self.program.negated_fields[usize::from(step.negated_field_list_id)..];
+                for &f in fields {
+                    if f == 0 {
+                        break;
+                    }
+                    if node.children().any(|c| c.field_id() == f) {
+                        node_does_match = false;
+                        break;
+                    }
+                }
+            }
+            if !node_does_match {
+                if !later_sibling_can_match {
+                    self.pool.release(state.capture_list_id);
+                    self.states.remove(j);
+                } else {
+                    j += 1;
+                }
+                continue;
+            }
+
+            if later_sibling_can_match
+                && (step.contains_captures || self.step_is_fallible(state_step))
+                && self.copy_state(j)
+            {
+                copy_count += 1;
+            }
+
+            if self.states[j].needs_parent {
+                match parent {
+                    None => self.states[j].dead = true,
+                    Some(p) => {
+                        self.states[j].needs_parent = false;
+                        let mut k = usize::from(state_step);
+                        loop {
+                            if k == 0 {
+                                break;
+                            }
+                            k -= 1;
+                            let s = &self.program.steps[k];
+                            if !(s.is_dead_end || s.is_pass_through || s.depth > 0) {
+                                break;
+                            }
+                        }
+                        if self.program.steps[k].capture_ids[0] != NONE {
+                            let parent_node = self.tree.visible(p);
+                            self.capture(j, k as u16, parent_node);
+                        }
+                    }
+                }
+            }
+            if step.capture_ids[0] != NONE {
+                self.capture(j, state_step, node);
+            }
+            if self.states[j].dead {
+                self.states.remove(j);
+                // tree-sitter steps back one and then over the copies.
+                j += copy_count;
+                continue;
+            }
+
+            // Advance to the next step.
+            self.states[j].step_index += 1;
+            let next_step = *self.step(self.states[j].step_index);
+            self.states[j].seeking_immediate_match =
+                step.symbol == 0 && !step.is_named && next_step.is_immediate;
+            self.states[j].skipped_quantifier = false;
+            if stop_on_definite_step && next_step.root_pattern_guaranteed {
+                *did_match = true;
+            }
+
+            // Split states at alternatives, iteratively.
+            let mut end_index = j + 1;
+            let mut k = j;
+            while k < end_index {
+                let child_step_index = self.states[k].step_index;
+                let child_step = *self.step(child_step_index);
+                if child_step.alternative_index != NONE {
+                    if child_step.is_dead_end {
+                        self.states[k].step_index = child_step.alternative_index;
+                        continue;
+                    }
+                    let mut redo = false;
+                    if child_step.is_pass_through {
+                        self.states[k].step_index += 1;
+                        redo = true;
+                    }
+                    if !(child_step.alternative_is_skip
+                        && child_step.is_last_child
+                        && facts.has_later_named_siblings)
+                        && self.copy_state(k)
+                    {
+                        // The step before the state's current one (past a
+                        // pass-through, that is the pass-through itself).
+                        let prev_depth = usize::from(self.states[k].step_index)
+                            .checked_sub(1)
+                            .map(|p| self.program.steps[p].depth);
+                        let copy = &mut self.states[k + 1];
+                        end_index += 1;
+                        copy_count += 1;
+                        copy.step_index = child_step.alternative_index;
+                        if child_step.is_pass_through {
+                            copy.seeking_immediate_match = true;
+                        }
+                        if child_step.alternative_is_skip {
+                            if !child_step.is_immediate {
+                                let target =
+                                    &self.program.steps[usize::from(child_step.alternative_index)];
+                                copy.skipped_quantifier = target.depth == child_step.depth;
+                            } else if prev_depth.is_some_and(|d| d < child_step.depth) {
+                                copy.seeking_immediate_match = true;
+                            }
+                        }
+                    }
+                    if redo {
+                        continue;
+                    }
+                }
+                k += 1;
+            }
+            j += 1 + copy_count;
+        }
+
+        self.sort_states_by_capture();
+
+        // Longest match: drop states whose captures a sibling state contains.
+        let mut j = 0usize;
+        while j < self.states.len() {
+            if self.states[j].dead {
+                self.states.remove(j);
+                continue;
+            }
+            let mut did_remove = false;
+            let mut k = j + 1;
+            while k < self.states.len() {
+                let (state, other) = (self.states[j], self.states[k]);
+                if other.start_depth != state.start_depth
+                    || other.pattern_index != state.pattern_index
+                {
+                    break;
+                }
+                let (sc, oc) = (
+                    self.pool.get(state.capture_list_id),
+                    self.pool.get(other.capture_list_id),
+                );
+                if let (Some(last), Some(first)) = (sc.last(), oc.first())
+                    && first.start >= last.end
+                {
+                    break;
+                }
+                let (left_contains_right, right_contains_left) =
+                    self.compare_captures(&state, &other);
+                if left_contains_right {
+                    if state.step_index == other.step_index
+                        && (other.seeking_immediate_match || !state.seeking_immediate_match)
+                    {
+                        self.pool.release(other.capture_list_id);
+                        self.states.remove(k);
+                        continue;
+                    }
+                    self.states[k].has_in_progress_alternatives = true;
+                }
+                if right_contains_left {
+                    if state.step_index == other.step_index
+                        && (state.seeking_immediate_match || !other.seeking_immediate_match)
+                    {
+                        self.pool.release(state.capture_list_id);
+                        self.states.remove(j);
+                        did_remove = true;
+                        break;
+                    }
+                    self.states[j].has_in_progress_alternatives = true;
+                }
+                k += 1;
+            }
+            if did_remove {
+                continue;
+            }
+            let state = self.states[j];
+            if self.step(state.step_index).depth == NONE {
+                if !state.has_in_progress_alternatives {
+                    self.push_finished(state);
+                    self.states.remove(j);
+                    *did_match = true;
+                    continue;
+                }
+            }
+            j += 1;
+        }
+    }
+
+    /// `ts_query_cursor_next_match`.
+    pub fn next_match(&mut self) -> Option<RawMatch> {
+        if self.finished.is_empty() && !self.advance(false) {
+            return None;
+        }
+        if self.heap_size > 0 {
+            self.heapify();
+        }
+        let mut index = 0;
+        if self.heap_size > 0 {
+            for i in 1..self.finished.len() {
+                if self.finished[i].heap_insert_order < self.finished[index].heap_insert_order {
+                    index = i;
+                }
+            }
+        }
+        let state = self.finished.get_mut(index)?;
+        if state.id == u32::MAX {
+            state.id = self.next_state_id;
+            self.next_state_id = self.next_state_id.wrapping_add(1);
+        }
+        let state = *state;
+        let captures = self.pool.get(state.capture_list_id).clone();
+        self.pool.release(state.capture_list_id);
+        if self.heap_size > 0 {
+            self.heap_erase(index);
+            self.heap_size = self.finished.len();
+        } else {
+            self.finished.remove(index);
+        }
+        Some(RawMatch {
+            id: state.id,
+            pattern_index: state.pattern_index,
+            captures,
+        })
+    }
+
+    /// `ts_query_cursor_remove_match`.
+    pub fn remove_match(&mut self, id: u32) {
+        if self.heap_size > 0 {
+            self.heapify();
+        }
+        if let Some(i) = self.finished.iter().position(|s| s.id == id) {
+            self.pool.release(self.finished[i].capture_list_id);
+            if self.heap_size > 0 {
+                self.heap_erase(i);
+                self.heap_size = self.finished.len();
+            } else {
+                self.finished.remove(i);
+            }
+            return;
+        }
+        if let Some(i) = self.states.iter().position(|s| s.id == id) {
+            self.pool.release(self.states[i].capture_list_id);
+            self.states.remove(i);
+        }
+    }
+
+    /// `ts_query_cursor_next_capture`: a match and the index of its capture
+    /// to return next.
+    pub fn next_capture(&mut self) -> Option<(RawMatch, usize)> {
+        loop {
+            self.heapify();
+            let unfinished = self.first_in_progress_capture(true);
+            let (u_byte, u_pattern) = unfinished.map_or((u32::MAX, u32::MAX), |u| (u.1, u.2));
+            let mut first_finished = false;
+            while let Some(state) = self.finished.first().copied() {
+                let captures = self.pool.get(state.capture_list_id);
+                let Some(c) = captures
+                    .get(usize::from(state.consumed_capture_count))
+                    .copied()
+                else {
+                    self.pool.release(state.capture_list_id);
+                    self.heap_pop();
+                    self.heap_size = self.finished.len();
+                    continue;
+                };
+                let precedes = c.end <= self.included.start_byte
+                    || self.tree.point(c.end) <= self.included.start_point;
+                let follows = c.start >= self.included.end_byte
+                    || self.tree.point(c.start) >= self.included.end_point;
+                if precedes || follows {
+                    let s = &mut self.finished[0];
+                    s.consumed_capture_count = (s.consumed_capture_count + 1) & CONSUMED_MASK;
+                    self.sift_down(0);
+                    continue;
+                }
+                first_finished = c.start < u_byte
+                    || (c.start == u_byte && u32::from(state.pattern_index) < u_pattern);
+                break;
+            }
+            let target = if first_finished {
+                Some(Where::Finished)
+            } else if let Some((i, _, _, true)) = unfinished {
+                Some(Where::InProgress(i))
+            } else {
+                None
+            };
+            if let Some(w) = target {
+                let next_id = self.next_state_id;
+                let state = match w {
+                    Where::Finished => &mut self.finished[0],
+                    Where::InProgress(i) => &mut self.states[i],
+                };
+                if state.id == u32::MAX {
+                    state.id = next_id;
+                    self.next_state_id = self.next_state_id.wrapping_add(1);
+                }
+                let index = usize::from(state.consumed_capture_count);
+                state.consumed_capture_count = (state.consumed_capture_count + 1) & CONSUMED_MASK;
+                let state = *state;
+                let captures = self.pool.get(state.capture_list_id).clone();
+                if matches!(w, Where::Finished) {
+                    self.sift_down(0);
+                }
+                return Some((
+                    RawMatch {
+                        id: state.id,
+                        pattern_index: state.pattern_index,
+                        captures,
+                    },
+                    index,
+                ));
+            }
+            if self.pool.is_empty()
+                && let Some((i, ..)) = unfinished
+            {
+                self.pool.release(self.states[i].capture_list_id);
+                self.states.remove(i);
+            }
+            if !self.advance(true) && self.finished.is_empty() {
+                return None;
+            }
+        }
+    }
+}
+
+enum Where {
+    Finished,
+    InProgress(usize),
+}
+
+enum Target<'a> {
+    State(usize),
+    Copy(&'a mut State),
+}

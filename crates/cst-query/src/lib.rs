@@ -1,0 +1,546 @@
+//! # cst-query — tree-sitter queries over stored trees
+//!
+//! Runs tree-sitter's query language (`highlights.scm`, `tags.scm`,
+//! `locals.scm`, `injections.scm`, any pattern) over a [`TreeView`] — a tree
+//! stored by cst, read in place, with no live `tree_sitter::Tree` — and gives
+//! the results `tree_sitter::QueryCursor` gives on the live tree: the same
+//! matches and captures, in the same order, with the same range, match-limit
+//! and start-depth behaviour, and text predicates evaluated as the
+//! `tree-sitter` Rust binding evaluates them.
+//!
+//! ```no_run
+//! # fn demo(language: &tree_sitter::Language, view: &cst_bytecode::TreeView, source: &[u8]) -> Result<(), cst_query::Error> {
+//! let query = cst_query::Query::new(language, "(function_item name: (identifier) @name)")?;
+//! let mut cursor = cst_query::QueryCursor::new();
+//! for m in cursor.matches(&query, view.root(), source)? {
+//!     for c in &m.captures {
+//!         println!("{} {:?}", query.capture_names()[c.index as usize], c.node.byte_range());
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! How: tree-sitter compiles the query (so a query it rejects is rejected
+//! here with its error kind and offset, and the grammar-table analysis its
+//! matching depends on is its own); cst-query copies the compiled program
+//! out once (`raw.rs` says why and how) and executes it itself, walking the
+//! view and the hidden nodes and node statuses stored beside it (format
+//! version 3, "query facts" in docs/FORMAT.md).
+//!
+//! Layering: this crate reads views; it composes no storage or cache.
+
+#[cfg(feature = "differential")]
+pub mod differential;
+mod exec;
+mod predicate;
+mod raw;
+mod tree;
+
+use std::ops::Range as StdRange;
+
+pub use cst_bytecode::{Node, Point, TreeView};
+pub use tree_sitter::{
+    CaptureQuantifier, QueryError, QueryErrorKind, QueryPredicate, QueryPredicateArg, QueryProperty,
+};
+
+use exec::{Exec, Options, Range, RawMatch};
+use predicate::TextPredicate;
+use raw::Program;
+
+/// Why a query could not be compiled or run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// tree-sitter rejected the query: its kind, offset, row, column and message.
+    #[error("invalid query: {0}")]
+    Query(#[from] QueryError),
+    /// The tree was stored by a format version without query facts (before
+    /// 3); encode it again (a cache does so on its next write).
+    #[error("the tree has no query facts (format version {version}); encode it again")]
+    NoQueryFacts {
+        /// The tree's format version.
+        version: u16,
+    },
+    /// The tree's grammar has other node kinds or fields than the query's.
+    #[error(
+        "the tree's grammar ({tree_kinds} kinds, {tree_fields} fields) is not the query's ({query_kinds} kinds, {query_fields} fields)"
+    )]
+    GrammarMismatch {
+        /// Kinds of the tree's grammar.
+        tree_kinds: usize,
+        /// Fields of the tree's grammar.
+        tree_fields: usize,
+        /// Kinds of the query's grammar.
+        query_kinds: usize,
+        /// Fields of the query's grammar.
+        query_fields: usize,
+    },
+    /// The linked tree-sitter's compiled queries are not laid out as this
+    /// crate expects (a tree-sitter other than the pinned 0.26.13).
+    #[error("incompatible tree-sitter: {0}")]
+    Incompatible(&'static str),
+}
+
+/// Per-symbol metadata of the grammar the matcher needs.
+#[derive(Debug, Clone)]
+pub(crate) struct KindTable {
+    named: Vec<bool>,
+    visible: Vec<bool>,
+    supertype: Vec<bool>,
+}
+
+impl KindTable {
+    fn new(language: &tree_sitter::Language) -> KindTable {
+        let n = language.node_kind_count();
+        let ids = || (0..n).map(|i| i as u16);
+        KindTable {
+            named: ids().map(|i| language.node_kind_is_named(i)).collect(),
+            visible: ids().map(|i| language.node_kind_is_visible(i)).collect(),
+            supertype: ids().map(|i| language.node_kind_is_supertype(i)).collect(),
+        }
+    }
+    pub(crate) fn is_named(&self, s: u16) -> bool {
+        match s {
+            cst_bytecode::ERROR_KIND => true,
+            cst_bytecode::ERROR_REPEAT_KIND => false,
+            _ => self.named.get(usize::from(s)).copied().unwrap_or(false),
+        }
+    }
+    pub(crate) fn is_visible(&self, s: u16) -> bool {
+        match s {
+            cst_bytecode::ERROR_KIND => true,
+            cst_bytecode::ERROR_REPEAT_KIND => false,
+            _ => self.visible.get(usize::from(s)).copied().unwrap_or(false),
+        }
+    }
+    pub(crate) fn is_supertype(&self, s: u16) -> bool {
+        self.supertype.get(usize::from(s)).copied().unwrap_or(false)
+    }
+}
+
+/// A compiled query: tree-sitter's `Query`, runnable over stored trees.
+pub struct Query {
+    inner: tree_sitter::Query,
+    program: Program,
+    kinds: KindTable,
+    text_predicates: Vec<Vec<TextPredicate>>,
+    field_count: usize,
+}
+
+impl std::fmt::Debug for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query")
+            .field("patterns", &self.pattern_count())
+            .field("captures", &self.capture_names())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Query {
+    /// Compiles `source` for `language`. Errors are tree-sitter's, with the
+    /// same kind, offset, row, column and message.
+    pub fn new(language: &tree_sitter::Language, source: &str) -> Result<Query, Error> {
+        let inner = tree_sitter::Query::new(language, source)?;
+        let (inner, program) = raw::extract(inner, source).map_err(Error::Incompatible)?;
+        let text_predicates = program
+            .predicates
+            .iter()
+            .map(|p| predicate::text_predicates(p))
+            .collect();
+        Ok(Query {
+            inner,
+            program,
+            kinds: KindTable::new(language),
+            text_predicates,
+            field_count: language.field_count(),
+        })
+    }
+
+    /// The tree-sitter query this one was compiled as (for everything this
+    /// API does not repeat).
+    pub fn inner(&self) -> &tree_sitter::Query {
+        &self.inner
+    }
+    /// Number of patterns.
+    pub fn pattern_count(&self) -> usize {
+        self.inner.pattern_count()
+    }
+    /// Capture names, by capture index.
+    pub fn capture_names(&self) -> &[&str] {
+        self.inner.capture_names()
+    }
+    /// The index of the capture named `name`.
+    pub fn capture_index_for_name(&self, name: &str) -> Option<u32> {
+        self.inner.capture_index_for_name(name)
+    }
+    /// The quantifier of each capture in pattern `index`.
+    pub fn capture_quantifiers(&self, index: usize) -> &[CaptureQuantifier] {
+        self.inner.capture_quantifiers(index)
+    }
+    /// Byte offset where pattern `index` starts in the query source.
+    pub fn start_byte_for_pattern(&self, index: usize) -> usize {
+        self.inner.start_byte_for_pattern(index)
+    }
+    /// Byte offset where pattern `index` ends in the query source.
+    pub fn end_byte_for_pattern(&self, index: usize) -> usize {
+        self.inner.end_byte_for_pattern(index)
+    }
+    /// Whether pattern `index` has a single root node.
+    pub fn is_pattern_rooted(&self, index: usize) -> bool {
+        self.inner.is_pattern_rooted(index)
+    }
+    /// Whether pattern `index` is non-local (tree-sitter's analysis).
+    pub fn is_pattern_non_local(&self, index: usize) -> bool {
+        self.inner.is_pattern_non_local(index)
+    }
+    /// Whether the step at `byte_offset` of the query source is guaranteed
+    /// to match once reached.
+    pub fn is_pattern_guaranteed_at_step(&self, byte_offset: usize) -> bool {
+        self.inner.is_pattern_guaranteed_at_step(byte_offset)
+    }
+    /// Predicates of pattern `index` that are neither text predicates nor
+    /// properties (`select-adjacent!`, `strip!`, …): returned, never applied.
+    pub fn general_predicates(&self, index: usize) -> &[QueryPredicate] {
+        self.inner.general_predicates(index)
+    }
+    /// `#set!` properties of pattern `index`.
+    pub fn property_settings(&self, index: usize) -> &[QueryProperty] {
+        self.inner.property_settings(index)
+    }
+    /// `#is?` / `#is-not?` properties of pattern `index` (true for `is?`).
+    pub fn property_predicates(&self, index: usize) -> &[(QueryProperty, bool)] {
+        self.inner.property_predicates(index)
+    }
+
+    /// Stops capturing `name` (`ts_query_disable_capture`).
+    pub fn disable_capture(&mut self, name: &str) {
+        if let Some(id) = self.inner.capture_index_for_name(name) {
+            let id = id as u16;
+            for step in &mut self.program.steps {
+                if let Some(i) = step.capture_ids.iter().position(|&c| c == id) {
+                    step.capture_ids[i..].rotate_left(1);
+                    let last = step.capture_ids.len() - 1;
+                    step.capture_ids[last] = raw::NONE;
+                }
+            }
+        }
+        self.inner.disable_capture(name);
+    }
+
+    /// Stops matching pattern `index` (`ts_query_disable_pattern`).
+    pub fn disable_pattern(&mut self, index: usize) {
+        self.program
+            .pattern_map
+            .retain(|e| usize::from(e.pattern_index) != index);
+        self.inner.disable_pattern(index);
+    }
+
+    fn check(&self, node: &Node<'_>) -> Result<(), Error> {
+        let view = node.tree();
+        if !view.has_query_facts() {
+            return Err(Error::NoQueryFacts {
+                version: view.version(),
+            });
+        }
+        let symbols = view.symbols();
+        if symbols.kind_count() != self.kinds.named.len()
+            || symbols.field_count() != self.field_count
+        {
+            return Err(Error::GrammarMismatch {
+                tree_kinds: symbols.kind_count(),
+                tree_fields: symbols.field_count(),
+                query_kinds: self.kinds.named.len(),
+                query_fields: self.field_count,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A captured node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryCapture<'t> {
+    /// The node.
+    pub node: Node<'t>,
+    /// The capture's index in [`Query::capture_names`].
+    pub index: u32,
+}
+
+/// A match of one pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryMatch<'t> {
+    /// The pattern that matched.
+    pub pattern_index: usize,
+    /// Its captures, in the order they were made (not by capture index).
+    pub captures: Vec<QueryCapture<'t>>,
+    id: u32,
+}
+
+impl<'t> QueryMatch<'t> {
+    /// The match's id (assigned when it is first returned).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+    /// The nodes captured by capture `index`.
+    pub fn nodes_for_capture_index(&self, index: u32) -> impl Iterator<Item = Node<'t>> + '_ {
+        self.captures
+            .iter()
+            .filter(move |c| c.index == index)
+            .map(|c| c.node)
+    }
+}
+
+/// Settings for running queries, as `tree_sitter::QueryCursor` has them.
+#[derive(Debug, Clone)]
+pub struct QueryCursor {
+    match_limit: u32,
+    included: Range,
+    containing: Range,
+    max_start_depth: u32,
+    did_exceed_match_limit: bool,
+}
+
+impl Default for QueryCursor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl QueryCursor {
+    /// A cursor with no range restriction and no match limit.
+    pub fn new() -> QueryCursor {
+        QueryCursor {
+            match_limit: u32::MAX,
+            included: Range::ALL,
+            containing: Range::ALL,
+            max_start_depth: u32::MAX,
+            did_exceed_match_limit: false,
+        }
+    }
+    /// The most in-progress matches (capture lists) kept at once.
+    pub fn match_limit(&self) -> u32 {
+        self.match_limit
+    }
+    /// Sets the match limit.
+    pub fn set_match_limit(&mut self, limit: u32) {
+        self.match_limit = limit;
+    }
+    /// Whether the last execution dropped in-progress matches for the limit.
+    pub fn did_exceed_match_limit(&self) -> bool {
+        self.did_exceed_match_limit
+    }
+    /// Only return matches that intersect `range` (an end of 0: no end).
+    pub fn set_byte_range(&mut self, range: StdRange<usize>) -> &mut Self {
+        let (start, mut end) = (range.start as u32, range.end as u32);
+        if end == 0 {
+            end = u32::MAX;
+        }
+        if start <= end {
+            self.included.start_byte = start;
+            self.included.end_byte = end;
+        }
+        self
+    }
+    /// Only return matches that intersect `range` (an end of (0, 0): no end).
+    pub fn set_point_range(&mut self, range: StdRange<Point>) -> &mut Self {
+        let (start, end) = point_range(range);
+        if start <= end {
+            self.included.start_point = start;
+            self.included.end_point = end;
+        }
+        self
+    }
+    /// Only return matches whose nodes all lie inside `range`.
+    pub fn set_containing_byte_range(&mut self, range: StdRange<usize>) -> &mut Self {
+        let (start, mut end) = (range.start as u32, range.end as u32);
+        if end == 0 {
+            end = u32::MAX;
+        }
+        if start <= end {
+            self.containing.start_byte = start;
+            self.containing.end_byte = end;
+        }
+        self
+    }
+    /// Only return matches whose nodes all lie inside `range`.
+    pub fn set_containing_point_range(&mut self, range: StdRange<Point>) -> &mut Self {
+        let (start, end) = point_range(range);
+        if start <= end {
+            self.containing.start_point = start;
+            self.containing.end_point = end;
+        }
+        self
+    }
+    /// Deepest level below the executed node at which a pattern may start
+    /// (`None`: no limit).
+    pub fn set_max_start_depth(&mut self, depth: Option<u32>) -> &mut Self {
+        self.max_start_depth = depth.unwrap_or(u32::MAX);
+        self
+    }
+
+    fn options(&self) -> Options {
+        Options {
+            included: self.included,
+            containing: self.containing,
+            max_start_depth: self.max_start_depth,
+            match_limit: self.match_limit,
+        }
+    }
+
+    /// The matches of `query` in the subtree of `node`, in the order
+    /// tree-sitter finds them. `source` is the text the tree was parsed from.
+    pub fn matches<'c, 't>(
+        &'c mut self,
+        query: &'c Query,
+        node: Node<'t>,
+        source: &'c [u8],
+    ) -> Result<QueryMatches<'c, 't>, Error> {
+        query.check(&node)?;
+        self.did_exceed_match_limit = false;
+        let exec = Exec::new(&query.program, &query.kinds, node, &self.options());
+        Ok(QueryMatches {
+            inner: Iter {
+                exec,
+                query,
+                source,
+                cursor: self,
+            },
+        })
+    }
+
+    /// The captures of `query` in the subtree of `node`, ordered by position,
+    /// each with its match and its index in the match's captures.
+    pub fn captures<'c, 't>(
+        &'c mut self,
+        query: &'c Query,
+        node: Node<'t>,
+        source: &'c [u8],
+    ) -> Result<QueryCaptures<'c, 't>, Error> {
+        query.check(&node)?;
+        self.did_exceed_match_limit = false;
+        let exec = Exec::new(&query.program, &query.kinds, node, &self.options());
+        Ok(QueryCaptures {
+            inner: Iter {
+                exec,
+                query,
+                source,
+                cursor: self,
+            },
+        })
+    }
+}
+
+fn point_range(range: StdRange<Point>) -> (Point, Point) {
+    // The binding converts with `as u32`, as here.
+    let clamp = |p: Point| Point {
+        row: p.row as u32 as usize,
+        column: p.column as u32 as usize,
+    };
+    let (start, mut end) = (clamp(range.start), clamp(range.end));
+    if end == (Point { row: 0, column: 0 }) {
+        end = exec::POINT_MAX;
+    }
+    (start, end)
+}
+
+struct Iter<'c, 't> {
+    exec: Exec<'c, 't>,
+    query: &'c Query,
+    source: &'c [u8],
+    cursor: &'c mut QueryCursor,
+}
+
+impl<'c, 't> Iter<'c, 't> {
+    fn satisfies(&self, m: &RawMatch) -> bool {
+        let predicates = &self.query.text_predicates[usize::from(m.pattern_index)];
+        if predicates.is_empty() {
+            return true;
+        }
+        let texts: Vec<(u32, &[u8])> = m
+            .captures
+            .iter()
+            .map(|c| {
+                let text = self
+                    .source
+                    .get(c.start as usize..c.end as usize)
+                    .unwrap_or_default();
+                (u32::from(c.index), text)
+            })
+            .collect();
+        predicate::satisfies(predicates, &texts)
+    }
+
+    fn convert(&self, m: RawMatch) -> QueryMatch<'t> {
+        let view = self.exec.tree().view;
+        QueryMatch {
+            pattern_index: usize::from(m.pattern_index),
+            captures: m
+                .captures
+                .iter()
+                .map(|c| QueryCapture {
+                    node: view.node(c.node as usize).unwrap_or_else(|| view.root()),
+                    index: u32::from(c.index),
+                })
+                .collect(),
+            id: m.id,
+        }
+    }
+}
+
+/// The matches of a query, in the order tree-sitter returns them.
+pub struct QueryMatches<'c, 't> {
+    inner: Iter<'c, 't>,
+}
+
+impl QueryMatches<'_, '_> {
+    /// Whether in-progress matches were dropped for the match limit so far.
+    pub fn did_exceed_match_limit(&self) -> bool {
+        self.inner.exec.did_exceed_match_limit
+    }
+}
+
+impl<'t> Iterator for QueryMatches<'_, 't> {
+    type Item = QueryMatch<'t>;
+    fn next(&mut self) -> Option<QueryMatch<'t>> {
+        let it = &mut self.inner;
+        let result = loop {
+            match it.exec.next_match() {
+                Some(m) if it.satisfies(&m) => break Some(it.convert(m)),
+                Some(_) => continue,
+                None => break None,
+            }
+        };
+        it.cursor.did_exceed_match_limit = it.exec.did_exceed_match_limit;
+        result
+    }
+}
+
+/// The captures of a query, in the order tree-sitter returns them: each
+/// item is a match and the index, in its captures, of the capture it
+/// stands for.
+pub struct QueryCaptures<'c, 't> {
+    inner: Iter<'c, 't>,
+}
+
+impl QueryCaptures<'_, '_> {
+    /// Whether in-progress matches were dropped for the match limit so far.
+    pub fn did_exceed_match_limit(&self) -> bool {
+        self.inner.exec.did_exceed_match_limit
+    }
+}
+
+impl<'t> Iterator for QueryCaptures<'_, 't> {
+    type Item = (QueryMatch<'t>, usize);
+    fn next(&mut self) -> Option<(QueryMatch<'t>, usize)> {
+        let it = &mut self.inner;
+        let result = loop {
+            match it.exec.next_capture() {
+                Some((m, i)) if it.satisfies(&m) => break Some((it.convert(m), i)),
+                Some((m, _)) => it.exec.remove_match(m.id),
+                None => break None,
+            }
+        };
+        it.cursor.did_exceed_match_limit = it.exec.did_exceed_match_limit;
+        result
+    }
+}

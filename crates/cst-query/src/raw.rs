@@ -1,0 +1,400 @@
+//! The compiled program of a tree-sitter query, read out of the C library's
+//! `TSQuery` after `ts_query_new`.
+//!
+//! Why read it instead of compiling the query ourselves: what a query
+//! compiles to depends on the grammar's parse tables. `ts_query__analyze_patterns`
+//! walks them to reject impossible patterns (`Structure` errors) and to mark
+//! steps whose match is guaranteed (`parent_pattern_guaranteed`, which decides
+//! whether the cursor splits a state, and `root_pattern_guaranteed`, which
+//! lets `captures()` return early), and collects the repetition symbols under
+//! which rootless patterns can start. The public API exposes neither the parse
+//! tables nor those results. So cst-query lets tree-sitter compile (errors are
+//! then tree-sitter's by construction), copies the program out once, and runs
+//! it over stored trees itself.
+//!
+//! The structs below mirror `lib/src/query.c` of the pinned tree-sitter
+//! (`=0.26.13`, a tidy test checks the pin). [`extract`] validates what it
+//! reads against the public API before trusting it and reports
+//! [`crate::Error::Incompatible`] on any disagreement.
+#![allow(unsafe_code)]
+
+use std::os::raw::c_char;
+
+use tree_sitter::ffi;
+
+/// `Array(T)` (lib/src/array.h).
+#[repr(C)]
+struct RawArray<T> {
+    contents: *mut T,
+    size: u32,
+    capacity: u32,
+}
+
+#[repr(C)]
+struct RawSlice {
+    offset: u32,
+    length: u32,
+}
+
+#[repr(C)]
+struct RawSymbolTable {
+    characters: RawArray<c_char>,
+    slices: RawArray<RawSlice>,
+}
+
+/// `QueryStep`: nine `uint16_t`, then eleven one-bit `bool` fields packed
+/// into two bytes from the low bit up (System V / GCC and Clang layout).
+#[repr(C)]
+struct RawStep {
+    symbol: u16,
+    supertype_symbol: u16,
+    field: u16,
+    capture_ids: [u16; 3],
+    depth: u16,
+    alternative_index: u16,
+    negated_field_list_id: u16,
+    bits: [u8; 2],
+}
+
+#[repr(C)]
+struct RawPatternEntry {
+    step_index: u16,
+    pattern_index: u16,
+    is_rooted: bool,
+}
+
+#[repr(C)]
+struct RawPattern {
+    steps: RawSlice,
+    predicate_steps: RawSlice,
+    start_byte: u32,
+    end_byte: u32,
+    is_non_local: bool,
+}
+
+#[repr(C)]
+struct RawQuery {
+    captures: RawSymbolTable,
+    predicate_values: RawSymbolTable,
+    capture_quantifiers: RawArray<RawArray<u8>>,
+    steps: RawArray<RawStep>,
+    pattern_map: RawArray<RawPatternEntry>,
+    predicate_steps: RawArray<ffi::TSQueryPredicateStep>,
+    patterns: RawArray<RawPattern>,
+    step_offsets: RawArray<[u32; 2]>,
+    negated_fields: RawArray<u16>,
+    string_buffer: RawArray<c_char>,
+    repeat_symbols_with_rootless_patterns: RawArray<u16>,
+    language: *const ffi::TSLanguage,
+    wildcard_root_pattern_count: u16,
+}
+
+const _: () = assert!(size_of::<RawStep>() == 20);
+const _: () = assert!(size_of::<RawPatternEntry>() == 6);
+const _: () = assert!(size_of::<RawPattern>() == 28);
+
+/// `NONE` and `PATTERN_DONE_MARKER` of query.c.
+pub(crate) const NONE: u16 = u16::MAX;
+
+/// One step of a compiled pattern (`QueryStep`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Step {
+    pub symbol: u16,
+    pub supertype_symbol: u16,
+    pub field: u16,
+    pub capture_ids: [u16; 3],
+    pub depth: u16,
+    pub alternative_index: u16,
+    pub negated_field_list_id: u16,
+    pub is_named: bool,
+    pub is_immediate: bool,
+    pub is_last_child: bool,
+    pub is_pass_through: bool,
+    pub is_dead_end: bool,
+    pub is_inside_alternation: bool,
+    pub contains_captures: bool,
+    pub root_pattern_guaranteed: bool,
+    pub parent_pattern_guaranteed: bool,
+    pub is_missing: bool,
+    pub alternative_is_skip: bool,
+}
+
+/// An entry of the pattern map (`PatternEntry`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PatternEntry {
+    pub step_index: u16,
+    pub pattern_index: u16,
+    pub is_rooted: bool,
+}
+
+/// The whole compiled program.
+#[derive(Debug, Clone)]
+pub(crate) struct Program {
+    pub steps: Vec<Step>,
+    /// Sorted by root symbol, wildcard roots first.
+    pub pattern_map: Vec<PatternEntry>,
+    pub wildcard_root_pattern_count: usize,
+    /// Field-id lists separated by zeros; a step's `negated_field_list_id`
+    /// is an offset into it.
+    pub negated_fields: Vec<u16>,
+    /// Sorted.
+    pub repeat_symbols_with_rootless_patterns: Vec<u16>,
+    /// Per pattern: whether it is non-local.
+    pub non_local: Vec<bool>,
+    /// (byte offset, step index) of each step start in the query source.
+    pub step_offsets: Vec<(u32, u16)>,
+    /// Per pattern, its predicates as tree-sitter lists them: each a
+    /// sequence of (is capture, capture id or string) up to its `Done`.
+    pub predicates: Vec<Vec<Vec<PredicateArg>>>,
+}
+
+/// One step of a predicate (`TSQueryPredicateStep`, resolved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PredicateArg {
+    Capture(u32),
+    String(Box<str>),
+}
+
+/// Copies a raw array out. `None` if it claims more than `max` items or
+/// holds a null pointer with a size.
+///
+/// # Safety
+/// `a` must be an `Array` of the C library, whose `contents` (if not null)
+/// points to `size` initialised items.
+unsafe fn copy<T, U>(a: &RawArray<T>, max: usize, f: impl Fn(&T) -> U) -> Option<Vec<U>> {
+    let n = a.size as usize;
+    if n > max || (n > 0 && a.contents.is_null()) {
+        return None;
+    }
+    if n == 0 {
+        return Some(Vec::new());
+    }
+    // SAFETY: per the contract, `contents` points to `n` items.
+    let items = unsafe { std::slice::from_raw_parts(a.contents, n) };
+    Some(items.iter().map(f).collect())
+}
+
+/// Reads the compiled program of `query` and checks it against what the
+/// public API says about the same query.
+pub(crate) fn extract(
+    query: tree_sitter::Query,
+    source: &str,
+) -> Result<(tree_sitter::Query, Program), &'static str> {
+    let pattern_count = query.pattern_count();
+    let capture_count = query.capture_names().len();
+    let ptr = query.into_raw();
+    // SAFETY: `ptr` is the live query `into_raw` released; the layout is the
+    // pinned version's (module docs). Every read is bounded by the sizes it
+    // holds, and everything read is validated below.
+    let program = unsafe {
+        let raw = &*(ptr as *const RawQuery);
+        read(raw, pattern_count, capture_count).map(|mut p| {
+            p.predicates = predicates(ptr, pattern_count);
+            p
+        })
+    };
+    // SAFETY: `ptr` came from `into_raw` of a query compiled from `source`.
+    let query = unsafe { tree_sitter::Query::from_raw(ptr, source) }
+        .map_err(|_| "tree-sitter could not rebuild the query")?;
+    let program = program?;
+    for p in 0..pattern_count {
+        let rooted = program
+            .pattern_map
+            .iter()
+            .filter(|e| usize::from(e.pattern_index) == p)
+            .all(|e| e.is_rooted);
+        if rooted != query.is_pattern_rooted(p)
+            || program.non_local[p] != query.is_pattern_non_local(p)
+        {
+            return Err("pattern flags differ from the public API");
+        }
+    }
+    let offsets = &program.step_offsets;
+    for (k, &(offset, step)) in offsets.iter().enumerate() {
+        // The public call finds the last step starting at or before `offset`.
+        if offsets.get(k + 1).is_some_and(|next| next.0 == offset) {
+            continue;
+        }
+        let guaranteed = program.steps[usize::from(step)].root_pattern_guaranteed;
+        if guaranteed != query.is_pattern_guaranteed_at_step(offset as usize) {
+            return Err("step guarantees differ from the public API");
+        }
+    }
+    Ok((query, program))
+}
+
+/// # Safety
+/// `raw` must be a `TSQuery` of the pinned tree-sitter.
+unsafe fn read(
+    raw: &RawQuery,
+    pattern_count: usize,
+    capture_count: usize,
+) -> Result<Program, &'static str> {
+    const MAX: usize = 1 << 24;
+    let bad = "the query's layout is not tree-sitter 0.26.13's";
+    // SAFETY (all `copy` calls): arrays of the live query.
+    let steps = unsafe {
+        copy(&raw.steps, MAX, |s: &RawStep| {
+            let bit = |byte: usize, k: u8| s.bits[byte] & (1 << k) != 0;
+            Step {
+                symbol: s.symbol,
+                supertype_symbol: s.supertype_symbol,
+                field: s.field,
+                capture_ids: s.capture_ids,
+                depth: s.depth,
+                alternative_index: s.alternative_index,
+                negated_field_list_id: s.negated_field_list_id,
+                is_named: bit(0, 0),
+                is_immediate: bit(0, 1),
+                is_last_child: bit(0, 2),
+                is_pass_through: bit(0, 3),
+                is_dead_end: bit(0, 4),
+                is_inside_alternation: bit(0, 5),
+                contains_captures: bit(0, 6),
+                root_pattern_guaranteed: bit(0, 7),
+                parent_pattern_guaranteed: bit(1, 0),
+                is_missing: bit(1, 1),
+                alternative_is_skip: bit(1, 2),
+            }
+        })
+    }
+    .ok_or(bad)?;
+    let pattern_map = unsafe {
+        copy(&raw.pattern_map, MAX, |e: &RawPatternEntry| PatternEntry {
+            step_index: e.step_index,
+            pattern_index: e.pattern_index,
+            is_rooted: e.is_rooted,
+        })
+    }
+    .ok_or(bad)?;
+    let patterns = unsafe {
+        copy(&raw.patterns, MAX, |p: &RawPattern| {
+            (
+                p.steps.offset,
+                p.steps.length,
+                p.start_byte,
+                p.end_byte,
+                p.is_non_local,
+            )
+        })
+    }
+    .ok_or(bad)?;
+    let negated_fields = unsafe { copy(&raw.negated_fields, MAX, |f: &u16| *f) }.ok_or(bad)?;
+    let repeat = unsafe {
+        copy(
+            &raw.repeat_symbols_with_rootless_patterns,
+            MAX,
+            |s: &u16| *s,
+        )
+    }
+    .ok_or(bad)?;
+    let step_offsets =
+        unsafe { copy(&raw.step_offsets, MAX, |o: &[u32; 2]| (o[0], o[1] as u16)) }.ok_or(bad)?;
+    let slices = unsafe { copy(&raw.captures.slices, MAX, |s: &RawSlice| s.length) }.ok_or(bad)?;
+    // Bits past the eleven known ones are zero in a real step.
+    let unknown_bits =
+        unsafe { copy(&raw.steps, MAX, |s: &RawStep| s.bits[1] & 0xf8) }.ok_or(bad)?;
+    if unknown_bits.iter().any(|&b| b != 0) {
+        return Err(bad);
+    }
+
+    // Validate: counts, bounds and shape.
+    let wildcard = usize::from(raw.wildcard_root_pattern_count);
+    let n = steps.len();
+    if patterns.len() != pattern_count
+        || slices.len() != capture_count
+        || wildcard > pattern_map.len()
+    {
+        return Err(bad);
+    }
+    for (i, s) in steps.iter().enumerate() {
+        let alt_ok = s.alternative_index == NONE || usize::from(s.alternative_index) <= n;
+        let caps_ok = s
+            .capture_ids
+            .iter()
+            .all(|&c| c == NONE || usize::from(c) < capture_count);
+        let neg_ok = usize::from(s.negated_field_list_id) < negated_fields.len().max(1);
+        if !alt_ok || !caps_ok || !neg_ok {
+            return Err(bad);
+        }
+        if s.depth == NONE && i + 1 < n && steps[i + 1].depth == NONE {
+            // Two DONE markers in a row cannot happen.
+            return Err(bad);
+        }
+    }
+    for &(offset, length, ..) in &patterns {
+        let end = offset as usize + length as usize;
+        if length == 0 || end > n || steps[end - 1].depth != NONE {
+            return Err(bad);
+        }
+    }
+    for e in &pattern_map {
+        if usize::from(e.step_index) >= n || usize::from(e.pattern_index) >= pattern_count {
+            return Err(bad);
+        }
+    }
+    if negated_fields.first() != Some(&0) || step_offsets.iter().any(|o| usize::from(o.1) > n) {
+        return Err(bad);
+    }
+    if !repeat.is_sorted() {
+        return Err(bad);
+    }
+    Ok(Program {
+        steps,
+        pattern_map,
+        wildcard_root_pattern_count: wildcard,
+        negated_fields,
+        repeat_symbols_with_rootless_patterns: repeat,
+        non_local: patterns.iter().map(|p| p.4).collect(),
+        step_offsets,
+        predicates: Vec::new(),
+    })
+}
+
+/// The predicates of every pattern, through the public C API.
+///
+/// # Safety
+/// `ptr` must be a live query with `pattern_count` patterns.
+unsafe fn predicates(ptr: *mut ffi::TSQuery, pattern_count: usize) -> Vec<Vec<Vec<PredicateArg>>> {
+    let string = |id: u32| -> Box<str> {
+        let mut len = 0u32;
+        // SAFETY: `id` is a string id of this query, as its predicate steps give it.
+        let bytes = unsafe {
+            let p = ffi::ts_query_string_value_for_id(ptr, id, &mut len);
+            if p.is_null() {
+                return "".into();
+            }
+            std::slice::from_raw_parts(p.cast::<u8>(), len as usize)
+        };
+        String::from_utf8_lossy(bytes).into()
+    };
+    (0..pattern_count as u32)
+        .map(|i| {
+            let mut len = 0u32;
+            // SAFETY: `i` is a pattern of this query.
+            let steps = unsafe {
+                let p = ffi::ts_query_predicates_for_pattern(ptr, i, &mut len);
+                if p.is_null() || len == 0 {
+                    &[][..]
+                } else {
+                    std::slice::from_raw_parts(p, len as usize)
+                }
+            };
+            steps
+                .split(|s| s.type_ == ffi::TSQueryPredicateStepTypeDone)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.iter()
+                        .map(|s| {
+                            if s.type_ == ffi::TSQueryPredicateStepTypeCapture {
+                                PredicateArg::Capture(s.value_id)
+                            } else {
+                                PredicateArg::String(string(s.value_id))
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}

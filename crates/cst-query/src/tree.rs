@@ -1,0 +1,211 @@
+//! The tree as tree-sitter's query cursor walks it: visible nodes and the
+//! hidden nodes it enters, built once per execution from a [`TreeView`]'s
+//! query facts, and a cursor over it that moves exactly as tree-sitter's
+//! internal `TreeCursor` moves (`lib/src/tree_cursor.c`).
+
+use cst_bytecode::{Node, Point, TreeView};
+
+pub(crate) const NIL: u32 = u32::MAX;
+
+/// A node of the walk.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QNode {
+    pub visible: bool,
+    /// Preorder index of a visible node, or index into the hidden nodes.
+    pub id: u32,
+    pub first_child: u32,
+    pub next_sibling: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// The walk's tree below (and including) one visible node.
+pub(crate) struct QTree<'t> {
+    pub view: &'t TreeView,
+    pub nodes: Vec<QNode>,
+}
+
+impl<'t> QTree<'t> {
+    /// The tree below `root`: its visible descendants and the hidden nodes
+    /// inside it, in the walk's order (index 0 is `root`).
+    pub fn build(root: Node<'t>) -> QTree<'t> {
+        let view = root.tree();
+        let hidden = view.hidden_nodes();
+        let r = root.id() as u32;
+        let r_end = (root.id() + root.descendant_count()) as u32;
+        let mut h = hidden.partition_point(|x| x.first_visible() as u32 <= r);
+        let mut nodes: Vec<QNode> = Vec::with_capacity((r_end - r) as usize + 16);
+        // Open nodes: (index in `nodes`, visible end, last child).
+        let mut open: Vec<(u32, u32, u32)> = Vec::new();
+        let push = |nodes: &mut Vec<QNode>,
+                    open: &mut Vec<(u32, u32, u32)>,
+                    at: u32,
+                    end: u32,
+                    n: QNode| {
+            while open.last().is_some_and(|o| o.1 <= at) {
+                open.pop();
+            }
+            let index = nodes.len() as u32;
+            if let Some(top) = open.last_mut() {
+                if top.2 == NIL {
+                    nodes[top.0 as usize].first_child = index;
+                } else {
+                    nodes[top.2 as usize].next_sibling = index;
+                }
+                top.2 = index;
+            }
+            nodes.push(n);
+            open.push((index, end, NIL));
+        };
+        for v in r..r_end {
+            while let Some(x) = hidden.get(h).filter(|x| x.first_visible() as u32 == v) {
+                h += 1;
+                if x.visible_end() as u32 > r_end {
+                    continue;
+                }
+                let node = QNode {
+                    visible: false,
+                    id: (h - 1) as u32,
+                    first_child: NIL,
+                    next_sibling: NIL,
+                    start: x.start_byte() as u32,
+                    end: x.end_byte() as u32,
+                };
+                push(&mut nodes, &mut open, v, x.visible_end() as u32, node);
+            }
+            let Some(n) = view.node(v as usize) else {
+                break;
+            };
+            let node = QNode {
+                visible: true,
+                id: v,
+                first_child: NIL,
+                next_sibling: NIL,
+                start: n.start_byte() as u32,
+                end: n.end_byte() as u32,
+            };
+            push(
+                &mut nodes,
+                &mut open,
+                v,
+                v + n.descendant_count() as u32,
+                node,
+            );
+        }
+        QTree { view, nodes }
+    }
+
+    pub fn point(&self, byte: u32) -> Point {
+        self.view.point_for_byte(byte as usize)
+    }
+
+    /// The visible node of walk node `q` (which must be visible).
+    pub fn visible(&self, q: u32) -> Node<'t> {
+        let id = self.nodes[q as usize].id as usize;
+        self.view.node(id).unwrap_or_else(|| self.view.root())
+    }
+
+    /// Grammar symbol of hidden walk node `q`.
+    pub fn hidden_symbol(&self, q: u32) -> u16 {
+        let id = self.nodes[q as usize].id as usize;
+        self.view
+            .hidden_nodes()
+            .get(id)
+            .map_or(0, |h| h.grammar_symbol())
+    }
+}
+
+/// What a move reached (`TreeCursorStep`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    None,
+    Hidden,
+    Visible,
+}
+
+/// tree-sitter's `TreeCursor` over a [`QTree`]: a stack of walk nodes.
+pub(crate) struct Cursor {
+    pub stack: Vec<u32>,
+}
+
+impl Cursor {
+    pub fn new() -> Cursor {
+        Cursor { stack: vec![0] }
+    }
+
+    pub fn current(&self) -> u32 {
+        self.stack.last().copied().unwrap_or(0)
+    }
+
+    fn step(t: &QTree<'_>, q: u32) -> Step {
+        if t.nodes[q as usize].visible {
+            Step::Visible
+        } else {
+            Step::Hidden
+        }
+    }
+
+    /// `ts_tree_cursor_goto_first_child_internal`.
+    pub fn goto_first_child(&mut self, t: &QTree<'_>) -> Step {
+        let c = t.nodes[self.current() as usize].first_child;
+        if c == NIL {
+            return Step::None;
+        }
+        self.stack.push(c);
+        Self::step(t, c)
+    }
+
+    /// `ts_tree_cursor_goto_next_sibling_internal`: the next sibling at this
+    /// level, else at the levels of hidden ancestors, never past a visible one.
+    pub fn goto_next_sibling(&mut self, t: &QTree<'_>) -> Step {
+        let initial = self.stack.len();
+        let mut level = initial.saturating_sub(1);
+        while level >= 1 {
+            let entry = self.stack[level];
+            if level + 1 < initial && t.nodes[entry as usize].visible {
+                break;
+            }
+            let sibling = t.nodes[entry as usize].next_sibling;
+            if sibling != NIL {
+                self.stack.truncate(level);
+                self.stack.push(sibling);
+                return Self::step(t, sibling);
+            }
+            level -= 1;
+        }
+        Step::None
+    }
+
+    /// `ts_tree_cursor_goto_parent`: to the nearest visible ancestor.
+    pub fn goto_parent(&mut self, t: &QTree<'_>) -> bool {
+        let n = self.stack.len();
+        for i in (0..n.saturating_sub(1)).rev() {
+            if i == 0 || t.nodes[self.stack[i] as usize].visible {
+                self.stack.truncate(i + 1);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// `ts_tree_cursor_parent_node`: the nearest visible ancestor's walk index.
+    pub fn parent_node(&self, t: &QTree<'_>) -> Option<u32> {
+        let n = self.stack.len();
+        (0..n.saturating_sub(1))
+            .rev()
+            .find(|&i| i == 0 || t.nodes[self.stack[i] as usize].visible)
+            .map(|i| self.stack[i])
+    }
+
+    /// Grammar symbols of the hidden entries between the current (visible)
+    /// node and its visible parent, innermost first.
+    pub fn hidden_chain<'a>(&'a self, t: &'a QTree<'_>) -> impl Iterator<Item = u16> + 'a {
+        let n = self.stack.len();
+        self.stack[..n.saturating_sub(1)]
+            .iter()
+            .enumerate()
+            .rev()
+            .take_while(move |&(i, &q)| i > 0 && !t.nodes[q as usize].visible)
+            .map(move |(_, &q)| t.hidden_symbol(q))
+    }
+}

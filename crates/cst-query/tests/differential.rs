@@ -1,0 +1,108 @@
+//! cst-query against tree_sitter::QueryCursor: every query the compiled
+//! grammars ship (highlights, tags, locals, injections) on every smoke
+//! sample, and on the peer suites' inputs, under many cursor settings.
+//! Result for result, in order, in matches and captures mode.
+
+mod common;
+
+use cst_query::Query;
+
+type Shipped = (&'static str, &'static str);
+
+fn shipped(g: &cst_grammars::Grammar) -> Vec<Shipped> {
+    let q = g.queries();
+    [
+        ("highlights", q.highlights),
+        ("tags", q.tags),
+        ("locals", q.locals),
+        ("injections", q.injections),
+    ]
+    .into_iter()
+    .filter_map(|(n, s)| s.map(|s| (n, s)))
+    .collect()
+}
+
+/// Compiles a shipped query; `None` (said) when tree-sitter itself rejects
+/// it against our grammar version.
+fn compile(g: &cst_grammars::Grammar, name: &str, source: &str) -> Option<Query> {
+    let language = g.language().unwrap();
+    match Query::new(&language, source) {
+        Ok(q) => Some(q),
+        Err(e) => {
+            // The rejection must be tree-sitter's own.
+            assert!(
+                tree_sitter::Query::new(&language, source).is_err(),
+                "{} {name}: cst rejects what tree-sitter accepts: {e}",
+                g.id()
+            );
+            eprintln!("{} {name}: tree-sitter rejects it: {e}", g.id());
+            None
+        }
+    }
+}
+
+#[test]
+fn shipped_queries_on_samples() {
+    let (mut queries, mut files, mut matches, mut captures) = (0, 0, 0, 0);
+    for g in cst_grammars::compiled() {
+        let qs = shipped(g);
+        if qs.is_empty() {
+            continue;
+        }
+        let samples = common::samples(g.id());
+        for (name, source) in qs {
+            let Some(query) = compile(g, name, source) else {
+                continue;
+            };
+            queries += 1;
+            for sample in &samples {
+                let (m, c) =
+                    common::check_everywhere(&format!("{} {name}", g.id()), g.id(), sample, &query);
+                files += 1;
+                matches += m;
+                captures += c;
+            }
+        }
+    }
+    eprintln!(
+        "{queries} queries, {files} query x sample pairs, {matches} matches, {captures} captures, 0 differences"
+    );
+    assert!(queries > 50, "only {queries} shipped queries compiled");
+    assert!(matches > 1000 && captures > 1000);
+}
+
+#[test]
+fn shipped_queries_on_peer_suites() {
+    let mut checked = 0;
+    for lang in [
+        "rust",
+        "python",
+        "javascript",
+        "c",
+        "go",
+        "json",
+        "bash",
+        "html",
+    ] {
+        let Some(inputs) = common::peer_inputs(lang) else {
+            return;
+        };
+        let g = cst_grammars::by_id(lang).unwrap();
+        for (name, source) in shipped(g) {
+            let Some(query) = compile(g, name, source) else {
+                continue;
+            };
+            for input in &inputs {
+                common::check_everywhere(
+                    &format!("{lang} {name} (peer suite)"),
+                    lang,
+                    input,
+                    &query,
+                );
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("{checked} query x peer-suite input pairs, 0 differences");
+    assert!(checked > 500);
+}
