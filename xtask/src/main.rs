@@ -15,6 +15,7 @@ mod smoke;
 #[cfg(test)]
 mod tidy;
 mod verify_corpus;
+mod verify_queries;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "cst project automation")]
@@ -54,6 +55,33 @@ enum Command {
         /// Also compare `to_sexp()` of the decoded and the live tree.
         #[arg(long)]
         sexp: bool,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Run queries with tree-sitter and with cst-query on every file (live
+    /// tree vs decoded view, matches and captures mode, whole tree and random
+    /// ranges); exit 1 on any difference. Default queries: all the grammar
+    /// crates ship.
+    VerifyQueries {
+        /// Files or directories (languages detected by the registry).
+        #[arg(required_unless_present = "tier")]
+        paths: Vec<PathBuf>,
+        /// A corpus tier of corpora/manifest.toml (`ci` or `full`; fetch it first).
+        #[arg(long)]
+        tier: Option<String>,
+        /// Only this language.
+        #[arg(long)]
+        lang: Option<String>,
+        /// Editor-style query directory: `<language>/<name>.scm` (registry id or alias).
+        #[arg(long)]
+        query_dir: Option<PathBuf>,
+        /// Random byte ranges and point ranges per file and query.
+        #[arg(long, default_value_t = 2)]
+        ranges: usize,
+        /// Skip files larger than this many bytes.
+        #[arg(long, default_value_t = 4 << 20)]
+        max_bytes: u64,
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
@@ -169,6 +197,26 @@ fn main() -> ExitCode {
             threads,
         } => verify_corpus::jobs(&dirs, tier.as_deref(), lang.as_deref())
             .and_then(|jobs| verify_corpus::run(jobs, max_bytes, sexp, threads)),
+        Command::VerifyQueries {
+            paths,
+            tier,
+            lang,
+            query_dir,
+            ranges,
+            max_bytes,
+            threads,
+        } => verify_queries::jobs(&paths, tier.as_deref(), lang.as_deref()).and_then(|jobs| {
+            verify_queries::run(
+                jobs,
+                &verify_queries::Options {
+                    query_dir,
+                    ranges,
+                    max_bytes,
+                    threads,
+                    lang,
+                },
+            )
+        }),
         Command::Corpus { command } => match command {
             CorpusCommand::Fetch { tier, lang } => corpus::fetch(&tier, lang.as_deref()),
             CorpusCommand::List { tier } => corpus::list(&tier),
