@@ -102,16 +102,31 @@ fn load_queries(
             entries.sort();
             for lang_dir in entries {
                 let dir_name = lang_dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                let Some(g) =
-                    cst_grammars::by_id(dir_name).or_else(|| cst_grammars::by_name(dir_name))
-                else {
-                    let n = scm_files(&lang_dir).len();
-                    if n > 0 {
-                        println!(
-                            "skipped {n} queries in {dir_name}/: no such language in the registry"
-                        );
-                        bump(&total, n);
-                        bump(&skipped, n);
+                let Some(g) = lookup(dir_name) else {
+                    // Also the `<name>/<language>.scm` layout (Textual's, say).
+                    for file in scm_files(&lang_dir) {
+                        let stem = file.file_stem().and_then(|n| n.to_str()).unwrap_or("");
+                        let name = format!("{dir_name}/{stem}.scm");
+                        match lookup(stem) {
+                            Some(g) if langs.iter().any(|l| l.id() == g.id()) => {
+                                match std::fs::read_to_string(&file) {
+                                    Ok(source) => compile(g, name, &source),
+                                    Err(e) => {
+                                        bump(&total, 1);
+                                        bump(&skipped, 1);
+                                        println!("skipped {name}: {e}");
+                                    }
+                                }
+                            }
+                            Some(g) => println!("not run {name}: no file of {}", g.id()),
+                            None => {
+                                bump(&total, 1);
+                                bump(&skipped, 1);
+                                println!(
+                                    "skipped {name}: no language {dir_name:?} or {stem:?} in the registry"
+                                );
+                            }
+                        }
                     }
                     continue;
                 };
@@ -136,6 +151,11 @@ fn load_queries(
         }
     }
     Ok((out, total.get(), skipped.get()))
+}
+
+/// A registry grammar by id or alias.
+fn lookup(name: &str) -> Option<&'static Grammar> {
+    cst_grammars::by_id(name).or_else(|| cst_grammars::by_name(name))
 }
 
 fn scm_files(dir: &Path) -> Vec<PathBuf> {

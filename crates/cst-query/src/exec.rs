@@ -211,6 +211,17 @@ impl<'q, 't> Exec<'q, 't> {
         &self.tree
     }
 
+    /// Changes the included range of a running execution, as
+    /// `ts_query_cursor_set_byte_range` / `_set_point_range` do.
+    pub fn set_included(&mut self, included: Range) {
+        self.included = included;
+        self.default_ranges = self.included == Range::ALL && self.containing == Range::ALL;
+    }
+
+    pub fn included(&self) -> Range {
+        self.included
+    }
+
     fn step(&self, i: u16) -> &'q Step {
         &self.program.steps[usize::from(i)]
     }

@@ -32,6 +32,9 @@
 #[cfg(feature = "differential")]
 pub mod differential;
 mod exec;
+#[cfg(feature = "differential")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod predicate;
 mod raw;
 mod tree;
@@ -81,7 +84,8 @@ pub enum Error {
     Incompatible(&'static str),
 }
 
-/// Per-symbol metadata of the grammar the matcher needs.
+/// Per-symbol metadata of the grammar the matcher needs: the grammar's own
+/// flags (`TSSymbolMetadata`), not the folded public symbol type.
 #[derive(Debug, Clone)]
 pub(crate) struct KindTable {
     named: Vec<bool>,
@@ -91,12 +95,11 @@ pub(crate) struct KindTable {
 
 impl KindTable {
     fn new(language: &tree_sitter::Language) -> KindTable {
-        let n = language.node_kind_count();
-        let ids = || (0..n).map(|i| i as u16);
+        let meta = raw::symbol_metadata(language);
         KindTable {
-            named: ids().map(|i| language.node_kind_is_named(i)).collect(),
-            visible: ids().map(|i| language.node_kind_is_visible(i)).collect(),
-            supertype: ids().map(|i| language.node_kind_is_supertype(i)).collect(),
+            visible: meta.iter().map(|m| m.0).collect(),
+            named: meta.iter().map(|m| m.1).collect(),
+            supertype: meta.iter().map(|m| m.2).collect(),
         }
     }
     pub(crate) fn is_named(&self, s: u16) -> bool {
@@ -331,44 +334,22 @@ impl QueryCursor {
     }
     /// Only return matches that intersect `range` (an end of 0: no end).
     pub fn set_byte_range(&mut self, range: StdRange<usize>) -> &mut Self {
-        let (start, mut end) = (range.start as u32, range.end as u32);
-        if end == 0 {
-            end = u32::MAX;
-        }
-        if start <= end {
-            self.included.start_byte = start;
-            self.included.end_byte = end;
-        }
+        set_bytes(&mut self.included, range);
         self
     }
     /// Only return matches that intersect `range` (an end of (0, 0): no end).
     pub fn set_point_range(&mut self, range: StdRange<Point>) -> &mut Self {
-        let (start, end) = point_range(range);
-        if start <= end {
-            self.included.start_point = start;
-            self.included.end_point = end;
-        }
+        set_points(&mut self.included, range);
         self
     }
     /// Only return matches whose nodes all lie inside `range`.
     pub fn set_containing_byte_range(&mut self, range: StdRange<usize>) -> &mut Self {
-        let (start, mut end) = (range.start as u32, range.end as u32);
-        if end == 0 {
-            end = u32::MAX;
-        }
-        if start <= end {
-            self.containing.start_byte = start;
-            self.containing.end_byte = end;
-        }
+        set_bytes(&mut self.containing, range);
         self
     }
     /// Only return matches whose nodes all lie inside `range`.
     pub fn set_containing_point_range(&mut self, range: StdRange<Point>) -> &mut Self {
-        let (start, end) = point_range(range);
-        if start <= end {
-            self.containing.start_point = start;
-            self.containing.end_point = end;
-        }
+        set_points(&mut self.containing, range);
         self
     }
     /// Deepest level below the executed node at which a pattern may start
@@ -427,6 +408,29 @@ impl QueryCursor {
                 cursor: self,
             },
         })
+    }
+}
+
+/// `ts_query_cursor_set_byte_range` on `r`: an end of 0 is no end; a start
+/// past the end changes nothing.
+fn set_bytes(r: &mut Range, range: StdRange<usize>) {
+    // The binding converts with `as u32`, as here.
+    let (start, mut end) = (range.start as u32, range.end as u32);
+    if end == 0 {
+        end = u32::MAX;
+    }
+    if start <= end {
+        r.start_byte = start;
+        r.end_byte = end;
+    }
+}
+
+/// `ts_query_cursor_set_point_range` on `r`.
+fn set_points(r: &mut Range, range: StdRange<Point>) {
+    let (start, end) = point_range(range);
+    if start <= end {
+        r.start_point = start;
+        r.end_point = end;
     }
 }
 
@@ -497,6 +501,23 @@ impl QueryMatches<'_, '_> {
     pub fn did_exceed_match_limit(&self) -> bool {
         self.inner.exec.did_exceed_match_limit
     }
+    /// Drops the match with this id, finished or in progress, so none of
+    /// its remaining captures is returned (`QueryMatch::remove`).
+    pub fn remove_match(&mut self, id: u32) {
+        self.inner.exec.remove_match(id);
+    }
+    /// Changes the byte range while iterating, as tree-sitter allows.
+    pub fn set_byte_range(&mut self, range: StdRange<usize>) {
+        let mut r = self.inner.exec.included();
+        set_bytes(&mut r, range);
+        self.inner.exec.set_included(r);
+    }
+    /// Changes the point range while iterating.
+    pub fn set_point_range(&mut self, range: StdRange<Point>) {
+        let mut r = self.inner.exec.included();
+        set_points(&mut r, range);
+        self.inner.exec.set_included(r);
+    }
 }
 
 impl<'t> Iterator for QueryMatches<'_, 't> {
@@ -526,6 +547,23 @@ impl QueryCaptures<'_, '_> {
     /// Whether in-progress matches were dropped for the match limit so far.
     pub fn did_exceed_match_limit(&self) -> bool {
         self.inner.exec.did_exceed_match_limit
+    }
+    /// Drops the match with this id, finished or in progress, so none of
+    /// its remaining captures is returned (`QueryMatch::remove`).
+    pub fn remove_match(&mut self, id: u32) {
+        self.inner.exec.remove_match(id);
+    }
+    /// Changes the byte range while iterating, as tree-sitter allows.
+    pub fn set_byte_range(&mut self, range: StdRange<usize>) {
+        let mut r = self.inner.exec.included();
+        set_bytes(&mut r, range);
+        self.inner.exec.set_included(r);
+    }
+    /// Changes the point range while iterating.
+    pub fn set_point_range(&mut self, range: StdRange<Point>) {
+        let mut r = self.inner.exec.included();
+        set_points(&mut r, range);
+        self.inner.exec.set_included(r);
     }
 }
 

@@ -93,6 +93,43 @@ const _: () = assert!(size_of::<RawStep>() == 20);
 const _: () = assert!(size_of::<RawPatternEntry>() == 6);
 const _: () = assert!(size_of::<RawPattern>() == 28);
 
+/// `TSSymbolMetadata` (lib/src/parser.h).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct RawSymbolMetadata {
+    visible: bool,
+    named: bool,
+    supertype: bool,
+}
+
+unsafe extern "C" {
+    /// lib/src/language.c: the grammar's own flags of a symbol. The public
+    /// `ts_language_symbol_type` folds them (a hidden named rule, such as a
+    /// supertype, reads as "auxiliary"), but the query cursor's test for a
+    /// repetition node reads the raw `named` flag.
+    fn ts_language_symbol_metadata(
+        language: *const ffi::TSLanguage,
+        symbol: u16,
+    ) -> RawSymbolMetadata;
+}
+
+/// (visible, named, supertype) of every symbol of `language`, as the
+/// grammar declares them.
+pub(crate) fn symbol_metadata(language: &tree_sitter::Language) -> Vec<(bool, bool, bool)> {
+    let count = language.node_kind_count();
+    let ptr = language.clone().into_raw();
+    let out = (0..count)
+        .map(|i| {
+            // SAFETY: `ptr` is a live language and `i` one of its symbols.
+            let m = unsafe { ts_language_symbol_metadata(ptr, i as u16) };
+            (m.visible, m.named, m.supertype)
+        })
+        .collect();
+    // SAFETY: gives back the copy `into_raw` released, so it is deleted once.
+    drop(unsafe { tree_sitter::Language::from_raw(ptr) });
+    out
+}
+
 /// `NONE` and `PATTERN_DONE_MARKER` of query.c.
 pub(crate) const NONE: u16 = u16::MAX;
 
