@@ -7,7 +7,9 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const TARGETS: &[&str] = &["decode", "dense", "detect", "encode", "frozen", "policy"];
+const TARGETS: &[&str] = &[
+    "decode", "dense", "detect", "encode", "frozen", "policy", "query",
+];
 
 pub(crate) fn run(seconds: u64, only: Option<String>) -> Result<bool> {
     let fuzz_dir = crate::root().join("fuzz");

@@ -10,9 +10,9 @@ use zerocopy::byteorder::little_endian::{U16, U32};
 use crate::facts::{FactOverride, HiddenNode, derive, override_for};
 use crate::format::{
     ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_QUERY_FACTS, HF_RANGE_EXCEPTIONS,
-    HF_SEXP_OVERRIDES, Header, MAGIC, QF_FIELD, QF_SUPERTYPES, RANGE_SKIP, RANGE_STOP, TF_ERROR,
-    TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN, TF_HAS_ERROR, TF_MISSING, TF_NAMED, VERSION,
-    checksum, put_varint, zigzag,
+    HF_SEXP_OVERRIDES, Header, MAGIC, QF_FIELD, QF_PARENT_KIND, QF_SUPERTYPES, RANGE_SKIP,
+    RANGE_STOP, TF_ERROR, TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN, TF_HAS_ERROR, TF_MISSING,
+    TF_NAMED, VERSION, checksum, put_varint, zigzag,
 };
 use crate::sexp::render;
 use crate::{Node, Symbols, TreeView};
@@ -432,6 +432,7 @@ fn query_facts(
         .collect();
     let is_supertype = |s: u16| supertype.get(usize::from(s)).copied().unwrap_or(false);
     let later = later_siblings(nodes);
+    let parents = parents(nodes);
     let mut overrides = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
         let (offset, len) = live.chain_of[i];
@@ -440,6 +441,7 @@ fn query_facts(
             n.field,
             later[i] & 1 != 0,
             later[i] & 2 != 0,
+            parents[i].map(|p| nodes[p as usize].kind),
             chain.iter().copied(),
             &is_supertype,
         );
@@ -448,6 +450,26 @@ fn query_facts(
         }
     }
     Ok((live.hidden, overrides))
+}
+
+/// The parent of each node (preorder, with child counts).
+fn parents(nodes: &[Raw]) -> Vec<Option<u32>> {
+    let mut out = Vec::with_capacity(nodes.len());
+    // (node, children still to come)
+    let mut stack: Vec<(u32, u32)> = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        while stack.last().is_some_and(|t| t.1 == 0) {
+            stack.pop();
+        }
+        out.push(stack.last().map(|t| t.0));
+        if let Some(top) = stack.last_mut() {
+            top.1 -= 1;
+        }
+        if n.children > 0 {
+            stack.push((i as u32, n.children));
+        }
+    }
+    out
 }
 
 /// For each node (preorder, with child counts): bit 0 if a later sibling
@@ -632,6 +654,9 @@ impl Parts<'_> {
                 body.push(o.mask);
                 if o.mask & QF_FIELD != 0 {
                     put_varint(&mut body, u64::from(o.field));
+                }
+                if o.mask & QF_PARENT_KIND != 0 {
+                    put_varint(&mut body, u64::from(o.parent_kind));
                 }
                 if o.mask & QF_SUPERTYPES != 0 {
                     body.push(o.supertype_count);

@@ -66,6 +66,11 @@ pub struct NodeFacts {
     /// The grammar lets a later sibling have the same field (a static fact of
     /// the production; false when there is no field).
     pub can_have_later_siblings_with_this_field: bool,
+    /// The kind of the parent as the query cursor sees it
+    /// (`ts_tree_cursor_parent_node`), when the walk starts above the
+    /// parent; `None` for the root. Usually the visible parent's kind; an
+    /// extra parent in an aliased slot reads as the alias.
+    pub parent_kind: Option<u16>,
     pub(crate) supertypes: [u16; MAX_SUPERTYPES],
     pub(crate) supertype_count: u8,
 }
@@ -91,6 +96,7 @@ pub(crate) struct FactOverride {
     pub node: u32,
     pub mask: u8,
     pub field: u16,
+    pub parent_kind: u16,
     pub supertypes: [u16; MAX_SUPERTYPES],
     pub supertype_count: u8,
 }
@@ -103,6 +109,7 @@ pub(crate) fn derive(
     field_id: u16,
     has_later_siblings: bool,
     has_later_named_siblings: bool,
+    parent_kind: Option<u16>,
     hidden_chain: impl Iterator<Item = u16>,
     is_supertype: &dyn Fn(u16) -> bool,
 ) -> NodeFacts {
@@ -110,6 +117,7 @@ pub(crate) fn derive(
         field_id,
         has_later_siblings,
         has_later_named_siblings,
+        parent_kind,
         ..NodeFacts::default()
     };
     for symbol in hidden_chain {
@@ -127,10 +135,13 @@ pub(crate) fn derive(
 /// Applies a stored override to derived facts.
 pub(crate) fn apply(mut facts: NodeFacts, o: &FactOverride) -> NodeFacts {
     use crate::format::{
-        QF_FIELD, QF_FLIP_LATER, QF_FLIP_LATER_NAMED, QF_LATER_FIELD, QF_SUPERTYPES,
+        QF_FIELD, QF_FLIP_LATER, QF_FLIP_LATER_NAMED, QF_LATER_FIELD, QF_PARENT_KIND, QF_SUPERTYPES,
     };
     if o.mask & QF_FIELD != 0 {
         facts.field_id = o.field;
+    }
+    if o.mask & QF_PARENT_KIND != 0 {
+        facts.parent_kind = Some(o.parent_kind);
     }
     if o.mask & QF_FLIP_LATER != 0 {
         facts.has_later_siblings = !facts.has_later_siblings;
@@ -153,18 +164,25 @@ pub(crate) fn override_for(
     live: &NodeFacts,
 ) -> Option<FactOverride> {
     use crate::format::{
-        QF_FIELD, QF_FLIP_LATER, QF_FLIP_LATER_NAMED, QF_LATER_FIELD, QF_SUPERTYPES,
+        QF_FIELD, QF_FLIP_LATER, QF_FLIP_LATER_NAMED, QF_LATER_FIELD, QF_PARENT_KIND, QF_SUPERTYPES,
     };
     let mut o = FactOverride {
         node,
         mask: 0,
         field: 0,
+        parent_kind: 0,
         supertypes: [0; MAX_SUPERTYPES],
         supertype_count: 0,
     };
     if live.field_id != derived.field_id {
         o.mask |= QF_FIELD;
         o.field = live.field_id;
+    }
+    if live.parent_kind != derived.parent_kind
+        && let Some(kind) = live.parent_kind
+    {
+        o.mask |= QF_PARENT_KIND;
+        o.parent_kind = kind;
     }
     if live.has_later_siblings != derived.has_later_siblings {
         o.mask |= QF_FLIP_LATER;

@@ -35,8 +35,12 @@ pub(crate) const QF_SUPERTYPES: u8 = 1 << 2;
 pub(crate) const QF_FLIP_LATER: u8 = 1 << 3;
 /// Node-status override: `has_later_named_siblings` is the opposite of the derived value.
 pub(crate) const QF_FLIP_LATER_NAMED: u8 = 1 << 4;
+/// Node-status override: the query cursor sees the parent with another
+/// kind (a varint follows; tree-sitter's `ts_tree_cursor_parent_node`
+/// applies the production's alias to an extra parent too).
+pub(crate) const QF_PARENT_KIND: u8 = 1 << 5;
 /// Node-status override bits this version defines.
-pub(crate) const QF_KNOWN: u8 = 0x1f;
+pub(crate) const QF_KNOWN: u8 = 0x3f;
 /// Range-query exception: an empty-range query at the node's position
 /// passes over it (tree-sitter skips a hidden node that ends there and holds
 /// it).

@@ -30,6 +30,7 @@ unsafe extern "C" {
         supertypes: *mut u16,
         supertype_count: *mut u32,
     );
+    fn ts_tree_cursor_parent_node(cursor: *const ffi::TSTreeCursor) -> ffi::TSNode;
 }
 
 /// What the query cursor sees of a live tree.
@@ -106,6 +107,12 @@ pub(crate) fn collect(tree: &tree_sitter::Tree) -> LiveFacts {
                 ..NodeFacts::default()
             };
             status.set_supertypes(&supertypes[..(count as usize).min(MAX_SUPERTYPES)]);
+            // SAFETY: the cursor is valid; a null node has no tree.
+            let parent = unsafe { ts_tree_cursor_parent_node(&cursor.0) };
+            if !parent.tree.is_null() {
+                // SAFETY: a node of `tree`.
+                status.parent_kind = Some(unsafe { tree_sitter::Node::from_raw(parent) }.kind_id());
+            }
             facts.status.push(status);
             let offset = facts.chains.len() as u32;
             for &(_, symbol) in open.iter().rev() {

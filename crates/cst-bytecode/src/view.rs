@@ -7,9 +7,9 @@ use std::sync::Arc;
 use crate::facts::{FactOverride, HiddenNode, MAX_SUPERTYPES, NodeFacts};
 use crate::format::{
     ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_QUERY_FACTS, HF_RANGE_EXCEPTIONS,
-    HF_SEXP_OVERRIDES, Header, QF_FIELD, QF_KNOWN, QF_SUPERTYPES, QUERY_FACTS_VERSION, RANGE_SKIP,
-    RANGE_STOP, Reader, TF_ERROR, TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN, TF_HAS_ERROR,
-    TF_KNOWN, TF_MISSING, TF_NAMED, unzigzag,
+    HF_SEXP_OVERRIDES, Header, QF_FIELD, QF_KNOWN, QF_PARENT_KIND, QF_SUPERTYPES,
+    QUERY_FACTS_VERSION, RANGE_SKIP, RANGE_STOP, Reader, TF_ERROR, TF_EXPLICIT_RANGE, TF_EXTRA,
+    TF_FIXED_LEN, TF_HAS_ERROR, TF_KNOWN, TF_MISSING, TF_NAMED, unzigzag,
 };
 use crate::{DecodeError, Symbols};
 
@@ -528,6 +528,7 @@ impl TreeView {
                 node: node as u32,
                 mask,
                 field: 0,
+                parent_kind: 0,
                 supertypes: [0; MAX_SUPERTYPES],
                 supertype_count: 0,
             };
@@ -537,6 +538,13 @@ impl TreeView {
                     .ok()
                     .filter(|&f| f == 0 || self.symbols.field_name(f).is_some())
                     .ok_or(corrupt(off, "status override field"))?;
+            }
+            if mask & QF_PARENT_KIND != 0 {
+                let kind = r.varint("status override parent kind")?;
+                o.parent_kind = u16::try_from(kind)
+                    .ok()
+                    .filter(|&k| self.symbols.is_kind(k))
+                    .ok_or(corrupt(off, "status override parent kind"))?;
             }
             if mask & QF_SUPERTYPES != 0 {
                 let n = r.u8("status override supertype count")?;
@@ -995,6 +1003,7 @@ impl<'t> Node<'t> {
             self.field_id(),
             next.is_some(),
             later_named,
+            self.parent().map(|p| p.kind_id()),
             hidden_chain,
             is_supertype,
         );

@@ -841,8 +841,14 @@ impl<'q, 't> Exec<'q, 't> {
         let field_id = facts.field_id;
         let supertypes = facts.supertypes();
         let node_is_error = symbol == cst_bytecode::ERROR_KIND;
-        let parent_is_error =
-            parent.is_some_and(|p| self.tree.visible(p).kind_id() == cst_bytecode::ERROR_KIND);
+        // tree-sitter reads the parent's kind from `ts_tree_cursor_parent_node`,
+        // which can differ from the visible parent's (the stored facts say
+        // where); the node the walk started on is read as it is.
+        let parent_is_error = match parent {
+            None => false,
+            Some(0) => self.tree.visible(0).kind_id() == cst_bytecode::ERROR_KIND,
+            Some(_) => facts.parent_kind == Some(cst_bytecode::ERROR_KIND),
+        };
 
         // Start states for wildcard-root patterns, then for this symbol.
         if !node_is_error {

@@ -222,12 +222,12 @@ impl Gen<'_, '_, '_> {
             }
         }
         let q = self.c.below(8);
-        // tree-sitter 0.26.13 never returns from compiling a quantified
-        // alternation with a quantified branch (`[ "," (number)? ]+`):
-        // generate none.
+        // tree-sitter 0.26.13's `ts_query_new` never returns for some
+        // nested quantifiers (`((number)?)+`, `[ "," (number)? ]+`,
+        // `[ (_ (pair)?)* "," ]` in JSON): quantify nothing that holds a
+        // quantifier.
         let inner_quantified = self.quantifiers < quantifiers_before;
-        let alternation = matches!(choice, 9 | 10);
-        if q < 3 && self.quantifiers > 0 && !(alternation && inner_quantified) {
+        if q < 3 && self.quantifiers > 0 && !inner_quantified {
             self.quantifiers -= 1;
             out.push(['?', '*', '+'][q]);
         }

@@ -3,7 +3,7 @@
 //! The crate applications embed: a [`Cache`] of syntax trees for a whole
 //! workspace, kept in four tiers under byte budgets and persisted on disk.
 //! It is the only crate that composes the plumbing crates ([`grammars`],
-//! [`bytecode`], [`tiers`], [`policy`]).
+//! [`bytecode`], [`tiers`], [`policy`], [`query`]).
 //!
 //! ```no_run
 //! # fn main() -> Result<(), cst::Error> {
@@ -32,6 +32,7 @@ pub use config::{Compression, Config, ConfigError};
 pub use cst_bytecode as bytecode;
 pub use cst_grammars as grammars;
 pub use cst_policy as policy;
+pub use cst_query as query;
 pub use cst_tiers as tiers;
 pub use walk::{IndexReport, LanguageReport, Progress, SkipReason};
 
