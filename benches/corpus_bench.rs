@@ -222,6 +222,49 @@ fn main() -> Result<()> {
         std::hint::black_box(sum);
         view_best = view_best.min(t1.elapsed());
     }
+    // 2b. The grammar's highlights query in captures mode (as a
+    //     highlighter runs it): tree-sitter's QueryCursor on the live trees
+    //     vs cst-query on the views, best of 3 each; the capture counts
+    //     must agree.
+    let query = match g.queries().highlights {
+        Some(h) => Some(cst::query::Query::new(&g.language()?, h)?),
+        None => None,
+    };
+    let mut query_json = json!(null);
+    if let Some(q) = &query {
+        use tree_sitter::StreamingIterator;
+        let (mut ts_best, mut cst_best) = (Duration::MAX, Duration::MAX);
+        let (mut ts_n, mut cst_n) = (0usize, 0usize);
+        for _ in 0..3 {
+            let mut cursor = tree_sitter::QueryCursor::new();
+            let t1 = Instant::now();
+            ts_n = 0;
+            for (f, tree) in files.iter().zip(&trees) {
+                let mut it = cursor.captures(q.inner(), tree.root_node(), f.source.as_slice());
+                while it.next().is_some() {
+                    ts_n += 1;
+                }
+            }
+            ts_best = ts_best.min(t1.elapsed());
+            let mut cursor = cst::query::QueryCursor::new();
+            let t1 = Instant::now();
+            cst_n = 0;
+            for (f, v) in files.iter().zip(&views) {
+                cst_n += cursor.captures(q, v.root(), &f.source)?.count();
+            }
+            cst_best = cst_best.min(t1.elapsed());
+        }
+        anyhow::ensure!(
+            ts_n == cst_n,
+            "highlights: tree-sitter {ts_n} captures, cst {cst_n}"
+        );
+        query_json = json!({
+            "captures": ts_n,
+            "tree_sitter_s": secs(ts_best),
+            "cst_s": secs(cst_best),
+            "cst_vs_tree_sitter": secs(ts_best) / secs(cst_best),
+        });
+    }
     drop(views);
 
     // 3. Incremental edit: a newline inserted at the start of the middle
@@ -286,6 +329,35 @@ fn main() -> Result<()> {
     let ingest_n = ingest(&cache, g, &files, threads)?;
     // 5a. get from the hot tier: budgets this large keep every tree hot.
     let hot_get = get_latencies(&cache, &files)?;
+    // End to end, warm cache: parse + highlights vs Cache::get + highlights.
+    if let Some(q) = &query {
+        use tree_sitter::StreamingIterator;
+        let mut parser = g.parser()?;
+        let mut cursor = tree_sitter::QueryCursor::new();
+        let t1 = Instant::now();
+        let mut n = 0usize;
+        for f in &files {
+            let tree = parser.parse(&f.source, None).context("parse cancelled")?;
+            let mut it = cursor.captures(q.inner(), tree.root_node(), f.source.as_slice());
+            while it.next().is_some() {
+                n += 1;
+            }
+        }
+        let parse_query = t1.elapsed();
+        let mut cursor = cst::query::QueryCursor::new();
+        let t1 = Instant::now();
+        let mut m = 0usize;
+        for f in &files {
+            let tree = cache.get(&f.path)?.context("indexed file missing")?;
+            let source = tree.source().context("source not kept")?;
+            m += cursor.captures(q, tree.root(), source)?.count();
+        }
+        let get_query = t1.elapsed();
+        anyhow::ensure!(n == m, "end to end: tree-sitter {n} captures, cst {m}");
+        query_json["parse_query_s"] = json!(secs(parse_query));
+        query_json["get_query_s"] = json!(secs(get_query));
+        query_json["get_query_vs_parse_query"] = json!(secs(parse_query) / secs(get_query));
+    }
     let t1 = Instant::now();
     cache.flush()?;
     drop(cache);
@@ -368,6 +440,7 @@ fn main() -> Result<()> {
             "cst_p50_us": cst_edit_p50 / 1e3,
             "cst_vs_raw": cst_edit_p50 / raw_edit_p50.max(1.0),
         },
+        "query": query_json,
         "cold_ingest_s": secs(cold_ingest),
         "warm_reopen_s": secs(reopen),
         "reopen_vs_ingest": secs(reopen) / secs(cold_ingest),

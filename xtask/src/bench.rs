@@ -285,6 +285,26 @@ pub(crate) fn markdown(r: &Value) -> String {
             f(&l["cold_ingest_s"]),
         );
     }
+    let _ = writeln!(
+        s,
+        "\n| language | highlights captures | QueryCursor on live trees s | cst-query on views s | cst ÷ tree-sitter (engine) | parse + query s | get + query s | get+query ÷ parse+query |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for l in langs.iter().filter(|l| !l["query"].is_null()) {
+        let q = &l["query"];
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.3} | {:.3} | {:.2}× | {:.3} | {:.3} | {:.1}× |",
+            l["lang"].as_str().unwrap_or(""),
+            q["captures"],
+            f(&q["tree_sitter_s"]),
+            f(&q["cst_s"]),
+            f(&q["cst_vs_tree_sitter"]),
+            f(&q["parse_query_s"]),
+            f(&q["get_query_s"]),
+            f(&q["get_query_vs_parse_query"]),
+        );
+    }
     s
 }
 
@@ -299,6 +319,8 @@ const GATED: &[(&[&str], bool)] = &[
     (&["traversal", "view_vs_cursor"], true),
     (&["edit", "cst_vs_raw"], false),
     (&["reopen_vs_ingest"], false),
+    (&["query", "cst_vs_tree_sitter"], true),
+    (&["query", "get_query_vs_parse_query"], true),
 ];
 
 fn regressions(base: &Value, now: &Value, threshold: f64) -> Vec<String> {

@@ -48,6 +48,7 @@ const OURS: &[&str] = &[
     "cst-bytecode",
     "cst-tiers",
     "cst-policy",
+    "cst-query",
     "cst",
     "cst-cli",
 ];
@@ -74,6 +75,42 @@ fn plumbing_crates_do_not_compose_each_other() {
             assert!(
                 !OURS.contains(&dep.as_str()),
                 "{name} depends on {dep}: only the facade `cst` composes crates"
+            );
+        }
+    }
+}
+
+#[test]
+fn query_reads_views_and_composes_nothing() {
+    let m = members();
+    for (dep, _, _) in normal_deps(&m["cst-query"]) {
+        if OURS.contains(&dep.as_str()) {
+            assert_eq!(
+                dep, "cst-bytecode",
+                "cst-query may use only the format (it reads views), not {dep}"
+            );
+        }
+        for banned in [
+            "memmap2",
+            "zstd",
+            "lz4_flex",
+            "cst-tiers",
+            "cst-policy",
+            "cst-grammars",
+        ] {
+            assert_ne!(dep, banned, "cst-query must not depend on {banned}");
+        }
+    }
+    // tree-sitter's query internals are read in one place, for the pinned version.
+    let src = crate::root().join("crates/cst-query/src");
+    for entry in walk(&src) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        if name != "raw.rs" {
+            assert!(
+                !text.contains("unsafe"),
+                "{}: cst-query keeps its unsafe code in raw.rs",
+                entry.display()
             );
         }
     }

@@ -143,8 +143,7 @@ impl Query {
     /// Compiles `source` for `language`. Errors are tree-sitter's, with the
     /// same kind, offset, row, column and message.
     pub fn new(language: &tree_sitter::Language, source: &str) -> Result<Query, Error> {
-        let inner = tree_sitter::Query::new(language, source)?;
-        let (inner, program) = raw::extract(inner, source).map_err(Error::Incompatible)?;
+        let (inner, program) = raw::extract(language, source)?;
         let text_predicates = program
             .predicates
             .iter()

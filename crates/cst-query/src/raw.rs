@@ -214,26 +214,28 @@ unsafe fn copy<T, U>(a: &RawArray<T>, max: usize, f: impl Fn(&T) -> U) -> Option
 /// Reads the compiled program of `query` and checks it against what the
 /// public API says about the same query.
 pub(crate) fn extract(
-    query: tree_sitter::Query,
+    language: &tree_sitter::Language,
     source: &str,
-) -> Result<(tree_sitter::Query, Program), &'static str> {
-    let pattern_count = query.pattern_count();
-    let capture_count = query.capture_names().len();
-    let ptr = query.into_raw();
-    // SAFETY: `ptr` is the live query `into_raw` released; the layout is the
-    // pinned version's (module docs). Every read is bounded by the sizes it
-    // holds, and everything read is validated below.
+) -> Result<(tree_sitter::Query, Program), crate::Error> {
+    // `new_raw` + `from_raw` is what `Query::new` does: the same errors.
+    let ptr = tree_sitter::Query::new_raw(language, source)?;
+    // SAFETY: `ptr` is a live query just compiled; the layout is the pinned
+    // version's (module docs). Every read is bounded by the sizes it holds,
+    // and everything read is validated below.
     let program = unsafe {
+        let pattern_count = ffi::ts_query_pattern_count(ptr) as usize;
+        let capture_count = ffi::ts_query_capture_count(ptr) as usize;
         let raw = &*(ptr as *const RawQuery);
         read(raw, pattern_count, capture_count).map(|mut p| {
             p.predicates = predicates(ptr, pattern_count);
             p
         })
     };
-    // SAFETY: `ptr` came from `into_raw` of a query compiled from `source`.
-    let query = unsafe { tree_sitter::Query::from_raw(ptr, source) }
-        .map_err(|_| "tree-sitter could not rebuild the query")?;
-    let program = program?;
+    // SAFETY: `ptr` came from `new_raw` for `source`; `from_raw` owns it from
+    // here (and deletes it if the binding rejects a predicate).
+    let query = unsafe { tree_sitter::Query::from_raw(ptr, source) }?;
+    let program = program.map_err(crate::Error::Incompatible)?;
+    let pattern_count = query.pattern_count();
     for p in 0..pattern_count {
         let rooted = program
             .pattern_map
@@ -243,7 +245,9 @@ pub(crate) fn extract(
         if rooted != query.is_pattern_rooted(p)
             || program.non_local[p] != query.is_pattern_non_local(p)
         {
-            return Err("pattern flags differ from the public API");
+            return Err(crate::Error::Incompatible(
+                "pattern flags differ from the public API",
+            ));
         }
     }
     let offsets = &program.step_offsets;
@@ -254,7 +258,9 @@ pub(crate) fn extract(
         }
         let guaranteed = program.steps[usize::from(step)].root_pattern_guaranteed;
         if guaranteed != query.is_pattern_guaranteed_at_step(offset as usize) {
-            return Err("step guarantees differ from the public API");
+            return Err(crate::Error::Incompatible(
+                "step guarantees differ from the public API",
+            ));
         }
     }
     Ok((query, program))
