@@ -23,6 +23,9 @@ struct Named {
     query: Query,
 }
 
+/// Compiled queries per language id.
+type Queries = BTreeMap<&'static str, Vec<Named>>;
+
 /// Options of one run.
 pub(crate) struct Options {
     pub query_dir: Option<PathBuf>,
@@ -36,8 +39,8 @@ pub(crate) struct Options {
 fn load_queries(
     langs: &[&'static Grammar],
     dir: Option<&Path>,
-) -> Result<(BTreeMap<&'static str, Vec<Named>>, usize, usize)> {
-    let mut out: BTreeMap<&'static str, Vec<Named>> = BTreeMap::new();
+) -> Result<(Queries, usize, usize)> {
+    let mut out: Queries = BTreeMap::new();
     let (total, skipped) = (std::cell::Cell::new(0usize), std::cell::Cell::new(0usize));
     let bump = |c: &std::cell::Cell<usize>, n: usize| c.set(c.get() + n);
     let mut compile = |g: &'static Grammar, name: String, source: &str| {

@@ -114,13 +114,13 @@ impl Pool {
         self.free == 0 && self.lists.len() as u64 >= u64::from(self.max)
     }
     fn acquire(&mut self) -> u32 {
-        if self.free > 0 {
-            if let Some(i) = self.in_use.iter().position(|u| !u) {
-                self.lists[i].clear();
-                self.in_use[i] = true;
-                self.free -= 1;
-                return i as u32;
-            }
+        if self.free > 0
+            && let Some(i) = self.in_use.iter().position(|u| !u)
+        {
+            self.lists[i].clear();
+            self.in_use[i] = true;
+            self.free -= 1;
+            return i as u32;
         }
         let i = self.lists.len();
         if i as u64 >= u64::from(self.max) {
@@ -1127,13 +1127,11 @@ impl<'q, 't> Exec<'q, 't> {
                 continue;
             }
             let state = self.states[j];
-            if self.step(state.step_index).depth == NONE {
-                if !state.has_in_progress_alternatives {
-                    self.push_finished(state);
-                    self.states.remove(j);
-                    *did_match = true;
-                    continue;
-                }
+            if self.step(state.step_index).depth == NONE && !state.has_in_progress_alternatives {
+                self.push_finished(state);
+                self.states.remove(j);
+                *did_match = true;
+                continue;
             }
             j += 1;
         }

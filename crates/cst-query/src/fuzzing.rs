@@ -391,7 +391,7 @@ pub fn query_and_compare(data: &[u8], langs: &[Lang]) {
         return;
     }
     let lang = &langs[usize::from(c.byte()) % langs.len()];
-    let generated = c.byte() % 2 == 0;
+    let generated = c.byte().is_multiple_of(2);
     let query = if generated {
         generate_query(&lang.vocabulary, &mut c)
     } else {

@@ -59,7 +59,7 @@ pub fn corpus_inputs(text: &str) -> Vec<Vec<u8>> {
             while k < lines.len() && !is_divider(lines[k]) && !is_header(lines[k]) {
                 k += 1;
             }
-            if j + 1 <= k && k <= lines.len() {
+            if j < k && k <= lines.len() {
                 let input = lines[j + 1..k].join("\n");
                 out.push(input.trim_end_matches('\n').as_bytes().to_vec());
             }
