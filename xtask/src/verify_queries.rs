@@ -36,10 +36,7 @@ pub(crate) struct Options {
 }
 
 /// Queries per language; prints what was skipped and why.
-fn load_queries(
-    langs: &[&'static Grammar],
-    dir: Option<&Path>,
-) -> Result<(Queries, usize, usize)> {
+fn load_queries(langs: &[&'static Grammar], dir: Option<&Path>) -> Result<(Queries, usize, usize)> {
     let mut out: Queries = BTreeMap::new();
     let (total, skipped) = (std::cell::Cell::new(0usize), std::cell::Cell::new(0usize));
     let bump = |c: &std::cell::Cell<usize>, n: usize| c.set(c.get() + n);
@@ -97,57 +94,56 @@ fn load_queries(
             }
         }
         Some(dir) => {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-                .with_context(|| format!("reading {}", dir.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_dir())
-                .collect();
-            entries.sort();
-            for lang_dir in entries {
-                let dir_name = lang_dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                let Some(g) = lookup(dir_name) else {
-                    // Also the `<name>/<language>.scm` layout (Textual's, say).
-                    for file in scm_files(&lang_dir) {
-                        let stem = file.file_stem().and_then(|n| n.to_str()).unwrap_or("");
-                        let name = format!("{dir_name}/{stem}.scm");
-                        match lookup(stem) {
-                            Some(g) if langs.iter().any(|l| l.id() == g.id()) => {
-                                match std::fs::read_to_string(&file) {
-                                    Ok(source) => compile(g, name, &source),
-                                    Err(e) => {
-                                        bump(&total, 1);
-                                        bump(&skipped, 1);
-                                        println!("skipped {name}: {e}");
-                                    }
-                                }
-                            }
-                            Some(g) => println!("not run {name}: no file of {}", g.id()),
-                            None => {
+            // Every `.scm` file below `dir`; its language from (in this
+            // order) its directory (`<language>/<name>.scm`, nvim and Helix),
+            // its stem (`<name>/<language>.scm`, Textual), or its stem's
+            // prefix (`<language>-<name>.scm`, aider).
+            let mut files = Vec::new();
+            let mut stack = vec![dir.to_path_buf()];
+            while let Some(d) = stack.pop() {
+                let rd =
+                    std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))?;
+                for e in rd.flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|x| x == "scm") {
+                        files.push(p);
+                    }
+                }
+            }
+            files.sort();
+            for file in files {
+                let parent = file
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("");
+                let stem = file.file_stem().and_then(|n| n.to_str()).unwrap_or("");
+                let name = file
+                    .strip_prefix(dir)
+                    .unwrap_or(&file)
+                    .display()
+                    .to_string();
+                let g = lookup(parent)
+                    .or_else(|| lookup(stem))
+                    .or_else(|| stem.rsplit_once('-').and_then(|(l, _)| lookup(l)));
+                match g {
+                    Some(g) if langs.iter().any(|l| l.id() == g.id()) => {
+                        match std::fs::read_to_string(&file) {
+                            Ok(source) => compile(g, name, &source),
+                            Err(e) => {
                                 bump(&total, 1);
                                 bump(&skipped, 1);
-                                println!(
-                                    "skipped {name}: no language {dir_name:?} or {stem:?} in the registry"
-                                );
+                                println!("skipped {name}: {e}");
                             }
                         }
                     }
-                    continue;
-                };
-                if !langs.iter().any(|l| l.id() == g.id()) {
-                    continue;
-                }
-                for file in scm_files(&lang_dir) {
-                    let name = format!(
-                        "{dir_name}/{}",
-                        file.file_name().and_then(|n| n.to_str()).unwrap_or("")
-                    );
-                    match std::fs::read_to_string(&file) {
-                        Ok(source) => compile(g, name, &source),
-                        Err(e) => {
-                            bump(&total, 1);
-                            bump(&skipped, 1);
-                            println!("skipped {name}: {e}");
-                        }
+                    Some(g) => println!("not run {name}: no file of {}", g.id()),
+                    None => {
+                        bump(&total, 1);
+                        bump(&skipped, 1);
+                        println!("skipped {name}: no language for it in the registry");
                     }
                 }
             }
@@ -159,18 +155,6 @@ fn load_queries(
 /// A registry grammar by id or alias.
 fn lookup(name: &str) -> Option<&'static Grammar> {
     cst_grammars::by_id(name).or_else(|| cst_grammars::by_name(name))
-}
-
-fn scm_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "scm"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
 }
 
 static DIFFERENCES: AtomicUsize = AtomicUsize::new(0);

@@ -350,7 +350,7 @@ unsafe fn read(
     {
         return Err(bad);
     }
-    for (i, s) in steps.iter().enumerate() {
+    for s in &steps {
         let alt_ok = s.alternative_index == NONE || usize::from(s.alternative_index) <= n;
         let caps_ok = s
             .capture_ids
@@ -358,10 +358,6 @@ unsafe fn read(
             .all(|&c| c == NONE || usize::from(c) < capture_count);
         let neg_ok = usize::from(s.negated_field_list_id) < negated_fields.len().max(1);
         if !alt_ok || !caps_ok || !neg_ok {
-            return Err(bad);
-        }
-        if s.depth == NONE && i + 1 < n && steps[i + 1].depth == NONE {
-            // Two DONE markers in a row cannot happen.
             return Err(bad);
         }
     }

@@ -106,3 +106,19 @@ fn shipped_queries_on_peer_suites() {
     eprintln!("{checked} query x peer-suite input pairs, 0 differences");
     assert!(checked > 500);
 }
+
+/// A predicate written after its pattern's closing paren is a pattern of
+/// its own with no node (as in aider's hcl tags query): compiled and run as
+/// tree-sitter does (a program with two end markers in a row).
+#[test]
+fn predicate_only_patterns() {
+    let source = "fn a() {} fn b() { a(); }";
+    let query_source =
+        "(function_item name: (identifier) @name) (#eq? @name \"a\")\n(call_expression) @call";
+    let g = cst_grammars::by_id("rust").unwrap();
+    let query = Query::new(&g.language().unwrap(), query_source).unwrap();
+    assert_eq!(query.pattern_count(), 3);
+    let (matches, _) =
+        common::check_everywhere("predicate-only pattern", "rust", source.as_bytes(), &query);
+    assert!(matches >= 2, "{matches} matches");
+}
