@@ -609,9 +609,12 @@ impl<'q, 't> Exec<'q, 't> {
             copy = slot;
             // The victim of a steal may have been `states[index]` itself only
             // if it was not preserved; it was, so its list is intact.
-            let old = self.pool.get(state.capture_list_id).clone();
-            let new = self.pool.get_mut(copy.capture_list_id);
-            new.extend_from_slice(&old);
+            let (from, to) = (state.capture_list_id as usize, copy.capture_list_id as usize);
+            if from != to && from < self.pool.lists.len() && self.pool.in_use[from] {
+                let src = std::mem::take(&mut self.pool.lists[from]);
+                self.pool.lists[to].extend_from_slice(&src);
+                self.pool.lists[from] = src;
+            }
         }
         self.states.insert(index + 1, copy);
         true
