@@ -452,6 +452,40 @@ fn query_facts(
     Ok((live.hidden, overrides))
 }
 
+/// One past the last node of each node's subtree (preorder, with child counts).
+fn subtree_ends(nodes: &[Raw]) -> Vec<u32> {
+    let mut ends = vec![0u32; nodes.len()];
+    // (node, children still to come)
+    let mut stack: Vec<(u32, u32)> = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if let Some(top) = stack.last_mut() {
+            top.1 -= 1;
+        }
+        if n.children > 0 {
+            stack.push((i as u32, n.children));
+        } else {
+            ends[i] = i as u32 + 1;
+        }
+        while let Some(&(p, 0)) = stack.last() {
+            stack.pop();
+            ends[p as usize] = i as u32 + 1;
+        }
+    }
+    ends
+}
+
+/// The range a hidden node spanning visible nodes `first..end` has when
+/// nothing but them is in it: the first one's start to the end of the last
+/// top-level one (the sibling of `first` whose subtree ends at `end`).
+/// `TreeView` derives it the same way.
+fn derived_range(nodes: &[Raw], subtree_end: &[u32], first: u32, end: u32) -> (u32, u32) {
+    let mut c = first as usize;
+    while subtree_end[c] < end && (subtree_end[c] as usize) < nodes.len() {
+        c = subtree_end[c] as usize;
+    }
+    (nodes[first as usize].start, nodes[c].end)
+}
+
 /// The parent of each node (preorder, with child counts).
 fn parents(nodes: &[Raw]) -> Vec<Option<u32>> {
     let mut out = Vec::with_capacity(nodes.len());
@@ -631,17 +665,47 @@ impl Parts<'_> {
         if !hidden.is_empty() || !fact_overrides.is_empty() {
             flags |= HF_QUERY_FACTS;
             put_varint(&mut body, hidden.len() as u64);
-            let mut prev_first = 0u32;
+            // The hidden symbols of this tree, most frequent first.
+            let mut counts: HashMap<u16, u32> = HashMap::default();
             for h in hidden {
-                put_varint(&mut body, u64::from(h.first - prev_first));
-                put_varint(&mut body, u64::from(h.end - h.first));
-                put_varint(&mut body, u64::from(h.symbol));
-                let first_start = nodes[h.first as usize].start;
-                put_varint(
-                    &mut body,
-                    zigzag(i64::from(first_start) - i64::from(h.start_byte)),
-                );
-                put_varint(&mut body, u64::from(h.end_byte - h.start_byte));
+                *counts.entry(h.symbol).or_default() += 1;
+            }
+            let mut symbols: Vec<(u16, u32)> = counts.into_iter().collect();
+            symbols.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let slot: HashMap<u16, u32> = symbols
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.0, i as u32))
+                .collect();
+            if !hidden.is_empty() {
+                put_varint(&mut body, symbols.len() as u64);
+                for &(symbol, _) in &symbols {
+                    put_varint(&mut body, u64::from(symbol));
+                }
+            }
+            let mut prev_first = 0u32;
+            let subtree_end = subtree_ends(nodes);
+            for h in hidden {
+                // The range, unless it is its visible descendants' (from the
+                // first one's start to the last top-level one's end).
+                let (start, end) = derived_range(nodes, &subtree_end, h.first, h.end);
+                let explicit = start != h.start_byte || end != h.end_byte;
+                let delta = u64::from(h.first - prev_first);
+                let head = (u64::from(h.end - h.first - 1) << 4)
+                    | (u64::from(explicit) << 3)
+                    | delta.min(7);
+                put_varint(&mut body, head);
+                if delta >= 7 {
+                    put_varint(&mut body, delta - 7);
+                }
+                put_varint(&mut body, u64::from(slot[&h.symbol]));
+                if explicit {
+                    put_varint(
+                        &mut body,
+                        zigzag(i64::from(start) - i64::from(h.start_byte)),
+                    );
+                    put_varint(&mut body, u64::from(h.end_byte - h.start_byte));
+                }
                 prev_first = h.first;
             }
             put_varint(&mut body, fact_overrides.len() as u64);

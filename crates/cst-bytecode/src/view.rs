@@ -461,16 +461,45 @@ impl TreeView {
             return Err(corrupt(off, "hidden node count"));
         }
         let mut hidden = Vec::with_capacity(count as usize);
+        // The tree's hidden symbols (the entries index them).
+        let mut palette: Vec<u16> = Vec::new();
+        if count > 0 {
+            let off = r.offset();
+            let n = r.varint("hidden symbol count")?;
+            if n == 0 || n > count || n > r.remaining() as u64 {
+                return Err(corrupt(off, "hidden symbol count"));
+            }
+            for _ in 0..n {
+                let off = r.offset();
+                let symbol = r.varint("hidden symbol")?;
+                palette.push(
+                    u16::try_from(symbol)
+                        .ok()
+                        .filter(|&s| self.symbols.is_kind(s))
+                        .ok_or(corrupt(off, "hidden node symbol"))?,
+                );
+            }
+        }
         // Open hidden spans (visible end), to check their nesting.
         let mut open: Vec<u32> = Vec::new();
         let mut first: u64 = 0;
         for _ in 0..count {
             let off = r.offset();
-            first = first.saturating_add(r.varint("hidden node first")?);
-            let span = r.varint("hidden node span")?;
-            let symbol = r.varint("hidden node symbol")?;
-            let gap = unzigzag(r.varint("hidden node start")?);
-            let len = r.varint("hidden node length")?;
+            let head = r.varint("hidden node")?;
+            let mut delta = head & 7;
+            if delta == 7 {
+                delta = delta.saturating_add(r.varint("hidden node first")?);
+            }
+            first = first.saturating_add(delta);
+            let (span, explicit) = ((head >> 4).saturating_add(1), head & 8 != 0);
+            let slot = r.varint("hidden node symbol")?;
+            let explicit_range = if explicit {
+                let gap = unzigzag(r.varint("hidden node start")?);
+                let len = r.varint("hidden node length")?;
+                Some((gap, len))
+            } else {
+                None
+            };
             let end = first.saturating_add(span);
             if first == 0 || span == 0 || end > node_count {
                 return Err(corrupt(off, "hidden node span"));
@@ -489,13 +518,27 @@ impl TreeView {
                 return Err(corrupt(off, "hidden nodes overlap"));
             }
             open.push(e);
-            let start = i64::from(self.nodes[f as usize].start).saturating_sub(gap);
+            let (start, len) = match explicit_range {
+                Some((gap, len)) => (
+                    i64::from(self.nodes[f as usize].start).saturating_sub(gap),
+                    len,
+                ),
+                None => {
+                    // Its visible descendants' range: the first one's start
+                    // to the end of the last top-level one.
+                    let mut c = f as usize;
+                    while self.nodes[c].subtree_end < e {
+                        c = self.nodes[c].subtree_end as usize;
+                    }
+                    let (a, b) = (self.nodes[f as usize].start, self.nodes[c].end);
+                    (i64::from(a), u64::from(b.saturating_sub(a)))
+                }
+            };
             if start < 0 || (start as u64).saturating_add(len) > u64::from(self.source_len) {
                 return Err(corrupt(off, "hidden node range outside the source"));
             }
-            let symbol = u16::try_from(symbol)
-                .ok()
-                .filter(|&s| self.symbols.is_kind(s))
+            let symbol = *palette
+                .get(slot as usize)
                 .ok_or(corrupt(off, "hidden node symbol"))?;
             hidden.push(HiddenNode {
                 first: f,

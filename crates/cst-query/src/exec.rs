@@ -609,7 +609,10 @@ impl<'q, 't> Exec<'q, 't> {
             copy = slot;
             // The victim of a steal may have been `states[index]` itself only
             // if it was not preserved; it was, so its list is intact.
-            let (from, to) = (state.capture_list_id as usize, copy.capture_list_id as usize);
+            let (from, to) = (
+                state.capture_list_id as usize,
+                copy.capture_list_id as usize,
+            );
             if from != to && from < self.pool.lists.len() && self.pool.in_use[from] {
                 let src = std::mem::take(&mut self.pool.lists[from]);
                 self.pool.lists[to].extend_from_slice(&src);
