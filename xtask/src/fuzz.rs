@@ -38,7 +38,10 @@ pub(crate) fn run(seconds: u64, only: Option<String>) -> Result<bool> {
             args.push("-detect_leaks=0".to_owned());
         }
         let mut command = Command::new("cargo");
-        command.current_dir(&fuzz_dir).env("RUSTC_BOOTSTRAP", "1").args(&args);
+        command
+            .current_dir(&fuzz_dir)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args(&args);
         if target == "query" {
             // ... and LeakSanitizer's report at exit, for the same reason.
             command.env("ASAN_OPTIONS", "detect_leaks=0");
