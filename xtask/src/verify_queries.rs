@@ -242,9 +242,12 @@ pub(crate) fn run(
             *skipped_files.entry("too large").or_default() += 1;
             continue;
         }
-        let head = std::fs::read(&path)
-            .map(|b| b[..b.len().min(4096)].to_vec())
-            .unwrap_or_default();
+        // The first 4 KiB decide the language; the worker reads the file.
+        let mut head = Vec::with_capacity(4096);
+        if let Ok(f) = std::fs::File::open(&path) {
+            use std::io::Read;
+            let _ = f.take(4096).read_to_end(&mut head);
+        }
         match lang.or_else(|| cst_grammars::detect(&path, &head)) {
             Some(g) if options.lang.as_deref().is_none_or(|l| l == g.id()) => files.push((path, g)),
             Some(_) => {}

@@ -856,6 +856,16 @@ impl<'q, 't> Exec<'q, 't> {
             Some(_) => facts.parent_kind == Some(cst_bytecode::ERROR_KIND),
         };
 
+        // A rooted pattern starts on a node in the range; one with several
+        // top-level nodes on a node whose parent is, unless that is an ERROR.
+        let in_range = |rooted: bool| {
+            if rooted {
+                node_intersects
+            } else {
+                parent_intersects && !parent_is_error
+            }
+        };
+
         // Start states for wildcard-root patterns, then for this symbol.
         if !node_is_error {
             let count = self
@@ -866,11 +876,7 @@ impl<'q, 't> Exec<'q, 't> {
                 let pattern = self.program.pattern_map[i];
                 let step = self.step(pattern.step_index);
                 let start_depth = self.depth.wrapping_sub(u32::from(step.depth));
-                let in_range = if pattern.is_rooted {
-                    node_intersects
-                } else {
-                    parent_intersects && !parent_is_error
-                };
+                let in_range = in_range(pattern.is_rooted);
                 if in_range
                     && (step.field == 0 || field_id == step.field)
                     && (step.supertype_symbol == 0 || !supertypes.is_empty())
@@ -888,11 +894,7 @@ impl<'q, 't> Exec<'q, 't> {
             loop {
                 let pattern = self.program.pattern_map[i];
                 let step = self.step(pattern.step_index);
-                let in_range = if pattern.is_rooted {
-                    node_intersects
-                } else {
-                    parent_intersects && !parent_is_error
-                };
+                let in_range = in_range(pattern.is_rooted);
                 if in_range
                     && (step.field == 0 || field_id == step.field)
                     && start_depth <= self.max_start_depth

@@ -495,29 +495,37 @@ pub struct QueryMatches<'c, 't> {
     inner: Iter<'c, 't>,
 }
 
-impl QueryMatches<'_, '_> {
-    /// Whether in-progress matches were dropped for the match limit so far.
-    pub fn did_exceed_match_limit(&self) -> bool {
-        self.inner.exec.did_exceed_match_limit
-    }
-    /// Drops the match with this id, finished or in progress, so none of
-    /// its remaining captures is returned (`QueryMatch::remove`).
-    pub fn remove_match(&mut self, id: u32) {
-        self.inner.exec.remove_match(id);
-    }
-    /// Changes the byte range while iterating, as tree-sitter allows.
-    pub fn set_byte_range(&mut self, range: StdRange<usize>) {
-        let mut r = self.inner.exec.included();
-        set_bytes(&mut r, range);
-        self.inner.exec.set_included(r);
-    }
-    /// Changes the point range while iterating.
-    pub fn set_point_range(&mut self, range: StdRange<Point>) {
-        let mut r = self.inner.exec.included();
-        set_points(&mut r, range);
-        self.inner.exec.set_included(r);
-    }
+/// The controls both iterators share, as tree-sitter's have them.
+macro_rules! iterator_controls {
+    ($name:ident) => {
+        impl $name<'_, '_> {
+            /// Whether in-progress matches were dropped for the match limit so far.
+            pub fn did_exceed_match_limit(&self) -> bool {
+                self.inner.exec.did_exceed_match_limit
+            }
+            /// Drops the match with this id, finished or in progress, so none of
+            /// its remaining captures is returned (`QueryMatch::remove`).
+            pub fn remove_match(&mut self, id: u32) {
+                self.inner.exec.remove_match(id);
+            }
+            /// Changes the byte range while iterating, as tree-sitter allows.
+            pub fn set_byte_range(&mut self, range: StdRange<usize>) {
+                let mut r = self.inner.exec.included();
+                set_bytes(&mut r, range);
+                self.inner.exec.set_included(r);
+            }
+            /// Changes the point range while iterating.
+            pub fn set_point_range(&mut self, range: StdRange<Point>) {
+                let mut r = self.inner.exec.included();
+                set_points(&mut r, range);
+                self.inner.exec.set_included(r);
+            }
+        }
+    };
 }
+
+iterator_controls!(QueryMatches);
+iterator_controls!(QueryCaptures);
 
 impl<'t> Iterator for QueryMatches<'_, 't> {
     type Item = QueryMatch<'t>;
@@ -540,30 +548,6 @@ impl<'t> Iterator for QueryMatches<'_, 't> {
 /// stands for.
 pub struct QueryCaptures<'c, 't> {
     inner: Iter<'c, 't>,
-}
-
-impl QueryCaptures<'_, '_> {
-    /// Whether in-progress matches were dropped for the match limit so far.
-    pub fn did_exceed_match_limit(&self) -> bool {
-        self.inner.exec.did_exceed_match_limit
-    }
-    /// Drops the match with this id, finished or in progress, so none of
-    /// its remaining captures is returned (`QueryMatch::remove`).
-    pub fn remove_match(&mut self, id: u32) {
-        self.inner.exec.remove_match(id);
-    }
-    /// Changes the byte range while iterating, as tree-sitter allows.
-    pub fn set_byte_range(&mut self, range: StdRange<usize>) {
-        let mut r = self.inner.exec.included();
-        set_bytes(&mut r, range);
-        self.inner.exec.set_included(r);
-    }
-    /// Changes the point range while iterating.
-    pub fn set_point_range(&mut self, range: StdRange<Point>) {
-        let mut r = self.inner.exec.included();
-        set_points(&mut r, range);
-        self.inner.exec.set_included(r);
-    }
 }
 
 impl<'t> Iterator for QueryCaptures<'_, 't> {
