@@ -4,16 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
-use zerocopy::IntoBytes;
-use zerocopy::byteorder::little_endian::{U16, U32};
 
 use crate::facts::{FactOverride, HiddenNode, derive, override_for};
 use crate::format::{
-    ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_QUERY_FACTS, HF_RANGE_EXCEPTIONS,
-    HF_SEXP_OVERRIDES, Header, MAGIC, QF_FIELD, QF_PARENT_KIND, QF_SUPERTYPES, RANGE_SKIP,
-    RANGE_STOP, TF_ERROR, TF_EXPLICIT_RANGE, TF_EXTRA, TF_FIXED_LEN, TF_HAS_ERROR, TF_MISSING,
-    TF_NAMED, VERSION, checksum, put_varint, zigzag,
+    RANGE_SKIP, RANGE_STOP, TF_ERROR, TF_EXTRA, TF_HAS_ERROR, TF_MISSING, TF_NAMED,
 };
+use crate::layout::{Flat, FlatNode, LayoutError};
 use crate::sexp::render;
 use crate::{Node, Symbols, TreeView};
 
@@ -42,6 +38,9 @@ pub enum EncodeError {
         /// Visible depth of the tree.
         depth: usize,
     },
+    /// The tree's shape could not be laid out (a bug in cst).
+    #[error("the tree could not be laid out (child counts do not describe one tree)")]
+    Layout,
     /// tree-sitter's query-cursor walk saw another number of visible nodes
     /// than its public cursor (a bug in cst or an unsupported tree-sitter).
     #[error("query facts: the internal walk saw {internal} visible nodes, the cursor {public}")]
@@ -53,27 +52,7 @@ pub enum EncodeError {
     },
 }
 
-/// One node as the cursor saw it.
-struct Raw {
-    kind: u16,
-    field: u16,
-    flags: u8,
-    start: u32,
-    end: u32,
-    children: u32,
-}
-
-/// Palette key: everything about a node's type except its fixed length.
-type Key = (u16, u16, u8, u8);
-
-fn key(n: &Raw) -> Key {
-    let arity = if n.children >= u32::from(ARITY_ESCAPE) {
-        ARITY_ESCAPE
-    } else {
-        n.children as u8
-    };
-    (n.kind, n.field, n.flags, arity)
-}
+type Raw = FlatNode;
 
 /// Encodes `tree`, parsed from `source`, for a grammar with `fingerprint`.
 ///
@@ -154,73 +133,59 @@ pub fn encode(
         }
     }
 
-    // 2. Ranges that cannot be derived from the first and last child.
-    let mut stack: Vec<(usize, u32, usize)> = Vec::new(); // (node, children left, last child)
+    // 2. Depth, for rendering on a stack deep enough.
+    let mut open: Vec<u32> = Vec::new(); // children still to come per open node
     let mut depth = 0;
-    for i in 0..nodes.len() {
-        depth = depth.max(stack.len());
-        if let Some(top) = stack.last_mut() {
-            top.1 -= 1;
-            top.2 = i;
-        }
-        if nodes[i].children > 0 {
-            stack.push((i, nodes[i].children, i));
-        }
-        while let Some(&(p, 0, last)) = stack.last() {
-            stack.pop();
-            if nodes[p].start != nodes[p + 1].start || nodes[p].end != nodes[last].end {
-                nodes[p].flags |= TF_EXPLICIT_RANGE;
-            }
-        }
-    }
-
-    // 3. Palette: frequency order, then key order (deterministic).
-    // key -> (count, Some(len) while every leaf of the key has that length)
-    let mut stats: HashMap<Key, (u32, Option<u32>)> = HashMap::default();
     for n in &nodes {
-        let k = key(n);
-        let len = n.end - n.start;
-        let e = stats.entry(k).or_insert((0, (k.3 == 0).then_some(len)));
-        e.0 += 1;
-        if e.1 != Some(len) {
-            e.1 = None;
+        while open.last() == Some(&0) {
+            open.pop();
+        }
+        if let Some(top) = open.last_mut() {
+            *top -= 1;
+        }
+        if n.children > 0 {
+            open.push(n.children);
+            depth = depth.max(open.len());
         }
     }
-    if stats.len() > usize::from(u16::MAX) + 1 {
-        return Err(EncodeError::TooManyNodeTypes);
-    }
-    let mut palette: Vec<(Key, u32, Option<u32>)> =
-        stats.into_iter().map(|(k, (c, l))| (k, c, l)).collect();
-    palette.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let index: HashMap<Key, u32> = palette
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.0, i as u32))
-        .collect();
 
-    // 4. Query facts: hidden nodes and the statuses the visible tree does not imply.
+    // 3. Query facts: hidden nodes and the statuses the visible tree does not imply.
     let (hidden, fact_overrides) = query_facts(tree, &nodes)?;
 
-    let parts = Parts {
-        nodes: &nodes,
-        palette: &palette,
-        index: &index,
-        unexpected: &unexpected,
-        source,
+    // 4. Error characters, by node; line starts.
+    let mut error_chars = Vec::new();
+    let mut chars = unexpected.iter().copied();
+    for (i, n) in nodes.iter().enumerate() {
+        if n.children == 0 && n.flags & TF_ERROR != 0 && n.end > n.start {
+            error_chars.push((i as u32, chars.next().unwrap_or(-1)));
+        }
+    }
+    let mut line_starts = vec![0u32];
+    line_starts.extend(
+        source
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i as u32 + 1),
+    );
+    let visible_missing = nodes.iter().filter(|n| n.flags & TF_MISSING != 0).count();
+    let mut flat = Flat {
         fingerprint,
-        hidden: &hidden,
-        fact_overrides: &fact_overrides,
+        source_len: source.len() as u32,
+        nodes,
+        line_starts,
+        error_chars,
+        sexp: Vec::new(),
+        range_exceptions: Vec::new(),
+        facts: Some((hidden, fact_overrides)),
     };
-    let mut overrides = BTreeMap::new();
-    let no_exceptions = BTreeMap::new();
-    let mut bytes = parts.assemble(&overrides, &no_exceptions)?;
+    let mut bytes = lay_out(&flat, source.len())?;
     // MISSING tokens of hidden kinds are invisible to the cursor, but
     // `to_sexp` prints them. Where the rendering of the encoded tree differs
     // from tree-sitter's, keep tree-sitter's rendering of the smallest printed
     // subtrees that differ. Only trees with errors can hold such tokens.
     // Cheap test first: tree-sitter prints one `(MISSING` per MISSING node,
     // visible or not; compare that count with the visible ones.
-    let visible_missing = nodes.iter().filter(|n| n.flags & TF_MISSING != 0).count();
     if tree_has_error {
         let find = || {
             let mut overrides = BTreeMap::new();
@@ -232,22 +197,32 @@ pub fn encode(
             }
             overrides
         };
-        overrides = on_deep_stack(depth, find)?;
+        let overrides = on_deep_stack(depth, find)?;
         if !overrides.is_empty() {
-            bytes = parts.assemble(&overrides, &no_exceptions)?;
+            flat.sexp = overrides.into_iter().collect();
+            bytes = lay_out(&flat, source.len())?;
         }
     }
     // Empty-range queries at a zero-width node can take another way in
     // tree-sitter, whose walk also sees hidden nodes: record where.
-    if nodes.iter().skip(1).any(|n| n.start == n.end) {
+    if flat.nodes.iter().skip(1).any(|n| n.start == n.end) {
         let symbols = Arc::new(Symbols::from_language(&tree.language(), fingerprint));
         let view = TreeView::open(&bytes, symbols).expect("the encoder's output decodes");
         let exceptions = range_exceptions(tree, &view);
         if !exceptions.is_empty() {
-            bytes = parts.assemble(&overrides, &exceptions)?;
+            flat.range_exceptions = exceptions.into_iter().collect();
+            bytes = lay_out(&flat, source.len())?;
         }
     }
     Ok(bytes)
+}
+
+fn lay_out(flat: &Flat, source_len: usize) -> Result<Vec<u8>, EncodeError> {
+    crate::layout::write(flat).map_err(|e| match e {
+        LayoutError::TooManyNodeTypes => EncodeError::TooManyNodeTypes,
+        LayoutError::TooLarge => EncodeError::SourceTooLarge(source_len),
+        LayoutError::Shape => EncodeError::Layout,
+    })
 }
 
 /// Where the visible children alone would steer an empty-range query
@@ -452,40 +427,6 @@ fn query_facts(
     Ok((live.hidden, overrides))
 }
 
-/// One past the last node of each node's subtree (preorder, with child counts).
-fn subtree_ends(nodes: &[Raw]) -> Vec<u32> {
-    let mut ends = vec![0u32; nodes.len()];
-    // (node, children still to come)
-    let mut stack: Vec<(u32, u32)> = Vec::new();
-    for (i, n) in nodes.iter().enumerate() {
-        if let Some(top) = stack.last_mut() {
-            top.1 -= 1;
-        }
-        if n.children > 0 {
-            stack.push((i as u32, n.children));
-        } else {
-            ends[i] = i as u32 + 1;
-        }
-        while let Some(&(p, 0)) = stack.last() {
-            stack.pop();
-            ends[p as usize] = i as u32 + 1;
-        }
-    }
-    ends
-}
-
-/// The range a hidden node spanning visible nodes `first..end` has when
-/// nothing but them is in it: the first one's start to the end of the last
-/// top-level one (the sibling of `first` whose subtree ends at `end`).
-/// `TreeView` derives it the same way.
-fn derived_range(nodes: &[Raw], subtree_end: &[u32], first: u32, end: u32) -> (u32, u32) {
-    let mut c = first as usize;
-    while subtree_end[c] < end && (subtree_end[c] as usize) < nodes.len() {
-        c = subtree_end[c] as usize;
-    }
-    (nodes[first as usize].start, nodes[c].end)
-}
-
 /// The parent of each node (preorder, with child counts).
 fn parents(nodes: &[Raw]) -> Vec<Option<u32>> {
     let mut out = Vec::with_capacity(nodes.len());
@@ -536,222 +477,6 @@ fn later_siblings(nodes: &[Raw]) -> Vec<u8> {
         }
     }
     bits
-}
-
-struct Parts<'a> {
-    nodes: &'a [Raw],
-    palette: &'a [(Key, u32, Option<u32>)],
-    index: &'a HashMap<Key, u32>,
-    unexpected: &'a [i32],
-    source: &'a [u8],
-    fingerprint: [u8; 16],
-    hidden: &'a [HiddenNode],
-    fact_overrides: &'a [FactOverride],
-}
-
-impl Parts<'_> {
-    fn assemble(
-        &self,
-        overrides: &BTreeMap<u32, String>,
-        exceptions: &BTreeMap<u32, u8>,
-    ) -> Result<Vec<u8>, EncodeError> {
-        let Parts {
-            nodes,
-            palette,
-            index,
-            unexpected,
-            source,
-            fingerprint,
-            hidden,
-            fact_overrides,
-        } = *self;
-        let source_len = source.len() as u32;
-        let mut body = Vec::with_capacity(nodes.len() * 3 + source.len() / 16);
-        for &((kind, field, flags, arity), _, fixed) in palette {
-            put_varint(&mut body, u64::from(kind));
-            put_varint(&mut body, u64::from(field));
-            body.push(flags | if fixed.is_some() { TF_FIXED_LEN } else { 0 });
-            body.push(arity);
-            if let Some(len) = fixed {
-                put_varint(&mut body, u64::from(len));
-            }
-        }
-
-        // 4. Nodes.
-        let mut pos: i64 = 0;
-        let mut error_chars: Vec<(u32, i32)> = Vec::new();
-        let mut unexpected_chars = unexpected.iter().copied();
-        for (i, n) in nodes.iter().enumerate() {
-            let k = key(n);
-            let t = index[&k];
-            put_varint(&mut body, u64::from(t));
-            if k.3 == ARITY_ESCAPE {
-                put_varint(&mut body, u64::from(n.children));
-            }
-            let len = u64::from(n.end - n.start);
-            if n.children == 0 {
-                let gap = zigzag(i64::from(n.start) - pos);
-                if palette[t as usize].2.is_some() {
-                    put_varint(&mut body, gap);
-                } else if gap < 3 {
-                    put_varint(&mut body, (len << 2) | gap);
-                } else {
-                    put_varint(&mut body, (len << 2) | 3);
-                    put_varint(&mut body, gap);
-                }
-                pos = i64::from(n.end);
-                if n.flags & TF_ERROR != 0 && len > 0 {
-                    error_chars.push((i as u32, unexpected_chars.next().unwrap_or(-1)));
-                }
-            } else if n.flags & TF_EXPLICIT_RANGE != 0 {
-                put_varint(&mut body, zigzag(i64::from(n.start) - pos));
-                put_varint(&mut body, len);
-            }
-        }
-
-        // 5. Line table: the length of every line but the last.
-        let mut line_count = 1u32;
-        let mut line_start = 0usize;
-        for (i, _) in source.iter().enumerate().filter(|(_, b)| **b == b'\n') {
-            put_varint(&mut body, (i + 1 - line_start) as u64);
-            line_start = i + 1;
-            line_count += 1;
-        }
-
-        // 6. Error characters.
-        let mut flags = 0u16;
-        if !error_chars.is_empty() {
-            flags |= HF_ERROR_CHARS;
-            put_varint(&mut body, error_chars.len() as u64);
-            let mut prev = 0u32;
-            for (j, &(node, ch)) in error_chars.iter().enumerate() {
-                put_varint(
-                    &mut body,
-                    u64::from(if j == 0 { node } else { node - prev - 1 }),
-                );
-                put_varint(&mut body, zigzag(i64::from(ch)));
-                prev = node;
-            }
-        }
-
-        if !overrides.is_empty() {
-            flags |= HF_SEXP_OVERRIDES;
-            put_varint(&mut body, overrides.len() as u64);
-            let mut prev = 0u32;
-            for (j, (node, text)) in overrides.iter().enumerate() {
-                put_varint(
-                    &mut body,
-                    u64::from(if j == 0 { *node } else { node - prev - 1 }),
-                );
-                put_varint(&mut body, text.len() as u64);
-                body.extend_from_slice(text.as_bytes());
-                prev = *node;
-            }
-        }
-
-        if !exceptions.is_empty() {
-            flags |= HF_RANGE_EXCEPTIONS;
-            put_varint(&mut body, exceptions.len() as u64);
-            let mut prev = 0u32;
-            for (j, (&node, &action)) in exceptions.iter().enumerate() {
-                put_varint(
-                    &mut body,
-                    u64::from(if j == 0 { node } else { node - prev - 1 }),
-                );
-                body.push(action);
-                prev = node;
-            }
-        }
-        if !hidden.is_empty() || !fact_overrides.is_empty() {
-            flags |= HF_QUERY_FACTS;
-            put_varint(&mut body, hidden.len() as u64);
-            // The hidden symbols of this tree, most frequent first.
-            let mut counts: HashMap<u16, u32> = HashMap::default();
-            for h in hidden {
-                *counts.entry(h.symbol).or_default() += 1;
-            }
-            let mut symbols: Vec<(u16, u32)> = counts.into_iter().collect();
-            symbols.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            let slot: HashMap<u16, u32> = symbols
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.0, i as u32))
-                .collect();
-            if !hidden.is_empty() {
-                put_varint(&mut body, symbols.len() as u64);
-                for &(symbol, _) in &symbols {
-                    put_varint(&mut body, u64::from(symbol));
-                }
-            }
-            let mut prev_first = 0u32;
-            let subtree_end = subtree_ends(nodes);
-            for h in hidden {
-                // The range, unless it is its visible descendants' (from the
-                // first one's start to the last top-level one's end).
-                let (start, end) = derived_range(nodes, &subtree_end, h.first, h.end);
-                let explicit = start != h.start_byte || end != h.end_byte;
-                let delta = u64::from(h.first - prev_first);
-                let head = (u64::from(h.end - h.first - 1) << 4)
-                    | (u64::from(explicit) << 3)
-                    | delta.min(7);
-                put_varint(&mut body, head);
-                if delta >= 7 {
-                    put_varint(&mut body, delta - 7);
-                }
-                put_varint(&mut body, u64::from(slot[&h.symbol]));
-                if explicit {
-                    put_varint(
-                        &mut body,
-                        zigzag(i64::from(start) - i64::from(h.start_byte)),
-                    );
-                    put_varint(&mut body, u64::from(h.end_byte - h.start_byte));
-                }
-                prev_first = h.first;
-            }
-            put_varint(&mut body, fact_overrides.len() as u64);
-            let mut prev = 0u32;
-            for (j, o) in fact_overrides.iter().enumerate() {
-                put_varint(
-                    &mut body,
-                    u64::from(if j == 0 { o.node } else { o.node - prev - 1 }),
-                );
-                body.push(o.mask);
-                if o.mask & QF_FIELD != 0 {
-                    put_varint(&mut body, u64::from(o.field));
-                }
-                if o.mask & QF_PARENT_KIND != 0 {
-                    put_varint(&mut body, u64::from(o.parent_kind));
-                }
-                if o.mask & QF_SUPERTYPES != 0 {
-                    body.push(o.supertype_count);
-                    for &s in &o.supertypes[..usize::from(o.supertype_count)] {
-                        put_varint(&mut body, u64::from(s));
-                    }
-                }
-                prev = o.node;
-            }
-        }
-        let body_len =
-            u32::try_from(body.len()).map_err(|_| EncodeError::SourceTooLarge(source.len()))?;
-
-        let mut header = Header {
-            magic: MAGIC,
-            version: U16::new(VERSION),
-            flags: U16::new(flags),
-            fingerprint,
-            node_count: U32::new(nodes.len() as u32),
-            source_len: U32::new(source_len),
-            line_count: U32::new(line_count),
-            palette_len: U32::new(palette.len() as u32),
-            body_len: U32::new(body_len),
-            checksum: U32::new(0),
-        };
-        header.checksum = U32::new(checksum(&header.as_bytes()[..HEADER_LEN - 4], &body));
-        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        out.extend_from_slice(header.as_bytes());
-        out.extend_from_slice(&body);
-        Ok(out)
-    }
 }
 
 /// Post-order search for printed subtrees whose rendering differs from

@@ -8,7 +8,7 @@ use crate::DecodeError;
 /// Magic bytes of a navigable tree.
 pub const MAGIC: [u8; 4] = *b"CSTT";
 /// Current format version. Any layout change bumps it (docs/FORMAT.md, version log).
-pub const VERSION: u16 = 3;
+pub const VERSION: u16 = 4;
 /// First version that stores query facts (hidden nodes, node statuses).
 pub const QUERY_FACTS_VERSION: u16 = 3;
 /// Oldest version this reader reads.
@@ -54,7 +54,7 @@ pub(crate) const RANGE_STOP: u8 = 1;
 /// them, so it is not an `(UNEXPECTED c)` leaf (−1 is taken: an invalid
 /// UTF-8 sequence).
 pub(crate) const NOT_UNEXPECTED: i32 = -2;
-/// Header flags this version defines.
+/// Header flags versions 1 to 3 define.
 pub(crate) const HF_KNOWN: u16 =
     HF_ERROR_CHARS | HF_SEXP_OVERRIDES | HF_RANGE_EXCEPTIONS | HF_QUERY_FACTS;
 
@@ -97,8 +97,9 @@ pub(crate) struct Header {
 const _: () = assert!(size_of::<Header>() == HEADER_LEN);
 
 impl Header {
-    /// Reads and checks the header and the checksum of `bytes`; returns it with the body.
-    pub(crate) fn parse(bytes: &[u8]) -> Result<(Header, &[u8]), DecodeError> {
+    /// Reads the header of `bytes` and checks its magic, its version and
+    /// the body length (not the checksum).
+    pub(crate) fn parse_unchecked(bytes: &[u8]) -> Result<Header, DecodeError> {
         if bytes.len() < 4 || bytes[..4] != MAGIC {
             if bytes.len() < 4 && MAGIC.starts_with(bytes) {
                 return Err(DecodeError::Truncated {
@@ -133,18 +134,23 @@ impl Header {
                 what: "trailing bytes after the body",
             });
         }
-        let expected = header.checksum.get();
-        let actual = checksum(&bytes[..HEADER_LEN - 4], body);
+        Ok(header)
+    }
+
+    /// Checks the checksum of `bytes` (a tree whose header parsed).
+    pub(crate) fn check_sum(bytes: &[u8]) -> Result<(), DecodeError> {
+        if bytes.len() < HEADER_LEN {
+            return Err(DecodeError::Truncated {
+                needed: HEADER_LEN,
+                available: bytes.len(),
+            });
+        }
+        let expected = u32::from_le_bytes([bytes[44], bytes[45], bytes[46], bytes[47]]);
+        let actual = checksum(&bytes[..HEADER_LEN - 4], &bytes[HEADER_LEN..]);
         if expected != actual {
             return Err(DecodeError::ChecksumMismatch { expected, actual });
         }
-        if header.flags.get() & !HF_KNOWN != 0 {
-            return Err(DecodeError::Corrupt {
-                offset: 6,
-                what: "unknown header flags",
-            });
-        }
-        Ok((header, body))
+        Ok(())
     }
 }
 
@@ -153,8 +159,9 @@ pub(crate) fn checksum(header_prefix: &[u8], body: &[u8]) -> u32 {
     crc32c::crc32c_append(crc32c::crc32c(header_prefix), body)
 }
 
-/// LEB128 writer helpers.
-#[cfg_attr(not(feature = "tree-sitter"), allow(dead_code))] // the encoder's
+/// LEB128 writer helpers (versions 1 to 3 are no longer written; the tests
+/// write them).
+#[cfg(test)]
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -163,7 +170,7 @@ pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-#[cfg_attr(not(feature = "tree-sitter"), allow(dead_code))] // the encoder's
+#[cfg(test)]
 pub(crate) fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }

@@ -142,8 +142,8 @@ fn verify_query_facts(tree: &tree_sitter::Tree, view: &TreeView) -> Result<(), M
             view.hidden_nodes().len().to_string(),
         ));
     }
-    for (l, d) in live.hidden.iter().zip(view.hidden_nodes()) {
-        if l != d {
+    for (l, d) in live.hidden.iter().zip(view.hidden_nodes().iter()) {
+        if *l != d {
             return Err(differs(
                 l.first_visible(),
                 "hidden node",

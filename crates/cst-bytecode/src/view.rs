@@ -1,16 +1,26 @@
-//! Reading an encoded tree: [`TreeView`] and its [`Node`]s.
+//! Reading an encoded tree where it lies: [`TreeView`] and its [`Node`]s.
+//!
+//! A version-4 tree is navigated in its bytes (docs/FORMAT.md, "Navigable
+//! tree, version 4"): opening checks the header, the section table and the
+//! section sizes (and, unless the bytes are trusted, the checksum), and
+//! builds nothing. Older versions are decoded and laid out as version 4 at
+//! open.
 
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use crate::facts::{FactOverride, HiddenNode, MAX_SUPERTYPES, NodeFacts};
 use crate::format::{
-    ARITY_ESCAPE, HEADER_LEN, HF_ERROR_CHARS, HF_QUERY_FACTS, HF_RANGE_EXCEPTIONS,
-    HF_SEXP_OVERRIDES, Header, QF_FIELD, QF_KNOWN, QF_PARENT_KIND, QF_SUPERTYPES,
-    QUERY_FACTS_VERSION, RANGE_SKIP, RANGE_STOP, Reader, TF_ERROR, TF_EXPLICIT_RANGE, TF_EXTRA,
-    TF_FIXED_LEN, TF_HAS_ERROR, TF_KNOWN, TF_MISSING, TF_NAMED, unzigzag,
+    HEADER_LEN, Header, RANGE_SKIP, TF_ERROR, TF_EXTRA, TF_HAS_ERROR, TF_MISSING, TF_NAMED,
 };
+use crate::layout::{
+    ERROR_CHAR_STRIDE, HF4_KNOWN, HF4_QUERY_FACTS, HF4_WIDE_TYPES, HIDDEN_STRIDE, NODE_FLAGS,
+    OVERRIDE_STRIDE, PALETTE_STRIDE, RANGE_STRIDE, SECTIONS, SEXP_STRIDE, TABLE_LEN, V4, sec,
+};
+use crate::succinct::{BLOCK_BITS, Bp, RankBits, Seq, SeqIter, u16_at, u32_at};
 use crate::{DecodeError, Symbols};
 
 /// A position in the source: zero-based row and byte column, as tree-sitter counts them.
@@ -22,595 +32,252 @@ pub struct Point {
     pub column: usize,
 }
 
-/// One entry of the per-tree node-type palette.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct NodeType {
-    pub kind: u16,
-    pub field: u16,
-    pub flags: u8,
-    pub arity: u8,
-    pub fixed_len: u32,
-}
-
-/// A decoded, navigable tree.
+/// An encoded tree, navigable where its bytes lie.
 ///
-/// Opening validates every byte and builds, in one O(n) pass, the index that
-/// makes parent, first-child and next-sibling moves O(1). The view owns that
-/// index and does not borrow the encoded bytes, so it may outlive a memory map.
+/// The view holds the encoded bytes (a [`Bytes`]: owned, shared, or a slice
+/// of a memory map) and answers every [`Node`] operation from them; cloning
+/// it is a reference-count increment. Every accessor is total: bytes that
+/// passed [`TreeView::open`] give tree-sitter's answers, and bytes that
+/// merely have a valid header and section table (a record corrupted and
+/// resealed, say) give bounded wrong answers, never a panic or a loop.
+#[derive(Clone)]
 pub struct TreeView {
+    bytes: Bytes,
     symbols: Arc<Symbols>,
-    source_len: u32,
-    types: Vec<NodeType>,
-    nodes: Vec<NodeRec>,
-    line_starts: Vec<u32>,
-    error_chars: Vec<(u32, i32)>,
-    sexp_overrides: Vec<(u32, Box<str>)>,
-    /// Nodes an empty-range query at their start handles as tree-sitter's
-    /// hidden nodes make it ([`RANGE_SKIP`] or [`RANGE_STOP`]), by index.
-    range_exceptions: Vec<(u32, u8)>,
-    /// Format version the tree was written with.
+    /// Format version the tree was written with (older ones were laid out
+    /// as version 4 at open).
     version: u16,
-    /// Hidden nodes the query cursor enters (version 3 on), in its walk's order.
-    hidden: Vec<HiddenNode>,
-    /// Node statuses that differ from the derived ones, by node index.
-    fact_overrides: Vec<FactOverride>,
-}
-
-const NO_PARENT: u32 = u32::MAX;
-
-/// One node of the index: everything a move or a query needs, in one place.
-#[derive(Clone, Copy)]
-struct NodeRec {
-    start: u32,
-    end: u32,
-    parent: u32,
-    /// Index one past the last node of this subtree (= next sibling, if any).
-    subtree_end: u32,
-    child_count: u32,
-    ty: u16,
+    facts: bool,
+    wide: bool,
+    node_count: u32,
+    source_len: u32,
+    line_count: u32,
+    /// Start and end of every section in `bytes`.
+    secs: [(u32, u32); SECTIONS],
+    leaves: u32,
 }
 
 impl TreeView {
-    /// Decodes `bytes` (an encoded tree) with the names of its grammar.
+    /// Opens `bytes` (an encoded tree of any supported version) with the
+    /// names of its grammar, checking its checksum. The bytes are copied
+    /// (once, with no decoding) for version 4; older versions are decoded,
+    /// validated and laid out as version 4.
     ///
-    /// Every input gives `Ok` or a typed error; allocations are bounded by the
-    /// length of `bytes`.
+    /// Every input gives `Ok` or a typed error.
     pub fn open(bytes: &[u8], symbols: Arc<Symbols>) -> Result<TreeView, DecodeError> {
-        let (header, body) = Header::parse(bytes)?;
+        let header = Header::parse_unchecked(bytes)?;
+        if header.version.get() < V4 {
+            return Self::from_bytes(Bytes::from(bytes.to_vec()), symbols);
+        }
+        Header::check_sum(bytes)?;
+        Self::open_v4(Bytes::copy_from_slice(bytes), &header, symbols, true)
+    }
+
+    /// Opens `bytes` in place, checking the checksum: for bytes that cross
+    /// a trust boundary (read from disk, decompressed). O(1) besides the
+    /// checksum for version 4.
+    pub fn from_bytes(bytes: Bytes, symbols: Arc<Symbols>) -> Result<TreeView, DecodeError> {
+        Header::check_sum(&bytes)?;
+        Self::from_checked(bytes, symbols, true)
+    }
+
+    /// Opens `bytes` in place without checking the checksum: for bytes
+    /// checked when they entered this process (a memory tier). O(1) for
+    /// version 4: the header, the section table and the section sizes.
+    pub fn from_trusted_bytes(
+        bytes: Bytes,
+        symbols: Arc<Symbols>,
+    ) -> Result<TreeView, DecodeError> {
+        Self::from_checked(bytes, symbols, false)
+    }
+
+    fn from_checked(
+        bytes: Bytes,
+        symbols: Arc<Symbols>,
+        palette: bool,
+    ) -> Result<TreeView, DecodeError> {
+        let header = Header::parse_unchecked(&bytes)?;
+        let version = header.version.get();
+        if version < V4 {
+            let flat = crate::legacy::decode(&header, &bytes[HEADER_LEN..], symbols.clone())?;
+            let relaid = crate::layout::write(&flat).map_err(|_| DecodeError::Corrupt {
+                offset: HEADER_LEN,
+                what: "tree cannot be laid out as version 4",
+            })?;
+            let header = Header::parse_unchecked(&relaid)?;
+            let mut view = Self::open_v4(Bytes::from(relaid), &header, symbols, false)?;
+            view.version = version;
+            return Ok(view);
+        }
+        Self::open_v4(bytes, &header, symbols, palette)
+    }
+
+    fn open_v4(
+        bytes: Bytes,
+        header: &Header,
+        symbols: Arc<Symbols>,
+        check_palette: bool,
+    ) -> Result<TreeView, DecodeError> {
+        let corrupt = |offset: usize, what: &'static str| DecodeError::Corrupt { offset, what };
         if header.fingerprint != symbols.fingerprint() {
             return Err(DecodeError::GrammarMismatch {
                 tree: header.fingerprint,
                 symbols: symbols.fingerprint(),
             });
         }
-        let node_count = header.node_count.get() as usize;
+        let flags = header.flags.get();
+        if flags & !HF4_KNOWN != 0 {
+            return Err(corrupt(6, "unknown header flags"));
+        }
+        let n = header.node_count.get() as usize;
         let palette_len = header.palette_len.get() as usize;
         let line_count = header.line_count.get() as usize;
         let source_len = header.source_len.get();
-        // Every node, palette entry and line takes at least one body byte.
-        if node_count == 0 || node_count > body.len() {
-            return Err(DecodeError::Corrupt {
-                offset: 24,
-                what: "node count",
-            });
+        let wide = flags & HF4_WIDE_TYPES != 0;
+        let facts = flags & HF4_QUERY_FACTS != 0;
+        if n == 0 || n > (u32::MAX / 2) as usize {
+            return Err(corrupt(24, "node count"));
         }
-        if palette_len == 0 || palette_len > body.len() || palette_len > usize::from(u16::MAX) + 1 {
-            return Err(DecodeError::Corrupt {
-                offset: 36,
-                what: "palette length",
-            });
+        if palette_len == 0 || palette_len > 1 << 16 || (!wide && palette_len > 256) {
+            return Err(corrupt(36, "palette length"));
         }
-        if line_count == 0
-            || line_count - 1 > body.len()
-            || line_count as u64 > u64::from(source_len) + 1
-        {
-            return Err(DecodeError::Corrupt {
-                offset: 32,
-                what: "line count",
-            });
+        if line_count == 0 || line_count as u64 > u64::from(source_len) + 1 {
+            return Err(corrupt(32, "line count"));
         }
-        let mut r = Reader::new(body, HEADER_LEN);
-
-        // Palette.
-        let mut types = Vec::with_capacity(palette_len);
-        for _ in 0..palette_len {
-            let off = r.offset();
-            let kind = r.varint_u32("palette kind")?;
-            let field = r.varint_u32("palette field")?;
-            let flags = r.u8("palette flags")?;
-            let arity = r.u8("palette arity")?;
-            let kind = u16::try_from(kind).map_err(|_| DecodeError::Corrupt {
-                offset: off,
-                what: "palette kind",
-            })?;
-            let field = u16::try_from(field).map_err(|_| DecodeError::Corrupt {
-                offset: off,
-                what: "palette field",
-            })?;
-            if !symbols.is_kind(kind) {
-                return Err(DecodeError::Corrupt {
-                    offset: off,
-                    what: "kind id unknown to the grammar",
-                });
-            }
-            if field != 0 && symbols.field_name(field).is_none() {
-                return Err(DecodeError::Corrupt {
-                    offset: off,
-                    what: "field id unknown to the grammar",
-                });
-            }
-            if flags & !TF_KNOWN != 0 || arity > ARITY_ESCAPE {
-                return Err(DecodeError::Corrupt {
-                    offset: off,
-                    what: "palette flags",
-                });
-            }
-            let leaf = arity == 0;
-            if (flags & TF_FIXED_LEN != 0 && !leaf) || (flags & TF_EXPLICIT_RANGE != 0 && leaf) {
-                return Err(DecodeError::Corrupt {
-                    offset: off,
-                    what: "palette flags",
-                });
-            }
-            let fixed_len = if flags & TF_FIXED_LEN != 0 {
-                r.varint_u32("palette length")?
-            } else {
-                0
-            };
-            types.push(NodeType {
-                kind,
-                field,
-                flags,
-                arity,
-                fixed_len,
-            });
+        let body = &bytes[HEADER_LEN..];
+        if body.len() < TABLE_LEN {
+            return Err(corrupt(HEADER_LEN, "section table"));
         }
-
-        // Nodes, in preorder.
-        let mut view = TreeView {
+        let mut secs = [(0u32, 0u32); SECTIONS];
+        let mut at = (HEADER_LEN + TABLE_LEN) as u64;
+        for (i, s) in secs.iter_mut().enumerate() {
+            let len = u64::from(u32_at(body, i * 4));
+            *s = (at as u32, (at + len).min(u64::from(u32::MAX)) as u32);
+            at += len;
+        }
+        if at != bytes.len() as u64 {
+            return Err(corrupt(
+                HEADER_LEN,
+                "section lengths do not add up to the body",
+            ));
+        }
+        let len = |i: usize| (secs[i].1 - secs[i].0) as usize;
+        let bits = 2 * n;
+        let blocks = bits.div_ceil(BLOCK_BITS);
+        let leaves = blocks.max(1).next_power_of_two();
+        let expect = [
+            (sec::PALETTE, palette_len * PALETTE_STRIDE, "palette"),
+            (sec::TYPES, n * if wide { 2 } else { 1 }, "node types"),
+            (sec::BP, bits.div_ceil(64) * 8, "tree shape"),
+            (sec::BP_RANKS, (blocks + 1) * 4, "rank directory"),
+            (sec::BP_WORD_MINS, bits.div_ceil(64), "word minima"),
+            (sec::BP_TREE, 2 * leaves * 4, "block minima"),
+            (sec::RESERVED, 0, "reserved section"),
+        ];
+        for (i, want, what) in expect {
+            if len(i) != want {
+                return Err(corrupt(HEADER_LEN + 4 * i, what));
+            }
+        }
+        let strides = [
+            (sec::ERROR_CHARS, ERROR_CHAR_STRIDE, "error characters"),
+            (sec::SEXP_INDEX, SEXP_STRIDE, "S-expression index"),
+            (sec::RANGE_EXCEPTIONS, RANGE_STRIDE, "range exceptions"),
+            (sec::HIDDEN, HIDDEN_STRIDE, "hidden nodes"),
+            (sec::OVERRIDES, OVERRIDE_STRIDE, "status overrides"),
+            (sec::SUPERTYPES, 2, "supertypes"),
+        ];
+        for (i, stride, what) in strides {
+            if len(i) % stride != 0 {
+                return Err(corrupt(HEADER_LEN + 4 * i, what));
+            }
+        }
+        if !facts && (len(sec::HIDDEN) | len(sec::OVERRIDES) | len(sec::SUPERTYPES)) != 0 {
+            return Err(corrupt(6, "query facts without the header flag"));
+        }
+        let slice = |i: usize| &bytes[secs[i].0 as usize..secs[i].1 as usize];
+        if Seq::parse(slice(sec::EVENTS), bits).is_none() {
+            return Err(corrupt(secs[sec::EVENTS].0 as usize, "positions"));
+        }
+        if Seq::parse(slice(sec::LINES), line_count).is_none() {
+            return Err(corrupt(secs[sec::LINES].0 as usize, "line table"));
+        }
+        if check_palette {
+            let pal = slice(sec::PALETTE);
+            for k in 0..palette_len {
+                let (kind, field) = (u16_at(pal, k * 6), u16_at(pal, k * 6 + 2));
+                let flags = pal[k * 6 + 4];
+                let off = secs[sec::PALETTE].0 as usize + k * 6;
+                if !symbols.is_kind(kind) {
+                    return Err(corrupt(off, "kind id unknown to the grammar"));
+                }
+                if field != 0 && symbols.field_name(field).is_none() {
+                    return Err(corrupt(off, "field id unknown to the grammar"));
+                }
+                if flags & !NODE_FLAGS != 0 || pal[k * 6 + 5] != 0 {
+                    return Err(corrupt(off, "palette flags"));
+                }
+            }
+        }
+        Ok(TreeView {
+            bytes,
             symbols,
-            source_len,
-            types,
-            nodes: Vec::with_capacity(node_count),
-            line_starts: Vec::new(),
-            error_chars: Vec::new(),
-            sexp_overrides: Vec::new(),
-            range_exceptions: Vec::new(),
             version: header.version.get(),
-            hidden: Vec::new(),
-            fact_overrides: Vec::new(),
-        };
-        let error_leaves = view.decode_nodes(&mut r, node_count)?;
-
-        // Line table.
-        let mut line_starts = Vec::with_capacity(line_count);
-        line_starts.push(0u32);
-        let mut at: u64 = 0;
-        for _ in 1..line_count {
-            let off = r.offset();
-            let len = r.varint("line length")?;
-            at = at.saturating_add(len);
-            if len == 0 || at > u64::from(source_len) {
-                return Err(DecodeError::Corrupt {
-                    offset: off,
-                    what: "line length",
-                });
-            }
-            line_starts.push(at as u32);
-        }
-        view.line_starts = line_starts;
-
-        // Error characters.
-        if header.flags.get() & HF_ERROR_CHARS != 0 {
-            let off = r.offset();
-            let count = r.varint("error character count")?;
-            if count == 0 || count > r.remaining() as u64 {
-                return Err(DecodeError::Corrupt {
-                    offset: off,
-                    what: "error character count",
-                });
-            }
-            let mut node: u64 = 0;
-            let mut chars = Vec::with_capacity(count as usize);
-            for i in 0..count {
-                let off = r.offset();
-                let delta = r.varint("error character node")?;
-                node = if i == 0 {
-                    delta
-                } else {
-                    node.saturating_add(delta).saturating_add(1)
-                };
-                let ch = unzigzag(r.varint("error character")?);
-                if node >= node_count as u64 || !view.is_error_leaf(node as u32) {
-                    return Err(DecodeError::Corrupt {
-                        offset: off,
-                        what: "error character node",
-                    });
-                }
-                let ch = i32::try_from(ch).map_err(|_| DecodeError::Corrupt {
-                    offset: off,
-                    what: "error character",
-                })?;
-                chars.push((node as u32, ch));
-            }
-            view.error_chars = chars;
-        }
-        // S-expression overrides (subtrees holding MISSING tokens the cursor cannot see).
-        if header.flags.get() & HF_SEXP_OVERRIDES != 0 {
-            let off = r.offset();
-            let count = r.varint("override count")?;
-            if count == 0 || count > r.remaining() as u64 {
-                return Err(DecodeError::Corrupt {
-                    offset: off,
-                    what: "override count",
-                });
-            }
-            let mut node: u64 = 0;
-            for i in 0..count {
-                let off = r.offset();
-                let delta = r.varint("override node")?;
-                node = if i == 0 {
-                    delta
-                } else {
-                    node.saturating_add(delta).saturating_add(1)
-                };
-                let len = r.varint("override length")?;
-                if node >= node_count as u64 || len > r.remaining() as u64 {
-                    return Err(DecodeError::Corrupt {
-                        offset: off,
-                        what: "override",
-                    });
-                }
-                let text = r.bytes(len as usize, "override text")?;
-                let text = std::str::from_utf8(text).map_err(|_| DecodeError::Corrupt {
-                    offset: off,
-                    what: "override text is not UTF-8",
-                })?;
-                view.sexp_overrides.push((node as u32, text.into()));
-            }
-        }
-        // Range-query exceptions (where tree-sitter's hidden nodes steer an
-        // empty-range query differently from the visible children).
-        if header.flags.get() & HF_RANGE_EXCEPTIONS != 0 {
-            let off = r.offset();
-            let count = r.varint("range exception count")?;
-            if count == 0 || count > r.remaining() as u64 {
-                return Err(DecodeError::Corrupt {
-                    offset: off,
-                    what: "range exception count",
-                });
-            }
-            let mut node: u64 = 0;
-            let mut exceptions = Vec::with_capacity(count as usize);
-            for i in 0..count {
-                let off = r.offset();
-                let delta = r.varint("range exception node")?;
-                node = if i == 0 {
-                    delta
-                } else {
-                    node.saturating_add(delta).saturating_add(1)
-                };
-                let action = r.u8("range exception action")?;
-                let ok = node != 0
-                    && node < node_count as u64
-                    && match action {
-                        RANGE_SKIP => {
-                            let n = &view.nodes[node as usize];
-                            n.start == n.end
-                        }
-                        RANGE_STOP => true,
-                        _ => false,
-                    };
-                if !ok {
-                    return Err(DecodeError::Corrupt {
-                        offset: off,
-                        what: "range exception",
-                    });
-                }
-                exceptions.push((node as u32, action));
-            }
-            view.range_exceptions = exceptions;
-        }
-        if header.flags.get() & HF_QUERY_FACTS != 0 {
-            if view.version < QUERY_FACTS_VERSION {
-                return Err(DecodeError::Corrupt {
-                    offset: 6,
-                    what: "query facts in a version without them",
-                });
-            }
-            view.decode_query_facts(&mut r)?;
-        }
-        if r.remaining() != 0 {
-            return Err(DecodeError::Corrupt {
-                offset: r.offset(),
-                what: "unread bytes at the end of the body",
-            });
-        }
-        if error_leaves != view.error_chars.len() {
-            return Err(DecodeError::Corrupt {
-                offset: HEADER_LEN,
-                what: "error characters do not match error leaves",
-            });
-        }
-        Ok(view)
+            facts,
+            wide,
+            node_count: n as u32,
+            source_len,
+            line_count: line_count as u32,
+            secs,
+            leaves: leaves as u32,
+        })
     }
 
-    /// Decodes the node stream; returns the number of ERROR leaves with a
-    /// non-empty range (each must have an error character).
-    fn decode_nodes(
-        &mut self,
-        r: &mut Reader<'_>,
-        node_count: usize,
-    ) -> Result<usize, DecodeError> {
-        let mut error_leaves = 0usize;
-        let source_len = u64::from(self.source_len);
-        // Open internal nodes: (index, children still to read, last child seen).
-        let mut stack: Vec<(u32, u32, u32)> = Vec::new();
-        let mut pos: u64 = 0; // end of the previous leaf
-        for i in 0..node_count as u32 {
-            let off = r.offset();
-            let t = r.varint("node type")?;
-            let Some(&ty) = self.types.get(t as usize) else {
-                return Err(DecodeError::Corrupt {
-                    offset: off,
-                    what: "node type index",
-                });
-            };
-            let children = if ty.arity == ARITY_ESCAPE {
-                let c = r.varint_u32("child count")?;
-                if c < u32::from(ARITY_ESCAPE) {
-                    return Err(DecodeError::Corrupt {
-                        offset: off,
-                        what: "child count",
-                    });
-                }
-                c
-            } else {
-                u32::from(ty.arity)
-            };
-            let (start, end) = if children == 0 {
-                let (gap, len) = if ty.flags & TF_FIXED_LEN != 0 {
-                    (unzigzag(r.varint("leaf gap")?), u64::from(ty.fixed_len))
-                } else {
-                    let v = r.varint("leaf span")?;
-                    let gap = if v & 3 == 3 {
-                        unzigzag(r.varint("leaf gap")?)
-                    } else {
-                        unzigzag(v & 3)
-                    };
-                    (gap, v >> 2)
-                };
-                let start = (pos as i64).saturating_add(gap);
-                if start < 0 || (start as u64).saturating_add(len) > source_len {
-                    return Err(DecodeError::Corrupt {
-                        offset: off,
-                        what: "leaf range outside the source",
-                    });
-                }
-                pos = start as u64 + len;
-                error_leaves += usize::from(ty.flags & TF_ERROR != 0 && len > 0);
-                (start as u32, pos as u32)
-            } else if ty.flags & TF_EXPLICIT_RANGE != 0 {
-                let start = (pos as i64).saturating_add(unzigzag(r.varint("node start")?));
-                let len = r.varint("node length")?;
-                if start < 0 || (start as u64).saturating_add(len) > source_len {
-                    return Err(DecodeError::Corrupt {
-                        offset: off,
-                        what: "node range outside the source",
-                    });
-                }
-                (start as u32, (start as u64 + len) as u32)
-            } else {
-                (0, 0) // derived when its last child is read
-            };
-            let parent = match stack.last_mut() {
-                Some(top) => {
-                    top.1 -= 1;
-                    top.2 = i;
-                    top.0
-                }
-                None if i == 0 => NO_PARENT,
-                None => {
-                    return Err(DecodeError::Corrupt {
-                        offset: off,
-                        what: "node after the end of the root",
-                    });
-                }
-            };
-            self.nodes.push(NodeRec {
-                start,
-                end,
-                parent,
-                subtree_end: i + 1,
-                child_count: children,
-                ty: t as u16,
-            });
-            if children > 0 {
-                stack.push((i, children, i));
-            }
-            // Close every node whose last child was just read.
-            while let Some(&(p, 0, last)) = stack.last() {
-                stack.pop();
-                let p = p as usize;
-                let (first_start, last_end) =
-                    (self.nodes[p + 1].start, self.nodes[last as usize].end);
-                let rec = &mut self.nodes[p];
-                rec.subtree_end = i + 1;
-                if self.types[usize::from(rec.ty)].flags & TF_EXPLICIT_RANGE == 0 {
-                    rec.start = first_start;
-                    rec.end = last_end;
-                }
-            }
-        }
-        if !stack.is_empty() {
-            return Err(DecodeError::Corrupt {
-                offset: r.offset(),
-                what: "tree ends inside a node",
-            });
-        }
-        Ok(error_leaves)
+    #[inline]
+    fn sec(&self, i: usize) -> &[u8] {
+        let (a, b) = self.secs[i];
+        self.bytes.get(a as usize..b as usize).unwrap_or_default()
     }
 
-    /// Reads and checks the hidden-node and status-override tables.
-    fn decode_query_facts(&mut self, r: &mut Reader<'_>) -> Result<(), DecodeError> {
-        let node_count = self.nodes.len() as u64;
-        let corrupt = |offset: usize, what: &'static str| DecodeError::Corrupt { offset, what };
-        let off = r.offset();
-        let count = r.varint("hidden node count")?;
-        if count > r.remaining() as u64 {
-            return Err(corrupt(off, "hidden node count"));
+    #[inline]
+    fn bits(&self) -> RankBits<'_> {
+        RankBits {
+            words: self.sec(sec::BP),
+            ranks: self.sec(sec::BP_RANKS),
+            len: 2 * self.node_count as usize,
         }
-        let mut hidden = Vec::with_capacity(count as usize);
-        // The tree's hidden symbols (the entries index them).
-        let mut palette: Vec<u16> = Vec::new();
-        if count > 0 {
-            let off = r.offset();
-            let n = r.varint("hidden symbol count")?;
-            if n == 0 || n > count || n > r.remaining() as u64 {
-                return Err(corrupt(off, "hidden symbol count"));
-            }
-            for _ in 0..n {
-                let off = r.offset();
-                let symbol = r.varint("hidden symbol")?;
-                palette.push(
-                    u16::try_from(symbol)
-                        .ok()
-                        .filter(|&s| self.symbols.is_kind(s))
-                        .ok_or(corrupt(off, "hidden node symbol"))?,
-                );
-            }
+    }
+
+    #[inline]
+    fn bp(&self) -> Bp<'_> {
+        Bp {
+            bits: self.bits(),
+            word_mins: self.sec(sec::BP_WORD_MINS),
+            tree: self.sec(sec::BP_TREE),
+            leaves: self.leaves as usize,
         }
-        // Open hidden spans (visible end), to check their nesting.
-        let mut open: Vec<u32> = Vec::new();
-        let mut first: u64 = 0;
-        for _ in 0..count {
-            let off = r.offset();
-            let head = r.varint("hidden node")?;
-            let mut delta = head & 7;
-            if delta == 7 {
-                delta = delta.saturating_add(r.varint("hidden node first")?);
-            }
-            first = first.saturating_add(delta);
-            let (span, explicit) = ((head >> 4).saturating_add(1), head & 8 != 0);
-            let slot = r.varint("hidden node symbol")?;
-            let explicit_range = if explicit {
-                let gap = unzigzag(r.varint("hidden node start")?);
-                let len = r.varint("hidden node length")?;
-                Some((gap, len))
-            } else {
-                None
-            };
-            let end = first.saturating_add(span);
-            if first == 0 || span == 0 || end > node_count {
-                return Err(corrupt(off, "hidden node span"));
-            }
-            let (f, e) = (first as u32, end as u32);
-            let parent = self.nodes[f as usize].parent;
-            let parent_end = self.nodes[parent as usize].subtree_end;
-            // The span is whole subtrees of consecutive children of `parent`.
-            if e > parent_end || (e < parent_end && self.nodes[e as usize].parent != parent) {
-                return Err(corrupt(off, "hidden node span"));
-            }
-            while open.last().is_some_and(|&end| end <= f) {
-                open.pop();
-            }
-            if open.last().is_some_and(|&end| e > end) {
-                return Err(corrupt(off, "hidden nodes overlap"));
-            }
-            open.push(e);
-            let (start, len) = match explicit_range {
-                Some((gap, len)) => (
-                    i64::from(self.nodes[f as usize].start).saturating_sub(gap),
-                    len,
-                ),
-                None => {
-                    // Its visible descendants' range: the first one's start
-                    // to the end of the last top-level one.
-                    let mut c = f as usize;
-                    while self.nodes[c].subtree_end < e {
-                        c = self.nodes[c].subtree_end as usize;
-                    }
-                    let (a, b) = (self.nodes[f as usize].start, self.nodes[c].end);
-                    (i64::from(a), u64::from(b.saturating_sub(a)))
-                }
-            };
-            if start < 0 || (start as u64).saturating_add(len) > u64::from(self.source_len) {
-                return Err(corrupt(off, "hidden node range outside the source"));
-            }
-            let symbol = *palette
-                .get(slot as usize)
-                .ok_or(corrupt(off, "hidden node symbol"))?;
-            hidden.push(HiddenNode {
-                first: f,
-                end: e,
-                symbol,
-                start_byte: start as u32,
-                end_byte: (start as u64 + len) as u32,
-            });
-        }
-        let off = r.offset();
-        let count = r.varint("status override count")?;
-        if count > r.remaining() as u64 {
-            return Err(corrupt(off, "status override count"));
-        }
-        let mut overrides = Vec::with_capacity(count as usize);
-        let mut node: u64 = 0;
-        for i in 0..count {
-            let off = r.offset();
-            let delta = r.varint("status override node")?;
-            node = if i == 0 {
-                delta
-            } else {
-                node.saturating_add(delta).saturating_add(1)
-            };
-            let mask = r.u8("status override mask")?;
-            if node >= node_count || mask == 0 || mask & !QF_KNOWN != 0 {
-                return Err(corrupt(off, "status override"));
-            }
-            let mut o = FactOverride {
-                node: node as u32,
-                mask,
-                field: 0,
-                parent_kind: 0,
-                supertypes: [0; MAX_SUPERTYPES],
-                supertype_count: 0,
-            };
-            if mask & QF_FIELD != 0 {
-                let field = r.varint("status override field")?;
-                o.field = u16::try_from(field)
-                    .ok()
-                    .filter(|&f| f == 0 || self.symbols.field_name(f).is_some())
-                    .ok_or(corrupt(off, "status override field"))?;
-            }
-            if mask & QF_PARENT_KIND != 0 {
-                let kind = r.varint("status override parent kind")?;
-                o.parent_kind = u16::try_from(kind)
-                    .ok()
-                    .filter(|&k| self.symbols.is_kind(k))
-                    .ok_or(corrupt(off, "status override parent kind"))?;
-            }
-            if mask & QF_SUPERTYPES != 0 {
-                let n = r.u8("status override supertype count")?;
-                if usize::from(n) > MAX_SUPERTYPES {
-                    return Err(corrupt(off, "status override supertype count"));
-                }
-                for k in 0..usize::from(n) {
-                    let s = r.varint("status override supertype")?;
-                    o.supertypes[k] = u16::try_from(s)
-                        .ok()
-                        .filter(|&s| self.symbols.is_kind(s))
-                        .ok_or(corrupt(off, "status override supertype"))?;
-                }
-                o.supertype_count = n;
-            }
-            overrides.push(o);
-        }
-        if hidden.is_empty() && overrides.is_empty() {
-            return Err(corrupt(off, "empty query facts"));
-        }
-        self.hidden = hidden;
-        self.fact_overrides = overrides;
-        Ok(())
+    }
+
+    #[inline]
+    fn positions(&self) -> Seq<'_> {
+        Seq::parse(self.sec(sec::EVENTS), 2 * self.node_count as usize).unwrap_or(Seq::Plain {
+            values: &[],
+            len: 0,
+        })
+    }
+
+    fn lines(&self) -> Seq<'_> {
+        Seq::parse(self.sec(sec::LINES), self.line_count as usize).unwrap_or(Seq::Plain {
+            values: &[],
+            len: 0,
+        })
+    }
+
+    /// The encoded bytes (version 4; a tree of an older version as laid out
+    /// at open). What a memory tier keeps and [`TreeView::from_trusted_bytes`]
+    /// reopens.
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
     }
 
     /// Format version the tree was written with.
@@ -621,42 +288,42 @@ impl TreeView {
     /// Whether the tree carries query facts (version 3 on): hidden nodes and
     /// node statuses, which running tree-sitter queries exactly needs.
     pub fn has_query_facts(&self) -> bool {
-        self.version >= QUERY_FACTS_VERSION
+        self.facts
     }
 
     /// The hidden nodes tree-sitter's query cursor enters (nodes of hidden
     /// kinds with visible descendants), in its walk's order: by first visible
-    /// descendant, outer before inner. Empty before version 3.
-    pub fn hidden_nodes(&self) -> &[HiddenNode] {
-        &self.hidden
-    }
-
-    fn node_type(&self, i: u32) -> &NodeType {
-        &self.types[usize::from(self.nodes[i as usize].ty)]
-    }
-
-    fn is_error_leaf(&self, i: u32) -> bool {
-        let t = self.node_type(i);
-        t.flags & TF_ERROR != 0
-            && self.nodes[i as usize].child_count == 0
-            && self.nodes[i as usize].end > self.nodes[i as usize].start
+    /// descendant, outer before inner. Empty without query facts.
+    pub fn hidden_nodes(&self) -> HiddenNodes<'_> {
+        HiddenNodes {
+            bytes: self.sec(sec::HIDDEN),
+        }
     }
 
     /// The root node.
     pub fn root(&self) -> Node<'_> {
-        Node { tree: self, id: 0 }
+        Node {
+            tree: self,
+            id: 0,
+            pos: 0,
+        }
     }
 
     /// Number of nodes (named and anonymous).
     pub fn node_count(&self) -> usize {
-        self.nodes.len()
+        self.node_count as usize
     }
 
-    /// The node with preorder index `id` (the root is 0).
+    /// The node with preorder index `id` (the root is 0). O(log n).
     pub fn node(&self, id: usize) -> Option<Node<'_>> {
-        (id < self.nodes.len()).then_some(Node {
+        if id >= self.node_count as usize {
+            return None;
+        }
+        let pos = self.bits().select1(id)?;
+        Some(Node {
             tree: self,
             id: id as u32,
+            pos: pos as u32,
         })
     }
 
@@ -667,7 +334,7 @@ impl TreeView {
 
     /// Number of source lines (`\n` count + 1).
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_count as usize
     }
 
     /// The grammar names used by this view.
@@ -675,71 +342,359 @@ impl TreeView {
         &self.symbols
     }
 
-    /// The source position of byte offset `byte`.
+    /// The source position of byte offset `byte`. O(log lines).
     pub fn point_for_byte(&self, byte: usize) -> Point {
-        let row = self
-            .line_starts
-            .partition_point(|&s| s as usize <= byte)
-            .saturating_sub(1);
+        let lines = self.lines();
+        let b = u32::try_from(byte).unwrap_or(u32::MAX);
+        let row = lines.count_le(b).saturating_sub(1);
         Point {
             row,
-            column: byte - self.line_starts[row] as usize,
+            column: byte.saturating_sub(lines.get(row) as usize),
         }
     }
 
     /// The byte offset of a source position (clamped to the line table).
     pub fn byte_for_point(&self, p: Point) -> usize {
-        match self.line_starts.get(p.row) {
-            Some(&s) => (s as usize).saturating_add(p.column),
-            None => self.source_len as usize,
+        if p.row < self.line_count as usize {
+            (self.lines().get(p.row) as usize).saturating_add(p.column)
+        } else {
+            self.source_len as usize
         }
     }
 
-    /// Heap bytes held by the view's index (not counting the symbols).
+    /// Bytes the view holds: its encoded tree (shared with every clone, and
+    /// with a memory map when opened over one).
     pub fn heap_bytes(&self) -> usize {
-        self.types.capacity() * size_of::<NodeType>()
-            + self.nodes.capacity() * size_of::<NodeRec>()
-            + self.line_starts.capacity() * 4
-            + self.error_chars.capacity() * 8
-            + self.range_exceptions.capacity() * 8
-            + self.hidden.capacity() * size_of::<HiddenNode>()
-            + self.fact_overrides.capacity() * size_of::<FactOverride>()
-            + self
-                .sexp_overrides
-                .iter()
-                .map(|o| o.1.len() + 16)
-                .sum::<usize>()
+        self.bytes.len()
+    }
+
+    /// Checks, in one O(n) pass, what opening does not: that the shape is
+    /// one tree of `node_count` nodes, types index the palette, positions
+    /// nest and lie in the source, lines increase, and every side table
+    /// names nodes of the tree in order. For tests and `verify`; a tree the
+    /// encoder wrote always passes.
+    pub fn validate(&self) -> Result<(), DecodeError> {
+        let corrupt = |what: &'static str| DecodeError::Corrupt {
+            offset: HEADER_LEN,
+            what,
+        };
+        let n = self.node_count as usize;
+        let bits = self.bits();
+        let (mut e, mut ones) = (0i64, 0usize);
+        for q in 0..2 * n {
+            if bits.bit(q) {
+                e += 1;
+                ones += 1;
+            } else {
+                e -= 1;
+            }
+            if e < 0 || (e == 0 && q + 1 != 2 * n) {
+                return Err(corrupt("tree shape"));
+            }
+        }
+        if e != 0 || ones != n {
+            return Err(corrupt("tree shape"));
+        }
+        let palette_len = self.sec(sec::PALETTE).len() / PALETTE_STRIDE;
+        for id in 0..n {
+            if self.type_index(id as u32) >= palette_len {
+                return Err(corrupt("node type index"));
+            }
+        }
+        // Positions: every node within its parent, siblings in order.
+        let events = self.positions();
+        let mut stack: Vec<(u32, u32)> = Vec::new(); // (start, end) of open nodes
+        let (mut it, bp) = (events.iter_from(0), self.bp());
+        for q in 0..2 * n {
+            let v = it.next().ok_or(corrupt("positions"))?;
+            if v > self.source_len {
+                return Err(corrupt("position outside the source"));
+            }
+            if bits.bit(q) {
+                let close = bp.find_close(q).ok_or(corrupt("tree shape"))?;
+                let end = events.get(close);
+                if end < v || stack.last().is_some_and(|&(s, e)| v < s || end > e) {
+                    return Err(corrupt("node range"));
+                }
+                stack.push((v, end));
+            } else {
+                stack.pop();
+            }
+        }
+        let lines = self.lines();
+        if lines.get(0) != 0 {
+            return Err(corrupt("line table"));
+        }
+        let mut prev = 0;
+        for (k, s) in lines.iter_from(0).enumerate() {
+            if (k > 0 && s <= prev) || s > self.source_len {
+                return Err(corrupt("line table"));
+            }
+            prev = s;
+        }
+        let sorted = |sec: usize, stride: usize| {
+            let b = self.sec(sec);
+            let mut prev = None;
+            (0..b.len() / stride).all(|i| {
+                let node = u32_at(b, i * stride);
+                let ok = node < self.node_count && prev.is_none_or(|p| p < node);
+                prev = Some(node);
+                ok
+            })
+        };
+        if !sorted(sec::ERROR_CHARS, ERROR_CHAR_STRIDE)
+            || !sorted(sec::SEXP_INDEX, SEXP_STRIDE)
+            || !sorted(sec::RANGE_EXCEPTIONS, RANGE_STRIDE)
+            || !sorted(sec::OVERRIDES, OVERRIDE_STRIDE)
+        {
+            return Err(corrupt("side table"));
+        }
+        let text = self.sec(sec::SEXP_TEXT);
+        let index = self.sec(sec::SEXP_INDEX);
+        for i in 0..index.len() / SEXP_STRIDE {
+            let (off, len) = (
+                u32_at(index, i * 12 + 4) as usize,
+                u32_at(index, i * 12 + 8) as usize,
+            );
+            let ok = text
+                .get(off..off.saturating_add(len))
+                .is_some_and(|t| std::str::from_utf8(t).is_ok());
+            if !ok {
+                return Err(corrupt("S-expression text"));
+            }
+        }
+        let hidden = self.hidden_nodes();
+        for h in hidden.iter() {
+            if h.first == 0
+                || h.first >= h.end
+                || h.end as usize > n
+                || h.start_byte > h.end_byte
+                || h.end_byte > self.source_len
+            {
+                return Err(corrupt("hidden node"));
+            }
+        }
+        let supertypes = self.sec(sec::SUPERTYPES).len() / 2;
+        let overrides = self.sec(sec::OVERRIDES);
+        for i in 0..overrides.len() / OVERRIDE_STRIDE {
+            let o = self.override_at(i);
+            if usize::from(o.supertype_count) > MAX_SUPERTYPES
+                || u32_at(overrides, i * OVERRIDE_STRIDE + 12) as usize
+                    + usize::from(o.supertype_count)
+                    > supertypes
+            {
+                return Err(corrupt("status override"));
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn type_index(&self, id: u32) -> usize {
+        let t = self.sec(sec::TYPES);
+        if self.wide {
+            usize::from(u16_at(t, id as usize * 2))
+        } else {
+            t.get(id as usize).map_or(0, |&b| usize::from(b))
+        }
+    }
+
+    /// (kind, field, flags) of node `id`.
+    #[inline]
+    fn node_type(&self, id: u32) -> (u16, u16, u8) {
+        let p = self.sec(sec::PALETTE);
+        let at = self.type_index(id) * PALETTE_STRIDE;
+        (
+            u16_at(p, at),
+            u16_at(p, at + 2),
+            p.get(at + 4).copied().unwrap_or(0),
+        )
+    }
+
+    /// Binary search of a table sorted by its leading u32 node index.
+    fn find(&self, section: usize, stride: usize, id: u32) -> Option<usize> {
+        let b = self.sec(section);
+        let (mut lo, mut hi) = (0usize, b.len() / stride);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match u32_at(b, mid * stride).cmp(&id) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
     }
 
     pub(crate) fn sexp_override(&self, id: u32) -> Option<&str> {
-        self.sexp_overrides
-            .binary_search_by_key(&id, |e| e.0)
-            .ok()
-            .map(|i| &*self.sexp_overrides[i].1)
+        let i = self.find(sec::SEXP_INDEX, SEXP_STRIDE, id)?;
+        let index = self.sec(sec::SEXP_INDEX);
+        let (off, len) = (
+            u32_at(index, i * 12 + 4) as usize,
+            u32_at(index, i * 12 + 8) as usize,
+        );
+        let text = self.sec(sec::SEXP_TEXT).get(off..off.saturating_add(len))?;
+        std::str::from_utf8(text).ok()
     }
 
     /// The range-query exception of node `id`, if any.
     fn range_exception(&self, id: u32) -> Option<u8> {
-        self.range_exceptions
-            .binary_search_by_key(&id, |e| e.0)
-            .ok()
-            .map(|i| self.range_exceptions[i].1)
+        let i = self.find(sec::RANGE_EXCEPTIONS, RANGE_STRIDE, id)?;
+        self.sec(sec::RANGE_EXCEPTIONS)
+            .get(i * RANGE_STRIDE + 4)
+            .copied()
+    }
+
+    fn has_range_exceptions(&self) -> bool {
+        self.secs[sec::RANGE_EXCEPTIONS].0 != self.secs[sec::RANGE_EXCEPTIONS].1
     }
 
     pub(crate) fn error_char(&self, id: u32) -> Option<i32> {
-        self.error_chars
-            .binary_search_by_key(&id, |e| e.0)
-            .ok()
-            .map(|i| self.error_chars[i].1)
+        let i = self.find(sec::ERROR_CHARS, ERROR_CHAR_STRIDE, id)?;
+        Some(u32_at(self.sec(sec::ERROR_CHARS), i * ERROR_CHAR_STRIDE + 4) as i32)
+    }
+
+    fn override_at(&self, i: usize) -> FactOverride {
+        let b = self.sec(sec::OVERRIDES);
+        let at = i * OVERRIDE_STRIDE;
+        let count = b
+            .get(at + 5)
+            .copied()
+            .unwrap_or(0)
+            .min(MAX_SUPERTYPES as u8);
+        let mut o = FactOverride {
+            node: u32_at(b, at),
+            mask: b.get(at + 4).copied().unwrap_or(0),
+            field: u16_at(b, at + 6),
+            parent_kind: u16_at(b, at + 8),
+            supertypes: [0; MAX_SUPERTYPES],
+            supertype_count: count,
+        };
+        let s = self.sec(sec::SUPERTYPES);
+        let first = u32_at(b, at + 12) as usize;
+        for k in 0..usize::from(count) {
+            o.supertypes[k] = u16_at(s, (first + k) * 2);
+        }
+        o
+    }
+
+    /// Opens and closes of the subtree of `node`, in order, with their byte
+    /// positions, decoded sequentially: the fastest way through a subtree.
+    pub fn events<'t>(&'t self, node: Node<'t>) -> Events<'t> {
+        let bp = self.bp();
+        let end = bp
+            .find_close(node.pos as usize)
+            .unwrap_or(node.pos as usize);
+        Events {
+            tree: self,
+            bits: self.bits(),
+            values: self.positions().iter_from(node.pos as usize),
+            pos: node.pos as usize,
+            end,
+            id: node.id,
+        }
     }
 }
 
 impl fmt::Debug for TreeView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TreeView")
+            .field("version", &self.version)
             .field("nodes", &self.node_count())
             .field("source_len", &self.source_len)
             .finish()
+    }
+}
+
+/// The hidden nodes of a tree, read in place (see [`TreeView::hidden_nodes`]).
+#[derive(Clone, Copy)]
+pub struct HiddenNodes<'t> {
+    bytes: &'t [u8],
+}
+
+impl<'t> HiddenNodes<'t> {
+    /// Number of hidden nodes.
+    pub fn len(&self) -> usize {
+        self.bytes.len() / HIDDEN_STRIDE
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The `i`th hidden node.
+    pub fn get(&self, i: usize) -> Option<HiddenNode> {
+        (i < self.len()).then(|| {
+            let at = i * HIDDEN_STRIDE;
+            let b = self.bytes;
+            HiddenNode {
+                first: u32_at(b, at),
+                end: u32_at(b, at + 4),
+                symbol: u16_at(b, at + 8),
+                start_byte: u32_at(b, at + 10),
+                end_byte: u32_at(b, at + 14),
+            }
+        })
+    }
+    /// The first index whose node fails `pred` (`pred` must hold for a prefix).
+    pub fn partition_point(&self, mut pred: impl FnMut(&HiddenNode) -> bool) -> usize {
+        let (mut lo, mut hi) = (0usize, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.get(mid).is_some_and(|h| pred(&h)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+    /// All of them, in order.
+    pub fn iter(&self) -> impl Iterator<Item = HiddenNode> + 't {
+        let this = *self;
+        (0..this.len()).filter_map(move |i| this.get(i))
+    }
+}
+
+/// A step of [`TreeView::events`].
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'t> {
+    /// A node starts (preorder), at this byte.
+    Open(Node<'t>, u32),
+    /// The innermost open node ends, at this byte.
+    Close(u32),
+}
+
+/// Sequential walk of a subtree's opens and closes ([`TreeView::events`]).
+pub struct Events<'t> {
+    tree: &'t TreeView,
+    bits: RankBits<'t>,
+    values: SeqIter<'t>,
+    pos: usize,
+    end: usize,
+    id: u32,
+}
+
+impl<'t> Iterator for Events<'t> {
+    type Item = Event<'t>;
+    #[inline]
+    fn next(&mut self) -> Option<Event<'t>> {
+        if self.pos > self.end {
+            return None;
+        }
+        let p = self.pos;
+        self.pos += 1;
+        let v = self.values.next().unwrap_or(0);
+        if self.bits.bit(p) {
+            let node = Node {
+                tree: self.tree,
+                id: self.id,
+                pos: p as u32,
+            };
+            self.id += 1;
+            Some(Event::Open(node, v))
+        } else {
+            Some(Event::Close(v))
+        }
     }
 }
 
@@ -747,7 +702,10 @@ impl fmt::Debug for TreeView {
 #[derive(Clone, Copy)]
 pub struct Node<'t> {
     tree: &'t TreeView,
+    /// Preorder index.
     id: u32,
+    /// Position of its open in the tree shape.
+    pos: u32,
 }
 
 impl PartialEq for Node<'_> {
@@ -770,14 +728,20 @@ impl fmt::Debug for Node<'_> {
 }
 
 impl<'t> Node<'t> {
-    fn ty(&self) -> &'t NodeType {
+    #[inline]
+    fn ty(&self) -> (u16, u16, u8) {
         self.tree.node_type(self.id)
     }
-    fn at(&self, id: u32) -> Node<'t> {
-        Node {
-            tree: self.tree,
-            id,
-        }
+    #[inline]
+    fn flags(&self) -> u8 {
+        self.ty().2
+    }
+    #[inline]
+    fn close(&self) -> usize {
+        self.tree
+            .bp()
+            .find_close(self.pos as usize)
+            .unwrap_or(self.pos as usize)
     }
 
     /// Preorder index of this node in its tree (the root is 0).
@@ -790,7 +754,7 @@ impl<'t> Node<'t> {
     }
     /// Kind id (alias-aware, as `tree_sitter::Node::kind_id`).
     pub fn kind_id(&self) -> u16 {
-        self.ty().kind
+        self.ty().0
     }
     /// Kind name.
     pub fn kind(&self) -> &'t str {
@@ -798,39 +762,41 @@ impl<'t> Node<'t> {
     }
     /// Whether the node is named.
     pub fn is_named(&self) -> bool {
-        self.ty().flags & TF_NAMED != 0
+        self.flags() & TF_NAMED != 0
     }
     /// Whether the node is an extra (a comment, say).
     pub fn is_extra(&self) -> bool {
-        self.ty().flags & TF_EXTRA != 0
+        self.flags() & TF_EXTRA != 0
     }
     /// Whether the node is an ERROR node.
     pub fn is_error(&self) -> bool {
-        self.ty().flags & TF_ERROR != 0
+        self.flags() & TF_ERROR != 0
     }
     /// Whether the node was inserted by error recovery.
     pub fn is_missing(&self) -> bool {
-        self.ty().flags & TF_MISSING != 0
+        self.flags() & TF_MISSING != 0
     }
     /// Whether the node is, or contains, an error.
     pub fn has_error(&self) -> bool {
-        self.ty().flags & TF_HAS_ERROR != 0
+        self.flags() & TF_HAS_ERROR != 0
     }
     /// Field id of this node within its parent (0 for none).
     pub fn field_id(&self) -> u16 {
-        self.ty().field
+        self.ty().1
     }
     /// Field name of this node within its parent.
     pub fn field_name(&self) -> Option<&'t str> {
         self.tree.symbols.field_name(self.field_id())
     }
     /// Start byte.
+    #[inline]
     pub fn start_byte(&self) -> usize {
-        self.tree.nodes[self.id as usize].start as usize
+        self.tree.positions().get(self.pos as usize) as usize
     }
     /// End byte (exclusive).
+    #[inline]
     pub fn end_byte(&self) -> usize {
-        self.tree.nodes[self.id as usize].end as usize
+        self.tree.positions().get(self.close()) as usize
     }
     /// Byte range.
     pub fn byte_range(&self) -> Range<usize> {
@@ -849,50 +815,77 @@ impl<'t> Node<'t> {
         std::str::from_utf8(source.get(self.byte_range()).unwrap_or_default())
     }
 
-    /// Number of children (named and anonymous). O(1).
+    /// Number of children (named and anonymous). O(children).
     pub fn child_count(&self) -> usize {
-        self.tree.nodes[self.id as usize].child_count as usize
+        self.children().count()
     }
-    /// Number of nodes in this subtree, this node included. O(1).
+    /// Number of nodes in this subtree, this node included.
     pub fn descendant_count(&self) -> usize {
-        (self.tree.nodes[self.id as usize].subtree_end - self.id) as usize
+        let size = (self.close() - self.pos as usize).div_ceil(2);
+        let most = self
+            .tree
+            .node_count()
+            .saturating_sub(self.id as usize)
+            .max(1);
+        size.clamp(1, most)
     }
     /// The first child. O(1).
+    #[inline]
     pub fn first_child(&self) -> Option<Node<'t>> {
-        (self.child_count() > 0).then(|| self.at(self.id + 1))
+        let p = self.pos as usize + 1;
+        self.tree.bits().bit(p).then(|| Node {
+            tree: self.tree,
+            id: self.id + 1,
+            pos: p as u32,
+        })
     }
-    /// The parent. O(1).
+    /// The parent.
     pub fn parent(&self) -> Option<Node<'t>> {
-        let p = self.tree.nodes[self.id as usize].parent;
-        (p != NO_PARENT).then(|| self.at(p))
+        let r = self.tree.bp().enclose(self.pos as usize)?;
+        Some(Node {
+            tree: self.tree,
+            id: self.tree.bits().rank1(r) as u32,
+            pos: r as u32,
+        })
     }
-    /// The next sibling. O(1).
+    /// The next sibling.
+    #[inline]
     pub fn next_sibling(&self) -> Option<Node<'t>> {
-        let p = self.tree.nodes[self.id as usize].parent;
-        if p == NO_PARENT {
+        if self.pos == 0 {
             return None;
         }
-        let next = self.tree.nodes[self.id as usize].subtree_end;
-        (next < self.tree.nodes[p as usize].subtree_end).then(|| self.at(next))
+        let c = self.close();
+        let p = c + 1;
+        self.tree.bits().bit(p).then(|| Node {
+            tree: self.tree,
+            id: self.id + ((p - self.pos as usize) / 2) as u32,
+            pos: p as u32,
+        })
     }
-    /// The previous sibling. O(number of earlier siblings).
+    /// The previous sibling.
     pub fn prev_sibling(&self) -> Option<Node<'t>> {
-        let p = self.tree.nodes[self.id as usize].parent;
-        if p == NO_PARENT || p + 1 == self.id {
+        let pos = self.pos as usize;
+        if pos == 0 || self.tree.bits().bit(pos - 1) {
             return None;
         }
-        let mut c = p + 1;
-        loop {
-            let next = self.tree.nodes[c as usize].subtree_end;
-            if next == self.id {
-                return Some(self.at(c));
-            }
-            c = next;
-        }
+        let o = self.tree.bp().find_open(pos - 1)?;
+        Some(Node {
+            tree: self.tree,
+            id: self.id.saturating_sub(((pos - o) / 2) as u32),
+            pos: o as u32,
+        })
     }
-    /// The last child. O(number of children).
+    /// The last child.
     pub fn last_child(&self) -> Option<Node<'t>> {
-        self.children().last()
+        self.first_child()?;
+        let c = self.close();
+        let o = self.tree.bp().find_open(c.checked_sub(1)?)?;
+        let pos = self.pos as usize;
+        (o > pos).then(|| Node {
+            tree: self.tree,
+            id: self.id + 1 + ((o - pos - 1) / 2) as u32,
+            pos: o as u32,
+        })
     }
     /// The `i`th child. O(i).
     pub fn child(&self, i: usize) -> Option<Node<'t>> {
@@ -919,6 +912,10 @@ impl<'t> Node<'t> {
     /// The child with field `name`, if any.
     pub fn child_by_field_name(&self, name: &str) -> Option<Node<'t>> {
         let id = self.tree.symbols.field_id(name)?;
+        self.child_by_field_id(id)
+    }
+    /// The child with field id `id`, if any.
+    pub fn child_by_field_id(&self, id: u16) -> Option<Node<'t>> {
         self.children().find(|c| c.field_id() == id)
     }
     /// The next named sibling.
@@ -943,12 +940,15 @@ impl<'t> Node<'t> {
         }
         None
     }
-    /// This node and its descendants in preorder. Each step is O(1).
+    /// This node and its descendants in preorder. Each step is O(1)
+    /// (the next open in the tree shape).
     pub fn preorder(&self) -> Preorder<'t> {
         Preorder {
             tree: self.tree,
-            next: self.id,
-            end: self.tree.nodes[self.id as usize].subtree_end,
+            bits: self.tree.bits(),
+            pos: self.pos as usize,
+            id: self.id,
+            end: self.id + self.descendant_count() as u32,
         }
     }
 
@@ -993,7 +993,7 @@ impl<'t> Node<'t> {
         if range_start > range_end {
             return None;
         }
-        let exceptions = range_start == range_end && !self.tree.range_exceptions.is_empty();
+        let exceptions = range_start == range_end && self.tree.has_range_exceptions();
         let mut node = *self;
         let mut last_relevant = *self;
         'down: loop {
@@ -1002,7 +1002,8 @@ impl<'t> Node<'t> {
                 if child_end < range_end {
                     continue;
                 }
-                let is_empty = child.start_byte() == child_end;
+                let child_start = child.start_byte();
+                let is_empty = child_start == child_end;
                 if if is_empty {
                     child_end < range_start
                 } else {
@@ -1010,10 +1011,10 @@ impl<'t> Node<'t> {
                 } {
                     continue;
                 }
-                if range_start < child.start_byte() {
+                if range_start < child_start {
                     break;
                 }
-                if exceptions && child.start_byte() == range_start {
+                if exceptions && child_start == range_start {
                     match self.tree.range_exception(child.id) {
                         Some(RANGE_SKIP) => continue,
                         Some(_) => return Some(last_relevant),
@@ -1050,10 +1051,9 @@ impl<'t> Node<'t> {
             hidden_chain,
             is_supertype,
         );
-        let overrides = &self.tree.fact_overrides;
-        match overrides.binary_search_by_key(&self.id, |o| o.node) {
-            Ok(i) => crate::facts::apply(facts, &overrides[i]),
-            Err(_) => facts,
+        match self.tree.find(sec::OVERRIDES, OVERRIDE_STRIDE, self.id) {
+            Some(i) => crate::facts::apply(facts, &self.tree.override_at(i)),
+            None => facts,
         }
     }
 
@@ -1074,6 +1074,7 @@ pub struct Children<'t> {
 
 impl<'t> Iterator for Children<'t> {
     type Item = Node<'t>;
+    #[inline]
     fn next(&mut self) -> Option<Node<'t>> {
         let n = self.next?;
         self.next = n.next_sibling();
@@ -1084,7 +1085,10 @@ impl<'t> Iterator for Children<'t> {
 /// Preorder iterator over a subtree.
 pub struct Preorder<'t> {
     tree: &'t TreeView,
-    next: u32,
+    bits: RankBits<'t>,
+    /// Position of the next node's open.
+    pos: usize,
+    id: u32,
     end: u32,
 }
 
@@ -1092,16 +1096,34 @@ impl<'t> Iterator for Preorder<'t> {
     type Item = Node<'t>;
     #[inline]
     fn next(&mut self) -> Option<Node<'t>> {
-        (self.next < self.end).then(|| {
-            self.next += 1;
-            Node {
-                tree: self.tree,
-                id: self.next - 1,
+        if self.id >= self.end {
+            return None;
+        }
+        let node = Node {
+            tree: self.tree,
+            id: self.id,
+            pos: self.pos as u32,
+        };
+        self.id += 1;
+        if self.id < self.end {
+            // The next open after `pos`.
+            let mut w = (self.pos + 1) / 64;
+            let mut x = self.bits.word(w) & (!0u64 << ((self.pos + 1) % 64));
+            let words = self.bits.len.div_ceil(64);
+            while x == 0 {
+                w += 1;
+                if w >= words {
+                    self.end = self.id;
+                    return Some(node);
+                }
+                x = self.bits.word(w);
             }
-        })
+            self.pos = w * 64 + x.trailing_zeros() as usize;
+        }
+        Some(node)
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = (self.end - self.next) as usize;
+        let n = (self.end - self.id) as usize;
         (n, Some(n))
     }
 }

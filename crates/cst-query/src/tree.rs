@@ -3,7 +3,7 @@
 //! query facts, and a cursor over it that moves exactly as tree-sitter's
 //! internal `TreeCursor` moves (`lib/src/tree_cursor.c`).
 
-use cst_bytecode::{Node, Point, TreeView};
+use cst_bytecode::{Event, Node, Point, TreeView};
 
 pub(crate) const NIL: u32 = u32::MAX;
 
@@ -23,29 +23,26 @@ pub(crate) struct QNode {
 pub(crate) struct QTree<'t> {
     pub view: &'t TreeView,
     pub nodes: Vec<QNode>,
+    /// The visible node of each walk node (the root for hidden ones).
+    vis: Vec<Node<'t>>,
 }
 
 impl<'t> QTree<'t> {
     /// The tree below `root`: its visible descendants and the hidden nodes
-    /// inside it, in the walk's order (index 0 is `root`).
+    /// inside it, in the walk's order (index 0 is `root`), from one
+    /// sequential pass over the subtree's opens and closes.
     pub fn build(root: Node<'t>) -> QTree<'t> {
         let view = root.tree();
         let hidden = view.hidden_nodes();
         let r = root.id() as u32;
-        let r_end = (root.id() + root.descendant_count()) as u32;
+        let r_end = r + root.descendant_count() as u32;
         let mut h = hidden.partition_point(|x| x.first_visible() as u32 <= r);
         let mut nodes: Vec<QNode> = Vec::with_capacity((r_end - r) as usize + 16);
-        // Open nodes: (index in `nodes`, visible end, last child).
+        let mut vis: Vec<Node<'t>> = Vec::with_capacity((r_end - r) as usize + 16);
+        // Open walk nodes: (index in `nodes`, visible end for a hidden node
+        // or NIL for a visible one, last child).
         let mut open: Vec<(u32, u32, u32)> = Vec::new();
-        let push = |nodes: &mut Vec<QNode>,
-                    open: &mut Vec<(u32, u32, u32)>,
-                    at: u32,
-                    end: u32,
-                    n: QNode| {
-            while open.last().is_some_and(|o| o.1 <= at) {
-                open.pop();
-            }
-            let index = nodes.len() as u32;
+        let link = |nodes: &mut Vec<QNode>, open: &mut Vec<(u32, u32, u32)>, index: u32| {
             if let Some(top) = open.last_mut() {
                 if top.2 == NIL {
                     nodes[top.0 as usize].first_child = index;
@@ -54,45 +51,61 @@ impl<'t> QTree<'t> {
                 }
                 top.2 = index;
             }
-            nodes.push(n);
-            open.push((index, end, NIL));
         };
-        for v in r..r_end {
-            while let Some(x) = hidden.get(h).filter(|x| x.first_visible() as u32 == v) {
-                h += 1;
-                if x.visible_end() as u32 > r_end {
-                    continue;
+        // Preorder index of the next visible node to open.
+        let mut next = r;
+        for event in view.events(root) {
+            match event {
+                Event::Open(n, start) => {
+                    let v = n.id() as u32;
+                    next = v + 1;
+                    // Hidden nodes that ended before `v`.
+                    while open.last().is_some_and(|o| o.1 != NIL && o.1 <= v) {
+                        open.pop();
+                    }
+                    while let Some(x) = hidden.get(h).filter(|x| x.first_visible() as u32 == v) {
+                        h += 1;
+                        if x.visible_end() as u32 > r_end {
+                            continue;
+                        }
+                        let index = nodes.len() as u32;
+                        link(&mut nodes, &mut open, index);
+                        nodes.push(QNode {
+                            visible: false,
+                            id: (h - 1) as u32,
+                            first_child: NIL,
+                            next_sibling: NIL,
+                            start: x.start_byte() as u32,
+                            end: x.end_byte() as u32,
+                        });
+                        vis.push(root);
+                        open.push((index, x.visible_end() as u32, NIL));
+                    }
+                    let index = nodes.len() as u32;
+                    link(&mut nodes, &mut open, index);
+                    nodes.push(QNode {
+                        visible: true,
+                        id: v,
+                        first_child: NIL,
+                        next_sibling: NIL,
+                        start,
+                        end: start,
+                    });
+                    vis.push(n);
+                    open.push((index, NIL, NIL));
                 }
-                let node = QNode {
-                    visible: false,
-                    id: (h - 1) as u32,
-                    first_child: NIL,
-                    next_sibling: NIL,
-                    start: x.start_byte() as u32,
-                    end: x.end_byte() as u32,
-                };
-                push(&mut nodes, &mut open, v, x.visible_end() as u32, node);
+                Event::Close(end) => {
+                    // Hidden nodes inside the closing one end with it.
+                    while open.last().is_some_and(|o| o.1 != NIL && o.1 <= next) {
+                        open.pop();
+                    }
+                    if let Some((index, _, _)) = open.pop() {
+                        nodes[index as usize].end = end;
+                    }
+                }
             }
-            let Some(n) = view.node(v as usize) else {
-                break;
-            };
-            let node = QNode {
-                visible: true,
-                id: v,
-                first_child: NIL,
-                next_sibling: NIL,
-                start: n.start_byte() as u32,
-                end: n.end_byte() as u32,
-            };
-            push(
-                &mut nodes,
-                &mut open,
-                v,
-                v + n.descendant_count() as u32,
-                node,
-            );
         }
-        QTree { view, nodes }
+        QTree { view, nodes, vis }
     }
 
     pub fn point(&self, byte: u32) -> Point {
@@ -101,8 +114,10 @@ impl<'t> QTree<'t> {
 
     /// The visible node of walk node `q` (which must be visible).
     pub fn visible(&self, q: u32) -> Node<'t> {
-        let id = self.nodes[q as usize].id as usize;
-        self.view.node(id).unwrap_or_else(|| self.view.root())
+        self.vis
+            .get(q as usize)
+            .copied()
+            .unwrap_or_else(|| self.view.root())
     }
 
     /// Grammar symbol of hidden walk node `q`.

@@ -1,0 +1,254 @@
+//! Format version 4, the navigable-in-place layout (docs/FORMAT.md,
+//! "Navigable tree, version 4"): the writer, from a layout-neutral [`Flat`]
+//! tree, and the section table the reader checks at open.
+
+use rustc_hash::FxHashMap as HashMap;
+use zerocopy::IntoBytes;
+use zerocopy::byteorder::little_endian::{U16, U32};
+
+use crate::facts::{FactOverride, HiddenNode};
+use crate::format::{
+    HEADER_LEN, Header, MAGIC, TF_ERROR, TF_EXTRA, TF_HAS_ERROR, TF_MISSING, TF_NAMED, checksum,
+};
+use crate::succinct::{build_bp_dirs, build_ranks, write_seq};
+
+/// The version this layout is.
+pub(crate) const V4: u16 = 4;
+/// Header flag (v4): type indices are u16 (palette of more than 256 types).
+pub(crate) const HF4_WIDE_TYPES: u16 = 1;
+/// Header flag (v4): the tree records query facts (the tables may be empty).
+pub(crate) const HF4_QUERY_FACTS: u16 = 1 << 1;
+/// Header flags version 4 defines.
+pub(crate) const HF4_KNOWN: u16 = HF4_WIDE_TYPES | HF4_QUERY_FACTS;
+
+/// The node flags a type carries (named, extra, missing, error, has_error).
+pub(crate) const NODE_FLAGS: u8 = TF_NAMED | TF_EXTRA | TF_MISSING | TF_ERROR | TF_HAS_ERROR;
+
+/// Number of sections; the body starts with their byte lengths (u32 each).
+pub(crate) const SECTIONS: usize = 16;
+pub(crate) const TABLE_LEN: usize = SECTIONS * 4;
+
+/// Section indices, in body order.
+pub(crate) mod sec {
+    pub const PALETTE: usize = 0;
+    pub const TYPES: usize = 1;
+    pub const BP: usize = 2;
+    pub const BP_RANKS: usize = 3;
+    pub const BP_WORD_MINS: usize = 4;
+    pub const BP_TREE: usize = 5;
+    pub const EVENTS: usize = 6;
+    pub const LINES: usize = 7;
+    pub const ERROR_CHARS: usize = 8;
+    pub const SEXP_INDEX: usize = 9;
+    pub const SEXP_TEXT: usize = 10;
+    pub const RANGE_EXCEPTIONS: usize = 11;
+    pub const HIDDEN: usize = 12;
+    pub const OVERRIDES: usize = 13;
+    pub const SUPERTYPES: usize = 14;
+    pub const RESERVED: usize = 15;
+}
+
+/// Bytes per record of the fixed-width tables.
+pub(crate) const PALETTE_STRIDE: usize = 6;
+pub(crate) const ERROR_CHAR_STRIDE: usize = 8;
+pub(crate) const SEXP_STRIDE: usize = 12;
+pub(crate) const RANGE_STRIDE: usize = 5;
+pub(crate) const HIDDEN_STRIDE: usize = 18;
+pub(crate) const OVERRIDE_STRIDE: usize = 16;
+
+/// One node, layout-neutral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FlatNode {
+    pub kind: u16,
+    pub field: u16,
+    /// [`NODE_FLAGS`] bits only.
+    pub flags: u8,
+    pub start: u32,
+    pub end: u32,
+    pub children: u32,
+}
+
+/// A whole tree, layout-neutral: what the encoder collects from a live tree
+/// and what a reader of versions 1 to 3 decodes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Flat {
+    pub fingerprint: [u8; 16],
+    pub source_len: u32,
+    /// Preorder, with child counts.
+    pub nodes: Vec<FlatNode>,
+    /// Start byte of every line; the first is 0.
+    pub line_starts: Vec<u32>,
+    /// (node, character), by node.
+    pub error_chars: Vec<(u32, i32)>,
+    /// (node, tree-sitter's S-expression of it), by node.
+    pub sexp: Vec<(u32, String)>,
+    /// (node, action), by node.
+    pub range_exceptions: Vec<(u32, u8)>,
+    /// Hidden nodes and status overrides, when the tree records them.
+    pub facts: Option<(Vec<HiddenNode>, Vec<FactOverride>)>,
+}
+
+/// Why a [`Flat`] tree could not be laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LayoutError {
+    TooManyNodeTypes,
+    TooLarge,
+    /// Child counts that do not describe one tree.
+    Shape,
+}
+
+/// Lays `flat` out as version 4.
+pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
+    let n = flat.nodes.len();
+    if n == 0 || n > (u32::MAX / 2) as usize {
+        return Err(LayoutError::Shape);
+    }
+    // Palette: by descending count, ties by key.
+    let mut counts: HashMap<(u16, u16, u8), u32> = HashMap::default();
+    for v in &flat.nodes {
+        *counts
+            .entry((v.kind, v.field, v.flags & NODE_FLAGS))
+            .or_default() += 1;
+    }
+    if counts.len() > 1 << 16 {
+        return Err(LayoutError::TooManyNodeTypes);
+    }
+    let mut palette: Vec<((u16, u16, u8), u32)> = counts.into_iter().collect();
+    palette.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let index: HashMap<(u16, u16, u8), u32> = palette
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.0, i as u32))
+        .collect();
+    let wide = palette.len() > 256;
+
+    let mut sections: Vec<Vec<u8>> = vec![Vec::new(); SECTIONS];
+    let out = &mut sections[sec::PALETTE];
+    for &((kind, field, flags), _) in &palette {
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&field.to_le_bytes());
+        out.push(flags);
+        out.push(0);
+    }
+    let out = &mut sections[sec::TYPES];
+    out.reserve(n * if wide { 2 } else { 1 });
+    for v in &flat.nodes {
+        let t = index[&(v.kind, v.field, v.flags & NODE_FLAGS)];
+        if wide {
+            out.extend_from_slice(&(t as u16).to_le_bytes());
+        } else {
+            out.push(t as u8);
+        }
+    }
+
+    // Balanced parentheses and the event positions (open: start, close: end).
+    let len = 2 * n;
+    let mut words = vec![0u64; len.div_ceil(64)];
+    let mut events: Vec<u32> = Vec::with_capacity(len);
+    let mut stack: Vec<(u32, u32)> = Vec::new(); // (node, children still to come)
+    for (i, v) in flat.nodes.iter().enumerate() {
+        match stack.last_mut() {
+            Some(top) if top.1 > 0 => top.1 -= 1,
+            Some(_) => return Err(LayoutError::Shape),
+            None if i > 0 => return Err(LayoutError::Shape),
+            None => {}
+        }
+        let p = events.len();
+        words[p / 64] |= 1 << (p % 64);
+        events.push(v.start);
+        if v.children > 0 {
+            stack.push((i as u32, v.children));
+            continue;
+        }
+        events.push(v.end);
+        while let Some(&(p, 0)) = stack.last() {
+            stack.pop();
+            events.push(flat.nodes[p as usize].end);
+        }
+    }
+    if !stack.is_empty() || events.len() != len {
+        return Err(LayoutError::Shape);
+    }
+    let ranks = build_ranks(&words, len);
+    let (mins, tree, _) = build_bp_dirs(&words, len);
+    sections[sec::BP] = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    sections[sec::BP_RANKS] = ranks.iter().flat_map(|w| w.to_le_bytes()).collect();
+    sections[sec::BP_WORD_MINS] = mins.iter().map(|&m| m as u8).collect();
+    sections[sec::BP_TREE] = tree.iter().flat_map(|w| w.to_le_bytes()).collect();
+    write_seq(&mut sections[sec::EVENTS], &events);
+    write_seq(&mut sections[sec::LINES], &flat.line_starts);
+
+    let out = &mut sections[sec::ERROR_CHARS];
+    for &(node, ch) in &flat.error_chars {
+        out.extend_from_slice(&node.to_le_bytes());
+        out.extend_from_slice(&ch.to_le_bytes());
+    }
+    let mut text = Vec::new();
+    let out = &mut sections[sec::SEXP_INDEX];
+    for (node, s) in &flat.sexp {
+        out.extend_from_slice(&node.to_le_bytes());
+        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        text.extend_from_slice(s.as_bytes());
+    }
+    sections[sec::SEXP_TEXT] = text;
+    let out = &mut sections[sec::RANGE_EXCEPTIONS];
+    for &(node, action) in &flat.range_exceptions {
+        out.extend_from_slice(&node.to_le_bytes());
+        out.push(action);
+    }
+    let mut flags = if wide { HF4_WIDE_TYPES } else { 0 };
+    if let Some((hidden, overrides)) = &flat.facts {
+        flags |= HF4_QUERY_FACTS;
+        let out = &mut sections[sec::HIDDEN];
+        for h in hidden {
+            out.extend_from_slice(&h.first.to_le_bytes());
+            out.extend_from_slice(&h.end.to_le_bytes());
+            out.extend_from_slice(&h.symbol.to_le_bytes());
+            out.extend_from_slice(&h.start_byte.to_le_bytes());
+            out.extend_from_slice(&h.end_byte.to_le_bytes());
+        }
+        let mut supertypes: Vec<u8> = Vec::new();
+        let out = &mut sections[sec::OVERRIDES];
+        for o in overrides {
+            out.extend_from_slice(&o.node.to_le_bytes());
+            out.push(o.mask);
+            out.push(o.supertype_count);
+            out.extend_from_slice(&o.field.to_le_bytes());
+            out.extend_from_slice(&o.parent_kind.to_le_bytes());
+            out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(&((supertypes.len() / 2) as u32).to_le_bytes());
+            for s in &o.supertypes[..usize::from(o.supertype_count)] {
+                supertypes.extend_from_slice(&s.to_le_bytes());
+            }
+        }
+        sections[sec::SUPERTYPES] = supertypes;
+    }
+
+    let body_len: usize = TABLE_LEN + sections.iter().map(Vec::len).sum::<usize>();
+    let body_len = u32::try_from(body_len).map_err(|_| LayoutError::TooLarge)?;
+    let mut body = Vec::with_capacity(body_len as usize);
+    for s in &sections {
+        body.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    }
+    for s in &sections {
+        body.extend_from_slice(s);
+    }
+    let mut header = Header {
+        magic: MAGIC,
+        version: U16::new(V4),
+        flags: U16::new(flags),
+        fingerprint: flat.fingerprint,
+        node_count: U32::new(n as u32),
+        source_len: U32::new(flat.source_len),
+        line_count: U32::new(flat.line_starts.len() as u32),
+        palette_len: U32::new(palette.len() as u32),
+        body_len: U32::new(body_len),
+        checksum: U32::new(0),
+    };
+    header.checksum = U32::new(checksum(&header.as_bytes()[..HEADER_LEN - 4], &body));
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}

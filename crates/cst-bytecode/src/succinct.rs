@@ -1,0 +1,828 @@
+//! Succinct structures read where they lie (format version 4, docs/FORMAT.md
+//! "Navigable tree, version 4"): a bit vector with a rank directory, balanced
+//! parentheses with min-excess directories, and Elias–Fano sequences.
+//!
+//! Every reader here works on borrowed little-endian bytes and is total: a
+//! read past a section reads zeros, every search is bounded by the
+//! directory's height and a block's width, and a structure that contradicts
+//! itself (possible only in bytes whose checksum was not checked) gives a
+//! wrong but bounded answer or `None`, never a panic or an unbounded loop.
+
+/// Bits per rank block (8 words).
+pub(crate) const BLOCK_BITS: usize = 512;
+const BLOCK_WORDS: usize = BLOCK_BITS / 64;
+/// Ones per select sample of an Elias–Fano upper-bits vector.
+pub(crate) const SELECT_STRIDE: usize = 64;
+
+#[inline]
+pub(crate) fn u64_at(b: &[u8], word: usize) -> u64 {
+    match b.get(word.wrapping_mul(8)..word.wrapping_mul(8).wrapping_add(8)) {
+        Some(s) => u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
+        None => 0,
+    }
+}
+
+#[inline]
+pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
+    match b.get(at..at.wrapping_add(4)) {
+        Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]),
+        None => 0,
+    }
+}
+
+#[inline]
+pub(crate) fn u16_at(b: &[u8], at: usize) -> u16 {
+    match b.get(at..at.wrapping_add(2)) {
+        Some(s) => u16::from_le_bytes([s[0], s[1]]),
+        None => 0,
+    }
+}
+
+#[inline]
+pub(crate) fn i32_at(b: &[u8], at: usize) -> i32 {
+    u32_at(b, at) as i32
+}
+
+/// Position of the `r`th set bit of `w` (0-based); 64 if there is none.
+#[inline]
+fn select_in_word(mut w: u64, r: u32) -> u32 {
+    // Skip whole bytes by popcount, then clear low bits.
+    let mut base = 0u32;
+    let mut r = r;
+    loop {
+        if base >= 64 {
+            return 64;
+        }
+        let c = (w & 0xff).count_ones();
+        if r < c {
+            break;
+        }
+        r -= c;
+        w >>= 8;
+        base += 8;
+    }
+    for _ in 0..r {
+        w &= w.wrapping_sub(1);
+    }
+    base + w.trailing_zeros()
+}
+
+/// A bit vector (LSB first in little-endian words) with a rank directory:
+/// one u32 per 512-bit block, the ones before it, plus the total.
+#[derive(Clone, Copy)]
+pub(crate) struct RankBits<'a> {
+    pub words: &'a [u8],
+    pub ranks: &'a [u8],
+    pub len: usize,
+}
+
+impl RankBits<'_> {
+    #[inline]
+    pub fn word(&self, w: usize) -> u64 {
+        u64_at(self.words, w)
+    }
+    #[inline]
+    pub fn bit(&self, p: usize) -> bool {
+        p < self.len && (self.word(p / 64) >> (p % 64)) & 1 != 0
+    }
+    fn blocks(&self) -> usize {
+        self.len.div_ceil(BLOCK_BITS)
+    }
+    /// Ones in bits `0..p` (`p` clamped to the length).
+    #[inline]
+    pub fn rank1(&self, p: usize) -> usize {
+        let p = p.min(self.len);
+        let b = p / BLOCK_BITS;
+        let mut r = u32_at(self.ranks, b * 4) as usize;
+        let w = p / 64;
+        for k in b * BLOCK_WORDS..w {
+            r += self.word(k).count_ones() as usize;
+        }
+        if p % 64 != 0 {
+            r += (self.word(w) & ((1u64 << (p % 64)) - 1)).count_ones() as usize;
+        }
+        r
+    }
+    /// Position of the `k`th one (0-based).
+    pub fn select1(&self, k: usize) -> Option<usize> {
+        let blocks = self.blocks();
+        if blocks == 0 {
+            return None;
+        }
+        // The last block whose rank is ≤ k.
+        let (mut lo, mut hi) = (0usize, blocks);
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if u32_at(self.ranks, mid * 4) as usize <= k {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let mut r = k.checked_sub(u32_at(self.ranks, lo * 4) as usize)?;
+        for w in lo * BLOCK_WORDS..(lo + 1) * BLOCK_WORDS {
+            let x = self.word(w);
+            let c = x.count_ones() as usize;
+            if r < c {
+                let p = w * 64 + select_in_word(x, r as u32) as usize;
+                return (p < self.len).then_some(p);
+            }
+            r -= c;
+        }
+        None
+    }
+}
+
+/// Builds the rank directory of `words` (`len` bits).
+pub(crate) fn build_ranks(words: &[u64], len: usize) -> Vec<u32> {
+    let blocks = len.div_ceil(BLOCK_BITS);
+    let mut out = Vec::with_capacity(blocks + 1);
+    let mut r = 0u32;
+    for b in 0..blocks {
+        out.push(r);
+        for w in words.iter().skip(b * BLOCK_WORDS).take(BLOCK_WORDS) {
+            r += w.count_ones();
+        }
+    }
+    out.push(r);
+    out
+}
+
+/// Per byte value: the minimum prefix excess over its 1..=8 bits (LSB
+/// first, +1 for a set bit, −1 for a clear one) and the total excess.
+const BYTE_MIN: [i8; 256] = byte_tables().0;
+const BYTE_EXCESS: [i8; 256] = byte_tables().1;
+
+const fn byte_tables() -> ([i8; 256], [i8; 256]) {
+    let mut min = [0i8; 256];
+    let mut exc = [0i8; 256];
+    let mut v = 0;
+    while v < 256 {
+        let mut e = 0i8;
+        let mut m = i8::MAX;
+        let mut j = 0;
+        while j < 8 {
+            e += if (v >> j) & 1 != 0 { 1 } else { -1 };
+            if e < m {
+                m = e;
+            }
+            j += 1;
+        }
+        min[v] = m;
+        exc[v] = e;
+        v += 1;
+    }
+    (min, exc)
+}
+
+/// Minimum prefix excess (over 1..=64 bits) of a word.
+pub(crate) fn word_min(w: u64) -> i8 {
+    let (mut e, mut m) = (0i32, i32::MAX);
+    for k in 0..8 {
+        let byte = ((w >> (8 * k)) & 0xff) as usize;
+        m = m.min(e + i32::from(BYTE_MIN[byte]));
+        e += i32::from(BYTE_EXCESS[byte]);
+    }
+    m as i8
+}
+
+/// Balanced parentheses (1 = a node opens, 0 = it closes), preorder, with
+/// a min-excess directory: the minimum prefix excess of every word, and a
+/// complete binary tree over 512-bit blocks of the minimum absolute excess
+/// in each range of blocks. `E(q)` is the excess after bit `q`
+/// (`2 · rank1(q + 1) − (q + 1)`), and `E(−1) = 0`.
+#[derive(Clone, Copy)]
+pub(crate) struct Bp<'a> {
+    pub bits: RankBits<'a>,
+    pub word_mins: &'a [u8],
+    /// `2 · leaves` i32s; leaf `b` at index `leaves + b`.
+    pub tree: &'a [u8],
+    pub leaves: usize,
+}
+
+impl Bp<'_> {
+    #[inline]
+    fn excess_before_word(&self, w: usize) -> i64 {
+        let p = w * 64;
+        2 * self.bits.rank1(p) as i64 - p as i64
+    }
+    /// `E(q)`.
+    #[inline]
+    pub fn excess(&self, q: usize) -> i64 {
+        2 * self.bits.rank1(q + 1) as i64 - (q as i64 + 1)
+    }
+    #[inline]
+    fn wmin(&self, w: usize) -> i64 {
+        i64::from(self.word_mins.get(w).map_or(i8::MAX, |&b| b as i8))
+    }
+    #[inline]
+    fn tree_min(&self, v: usize) -> i64 {
+        if v >= 2 * self.leaves {
+            return i64::MAX;
+        }
+        i64::from(i32_at(self.tree, v * 4))
+    }
+
+    /// Scans word `w` from bit `from` on, with `e` = the excess before bit
+    /// `from`, for the first bit after which the excess is ≤ `t`.
+    fn scan_word_fwd(&self, w: usize, from: usize, mut e: i64, t: i64) -> Result<usize, i64> {
+        let x = self.bits.word(w);
+        let mut j = from;
+        // Up to a byte boundary bit by bit, then byte by byte.
+        while j < 64 && j % 8 != 0 {
+            e += if (x >> j) & 1 != 0 { 1 } else { -1 };
+            if e <= t {
+                return Ok(w * 64 + j);
+            }
+            j += 1;
+        }
+        while j < 64 {
+            let byte = ((x >> j) & 0xff) as usize;
+            if e + i64::from(BYTE_MIN[byte]) <= t {
+                for k in 0..8 {
+                    e += if (byte >> k) & 1 != 0 { 1 } else { -1 };
+                    if e <= t {
+                        return Ok(w * 64 + j + k);
+                    }
+                }
+            }
+            e += i64::from(BYTE_EXCESS[byte]);
+            j += 8;
+        }
+        Err(e)
+    }
+
+    /// The first `q > p` with `E(q) ≤ t`, given `e = E(p)`.
+    pub fn fwd_search(&self, p: usize, e: i64, t: i64) -> Option<usize> {
+        let len = self.bits.len;
+        if p + 1 >= len {
+            return None;
+        }
+        let check = |q: usize| (q < len).then_some(q);
+        let w0 = (p + 1) / 64;
+        let mut e = match self.scan_word_fwd(w0, (p + 1) % 64, e, t) {
+            Ok(q) => return check(q),
+            Err(e) => e,
+        };
+        // The rest of the block, word by word.
+        let b0 = w0 / BLOCK_WORDS;
+        let words = len.div_ceil(64);
+        for w in w0 + 1..((b0 + 1) * BLOCK_WORDS).min(words) {
+            if e + self.wmin(w) <= t {
+                return self.scan_word_fwd(w, 0, e, t).ok().and_then(check);
+            }
+            e += 2 * i64::from(self.bits.word(w).count_ones()) - 64;
+        }
+        // The first later block whose minimum is ≤ t.
+        let mut v = self.leaves + b0;
+        loop {
+            if v <= 1 {
+                return None;
+            }
+            if v % 2 == 0 && self.tree_min(v + 1) <= t {
+                v += 1;
+                break;
+            }
+            v /= 2;
+        }
+        while v < self.leaves {
+            v *= 2;
+            if self.tree_min(v) > t {
+                v += 1;
+            }
+        }
+        let b = v - self.leaves;
+        let mut e = self.excess_before_word(b * BLOCK_WORDS);
+        for w in b * BLOCK_WORDS..((b + 1) * BLOCK_WORDS).min(words) {
+            if e + self.wmin(w) <= t {
+                return self.scan_word_fwd(w, 0, e, t).ok().and_then(check);
+            }
+            e += 2 * i64::from(self.bits.word(w).count_ones()) - 64;
+        }
+        None
+    }
+
+    /// Scans word `w` backwards from bit `from` (inclusive) down to bit 0,
+    /// with `e` = `E(w·64 + from)`, for the last position `q` ≤ that with
+    /// `E(q) ≤ t`; `Err(E(w·64 − 1))` if none.
+    fn scan_word_bwd(&self, w: usize, from: usize, mut e: i64, t: i64) -> Result<usize, i64> {
+        let x = self.bits.word(w);
+        let mut j = from as i64;
+        while j >= 0 {
+            if e <= t {
+                return Ok(w * 64 + j as usize);
+            }
+            e -= if (x >> j) & 1 != 0 { 1 } else { -1 };
+            j -= 1;
+        }
+        Err(e)
+    }
+
+    /// The last `q < p` with `E(q) ≤ t` (`Some(None)` for `q = −1`, which
+    /// qualifies when `t ≥ 0`), given `e = E(p)`.
+    pub fn bwd_search(&self, p: usize, e: i64, t: i64) -> Option<Option<usize>> {
+        if p == 0 || p > self.bits.len {
+            return (p == 0 && t >= 0).then_some(None);
+        }
+        let bit = |q: usize| if self.bits.bit(q) { 1 } else { -1 };
+        // E(p − 1) = E(p) − step(p).
+        let q0 = p - 1;
+        let e0 = e - bit(p);
+        let w0 = q0 / 64;
+        let mut e = match self.scan_word_bwd(w0, q0 % 64, e0, t) {
+            Ok(q) => return Some(Some(q)),
+            Err(e) => e, // E(w0·64 − 1)
+        };
+        let b0 = w0 / BLOCK_WORDS;
+        // Earlier words of the block; `e` is the excess after word `w`.
+        for w in (b0 * BLOCK_WORDS..w0).rev() {
+            let base = e - (2 * i64::from(self.bits.word(w).count_ones()) - 64);
+            if base + self.wmin(w) <= t {
+                return Some(self.scan_word_bwd(w, 63, e, t).ok());
+            }
+            e = base;
+        }
+        if b0 == 0 {
+            return (t >= 0).then_some(None);
+        }
+        // The last earlier block whose minimum is ≤ t.
+        let mut v = self.leaves + b0;
+        loop {
+            if v <= 1 {
+                return (t >= 0).then_some(None);
+            }
+            if v % 2 == 1 && self.tree_min(v - 1) <= t {
+                v -= 1;
+                break;
+            }
+            v /= 2;
+        }
+        while v < self.leaves {
+            v = 2 * v + 1;
+            if self.tree_min(v) > t {
+                v -= 1;
+            }
+        }
+        let b = v - self.leaves;
+        let words = self.bits.len.div_ceil(64);
+        let last = ((b + 1) * BLOCK_WORDS).min(words);
+        let mut e = self.excess_before_word(last);
+        for w in (b * BLOCK_WORDS..last).rev() {
+            let base = e - (2 * i64::from(self.bits.word(w).count_ones()) - 64);
+            if base + self.wmin(w) <= t {
+                return Some(self.scan_word_bwd(w, 63, e, t).ok());
+            }
+            e = base;
+        }
+        None
+    }
+
+    /// The close matching the open at `p`.
+    #[inline]
+    pub fn find_close(&self, p: usize) -> Option<usize> {
+        if self.bits.bit(p + 1) || p + 1 >= self.bits.len {
+            // Not a leaf (or the end): search.
+            let e = self.excess(p);
+            return self.fwd_search(p, e, e - 1);
+        }
+        Some(p + 1)
+    }
+
+    /// The open matching the close at `c`.
+    pub fn find_open(&self, c: usize) -> Option<usize> {
+        if c > 0 && self.bits.bit(c - 1) {
+            return Some(c - 1);
+        }
+        let e = self.excess(c);
+        match self.bwd_search(c, e, e)? {
+            Some(q) => Some(q + 1),
+            None => Some(0),
+        }
+    }
+
+    /// The open of the parent of the node opening at `p`.
+    pub fn enclose(&self, p: usize) -> Option<usize> {
+        if p == 0 {
+            return None;
+        }
+        if self.bits.bit(p - 1) {
+            return Some(p - 1);
+        }
+        let e = self.excess(p);
+        match self.bwd_search(p, e, e - 2)? {
+            Some(q) => Some(q + 1),
+            None => Some(0),
+        }
+    }
+}
+
+/// The min-excess directory of balanced parentheses: per-word minima and the
+/// block tree (as i32s), with the tree's leaf count.
+pub(crate) fn build_bp_dirs(words: &[u64], len: usize) -> (Vec<i8>, Vec<i32>, usize) {
+    let nwords = len.div_ceil(64);
+    let mins: Vec<i8> = words.iter().take(nwords).map(|&w| word_min(w)).collect();
+    let blocks = len.div_ceil(BLOCK_BITS).max(1);
+    let leaves = blocks.next_power_of_two();
+    let mut tree = vec![i32::MAX; 2 * leaves];
+    let mut e = 0i32; // excess before the current word
+    for (b, leaf) in tree[leaves..leaves + blocks].iter_mut().enumerate() {
+        let mut m = i32::MAX;
+        for w in b * BLOCK_WORDS..((b + 1) * BLOCK_WORDS).min(nwords) {
+            m = m.min(e + i32::from(mins[w]));
+            e += 2 * words[w].count_ones() as i32 - 64;
+        }
+        *leaf = m;
+    }
+    for v in (1..leaves).rev() {
+        tree[v] = tree[2 * v].min(tree[2 * v + 1]);
+    }
+    (mins, tree, leaves)
+}
+
+/// A sequence of u32 values: Elias–Fano when non-decreasing, else plain.
+#[derive(Clone, Copy)]
+pub(crate) enum Seq<'a> {
+    Ef(Ef<'a>),
+    Plain { values: &'a [u8], len: usize },
+}
+
+/// Elias–Fano: `len` non-decreasing values; value `k` is
+/// `((select1(hi, k) − k) << l) | lo[k]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Ef<'a> {
+    pub len: usize,
+    pub l: u32,
+    pub lo: &'a [u8],
+    pub hi: &'a [u8],
+    pub hi_len: usize,
+    /// Position in `hi` of every [`SELECT_STRIDE`]th one.
+    pub samples: &'a [u8],
+}
+
+/// Sequence header: kind (0 = Elias–Fano, 1 = plain), len, l, hi bits.
+pub(crate) const SEQ_HEADER: usize = 16;
+
+impl<'a> Seq<'a> {
+    /// Parses a sequence section of exactly `bytes`, of `len` values.
+    pub fn parse(bytes: &'a [u8], len: usize) -> Option<Seq<'a>> {
+        let kind = u32_at(bytes, 0);
+        if u32_at(bytes, 4) as usize != len || bytes.len() < SEQ_HEADER {
+            return None;
+        }
+        let body = &bytes[SEQ_HEADER..];
+        match kind {
+            0 => {
+                let l = u32_at(bytes, 8);
+                let hi_len = u32_at(bytes, 12) as usize;
+                if l > 32 || hi_len < len {
+                    return None;
+                }
+                let lo_len = (len * l as usize).div_ceil(64) * 8;
+                let hi_bytes = hi_len.div_ceil(64) * 8;
+                let samples = len.div_ceil(SELECT_STRIDE) * 4;
+                if body.len() != lo_len + hi_bytes + samples {
+                    return None;
+                }
+                let (lo, rest) = body.split_at(lo_len);
+                let (hi, samples) = rest.split_at(hi_bytes);
+                Some(Seq::Ef(Ef {
+                    len,
+                    l,
+                    lo,
+                    hi,
+                    hi_len,
+                    samples,
+                }))
+            }
+            1 => (body.len() == len * 4).then_some(Seq::Plain { values: body, len }),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, k: usize) -> u32 {
+        match self {
+            Seq::Ef(ef) => ef.get(k),
+            Seq::Plain { values, .. } => u32_at(values, k * 4),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Seq::Ef(ef) => ef.len,
+            Seq::Plain { len, .. } => *len,
+        }
+    }
+
+    /// The number of values ≤ `x` (for a non-decreasing sequence).
+    pub fn count_le(&self, x: u32) -> usize {
+        let (mut lo, mut hi) = (0usize, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.get(mid) <= x {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Decodes values `from..` in order.
+    pub fn iter_from(&self, from: usize) -> SeqIter<'a> {
+        match *self {
+            Seq::Ef(ef) if from < ef.len => {
+                let pos = ef.select_hi(from).unwrap_or(ef.hi_len);
+                let w = pos / 64;
+                SeqIter::Ef {
+                    ef,
+                    k: from,
+                    word: w,
+                    bits: u64_at(ef.hi, w) & (!0u64 << (pos % 64)),
+                }
+            }
+            Seq::Ef(ef) => SeqIter::Ef {
+                ef,
+                k: ef.len,
+                word: 0,
+                bits: 0,
+            },
+            Seq::Plain { values, len } => SeqIter::Plain {
+                values,
+                k: from,
+                len,
+            },
+        }
+    }
+}
+
+impl Ef<'_> {
+    #[inline]
+    fn low(&self, k: usize) -> u32 {
+        if self.l == 0 {
+            return 0;
+        }
+        let l = self.l as usize;
+        let bit = k * l;
+        let (w, off) = (bit / 64, bit % 64);
+        let mut v = u64_at(self.lo, w) >> off;
+        if off + l > 64 {
+            v |= u64_at(self.lo, w + 1) << (64 - off);
+        }
+        (v & ((1u64 << l) - 1)) as u32
+    }
+
+    /// Position in `hi` of the `k`th one.
+    #[inline]
+    fn select_hi(&self, k: usize) -> Option<usize> {
+        if k >= self.len {
+            return None;
+        }
+        let pos = u32_at(self.samples, (k / SELECT_STRIDE) * 4) as usize;
+        let mut r = (k % SELECT_STRIDE) as u32;
+        let mut w = pos / 64;
+        let mut x = u64_at(self.hi, w) & (!0u64 << (pos % 64));
+        let words = self.hi_len.div_ceil(64);
+        loop {
+            let c = x.count_ones();
+            if r < c {
+                return Some(w * 64 + select_in_word(x, r) as usize);
+            }
+            r -= c;
+            w += 1;
+            if w >= words {
+                return None;
+            }
+            x = u64_at(self.hi, w);
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, k: usize) -> u32 {
+        match self.select_hi(k) {
+            Some(pos) => {
+                ((((pos.wrapping_sub(k)) as u64) << self.l) | u64::from(self.low(k))) as u32
+            }
+            None => 0,
+        }
+    }
+}
+
+/// In-order decoding of a [`Seq`].
+pub(crate) enum SeqIter<'a> {
+    Ef {
+        ef: Ef<'a>,
+        k: usize,
+        word: usize,
+        bits: u64,
+    },
+    Plain {
+        values: &'a [u8],
+        k: usize,
+        len: usize,
+    },
+}
+
+impl Iterator for SeqIter<'_> {
+    type Item = u32;
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        match self {
+            SeqIter::Ef { ef, k, word, bits } => {
+                if *k >= ef.len {
+                    return None;
+                }
+                let words = ef.hi_len.div_ceil(64);
+                while *bits == 0 {
+                    *word += 1;
+                    if *word >= words {
+                        *k = ef.len;
+                        return None;
+                    }
+                    *bits = u64_at(ef.hi, *word);
+                }
+                let pos = *word * 64 + bits.trailing_zeros() as usize;
+                *bits &= *bits - 1;
+                let v = ((pos.wrapping_sub(*k) as u64) << ef.l) | u64::from(ef.low(*k));
+                *k += 1;
+                Some(v as u32)
+            }
+            SeqIter::Plain { values, k, len } => {
+                if *k >= *len {
+                    return None;
+                }
+                *k += 1;
+                Some(u32_at(values, (*k - 1) * 4))
+            }
+        }
+    }
+}
+
+/// Writes `values` as a sequence section.
+pub(crate) fn write_seq(out: &mut Vec<u8>, values: &[u32]) {
+    let n = values.len();
+    let monotone = values.windows(2).all(|w| w[0] <= w[1]);
+    if !monotone {
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        out.extend_from_slice(&[0; 8]);
+        for v in values {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        return;
+    }
+    let u = values.last().map_or(0, |&v| u64::from(v) + 1);
+    let mut l = 0u32;
+    while n > 0 && (u >> (l + 1)) >= n as u64 && l < 32 {
+        l += 1;
+    }
+    let hi_len = n + (u >> l) as usize + 1;
+    let mut lo = vec![0u64; (n * l as usize).div_ceil(64)];
+    let mut hi = vec![0u64; hi_len.div_ceil(64)];
+    let mut samples = Vec::with_capacity(n.div_ceil(SELECT_STRIDE));
+    for (k, &v) in values.iter().enumerate() {
+        if l > 0 {
+            let low = u64::from(v) & ((1u64 << l) - 1);
+            let bit = k * l as usize;
+            lo[bit / 64] |= low << (bit % 64);
+            if bit % 64 + l as usize > 64 {
+                lo[bit / 64 + 1] |= low >> (64 - bit % 64);
+            }
+        }
+        let pos = (u64::from(v) >> l) as usize + k;
+        hi[pos / 64] |= 1 << (pos % 64);
+        if k % SELECT_STRIDE == 0 {
+            samples.push(pos as u32);
+        }
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+    out.extend_from_slice(&l.to_le_bytes());
+    out.extend_from_slice(&(hi_len as u32).to_le_bytes());
+    for w in lo.iter().chain(&hi) {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn le_words(words: &[u64]) -> Vec<u8> {
+        words.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+    fn le_u32(v: &[u32]) -> Vec<u8> {
+        v.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+    fn le_i32(v: &[i32]) -> Vec<u8> {
+        v.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+
+    /// Random balanced parentheses of `n` nodes from a seed.
+    fn random_bp(n: usize, mut seed: u64) -> Vec<bool> {
+        let mut bits = Vec::new();
+        let mut open = 0usize;
+        let mut left = n;
+        while left > 0 || open > 0 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let go_down = left > 0 && (open == 0 || seed % 100 < 52);
+            if go_down {
+                bits.push(true);
+                open += 1;
+                left -= 1;
+            } else {
+                bits.push(false);
+                open -= 1;
+            }
+        }
+        bits
+    }
+
+    #[test]
+    fn bp_searches_match_a_stack() {
+        for (n, seed) in [(1, 1), (2, 5), (40, 7), (700, 11), (5000, 13), (20000, 17)] {
+            // A single tree: wrap in a root.
+            let mut bits = vec![true];
+            bits.extend(random_bp(n, seed));
+            bits.push(false);
+            let len = bits.len();
+            let mut words = vec![0u64; len.div_ceil(64)];
+            for (i, &b) in bits.iter().enumerate() {
+                if b {
+                    words[i / 64] |= 1 << (i % 64);
+                }
+            }
+            let ranks = build_ranks(&words, len);
+            let (mins, tree, leaves) = build_bp_dirs(&words, len);
+            let (wb, rb, tb) = (le_words(&words), le_u32(&ranks), le_i32(&tree));
+            let mb: Vec<u8> = mins.iter().map(|&m| m as u8).collect();
+            let bp = Bp {
+                bits: RankBits {
+                    words: &wb,
+                    ranks: &rb,
+                    len,
+                },
+                word_mins: &mb,
+                tree: &tb,
+                leaves,
+            };
+            let mut close = vec![usize::MAX; len];
+            let mut open_of = vec![usize::MAX; len];
+            let mut parent = vec![None; len];
+            let mut stack = Vec::new();
+            for (i, &b) in bits.iter().enumerate() {
+                if b {
+                    parent[i] = stack.last().copied();
+                    stack.push(i);
+                } else {
+                    let o = stack.pop().unwrap();
+                    close[o] = i;
+                    open_of[i] = o;
+                }
+            }
+            let mut ones = 0;
+            for i in 0..len {
+                if bits[i] {
+                    assert_eq!(bp.find_close(i), Some(close[i]), "n {n} close of {i}");
+                    assert_eq!(bp.enclose(i), parent[i], "n {n} parent of {i}");
+                    assert_eq!(bp.bits.select1(ones), Some(i));
+                    assert_eq!(bp.bits.rank1(i), ones);
+                    ones += 1;
+                } else {
+                    assert_eq!(bp.find_open(i), Some(open_of[i]), "n {n} open of {i}");
+                }
+            }
+            assert_eq!(bp.bits.select1(ones), None);
+        }
+    }
+
+    #[test]
+    fn sequences_round_trip() {
+        let cases: Vec<Vec<u32>> = vec![
+            vec![0],
+            vec![5, 5, 5],
+            (0..1000).map(|i| i * 3 + (i % 7)).collect(),
+            (0..300).map(|i| i * i * 11).collect(),
+            vec![0, u32::MAX],
+            vec![9, 3, 7],
+        ];
+        for values in cases {
+            let mut out = Vec::new();
+            write_seq(&mut out, &values);
+            let seq = Seq::parse(&out, values.len()).unwrap();
+            for (k, &v) in values.iter().enumerate() {
+                assert_eq!(seq.get(k), v, "{k}");
+            }
+            let all: Vec<u32> = seq.iter_from(0).collect();
+            assert_eq!(all, values);
+            let tail: Vec<u32> = seq.iter_from(values.len() / 2).collect();
+            assert_eq!(tail, values[values.len() / 2..]);
+            assert!(Seq::parse(&out, values.len() + 1).is_none());
+        }
+    }
+}
