@@ -34,7 +34,7 @@ pub enum Outcome {
 /// from. Navigate it with [`Tree::root`]; it needs no tree-sitter.
 #[derive(Clone)]
 pub struct Tree {
-    view: Arc<TreeView>,
+    view: TreeView,
     source: Option<Arc<[u8]>>,
     language: &'static Grammar,
 }
@@ -415,11 +415,25 @@ impl Cache {
             .clone())
     }
 
-    fn codec(&self) -> Codec {
-        match self.inner.config.compression {
+    /// A tree's bytes as `codec` keeps them: the tree itself (`None`, read
+    /// in place) or a dense container.
+    fn pack(
+        &self,
+        raw: &bytes::Bytes,
+        codec: Compression,
+        path: &Path,
+    ) -> Result<bytes::Bytes, Error> {
+        let codec = match codec {
+            Compression::None => return Ok(raw.clone()),
             Compression::Lz4 => Codec::Lz4,
             Compression::Zstd => Codec::Zstd(self.inner.config.zstd_level),
-        }
+        };
+        cst_bytecode::compress(raw, codec, None)
+            .map(bytes::Bytes::from)
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })
     }
 
     /// Detects the language of `path`, parses `source` and caches the tree.
@@ -540,12 +554,7 @@ impl Cache {
             grammar.fingerprint()?.0,
         )?);
         if let Some(store) = &self.inner.store {
-            let dense = cst_bytecode::compress(&encoded, self.codec(), None).map_err(|source| {
-                Error::Io {
-                    path: path.to_path_buf(),
-                    source,
-                }
-            })?;
+            let dense = self.pack(&encoded, self.inner.config.disk_codec(), path)?;
             // The source first: a thread (or, after a crash, a reopened
             // cache) that finds the tree on disk must find its source too.
             if self.inner.config.store_source {
@@ -613,7 +622,7 @@ impl Cache {
         key: &Key,
         grammar: &'static Grammar,
         path: &Path,
-    ) -> Result<Option<Arc<TreeView>>, Error> {
+    ) -> Result<Option<TreeView>, Error> {
         let symbols = self.symbols(grammar)?;
         let decode_err = |source| Error::Decode {
             path: path.to_path_buf(),
@@ -623,9 +632,10 @@ impl Cache {
             self.touch(key)?;
         }
         if let Some(bytes) = self.inner.warm.get(key) {
-            return Ok(Some(Arc::new(
-                TreeView::open(&bytes, symbols).map_err(decode_err)?,
-            )));
+            // Checked when it entered memory: opened in place, in O(1).
+            return Ok(Some(
+                TreeView::from_trusted_bytes(bytes, symbols).map_err(decode_err)?,
+            ));
         }
         let dense = match self.inner.cold.get(key) {
             Some(d) => d,
@@ -644,11 +654,9 @@ impl Cache {
                     }
                     Err(e) => return Err(e.into()),
                 };
-                // Validate before admitting it to memory.
-                let Ok(raw) = cst_bytecode::decompress(&dense, None) else {
-                    return Ok(None);
-                };
-                let Ok(view) = TreeView::open(&raw, symbols) else {
+                // The record's checksum held; check that it opens before
+                // admitting it to memory.
+                let Ok(view) = open_record(&dense, symbols) else {
                     return Ok(None);
                 };
                 self.inner.languages.write().insert(*key, grammar.id());
@@ -661,13 +669,10 @@ impl Cache {
                     self.inner.promotions[COLD].fetch_add(1, Ordering::Relaxed);
                     self.apply(policy, moves)?;
                 }
-                return Ok(Some(Arc::new(view)));
+                return Ok(Some(view));
             }
         };
-        let raw = cst_bytecode::decompress(&dense, None).map_err(decode_err)?;
-        Ok(Some(Arc::new(
-            TreeView::open(&raw, symbols).map_err(decode_err)?,
-        )))
+        Ok(Some(open_record(&dense, symbols).map_err(decode_err)?))
     }
 
     /// Carries out the policy's moves, in order: a demotion re-encodes or
@@ -725,16 +730,10 @@ impl Cache {
                     let Some(raw) = self.inner.warm.remove(&key) else {
                         continue;
                     };
-                    let dense =
-                        cst_bytecode::compress(&raw, self.codec(), None).map_err(|source| {
-                            Error::Io {
-                                path: PathBuf::new(),
-                                source,
-                            }
-                        })?;
+                    let dense = self.pack(&raw, self.inner.config.cold_codec(), Path::new(""))?;
                     freed.bytes.push(raw);
                     let weight = dense.len() as u64;
-                    self.inner.cold.insert(key, dense.into());
+                    self.inner.cold.insert(key, dense);
                     self.inner.demotions[WARM].fetch_add(1, Ordering::Relaxed);
                     Some(weight)
                 }
@@ -742,7 +741,7 @@ impl Cache {
                     let Some(dense) = self.inner.cold.remove(&key) else {
                         continue;
                     };
-                    let raw = match cst_bytecode::decompress(&dense, None) {
+                    let raw = match unpack(&dense) {
                         Ok(raw) => raw,
                         Err(_) => {
                             // Unreadable: forget it (disk or a parse restores it).
@@ -752,7 +751,7 @@ impl Cache {
                     };
                     freed.bytes.push(dense);
                     let weight = raw.len() as u64;
-                    self.inner.warm.insert(key, raw.into());
+                    self.inner.warm.insert(key, raw);
                     self.inner.promotions[WARM].fetch_add(1, Ordering::Relaxed);
                     Some(weight)
                 }
@@ -805,14 +804,13 @@ impl Cache {
                 Some(bytes) => bytes,
                 None => cst_bytecode::encode(&e.tree, &e.source, grammar.fingerprint()?.0)?.into(),
             };
-            Arc::new(
-                TreeView::open(&encoded, self.symbols(grammar)?).map_err(|source| {
-                    Error::Decode {
-                        path: path.to_path_buf(),
-                        source,
-                    }
-                })?,
-            )
+            // Written by this process: opened in place, in O(1).
+            TreeView::from_trusted_bytes(encoded, self.symbols(grammar)?).map_err(|source| {
+                Error::Decode {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?
         } else {
             match self.load_view(&record.key, grammar, path)? {
                 Some(v) => v,
@@ -1259,4 +1257,22 @@ mod tests {
         assert!(!m.is_referenced(&Key([2; 32])));
         assert_eq!(m.len(), 0);
     }
+}
+
+/// The tree bytes of a record of the cold tier or the disk: the tree itself
+/// (codec `none`) or a dense container, decompressed (its checksum checked).
+fn unpack(record: &bytes::Bytes) -> Result<bytes::Bytes, cst_bytecode::DecodeError> {
+    if record.starts_with(&cst_bytecode::MAGIC) {
+        return Ok(record.clone());
+    }
+    cst_bytecode::decompress(record, None).map(bytes::Bytes::from)
+}
+
+/// Opens a record of the cold tier or the disk (whose checksum held when it
+/// was read): in place for codec `none` (no copy), else decompressed.
+fn open_record(
+    record: &bytes::Bytes,
+    symbols: Arc<Symbols>,
+) -> Result<TreeView, cst_bytecode::DecodeError> {
+    TreeView::from_trusted_bytes(unpack(record)?, symbols)
 }

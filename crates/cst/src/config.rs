@@ -4,14 +4,33 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// How trees are compressed for the cold tier and the disk.
+/// How trees are kept in the cold tier and on disk (docs/BENCHMARKS.md,
+/// "Codecs", has the measured sizes and read costs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
-    /// LZ4: fastest to read back.
+    /// Not compressed: the tree's own bytes, read in place (from a memory
+    /// map on disk) with no copy and no decoding.
+    None,
+    /// LZ4: fast to read back (a decompression per read).
     Lz4,
-    /// Zstandard at `zstd_level`: smallest.
+    /// Zstandard at `zstd_level`: smallest, slowest to read back.
     Zstd,
+}
+
+impl Compression {
+    fn parse(var: &'static str, v: String) -> Result<Compression, ConfigError> {
+        match v.trim() {
+            "none" => Ok(Compression::None),
+            "lz4" => Ok(Compression::Lz4),
+            "zstd" => Ok(Compression::Zstd),
+            _ => Err(ConfigError::Env {
+                var,
+                value: v,
+                why: "expected none, lz4 or zstd",
+            }),
+        }
+    }
 }
 
 /// Settings of a [`Cache`](crate::Cache). Every field has a default that
@@ -26,8 +45,14 @@ pub struct Config {
     pub warm_bytes: u64,
     /// Budget of the cold tier (compressed trees). Default 32 MiB (~6M lines).
     pub cold_bytes: u64,
-    /// Compression of the cold tier and the disk.
-    pub compression: Compression,
+    /// Codec of the cold tier (compressed trees in memory). Default lz4.
+    pub cold_compression: Compression,
+    /// Codec of the trees on disk. Default zstd.
+    pub disk_compression: Compression,
+    /// Older setting: when given, the codec of both the cold tier and the
+    /// disk (overriding `cold_compression` and `disk_compression`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<Compression>,
     /// zstd level (1–22) when `compression = "zstd"`.
     pub zstd_level: i32,
     /// Worker threads for indexing; 0 = one per core.
@@ -48,7 +73,9 @@ impl Default for Config {
             hot_bytes: 256 << 20,
             warm_bytes: 64 << 20,
             cold_bytes: 32 << 20,
-            compression: Compression::Zstd,
+            cold_compression: Compression::Lz4,
+            disk_compression: Compression::Zstd,
+            compression: None,
             zstd_level: 3,
             threads: 0,
             max_file_bytes: 4 << 20,
@@ -92,7 +119,8 @@ pub enum ConfigError {
 impl Config {
     /// Defaults, overridden by `path` (a `cst.toml`) if it exists, then by
     /// `CST_HOT_BYTES`, `CST_WARM_BYTES`, `CST_COLD_BYTES`, `CST_COMPRESSION`,
-    /// `CST_ZSTD_LEVEL`, `CST_THREADS`, `CST_MAX_FILE_BYTES`, `CST_STORE_SOURCE`.
+    /// `CST_COLD_COMPRESSION`, `CST_DISK_COMPRESSION`, `CST_ZSTD_LEVEL`,
+    /// `CST_THREADS`, `CST_MAX_FILE_BYTES`, `CST_STORE_SOURCE`.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let mut config = match path {
             Some(p) if p.exists() => {
@@ -139,17 +167,13 @@ impl Config {
             self.max_file_bytes = num("CST_MAX_FILE_BYTES", v)?;
         }
         if let Some(v) = get("CST_COMPRESSION") {
-            self.compression = match v.trim() {
-                "lz4" => Compression::Lz4,
-                "zstd" => Compression::Zstd,
-                _ => {
-                    return Err(ConfigError::Env {
-                        var: "CST_COMPRESSION",
-                        value: v,
-                        why: "expected lz4 or zstd",
-                    });
-                }
-            };
+            self.compression = Some(Compression::parse("CST_COMPRESSION", v)?);
+        }
+        if let Some(v) = get("CST_COLD_COMPRESSION") {
+            self.cold_compression = Compression::parse("CST_COLD_COMPRESSION", v)?;
+        }
+        if let Some(v) = get("CST_DISK_COMPRESSION") {
+            self.disk_compression = Compression::parse("CST_DISK_COMPRESSION", v)?;
         }
         if let Some(v) = get("CST_STORE_SOURCE") {
             self.store_source = match v.trim() {
@@ -174,6 +198,16 @@ impl Config {
         Ok(())
     }
 
+    /// The codec of the cold tier (`compression` if given, else `cold_compression`).
+    pub fn cold_codec(&self) -> Compression {
+        self.compression.unwrap_or(self.cold_compression)
+    }
+
+    /// The codec of the disk (`compression` if given, else `disk_compression`).
+    pub fn disk_codec(&self) -> Compression {
+        self.compression.unwrap_or(self.disk_compression)
+    }
+
     /// Indexing threads (resolving 0 to the number of cores).
     pub fn worker_threads(&self) -> usize {
         if self.threads > 0 {
@@ -196,9 +230,26 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let mut c: Config = toml::from_str(&text).unwrap();
         assert_eq!(
-            (c.hot_bytes, c.compression, c.warm_bytes),
-            (1000, Compression::Lz4, Config::default().warm_bytes)
+            (c.hot_bytes, c.cold_codec(), c.disk_codec(), c.warm_bytes),
+            (
+                1000,
+                Compression::Lz4,
+                Compression::Lz4,
+                Config::default().warm_bytes
+            )
         );
+        c.apply_env(|k| (k == "CST_DISK_COMPRESSION").then(|| "none".to_owned()))
+            .unwrap();
+        assert_eq!(c.disk_codec(), Compression::Lz4, "the older key still wins");
+        c.compression = None;
+        assert_eq!(
+            (c.cold_codec(), c.disk_codec()),
+            (Compression::Lz4, Compression::None)
+        );
+        let err = c
+            .apply_env(|k| (k == "CST_COLD_COMPRESSION").then(|| "brotli".to_owned()))
+            .unwrap_err();
+        assert!(err.to_string().contains("none, lz4 or zstd"), "{err}");
         c.apply_env(|k| (k == "CST_HOT_BYTES").then(|| "2000".to_owned()))
             .unwrap();
         assert_eq!(c.hot_bytes, 2000);
