@@ -10,51 +10,58 @@ use crate::facts::{FactOverride, HiddenNode};
 use crate::format::{
     HEADER_LEN, Header, MAGIC, TF_ERROR, TF_EXTRA, TF_HAS_ERROR, TF_MISSING, TF_NAMED, checksum,
 };
+use crate::spans::Span;
 use crate::succinct::{build_bp_dirs, build_ranks, write_seq};
 
 /// The version this layout is.
 pub(crate) const V4: u16 = 4;
-/// Header flag (v4): type indices are u16 (palette of more than 256 types).
-pub(crate) const HF4_WIDE_TYPES: u16 = 1;
 /// Header flag (v4): the tree records query facts (the tables may be empty).
-pub(crate) const HF4_QUERY_FACTS: u16 = 1 << 1;
+pub(crate) const HF4_QUERY_FACTS: u16 = 1;
 /// Header flags version 4 defines.
-pub(crate) const HF4_KNOWN: u16 = HF4_WIDE_TYPES | HF4_QUERY_FACTS;
+pub(crate) const HF4_KNOWN: u16 = HF4_QUERY_FACTS;
 
 /// The node flags a type carries (named, extra, missing, error, has_error).
 pub(crate) const NODE_FLAGS: u8 = TF_NAMED | TF_EXTRA | TF_MISSING | TF_ERROR | TF_HAS_ERROR;
 
 /// Number of sections; the body starts with their byte lengths (u32 each).
-pub(crate) const SECTIONS: usize = 16;
+pub(crate) const SECTIONS: usize = 21;
 pub(crate) const TABLE_LEN: usize = SECTIONS * 4;
 
 /// Section indices, in body order.
 pub(crate) mod sec {
     pub const PALETTE: usize = 0;
     pub const TYPES: usize = 1;
-    pub const BP: usize = 2;
-    pub const BP_RANKS: usize = 3;
-    pub const BP_WORD_MINS: usize = 4;
-    pub const BP_TREE: usize = 5;
-    pub const EVENTS: usize = 6;
-    pub const LINES: usize = 7;
-    pub const ERROR_CHARS: usize = 8;
-    pub const SEXP_INDEX: usize = 9;
-    pub const SEXP_TEXT: usize = 10;
-    pub const RANGE_EXCEPTIONS: usize = 11;
-    pub const HIDDEN: usize = 12;
-    pub const OVERRIDES: usize = 13;
-    pub const SUPERTYPES: usize = 14;
-    pub const RESERVED: usize = 15;
+    pub const TYPE_OVERFLOW: usize = 2;
+    pub const BP: usize = 3;
+    pub const BP_RANKS: usize = 4;
+    pub const BP_WORD_MINS: usize = 5;
+    pub const BP_TREE: usize = 6;
+    pub const EVENTS: usize = 7;
+    pub const LINES: usize = 8;
+    pub const ERROR_CHARS: usize = 9;
+    pub const SEXP_INDEX: usize = 10;
+    pub const SEXP_TEXT: usize = 11;
+    pub const RANGE_EXCEPTIONS: usize = 12;
+    pub const SPANS: usize = 13;
+    pub const SPAN_INDEX: usize = 14;
+    pub const SPAN_SYMBOLS: usize = 15;
+    pub const CHAINS: usize = 16;
+    pub const CHAIN_SYMBOLS: usize = 17;
+    pub const OVERRIDES: usize = 18;
+    pub const SUPERTYPES: usize = 19;
+    pub const RESERVED: usize = 20;
 }
 
 /// Bytes per record of the fixed-width tables.
-pub(crate) const PALETTE_STRIDE: usize = 6;
+pub(crate) const PALETTE_STRIDE: usize = 8;
+pub(crate) const TYPE_OVERFLOW_STRIDE: usize = 6;
+pub(crate) const CHAIN_STRIDE: usize = 8;
 pub(crate) const ERROR_CHAR_STRIDE: usize = 8;
 pub(crate) const SEXP_STRIDE: usize = 12;
 pub(crate) const RANGE_STRIDE: usize = 5;
-pub(crate) const HIDDEN_STRIDE: usize = 18;
 pub(crate) const OVERRIDE_STRIDE: usize = 16;
+/// Type byte meaning "the type index is in the overflow table".
+pub(crate) const TYPE_ESCAPE: u8 = 255;
 
 /// One node, layout-neutral.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,43 +110,66 @@ pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
     if n == 0 || n > (u32::MAX / 2) as usize {
         return Err(LayoutError::Shape);
     }
+    // Hidden nodes that wrap exactly one visible node with its range (most
+    // of them: supertypes and other hidden rules over a single child) are a
+    // chain of symbols in the node's type; the others go to a side table.
+    let (chain_of, chains, side) = match &flat.facts {
+        Some((hidden, _)) => split_hidden(flat, hidden)?,
+        None => (vec![0; n], Vec::new(), Vec::new()),
+    };
     // Palette: by descending count, ties by key.
-    let mut counts: HashMap<(u16, u16, u8), u32> = HashMap::default();
-    for v in &flat.nodes {
-        *counts
-            .entry((v.kind, v.field, v.flags & NODE_FLAGS))
-            .or_default() += 1;
+    type TypeKey = (u16, u16, u8, u32);
+    let key = |i: usize, v: &FlatNode| (v.kind, v.field, v.flags & NODE_FLAGS, chain_of[i]);
+    let mut counts: HashMap<TypeKey, u32> = HashMap::default();
+    for (i, v) in flat.nodes.iter().enumerate() {
+        *counts.entry(key(i, v)).or_default() += 1;
     }
-    if counts.len() > 1 << 16 {
+    if counts.len() > 1 << 16 || chains.len() >= 1 << 16 {
         return Err(LayoutError::TooManyNodeTypes);
     }
-    let mut palette: Vec<((u16, u16, u8), u32)> = counts.into_iter().collect();
+    let mut palette: Vec<(TypeKey, u32)> = counts.into_iter().collect();
     palette.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let index: HashMap<(u16, u16, u8), u32> = palette
+    let index: HashMap<TypeKey, u32> = palette
         .iter()
         .enumerate()
         .map(|(i, p)| (p.0, i as u32))
         .collect();
-    let wide = palette.len() > 256;
 
     let mut sections: Vec<Vec<u8>> = vec![Vec::new(); SECTIONS];
     let out = &mut sections[sec::PALETTE];
-    for &((kind, field, flags), _) in &palette {
+    for &((kind, field, flags, chain), _) in &palette {
         out.extend_from_slice(&kind.to_le_bytes());
         out.extend_from_slice(&field.to_le_bytes());
         out.push(flags);
         out.push(0);
+        out.extend_from_slice(&(chain as u16).to_le_bytes());
     }
-    let out = &mut sections[sec::TYPES];
-    out.reserve(n * if wide { 2 } else { 1 });
-    for v in &flat.nodes {
-        let t = index[&(v.kind, v.field, v.flags & NODE_FLAGS)];
-        if wide {
-            out.extend_from_slice(&(t as u16).to_le_bytes());
-        } else {
-            out.push(t as u8);
+    let mut symbols = Vec::new();
+    let out = &mut sections[sec::CHAINS];
+    for c in &chains {
+        out.extend_from_slice(&((symbols.len() / 2) as u32).to_le_bytes());
+        out.extend_from_slice(&(c.len() as u32).to_le_bytes());
+        for s in c {
+            symbols.extend_from_slice(&s.to_le_bytes());
         }
     }
+    sections[sec::CHAIN_SYMBOLS] = symbols;
+    // Types: one byte each, the most frequent 255 types direct, the others
+    // escaped to a table of (node, type) sorted by node.
+    let mut overflow = Vec::new();
+    let out = &mut sections[sec::TYPES];
+    out.reserve(n);
+    for (i, v) in flat.nodes.iter().enumerate() {
+        let t = index[&key(i, v)];
+        if t < u32::from(TYPE_ESCAPE) {
+            out.push(t as u8);
+        } else {
+            out.push(TYPE_ESCAPE);
+            overflow.extend_from_slice(&(i as u32).to_le_bytes());
+            overflow.extend_from_slice(&(t as u16).to_le_bytes());
+        }
+    }
+    sections[sec::TYPE_OVERFLOW] = overflow;
 
     // Balanced parentheses and the event positions (open: start, close: end).
     let len = 2 * n;
@@ -197,17 +227,14 @@ pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
         out.extend_from_slice(&node.to_le_bytes());
         out.push(action);
     }
-    let mut flags = if wide { HF4_WIDE_TYPES } else { 0 };
+    let mut flags = 0;
     if let Some((hidden, overrides)) = &flat.facts {
         flags |= HF4_QUERY_FACTS;
-        let out = &mut sections[sec::HIDDEN];
-        for h in hidden {
-            out.extend_from_slice(&h.first.to_le_bytes());
-            out.extend_from_slice(&h.end.to_le_bytes());
-            out.extend_from_slice(&h.symbol.to_le_bytes());
-            out.extend_from_slice(&h.start_byte.to_le_bytes());
-            out.extend_from_slice(&h.end_byte.to_le_bytes());
-        }
+        let _ = hidden;
+        let (stream, index, symbols) = crate::spans::write(&side);
+        sections[sec::SPANS] = stream;
+        sections[sec::SPAN_INDEX] = index;
+        sections[sec::SPAN_SYMBOLS] = symbols;
         let mut supertypes: Vec<u8> = Vec::new();
         let out = &mut sections[sec::OVERRIDES];
         for o in overrides {
@@ -251,4 +278,79 @@ pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
     out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(&body);
     Ok(out)
+}
+
+/// Splits the hidden nodes (walk order) into each visible node's chain (the
+/// longest run, at the end of the hidden nodes starting at it, of nodes
+/// spanning exactly it with its range; outer first) and the rest. Returns
+/// every node's chain id (0: none; else 1 + index into the chains), the
+/// chains, and the rest in walk order.
+fn split_hidden(
+    flat: &Flat,
+    hidden: &[HiddenNode],
+) -> Result<(Vec<u32>, Vec<Vec<u16>>, Vec<Span>), LayoutError> {
+    let n = flat.nodes.len();
+    // One past the last node of each subtree.
+    let mut sub_end = vec![0u32; n];
+    let mut stack: Vec<(u32, u32)> = Vec::new();
+    for (i, v) in flat.nodes.iter().enumerate() {
+        if let Some(top) = stack.last_mut() {
+            top.1 = top.1.saturating_sub(1);
+        }
+        if v.children > 0 {
+            stack.push((i as u32, v.children));
+        } else {
+            sub_end[i] = i as u32 + 1;
+        }
+        while let Some(&(p, 0)) = stack.last() {
+            stack.pop();
+            sub_end[p as usize] = i as u32 + 1;
+        }
+    }
+    let mut chain_of = vec![0u32; n];
+    let mut chains: Vec<Vec<u16>> = Vec::new();
+    let mut ids: HashMap<Vec<u16>, u32> = HashMap::default();
+    let mut side = Vec::new();
+    let mut i = 0;
+    while i < hidden.len() {
+        let v = hidden[i].first as usize;
+        let node = flat.nodes.get(v).ok_or(LayoutError::Shape)?;
+        let mut j = i;
+        while j < hidden.len() && hidden[j].first as usize == v {
+            j += 1;
+        }
+        let exact = |h: &HiddenNode| {
+            h.end == sub_end[v] && h.start_byte == node.start && h.end_byte == node.end
+        };
+        let mut k = j;
+        while k > i && exact(&hidden[k - 1]) {
+            k -= 1;
+        }
+        for h in &hidden[i..k] {
+            // The range, unless it is its visible descendants'.
+            let mut c = v;
+            while (sub_end[c] as usize) < (h.end as usize).min(n) && (sub_end[c] as usize) < n {
+                c = sub_end[c] as usize;
+            }
+            let derived = (node.start, flat.nodes[c].end);
+            side.push(Span {
+                first: h.first,
+                end: h.end,
+                symbol: h.symbol,
+                range: (derived != (h.start_byte, h.end_byte))
+                    .then_some((h.start_byte, h.end_byte)),
+            });
+        }
+        if k < j {
+            let chain: Vec<u16> = hidden[k..j].iter().map(|h| h.symbol).collect();
+            let next = chains.len() as u32 + 1;
+            let id = *ids.entry(chain.clone()).or_insert_with(|| {
+                chains.push(chain);
+                next
+            });
+            chain_of[v] = id;
+        }
+        i = j;
+    }
+    Ok((chain_of, chains, side))
 }

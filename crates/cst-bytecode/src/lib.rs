@@ -27,6 +27,7 @@ mod legacy;
 #[cfg(feature = "tree-sitter")]
 mod live_facts;
 mod sexp;
+mod spans;
 mod succinct;
 mod symbols;
 #[cfg(feature = "tree-sitter")]
@@ -45,7 +46,10 @@ pub use format::{HEADER_LEN, MAGIC, MIN_VERSION, QUERY_FACTS_VERSION, VERSION};
 pub use symbols::{ERROR_KIND, ERROR_REPEAT_KIND, Symbols};
 #[cfg(feature = "tree-sitter")]
 pub use verify::{Mismatch, verify};
-pub use view::{Children, Event, Events, HiddenNodes, Node, Point, Preorder, TreeView};
+pub use view::{
+    Children, Event, Events, HiddenSpan, HiddenSpanIter, HiddenSpans, Node, Point, Preorder,
+    TreeView, Wrappers,
+};
 
 /// Harnesses shared by the fuzz targets (`fuzz/`) and the tests that replay
 /// their findings, so both run exactly the same code.

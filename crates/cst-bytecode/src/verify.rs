@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::facts::HiddenNode;
 use crate::view::{Point, TreeView};
 
 /// The first difference between a live tree and its decoded form.
@@ -134,16 +135,21 @@ fn verify_query_facts(tree: &tree_sitter::Tree, view: &TreeView) -> Result<(), M
         live,
         decoded,
     };
-    if live.hidden.len() != view.hidden_nodes().len() {
+    let decoded: Vec<HiddenNode> = view
+        .root()
+        .preorder()
+        .flat_map(|n| n.hidden_starting_here())
+        .collect();
+    if live.hidden.len() != decoded.len() {
         return Err(differs(
             0,
             "hidden node count",
             live.hidden.len().to_string(),
-            view.hidden_nodes().len().to_string(),
+            decoded.len().to_string(),
         ));
     }
-    for (l, d) in live.hidden.iter().zip(view.hidden_nodes().iter()) {
-        if *l != d {
+    for (l, d) in live.hidden.iter().zip(&decoded) {
+        if l != d {
             return Err(differs(
                 l.first_visible(),
                 "hidden node",

@@ -17,9 +17,11 @@ use crate::format::{
     HEADER_LEN, Header, RANGE_SKIP, TF_ERROR, TF_EXTRA, TF_HAS_ERROR, TF_MISSING, TF_NAMED,
 };
 use crate::layout::{
-    ERROR_CHAR_STRIDE, HF4_KNOWN, HF4_QUERY_FACTS, HF4_WIDE_TYPES, HIDDEN_STRIDE, NODE_FLAGS,
-    OVERRIDE_STRIDE, PALETTE_STRIDE, RANGE_STRIDE, SECTIONS, SEXP_STRIDE, TABLE_LEN, V4, sec,
+    CHAIN_STRIDE, ERROR_CHAR_STRIDE, HF4_KNOWN, HF4_QUERY_FACTS, NODE_FLAGS, OVERRIDE_STRIDE,
+    PALETTE_STRIDE, RANGE_STRIDE, SECTIONS, SEXP_STRIDE, TABLE_LEN, TYPE_ESCAPE,
+    TYPE_OVERFLOW_STRIDE, V4, sec,
 };
+use crate::spans::{SpanIter, Spans};
 use crate::succinct::{BLOCK_BITS, Bp, RankBits, Seq, SeqIter, u16_at, u32_at};
 use crate::{DecodeError, Symbols};
 
@@ -48,7 +50,6 @@ pub struct TreeView {
     /// as version 4 at open).
     version: u16,
     facts: bool,
-    wide: bool,
     node_count: u32,
     source_len: u32,
     line_count: u32,
@@ -133,12 +134,11 @@ impl TreeView {
         let palette_len = header.palette_len.get() as usize;
         let line_count = header.line_count.get() as usize;
         let source_len = header.source_len.get();
-        let wide = flags & HF4_WIDE_TYPES != 0;
         let facts = flags & HF4_QUERY_FACTS != 0;
         if n == 0 || n > (u32::MAX / 2) as usize {
             return Err(corrupt(24, "node count"));
         }
-        if palette_len == 0 || palette_len > 1 << 16 || (!wide && palette_len > 256) {
+        if palette_len == 0 || palette_len > 1 << 16 || false {
             return Err(corrupt(36, "palette length"));
         }
         if line_count == 0 || line_count as u64 > u64::from(source_len) + 1 {
@@ -167,7 +167,7 @@ impl TreeView {
         let leaves = blocks.max(1).next_power_of_two();
         let expect = [
             (sec::PALETTE, palette_len * PALETTE_STRIDE, "palette"),
-            (sec::TYPES, n * if wide { 2 } else { 1 }, "node types"),
+            (sec::TYPES, n, "node types"),
             (sec::BP, bits.div_ceil(64) * 8, "tree shape"),
             (sec::BP_RANKS, (blocks + 1) * 4, "rank directory"),
             (sec::BP_WORD_MINS, bits.div_ceil(64), "word minima"),
@@ -183,16 +183,25 @@ impl TreeView {
             (sec::ERROR_CHARS, ERROR_CHAR_STRIDE, "error characters"),
             (sec::SEXP_INDEX, SEXP_STRIDE, "S-expression index"),
             (sec::RANGE_EXCEPTIONS, RANGE_STRIDE, "range exceptions"),
-            (sec::HIDDEN, HIDDEN_STRIDE, "hidden nodes"),
+            (sec::TYPE_OVERFLOW, TYPE_OVERFLOW_STRIDE, "type overflow"),
             (sec::OVERRIDES, OVERRIDE_STRIDE, "status overrides"),
             (sec::SUPERTYPES, 2, "supertypes"),
+            (sec::CHAINS, CHAIN_STRIDE, "hidden chains"),
+            (sec::CHAIN_SYMBOLS, 2, "hidden chain symbols"),
         ];
         for (i, stride, what) in strides {
             if len(i) % stride != 0 {
                 return Err(corrupt(HEADER_LEN + 4 * i, what));
             }
         }
-        if !facts && (len(sec::HIDDEN) | len(sec::OVERRIDES) | len(sec::SUPERTYPES)) != 0 {
+        let facts_len = len(sec::SPANS)
+            | len(sec::SPAN_INDEX)
+            | len(sec::SPAN_SYMBOLS)
+            | len(sec::OVERRIDES)
+            | len(sec::SUPERTYPES)
+            | len(sec::CHAINS)
+            | len(sec::CHAIN_SYMBOLS);
+        if !facts && facts_len != 0 {
             return Err(corrupt(6, "query facts without the header flag"));
         }
         let slice = |i: usize| &bytes[secs[i].0 as usize..secs[i].1 as usize];
@@ -202,20 +211,34 @@ impl TreeView {
         if Seq::parse(slice(sec::LINES), line_count).is_none() {
             return Err(corrupt(secs[sec::LINES].0 as usize, "line table"));
         }
+        if Spans::new(
+            slice(sec::SPANS),
+            slice(sec::SPAN_INDEX),
+            slice(sec::SPAN_SYMBOLS),
+        )
+        .is_none()
+        {
+            return Err(corrupt(secs[sec::SPAN_INDEX].0 as usize, "hidden spans"));
+        }
         if check_palette {
             let pal = slice(sec::PALETTE);
+            let chains = len(sec::CHAINS) / CHAIN_STRIDE;
             for k in 0..palette_len {
-                let (kind, field) = (u16_at(pal, k * 6), u16_at(pal, k * 6 + 2));
-                let flags = pal[k * 6 + 4];
-                let off = secs[sec::PALETTE].0 as usize + k * 6;
+                let at = k * PALETTE_STRIDE;
+                let (kind, field) = (u16_at(pal, at), u16_at(pal, at + 2));
+                let (flags, chain) = (pal[at + 4], usize::from(u16_at(pal, at + 6)));
+                let off = secs[sec::PALETTE].0 as usize + at;
                 if !symbols.is_kind(kind) {
                     return Err(corrupt(off, "kind id unknown to the grammar"));
                 }
                 if field != 0 && symbols.field_name(field).is_none() {
                     return Err(corrupt(off, "field id unknown to the grammar"));
                 }
-                if flags & !NODE_FLAGS != 0 || pal[k * 6 + 5] != 0 {
+                if flags & !NODE_FLAGS != 0 || pal[at + 5] != 0 {
                     return Err(corrupt(off, "palette flags"));
+                }
+                if chain > chains {
+                    return Err(corrupt(off, "hidden chain"));
                 }
             }
         }
@@ -224,7 +247,6 @@ impl TreeView {
             symbols,
             version: header.version.get(),
             facts,
-            wide,
             node_count: n as u32,
             source_len,
             line_count: line_count as u32,
@@ -280,6 +302,42 @@ impl TreeView {
         &self.bytes
     }
 
+    /// Byte length of every section, by name (docs/FORMAT.md), for size
+    /// reports.
+    pub fn section_sizes(&self) -> Vec<(&'static str, usize)> {
+        const NAMES: [&str; SECTIONS] = [
+            "palette",
+            "types",
+            "type overflow",
+            "shape",
+            "shape ranks",
+            "shape word minima",
+            "shape block minima",
+            "positions",
+            "lines",
+            "error characters",
+            "S-expression index",
+            "S-expression text",
+            "range exceptions",
+            "hidden spans",
+            "hidden span index",
+            "hidden span symbols",
+            "hidden chains",
+            "hidden chain symbols",
+            "status overrides",
+            "supertypes",
+            "reserved",
+        ];
+        let mut out = vec![("header", HEADER_LEN + TABLE_LEN)];
+        out.extend(
+            NAMES
+                .iter()
+                .zip(&self.secs)
+                .map(|(n, s)| (*n, (s.1 - s.0) as usize)),
+        );
+        out
+    }
+
     /// Format version the tree was written with.
     pub fn version(&self) -> u16 {
         self.version
@@ -292,11 +350,23 @@ impl TreeView {
     }
 
     /// The hidden nodes tree-sitter's query cursor enters (nodes of hidden
-    /// kinds with visible descendants), in its walk's order: by first visible
+    /// kinds with visible descendants) that are not a visible node's
+    /// [wrappers](Node::wrappers): those spanning several children, or with
+    /// a range of their own. In the walk's order: by first visible
     /// descendant, outer before inner. Empty without query facts.
-    pub fn hidden_nodes(&self) -> HiddenNodes<'_> {
-        HiddenNodes {
-            bytes: self.sec(sec::HIDDEN),
+    pub fn hidden_spans(&self) -> HiddenSpans<'_> {
+        HiddenSpans {
+            spans: Spans::new(
+                self.sec(sec::SPANS),
+                self.sec(sec::SPAN_INDEX),
+                self.sec(sec::SPAN_SYMBOLS),
+            )
+            .unwrap_or(Spans {
+                stream: &[],
+                index: &[],
+                symbols: &[],
+                count: 0,
+            }),
         }
     }
 
@@ -463,16 +533,19 @@ impl TreeView {
                 return Err(corrupt("S-expression text"));
             }
         }
-        let hidden = self.hidden_nodes();
-        for h in hidden.iter() {
-            if h.first == 0
-                || h.first >= h.end
-                || h.end as usize > n
-                || h.start_byte > h.end_byte
-                || h.end_byte > self.source_len
-            {
-                return Err(corrupt("hidden node"));
+        let spans = self.hidden_spans();
+        let mut prev = 0;
+        let mut count = 0;
+        for h in spans.iter() {
+            let range_ok = h.range.is_none_or(|(a, b)| a <= b && b <= self.source_len);
+            if h.first == 0 || h.first < prev || h.end as usize > n || !range_ok {
+                return Err(corrupt("hidden span"));
             }
+            prev = h.first;
+            count += 1;
+        }
+        if count != spans.len() {
+            return Err(corrupt("hidden spans"));
         }
         let supertypes = self.sec(sec::SUPERTYPES).len() / 2;
         let overrides = self.sec(sec::OVERRIDES);
@@ -491,11 +564,17 @@ impl TreeView {
 
     #[inline]
     fn type_index(&self, id: u32) -> usize {
-        let t = self.sec(sec::TYPES);
-        if self.wide {
-            usize::from(u16_at(t, id as usize * 2))
-        } else {
-            t.get(id as usize).map_or(0, |&b| usize::from(b))
+        match self.sec(sec::TYPES).get(id as usize) {
+            Some(&TYPE_ESCAPE) => self
+                .find(sec::TYPE_OVERFLOW, TYPE_OVERFLOW_STRIDE, id)
+                .map_or(0, |i| {
+                    usize::from(u16_at(
+                        self.sec(sec::TYPE_OVERFLOW),
+                        i * TYPE_OVERFLOW_STRIDE + 4,
+                    ))
+                }),
+            Some(&b) => usize::from(b),
+            None => 0,
         }
     }
 
@@ -509,6 +588,22 @@ impl TreeView {
             u16_at(p, at + 2),
             p.get(at + 4).copied().unwrap_or(0),
         )
+    }
+
+    /// The hidden chain of node `id`: (first symbol, count).
+    #[inline]
+    fn chain(&self, id: u32) -> (usize, usize) {
+        let p = self.sec(sec::PALETTE);
+        let c = usize::from(u16_at(p, self.type_index(id) * PALETTE_STRIDE + 6));
+        if c == 0 {
+            return (0, 0);
+        }
+        let chains = self.sec(sec::CHAINS);
+        let at = (c - 1) * CHAIN_STRIDE;
+        let (first, len) = (u32_at(chains, at) as usize, u32_at(chains, at + 4) as usize);
+        let symbols = self.sec(sec::CHAIN_SYMBOLS).len() / 2;
+        let first = first.min(symbols);
+        (first, len.min(symbols - first))
     }
 
     /// Binary search of a table sorted by its leading u32 node index.
@@ -606,52 +701,83 @@ impl fmt::Debug for TreeView {
     }
 }
 
-/// The hidden nodes of a tree, read in place (see [`TreeView::hidden_nodes`]).
+/// The hidden spans of a tree, read in place (see [`TreeView::hidden_spans`]).
 #[derive(Clone, Copy)]
-pub struct HiddenNodes<'t> {
-    bytes: &'t [u8],
+pub struct HiddenSpans<'t> {
+    spans: Spans<'t>,
 }
 
-impl<'t> HiddenNodes<'t> {
-    /// Number of hidden nodes.
+/// A hidden node spanning several children of a visible node, or with a
+/// range of its own (see [`TreeView::hidden_spans`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HiddenSpan {
+    first: u32,
+    end: u32,
+    symbol: u16,
+    range: Option<(u32, u32)>,
+}
+
+impl HiddenSpan {
+    /// Preorder index of its first visible descendant.
+    pub fn first_visible(&self) -> usize {
+        self.first as usize
+    }
+    /// One past the preorder index of its last visible descendant.
+    pub fn visible_end(&self) -> usize {
+        self.end as usize
+    }
+    /// Its symbol as the grammar has it.
+    pub fn grammar_symbol(&self) -> u16 {
+        self.symbol
+    }
+    /// Its byte range when stored; `None` when it is its visible
+    /// descendants' (from the start of the first one to the end of the last
+    /// top-level one).
+    pub fn stored_range(&self) -> Option<Range<usize>> {
+        self.range.map(|(a, b)| a as usize..b as usize)
+    }
+}
+
+impl<'t> HiddenSpans<'t> {
+    /// Number of spans.
     pub fn len(&self) -> usize {
-        self.bytes.len() / HIDDEN_STRIDE
+        self.spans.count
     }
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// The `i`th hidden node.
-    pub fn get(&self, i: usize) -> Option<HiddenNode> {
-        (i < self.len()).then(|| {
-            let at = i * HIDDEN_STRIDE;
-            let b = self.bytes;
-            HiddenNode {
-                first: u32_at(b, at),
-                end: u32_at(b, at + 4),
-                symbol: u16_at(b, at + 8),
-                start_byte: u32_at(b, at + 10),
-                end_byte: u32_at(b, at + 14),
-            }
-        })
-    }
-    /// The first index whose node fails `pred` (`pred` must hold for a prefix).
-    pub fn partition_point(&self, mut pred: impl FnMut(&HiddenNode) -> bool) -> usize {
-        let (mut lo, mut hi) = (0usize, self.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.get(mid).is_some_and(|h| pred(&h)) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
+    /// The spans in the walk's order, from the first whose first visible
+    /// descendant is at or after `first`. O(log spans) to start.
+    pub fn from_first(&self, first: usize) -> HiddenSpanIter<'t> {
+        HiddenSpanIter {
+            inner: self.spans.seek(u32::try_from(first).unwrap_or(u32::MAX)),
         }
-        lo
     }
-    /// All of them, in order.
-    pub fn iter(&self) -> impl Iterator<Item = HiddenNode> + 't {
-        let this = *self;
-        (0..this.len()).filter_map(move |i| this.get(i))
+    /// All of them, in the walk's order.
+    pub fn iter(&self) -> HiddenSpanIter<'t> {
+        HiddenSpanIter {
+            inner: self.spans.iter(),
+        }
+    }
+}
+
+/// Iterator over [`HiddenSpans`].
+#[derive(Clone)]
+pub struct HiddenSpanIter<'t> {
+    inner: SpanIter<'t>,
+}
+
+impl Iterator for HiddenSpanIter<'_> {
+    type Item = HiddenSpan;
+    #[inline]
+    fn next(&mut self) -> Option<HiddenSpan> {
+        self.inner.next().map(|s| HiddenSpan {
+            first: s.first,
+            end: s.end,
+            symbol: s.symbol,
+            range: s.range,
+        })
     }
 }
 
@@ -1031,10 +1157,64 @@ impl<'t> Node<'t> {
         }
     }
 
+    /// The symbols of the hidden nodes that span exactly this node, with its
+    /// range (a supertype over an expression, say), outermost first. They
+    /// are entered by the query cursor after the node's
+    /// [spans](TreeView::hidden_spans) starting here.
+    pub fn wrappers(&self) -> Wrappers<'t> {
+        let (first, len) = self.tree.chain(self.id);
+        Wrappers {
+            symbols: self.tree.sec(sec::CHAIN_SYMBOLS),
+            next: first,
+            end: first + len,
+        }
+    }
+
+    /// Every hidden node whose first visible descendant is this node, in the
+    /// walk's order: the spans starting here, then the wrappers.
+    pub fn hidden_starting_here(&self) -> impl Iterator<Item = HiddenNode> + use<'t> {
+        let id = self.id;
+        let node = *self;
+        let (start, end) = (self.start_byte() as u32, self.end_byte() as u32);
+        let visible_end = id + self.descendant_count() as u32;
+        self.tree
+            .hidden_spans()
+            .from_first(id as usize)
+            .take_while(move |h| h.first == id)
+            .map(move |h| {
+                let (start_byte, end_byte) = h.range.unwrap_or_else(|| {
+                    // Its visible descendants': to the end of the last
+                    // top-level one.
+                    let mut c = node;
+                    while (c.id as usize + c.descendant_count()) < h.end as usize {
+                        match c.next_sibling() {
+                            Some(s) => c = s,
+                            None => break,
+                        }
+                    }
+                    (start, c.end_byte() as u32)
+                });
+                HiddenNode {
+                    first: id,
+                    end: h.end,
+                    symbol: h.symbol,
+                    start_byte,
+                    end_byte,
+                }
+            })
+            .chain(self.wrappers().map(move |symbol| HiddenNode {
+                first: id,
+                end: visible_end,
+                symbol,
+                start_byte: start,
+                end_byte: end,
+            }))
+    }
+
     /// The status tree-sitter's query cursor computes for this node
     /// (`ts_tree_cursor_current_status`) when its walk starts above it.
     /// `hidden_chain` gives the grammar symbols of the node's hidden ancestors
-    /// up to its visible parent, innermost first (from [`TreeView::hidden_nodes`]);
+    /// up to its visible parent, innermost first (from [`TreeView::hidden_spans`] and [`Node::wrappers`]);
     /// `is_supertype` says which symbols are supertypes in the grammar.
     pub fn query_facts(
         &self,
@@ -1064,6 +1244,25 @@ impl<'t> Node<'t> {
 
     pub(crate) fn error_char(&self) -> Option<i32> {
         self.tree.error_char(self.id)
+    }
+}
+
+/// The symbols of a node's [wrappers](Node::wrappers), outermost first.
+#[derive(Clone)]
+pub struct Wrappers<'t> {
+    symbols: &'t [u8],
+    next: usize,
+    end: usize,
+}
+
+impl Iterator for Wrappers<'_> {
+    type Item = u16;
+    #[inline]
+    fn next(&mut self) -> Option<u16> {
+        (self.next < self.end).then(|| {
+            self.next += 1;
+            u16_at(self.symbols, (self.next - 1) * 2)
+        })
     }
 }
 

@@ -11,12 +11,12 @@ pub(crate) const NIL: u32 = u32::MAX;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct QNode {
     pub visible: bool,
-    /// Preorder index of a visible node, or index into the hidden nodes.
-    pub id: u32,
     pub first_child: u32,
     pub next_sibling: u32,
     pub start: u32,
     pub end: u32,
+    /// Grammar symbol of a hidden node.
+    pub symbol: u16,
 }
 
 /// The walk's tree below (and including) one visible node.
@@ -33,16 +33,23 @@ impl<'t> QTree<'t> {
     /// sequential pass over the subtree's opens and closes.
     pub fn build(root: Node<'t>) -> QTree<'t> {
         let view = root.tree();
-        let hidden = view.hidden_nodes();
         let r = root.id() as u32;
         let r_end = r + root.descendant_count() as u32;
-        let mut h = hidden.partition_point(|x| x.first_visible() as u32 <= r);
+        let mut spans = view.hidden_spans().from_first(r as usize + 1).peekable();
         let mut nodes: Vec<QNode> = Vec::with_capacity((r_end - r) as usize + 16);
         let mut vis: Vec<Node<'t>> = Vec::with_capacity((r_end - r) as usize + 16);
-        // Open walk nodes: (index in `nodes`, visible end for a hidden node
-        // or NIL for a visible one, last child).
+        // Open walk nodes: (index in `nodes`, what ends it, last child): a
+        // span ends at a visible index, a wrapper with its visible node
+        // (WRAP), a visible node at its close (NIL).
         let mut open: Vec<(u32, u32, u32)> = Vec::new();
-        let link = |nodes: &mut Vec<QNode>, open: &mut Vec<(u32, u32, u32)>, index: u32| {
+        const WRAP: u32 = NIL - 1;
+        let push = |nodes: &mut Vec<QNode>,
+                    vis: &mut Vec<Node<'t>>,
+                    open: &mut Vec<(u32, u32, u32)>,
+                    node: QNode,
+                    visible: Node<'t>,
+                    ends: u32| {
+            let index = nodes.len() as u32;
             if let Some(top) = open.last_mut() {
                 if top.2 == NIL {
                     nodes[top.0 as usize].first_child = index;
@@ -51,7 +58,23 @@ impl<'t> QTree<'t> {
                 }
                 top.2 = index;
             }
+            nodes.push(node);
+            vis.push(visible);
+            open.push((index, ends, NIL));
         };
+        let is_span = |o: &(u32, u32, u32)| o.1 < WRAP;
+        // Spans whose range is their visible descendants' end where the
+        // last of those closes: the close before the span is popped.
+        // (Their end is NIL until then.)
+        let mut last_close = 0u32;
+        let pop_span =
+            |nodes: &mut Vec<QNode>, open: &mut Vec<(u32, u32, u32)>, last_close: u32| {
+                if let Some((index, _, _)) = open.pop()
+                    && nodes[index as usize].end == NIL
+                {
+                    nodes[index as usize].end = last_close;
+                }
+            };
         // Preorder index of the next visible node to open.
         let mut next = r;
         for event in view.events(root) {
@@ -59,49 +82,71 @@ impl<'t> QTree<'t> {
                 Event::Open(n, start) => {
                     let v = n.id() as u32;
                     next = v + 1;
-                    // Hidden nodes that ended before `v`.
-                    while open.last().is_some_and(|o| o.1 != NIL && o.1 <= v) {
-                        open.pop();
+                    // Spans that ended before `v`.
+                    while open.last().is_some_and(|o| is_span(o) && o.1 <= v) {
+                        pop_span(&mut nodes, &mut open, last_close);
                     }
-                    while let Some(x) = hidden.get(h).filter(|x| x.first_visible() as u32 == v) {
-                        h += 1;
-                        if x.visible_end() as u32 > r_end {
+                    while let Some(x) = spans.next_if(|x| x.first_visible() as u32 <= v) {
+                        if x.first_visible() as u32 != v || x.visible_end() as u32 > r_end {
                             continue;
                         }
-                        let index = nodes.len() as u32;
-                        link(&mut nodes, &mut open, index);
-                        nodes.push(QNode {
+                        let (start, end) = match x.stored_range() {
+                            Some(range) => (range.start as u32, range.end as u32),
+                            None => (start, NIL),
+                        };
+                        let node = QNode {
                             visible: false,
-                            id: (h - 1) as u32,
                             first_child: NIL,
                             next_sibling: NIL,
-                            start: x.start_byte() as u32,
-                            end: x.end_byte() as u32,
-                        });
-                        vis.push(root);
-                        open.push((index, x.visible_end() as u32, NIL));
+                            start,
+                            end,
+                            symbol: x.grammar_symbol(),
+                        };
+                        push(
+                            &mut nodes,
+                            &mut vis,
+                            &mut open,
+                            node,
+                            root,
+                            x.visible_end() as u32,
+                        );
                     }
-                    let index = nodes.len() as u32;
-                    link(&mut nodes, &mut open, index);
-                    nodes.push(QNode {
+                    if v != r {
+                        for symbol in n.wrappers() {
+                            let node = QNode {
+                                visible: false,
+                                first_child: NIL,
+                                next_sibling: NIL,
+                                start,
+                                end: start,
+                                symbol,
+                            };
+                            push(&mut nodes, &mut vis, &mut open, node, root, WRAP);
+                        }
+                    }
+                    let node = QNode {
                         visible: true,
-                        id: v,
                         first_child: NIL,
                         next_sibling: NIL,
                         start,
                         end: start,
-                    });
-                    vis.push(n);
-                    open.push((index, NIL, NIL));
+                        symbol: 0,
+                    };
+                    push(&mut nodes, &mut vis, &mut open, node, n, NIL);
                 }
                 Event::Close(end) => {
-                    // Hidden nodes inside the closing one end with it.
-                    while open.last().is_some_and(|o| o.1 != NIL && o.1 <= next) {
-                        open.pop();
+                    // Spans inside the closing node end with it.
+                    while open.last().is_some_and(|o| is_span(o) && o.1 <= next) {
+                        pop_span(&mut nodes, &mut open, last_close);
                     }
                     if let Some((index, _, _)) = open.pop() {
                         nodes[index as usize].end = end;
                     }
+                    while let Some(&(index, WRAP, _)) = open.last() {
+                        open.pop();
+                        nodes[index as usize].end = end;
+                    }
+                    last_close = end;
                 }
             }
         }
@@ -122,11 +167,7 @@ impl<'t> QTree<'t> {
 
     /// Grammar symbol of hidden walk node `q`.
     pub fn hidden_symbol(&self, q: u32) -> u16 {
-        let id = self.nodes[q as usize].id as usize;
-        self.view
-            .hidden_nodes()
-            .get(id)
-            .map_or(0, |h| h.grammar_symbol())
+        self.nodes.get(q as usize).map_or(0, |n| n.symbol)
     }
 }
 
