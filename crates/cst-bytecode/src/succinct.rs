@@ -44,27 +44,50 @@ pub(crate) fn i32_at(b: &[u8], at: usize) -> i32 {
 }
 
 /// Position of the `r`th set bit of `w` (0-based); 64 if there is none.
+/// Broadword: byte popcounts, their prefix sums by one multiplication, the
+/// byte holding the bit by a parallel comparison, then a table.
 #[inline]
-fn select_in_word(mut w: u64, r: u32) -> u32 {
-    // Skip whole bytes by popcount, then clear low bits.
-    let mut base = 0u32;
-    let mut r = r;
-    loop {
-        if base >= 64 {
-            return 64;
-        }
-        let c = (w & 0xff).count_ones();
-        if r < c {
-            break;
-        }
-        r -= c;
-        w >>= 8;
-        base += 8;
+fn select_in_word(w: u64, r: u32) -> u32 {
+    const L8: u64 = 0x0101_0101_0101_0101;
+    const H8: u64 = 0x8080_8080_8080_8080;
+    if r >= w.count_ones() {
+        return 64;
     }
-    for _ in 0..r {
-        w &= w.wrapping_sub(1);
+    let mut s = w - ((w >> 1) & 0x5555_5555_5555_5555);
+    s = (s & 0x3333_3333_3333_3333) + ((s >> 2) & 0x3333_3333_3333_3333);
+    s = (s + (s >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    // Byte i: ones in bytes 0..=i.
+    let prefix = s.wrapping_mul(L8);
+    // Bytes whose prefix is ≤ r: the byte holding the bit is the first other.
+    let le = ((u64::from(r) * L8 | H8) - prefix) & H8;
+    let byte = le.count_ones();
+    let before = if byte == 0 {
+        0
+    } else {
+        ((prefix >> (8 * (byte - 1))) & 0xff) as u32
+    };
+    let b = ((w >> (8 * byte)) & 0xff) as usize;
+    byte * 8 + u32::from(SELECT_IN_BYTE[b * 8 + (r - before) as usize])
+}
+
+/// `SELECT_IN_BYTE[b * 8 + k]`: position of the `k`th set bit of byte `b`.
+static SELECT_IN_BYTE: [u8; 2048] = select_table();
+
+const fn select_table() -> [u8; 2048] {
+    let mut t = [8u8; 2048];
+    let mut b = 0;
+    while b < 256 {
+        let (mut k, mut j) = (0, 0);
+        while j < 8 {
+            if (b >> j) & 1 != 0 {
+                t[b * 8 + k] = j as u8;
+                k += 1;
+            }
+            j += 1;
+        }
+        b += 1;
     }
-    base + w.trailing_zeros()
+    t
 }
 
 /// A bit vector (LSB first in little-endian words) with a rank directory:
@@ -462,7 +485,66 @@ pub(crate) struct Ef<'a> {
 /// Sequence header: kind (0 = Elias–Fano, 1 = plain), len, l, hi bits.
 pub(crate) const SEQ_HEADER: usize = 16;
 
+/// Where the parts of a sequence section are, found once at open.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SeqLayout {
+    plain: bool,
+    len: u32,
+    l: u32,
+    hi_len: u32,
+    /// Byte offsets in the section: low bits, high bits, samples, end.
+    cuts: [u32; 4],
+}
+
+impl SeqLayout {
+    /// The sequence over `section` (the bytes this layout was found in).
+    #[inline]
+    pub fn seq<'a>(&self, section: &'a [u8]) -> Seq<'a> {
+        let part = |i: usize| {
+            section
+                .get(self.cuts[i] as usize..self.cuts[i + 1] as usize)
+                .unwrap_or_default()
+        };
+        if self.plain {
+            return Seq::Plain {
+                values: part(0),
+                len: self.len as usize,
+            };
+        }
+        Seq::Ef(Ef {
+            len: self.len as usize,
+            l: self.l,
+            lo: part(0),
+            hi: part(1),
+            hi_len: self.hi_len as usize,
+            samples: part(2),
+        })
+    }
+}
+
 impl<'a> Seq<'a> {
+    /// The layout of a sequence section of exactly `bytes`, of `len` values.
+    pub fn layout(bytes: &'a [u8], len: usize) -> Option<SeqLayout> {
+        let base = |s: &[u8]| (s.as_ptr() as usize - bytes.as_ptr() as usize) as u32;
+        let end = bytes.len() as u32;
+        Some(match Seq::parse(bytes, len)? {
+            Seq::Plain { values, len } => SeqLayout {
+                plain: true,
+                len: len as u32,
+                l: 0,
+                hi_len: 0,
+                cuts: [base(values), end, end, end],
+            },
+            Seq::Ef(ef) => SeqLayout {
+                plain: false,
+                len: ef.len as u32,
+                l: ef.l,
+                hi_len: ef.hi_len as u32,
+                cuts: [base(ef.lo), base(ef.hi), base(ef.samples), end],
+            },
+        })
+    }
+
     /// Parses a sequence section of exactly `bytes`, of `len` values.
     pub fn parse(bytes: &'a [u8], len: usize) -> Option<Seq<'a>> {
         let kind = u32_at(bytes, 0);
@@ -798,6 +880,23 @@ mod tests {
                 }
             }
             assert_eq!(bp.bits.select1(ones), None);
+        }
+    }
+
+    #[test]
+    fn select_in_word_matches_a_scan() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for w in [x, x & (x >> 3), !x, 1 << (x % 64), u64::MAX, 0] {
+                let ones: Vec<u32> = (0..64).filter(|&j| (w >> j) & 1 != 0).collect();
+                for (r, &want) in ones.iter().enumerate() {
+                    assert_eq!(select_in_word(w, r as u32), want, "{w:#x} {r}");
+                }
+                assert_eq!(select_in_word(w, ones.len() as u32), 64);
+            }
         }
     }
 

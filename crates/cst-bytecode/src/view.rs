@@ -22,7 +22,7 @@ use crate::layout::{
     TYPE_OVERFLOW_STRIDE, V4, sec,
 };
 use crate::spans::{SpanIter, Spans};
-use crate::succinct::{BLOCK_BITS, Bp, RankBits, Seq, SeqIter, u16_at, u32_at};
+use crate::succinct::{BLOCK_BITS, Bp, RankBits, Seq, SeqIter, SeqLayout, u16_at, u32_at};
 use crate::{DecodeError, Symbols};
 
 /// A position in the source: zero-based row and byte column, as tree-sitter counts them.
@@ -56,6 +56,8 @@ pub struct TreeView {
     /// Start and end of every section in `bytes`.
     secs: [(u32, u32); SECTIONS],
     leaves: u32,
+    positions: SeqLayout,
+    lines: SeqLayout,
 }
 
 impl TreeView {
@@ -205,12 +207,10 @@ impl TreeView {
             return Err(corrupt(6, "query facts without the header flag"));
         }
         let slice = |i: usize| &bytes[secs[i].0 as usize..secs[i].1 as usize];
-        if Seq::parse(slice(sec::EVENTS), bits).is_none() {
-            return Err(corrupt(secs[sec::EVENTS].0 as usize, "positions"));
-        }
-        if Seq::parse(slice(sec::LINES), line_count).is_none() {
-            return Err(corrupt(secs[sec::LINES].0 as usize, "line table"));
-        }
+        let positions = Seq::layout(slice(sec::EVENTS), bits)
+            .ok_or(corrupt(secs[sec::EVENTS].0 as usize, "positions"))?;
+        let lines = Seq::layout(slice(sec::LINES), line_count)
+            .ok_or(corrupt(secs[sec::LINES].0 as usize, "line table"))?;
         if Spans::new(
             slice(sec::SPANS),
             slice(sec::SPAN_INDEX),
@@ -252,6 +252,8 @@ impl TreeView {
             line_count: line_count as u32,
             secs,
             leaves: leaves as u32,
+            positions,
+            lines,
         })
     }
 
@@ -282,17 +284,12 @@ impl TreeView {
 
     #[inline]
     fn positions(&self) -> Seq<'_> {
-        Seq::parse(self.sec(sec::EVENTS), 2 * self.node_count as usize).unwrap_or(Seq::Plain {
-            values: &[],
-            len: 0,
-        })
+        self.positions.seq(self.sec(sec::EVENTS))
     }
 
+    #[inline]
     fn lines(&self) -> Seq<'_> {
-        Seq::parse(self.sec(sec::LINES), self.line_count as usize).unwrap_or(Seq::Plain {
-            values: &[],
-            len: 0,
-        })
+        self.lines.seq(self.sec(sec::LINES))
     }
 
     /// The encoded bytes (version 4; a tree of an older version as laid out
@@ -638,6 +635,10 @@ impl TreeView {
         self.sec(sec::RANGE_EXCEPTIONS)
             .get(i * RANGE_STRIDE + 4)
             .copied()
+    }
+
+    fn has_overrides(&self) -> bool {
+        self.secs[sec::OVERRIDES].0 != self.secs[sec::OVERRIDES].1
     }
 
     fn has_range_exceptions(&self) -> bool {
@@ -1223,14 +1224,37 @@ impl<'t> Node<'t> {
     ) -> NodeFacts {
         let next = self.next_sibling();
         let later_named = next.is_some_and(|n| n.is_named() || n.next_named_sibling().is_some());
-        let facts = crate::facts::derive(
-            self.field_id(),
+        self.query_facts_from(
             next.is_some(),
             later_named,
             self.parent().map(|p| p.kind_id()),
             hidden_chain,
             is_supertype,
+        )
+    }
+
+    /// [`Node::query_facts`] given what a walk over the tree already knows:
+    /// whether the node has a later sibling and a later named sibling, and
+    /// its parent's kind (the visible parent's; `None` for the root).
+    pub fn query_facts_from(
+        &self,
+        has_later_siblings: bool,
+        has_later_named_siblings: bool,
+        parent_kind: Option<u16>,
+        hidden_chain: impl Iterator<Item = u16>,
+        is_supertype: &dyn Fn(u16) -> bool,
+    ) -> NodeFacts {
+        let facts = crate::facts::derive(
+            self.field_id(),
+            has_later_siblings,
+            has_later_named_siblings,
+            parent_kind,
+            hidden_chain,
+            is_supertype,
         );
+        if !self.tree.has_overrides() {
+            return facts;
+        }
         match self.tree.find(sec::OVERRIDES, OVERRIDE_STRIDE, self.id) {
             Some(i) => crate::facts::apply(facts, &self.tree.override_at(i)),
             None => facts,

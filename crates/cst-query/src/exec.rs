@@ -838,9 +838,14 @@ impl<'q, 't> Exec<'q, 't> {
         let is_missing = node.is_missing();
         let facts = if self.cursor.stack.len() > 1 {
             let kinds = self.kinds;
-            node.query_facts(self.cursor.hidden_chain(&self.tree), &|s| {
-                kinds.is_supertype(s)
-            })
+            let (later, later_named, parent_kind) = self.tree.siblings(q);
+            node.query_facts_from(
+                later,
+                later_named,
+                parent_kind,
+                self.cursor.hidden_chain(&self.tree),
+                &|s| kinds.is_supertype(s),
+            )
         } else {
             cst_bytecode::NodeFacts::default()
         };

@@ -15,8 +15,12 @@ pub(crate) struct QNode {
     pub next_sibling: u32,
     pub start: u32,
     pub end: u32,
-    /// Grammar symbol of a hidden node.
+    /// Grammar symbol of a hidden node; the visible parent's kind of a
+    /// visible one.
     pub symbol: u16,
+    /// A visible node: bit 0, it has a later sibling; bit 1, a later named
+    /// one; bit 2, it has a visible parent in the walk.
+    pub later: u8,
 }
 
 /// The walk's tree below (and including) one visible node.
@@ -75,6 +79,11 @@ impl<'t> QTree<'t> {
                     nodes[index as usize].end = last_close;
                 }
             };
+        // Open visible nodes: (walk index, where their children's entries in
+        // `pending` start, last visible child); `pending`: visible nodes
+        // with no later named sibling seen yet.
+        let mut vstack: Vec<(u32, u32, u32)> = Vec::new();
+        let mut pending: Vec<u32> = Vec::new();
         // Preorder index of the next visible node to open.
         let mut next = r;
         for event in view.events(root) {
@@ -101,6 +110,7 @@ impl<'t> QTree<'t> {
                             start,
                             end,
                             symbol: x.grammar_symbol(),
+                            later: 0,
                         };
                         push(
                             &mut nodes,
@@ -120,17 +130,41 @@ impl<'t> QTree<'t> {
                                 start,
                                 end: start,
                                 symbol,
+                                later: 0,
                             };
                             push(&mut nodes, &mut vis, &mut open, node, root, WRAP);
                         }
                     }
+                    let index = nodes.len() as u32;
+                    let mut parent_kind = 0;
+                    let mut later = 0;
+                    if let Some(p) = vstack.last_mut() {
+                        parent_kind = vis[p.0 as usize].kind_id();
+                        later = 4;
+                        // The previous visible sibling has a later one; the
+                        // ones still waiting for a later named one get it
+                        // if this node is named.
+                        if p.2 != NIL {
+                            nodes[p.2 as usize].later |= 1;
+                        }
+                        p.2 = index;
+                        if n.is_named() {
+                            for &w in &pending[p.1 as usize..] {
+                                nodes[w as usize].later |= 2;
+                            }
+                            pending.truncate(p.1 as usize);
+                        }
+                    }
+                    pending.push(index);
+                    vstack.push((index, pending.len() as u32, NIL));
                     let node = QNode {
                         visible: true,
                         first_child: NIL,
                         next_sibling: NIL,
                         start,
                         end: start,
-                        symbol: 0,
+                        symbol: parent_kind,
+                        later,
                     };
                     push(&mut nodes, &mut vis, &mut open, node, n, NIL);
                 }
@@ -141,6 +175,9 @@ impl<'t> QTree<'t> {
                     }
                     if let Some((index, _, _)) = open.pop() {
                         nodes[index as usize].end = end;
+                    }
+                    if let Some((_, off, _)) = vstack.pop() {
+                        pending.truncate(off as usize);
                     }
                     while let Some(&(index, WRAP, _)) = open.last() {
                         open.pop();
@@ -163,6 +200,25 @@ impl<'t> QTree<'t> {
             .get(q as usize)
             .copied()
             .unwrap_or_else(|| self.view.root())
+    }
+
+    /// (has a later sibling, has a later named sibling, visible parent's
+    /// kind) of visible walk node `q`.
+    pub fn siblings(&self, q: u32) -> (bool, bool, Option<u16>) {
+        let n = self.nodes.get(q as usize).copied().unwrap_or(QNode {
+            visible: true,
+            first_child: NIL,
+            next_sibling: NIL,
+            start: 0,
+            end: 0,
+            symbol: 0,
+            later: 0,
+        });
+        (
+            n.later & 1 != 0,
+            n.later & 2 != 0,
+            (n.later & 4 != 0).then_some(n.symbol),
+        )
     }
 
     /// Grammar symbol of hidden walk node `q`.
