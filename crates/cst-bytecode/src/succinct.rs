@@ -480,6 +480,8 @@ pub(crate) struct Ef<'a> {
     pub hi_len: usize,
     /// Position in `hi` of every [`SELECT_STRIDE`]th one.
     pub samples: &'a [u8],
+    /// Position in `hi` of every [`SELECT_STRIDE`]th zero.
+    pub zero_samples: &'a [u8],
 }
 
 /// Sequence header: kind (0 = Elias–Fano, 1 = plain), len, l, hi bits.
@@ -492,8 +494,9 @@ pub(crate) struct SeqLayout {
     len: u32,
     l: u32,
     hi_len: u32,
-    /// Byte offsets in the section: low bits, high bits, samples, end.
-    cuts: [u32; 4],
+    /// Byte offsets in the section: low bits, high bits, one samples,
+    /// zero samples, end.
+    cuts: [u32; 5],
 }
 
 impl SeqLayout {
@@ -518,6 +521,7 @@ impl SeqLayout {
             hi: part(1),
             hi_len: self.hi_len as usize,
             samples: part(2),
+            zero_samples: part(3),
         })
     }
 }
@@ -533,14 +537,20 @@ impl<'a> Seq<'a> {
                 len: len as u32,
                 l: 0,
                 hi_len: 0,
-                cuts: [base(values), end, end, end],
+                cuts: [base(values), end, end, end, end],
             },
             Seq::Ef(ef) => SeqLayout {
                 plain: false,
                 len: ef.len as u32,
                 l: ef.l,
                 hi_len: ef.hi_len as u32,
-                cuts: [base(ef.lo), base(ef.hi), base(ef.samples), end],
+                cuts: [
+                    base(ef.lo),
+                    base(ef.hi),
+                    base(ef.samples),
+                    base(ef.zero_samples),
+                    end,
+                ],
             },
         })
     }
@@ -562,11 +572,13 @@ impl<'a> Seq<'a> {
                 let lo_len = (len * l as usize).div_ceil(64) * 8;
                 let hi_bytes = hi_len.div_ceil(64) * 8;
                 let samples = len.div_ceil(SELECT_STRIDE) * 4;
-                if body.len() != lo_len + hi_bytes + samples {
+                let zero_samples = (hi_len - len).div_ceil(SELECT_STRIDE) * 4;
+                if body.len() != lo_len + hi_bytes + samples + zero_samples {
                     return None;
                 }
                 let (lo, rest) = body.split_at(lo_len);
-                let (hi, samples) = rest.split_at(hi_bytes);
+                let (hi, rest) = rest.split_at(hi_bytes);
+                let (samples, zero_samples) = rest.split_at(samples);
                 Some(Seq::Ef(Ef {
                     len,
                     l,
@@ -574,6 +586,7 @@ impl<'a> Seq<'a> {
                     hi,
                     hi_len,
                     samples,
+                    zero_samples,
                 }))
             }
             1 => (body.len() == len * 4).then_some(Seq::Plain { values: body, len }),
@@ -597,7 +610,12 @@ impl<'a> Seq<'a> {
     }
 
     /// The number of values ≤ `x` (for a non-decreasing sequence).
+    /// Elias–Fano: O(1) through the zero samples (the bucket of `x`, then
+    /// its few values); plain: a binary search.
     pub fn count_le(&self, x: u32) -> usize {
+        if let Seq::Ef(ef) = self {
+            return ef.count_le(x);
+        }
         let (mut lo, mut hi) = (0usize, self.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -677,6 +695,65 @@ impl Ef<'_> {
             }
             x = u64_at(self.hi, w);
         }
+    }
+
+    /// Position in `hi` of the `j`th zero.
+    fn select_zero(&self, j: usize) -> Option<usize> {
+        if j >= self.hi_len - self.len.min(self.hi_len) {
+            return None;
+        }
+        let pos = u32_at(self.zero_samples, (j / SELECT_STRIDE) * 4) as usize;
+        let mut r = (j % SELECT_STRIDE) as u32;
+        let mut w = pos / 64;
+        let mut x = !u64_at(self.hi, w) & (!0u64 << (pos % 64));
+        let words = self.hi_len.div_ceil(64);
+        loop {
+            let c = x.count_ones();
+            if r < c {
+                let p = w * 64 + select_in_word(x, r) as usize;
+                return (p < self.hi_len).then_some(p);
+            }
+            r -= c;
+            w += 1;
+            if w >= words {
+                return None;
+            }
+            x = !u64_at(self.hi, w);
+        }
+    }
+
+    /// The number of values ≤ `x`.
+    fn count_le(&self, x: u32) -> usize {
+        let bucket = (u64::from(x) >> self.l) as usize;
+        // Bucket `b` starts after the `b`th zero (0-based `b − 1`).
+        let start = if bucket == 0 {
+            0
+        } else {
+            match self.select_zero(bucket - 1) {
+                Some(p) => p + 1,
+                None => return self.len,
+            }
+        };
+        let Some(mut k) = start.checked_sub(bucket) else {
+            return 0;
+        };
+        let low = if self.l == 0 {
+            0
+        } else {
+            x & (((1u64 << self.l) - 1) as u32)
+        };
+        let mut pos = start;
+        while k < self.len
+            && pos < self.hi_len
+            && (u64_at(self.hi, pos / 64) >> (pos % 64)) & 1 != 0
+        {
+            if self.low(k) > low {
+                break;
+            }
+            k += 1;
+            pos += 1;
+        }
+        k.min(self.len)
     }
 
     #[inline]
@@ -762,6 +839,7 @@ pub(crate) fn write_seq(out: &mut Vec<u8>, values: &[u32]) {
     let mut lo = vec![0u64; (n * l as usize).div_ceil(64)];
     let mut hi = vec![0u64; hi_len.div_ceil(64)];
     let mut samples = Vec::with_capacity(n.div_ceil(SELECT_STRIDE));
+    let mut zero_samples = Vec::with_capacity((hi_len - n).div_ceil(SELECT_STRIDE));
     for (k, &v) in values.iter().enumerate() {
         if l > 0 {
             let low = u64::from(v) & ((1u64 << l) - 1);
@@ -784,7 +862,16 @@ pub(crate) fn write_seq(out: &mut Vec<u8>, values: &[u32]) {
     for w in lo.iter().chain(&hi) {
         out.extend_from_slice(&w.to_le_bytes());
     }
-    for s in samples {
+    let mut zeros = 0usize;
+    for pos in 0..hi_len {
+        if (hi[pos / 64] >> (pos % 64)) & 1 == 0 {
+            if zeros % SELECT_STRIDE == 0 {
+                zero_samples.push(pos as u32);
+            }
+            zeros += 1;
+        }
+    }
+    for s in samples.iter().chain(&zero_samples) {
         out.extend_from_slice(&s.to_le_bytes());
     }
 }
@@ -919,6 +1006,24 @@ mod tests {
             }
             let all: Vec<u32> = seq.iter_from(0).collect();
             assert_eq!(all, values);
+            for x in [
+                0u32,
+                1,
+                2,
+                3,
+                5,
+                100,
+                1000,
+                3000,
+                50_000,
+                u32::MAX - 1,
+                u32::MAX,
+            ] {
+                let want = values.iter().filter(|&&v| v <= x).count();
+                if values.windows(2).all(|w| w[0] <= w[1]) {
+                    assert_eq!(seq.count_le(x), want, "count_le({x}) of {values:?}");
+                }
+            }
             let tail: Vec<u32> = seq.iter_from(values.len() / 2).collect();
             assert_eq!(tail, values[values.len() / 2..]);
             assert!(Seq::parse(&out, values.len() + 1).is_none());

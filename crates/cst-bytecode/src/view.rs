@@ -871,6 +871,18 @@ impl<'t> Node<'t> {
             .unwrap_or(self.pos as usize)
     }
 
+    /// Kind, field and flags with one type lookup (what [`Node::kind_id`],
+    /// [`Node::field_id`] and the `is_*` methods read one at a time).
+    #[inline]
+    pub fn summary(&self) -> NodeSummary {
+        let (kind_id, field_id, flags) = self.ty();
+        NodeSummary {
+            kind_id,
+            field_id,
+            flags,
+        }
+    }
+
     /// Preorder index of this node in its tree (the root is 0).
     pub fn id(&self) -> usize {
         self.id as usize
@@ -1225,6 +1237,7 @@ impl<'t> Node<'t> {
         let next = self.next_sibling();
         let later_named = next.is_some_and(|n| n.is_named() || n.next_named_sibling().is_some());
         self.query_facts_from(
+            self.field_id(),
             next.is_some(),
             later_named,
             self.parent().map(|p| p.kind_id()),
@@ -1234,10 +1247,12 @@ impl<'t> Node<'t> {
     }
 
     /// [`Node::query_facts`] given what a walk over the tree already knows:
-    /// whether the node has a later sibling and a later named sibling, and
-    /// its parent's kind (the visible parent's; `None` for the root).
+    /// the node's field id, whether it has a later sibling and a later named
+    /// sibling, and its parent's kind (the visible parent's; `None` for the
+    /// root).
     pub fn query_facts_from(
         &self,
+        field_id: u16,
         has_later_siblings: bool,
         has_later_named_siblings: bool,
         parent_kind: Option<u16>,
@@ -1245,7 +1260,7 @@ impl<'t> Node<'t> {
         is_supertype: &dyn Fn(u16) -> bool,
     ) -> NodeFacts {
         let facts = crate::facts::derive(
-            self.field_id(),
+            field_id,
             has_later_siblings,
             has_later_named_siblings,
             parent_kind,
@@ -1268,6 +1283,39 @@ impl<'t> Node<'t> {
 
     pub(crate) fn error_char(&self) -> Option<i32> {
         self.tree.error_char(self.id)
+    }
+}
+
+/// A node's kind, field and flags, read with one type lookup ([`Node::summary`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NodeSummary {
+    /// As [`Node::kind_id`].
+    pub kind_id: u16,
+    /// As [`Node::field_id`].
+    pub field_id: u16,
+    flags: u8,
+}
+
+impl NodeSummary {
+    /// As [`Node::is_named`].
+    pub fn is_named(&self) -> bool {
+        self.flags & TF_NAMED != 0
+    }
+    /// As [`Node::is_extra`].
+    pub fn is_extra(&self) -> bool {
+        self.flags & TF_EXTRA != 0
+    }
+    /// As [`Node::is_error`].
+    pub fn is_error(&self) -> bool {
+        self.flags & TF_ERROR != 0
+    }
+    /// As [`Node::is_missing`].
+    pub fn is_missing(&self) -> bool {
+        self.flags & TF_MISSING != 0
+    }
+    /// As [`Node::has_error`].
+    pub fn has_error(&self) -> bool {
+        self.flags & TF_HAS_ERROR != 0
     }
 }
 

@@ -56,7 +56,7 @@ fn range_within(a: &Range, b: &Range) -> bool {
         && a.end_point <= b.end_point
 }
 
-/// A captured node: walk-independent (a visible node's preorder index).
+/// A captured node: its walk index in the execution's [`QTree`] (unique per visible node).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Capture {
     pub node: u32,
@@ -226,6 +226,20 @@ impl<'q, 't> Exec<'q, 't> {
         &self.program.steps[usize::from(i)]
     }
 
+    /// Whether byte `end`'s point is at or before the included start point
+    /// (never, when that point is the origin: only byte 0 is there, and the
+    /// byte test comes first).
+    fn before_included_start_point(&self, end: u32) -> bool {
+        self.included.start_point != Point::default()
+            && self.tree.point(end) <= self.included.start_point
+    }
+
+    /// Whether byte `start`'s point is at or after the included end point
+    /// (never, when that point is the largest).
+    fn after_included_end_point(&self, start: u32) -> bool {
+        self.included.end_point != POINT_MAX && self.tree.point(start) >= self.included.end_point
+    }
+
     fn node_range(&self, q: u32) -> Range {
         let n = &self.tree.nodes[q as usize];
         Range {
@@ -358,8 +372,7 @@ impl<'q, 't> Exec<'q, 't> {
                 continue;
             };
             let (start, end) = (c.start, c.end);
-            if end <= self.included.start_byte || self.tree.point(end) <= self.included.start_point
-            {
+            if end <= self.included.start_byte || self.before_included_start_point(end) {
                 let s = &mut self.states[i];
                 s.consumed_capture_count = (s.consumed_capture_count + 1) & CONSUMED_MASK;
                 continue;
@@ -572,7 +585,8 @@ impl<'q, 't> Exec<'q, 't> {
     }
 
     /// `ts_query_cursor__capture`.
-    fn capture(&mut self, state_index: usize, step_index: u16, node: Node<'_>) {
+    /// Captures visible walk node `q`.
+    fn capture(&mut self, state_index: usize, step_index: u16, q: u32) {
         if self.states[state_index].dead {
             return;
         }
@@ -587,11 +601,12 @@ impl<'q, 't> Exec<'q, 't> {
             if id == NONE {
                 break;
             }
+            let n = &self.tree.nodes[q as usize];
             captures.push(Capture {
-                node: node.id() as u32,
+                node: q,
                 index: id,
-                start: node.start_byte() as u32,
-                end: node.end_byte() as u32,
+                start: n.start,
+                end: n.end,
             });
         }
     }
@@ -833,13 +848,15 @@ impl<'q, 't> Exec<'q, 't> {
         did_match: &mut bool,
     ) {
         let node = self.tree.visible(q);
-        let symbol = node.kind_id();
-        let is_named = node.is_named();
-        let is_missing = node.is_missing();
+        let summary = self.tree.nodes[q as usize].summary;
+        let symbol = summary.kind_id;
+        let is_named = summary.is_named();
+        let is_missing = summary.is_missing();
         let facts = if self.cursor.stack.len() > 1 {
             let kinds = self.kinds;
             let (later, later_named, parent_kind) = self.tree.siblings(q);
             node.query_facts_from(
+                summary.field_id,
                 later,
                 later_named,
                 parent_kind,
@@ -857,7 +874,7 @@ impl<'q, 't> Exec<'q, 't> {
         // where); the node the walk started on is read as it is.
         let parent_is_error = match parent {
             None => false,
-            Some(0) => self.tree.visible(0).kind_id() == cst_bytecode::ERROR_KIND,
+            Some(0) => self.tree.nodes[0].summary.kind_id == cst_bytecode::ERROR_KIND,
             Some(_) => facts.parent_kind == Some(cst_bytecode::ERROR_KIND),
         };
 
@@ -1006,14 +1023,13 @@ impl<'q, 't> Exec<'q, 't> {
                             }
                         }
                         if self.program.steps[k].capture_ids[0] != NONE {
-                            let parent_node = self.tree.visible(p);
-                            self.capture(j, k as u16, parent_node);
+                            self.capture(j, k as u16, p);
                         }
                     }
                 }
             }
             if step.capture_ids[0] != NONE {
-                self.capture(j, state_step, node);
+                self.capture(j, state_step, q);
             }
             if self.states[j].dead {
                 self.states.remove(j);
@@ -1227,10 +1243,10 @@ impl<'q, 't> Exec<'q, 't> {
                     self.heap_size = self.finished.len();
                     continue;
                 };
-                let precedes = c.end <= self.included.start_byte
-                    || self.tree.point(c.end) <= self.included.start_point;
-                let follows = c.start >= self.included.end_byte
-                    || self.tree.point(c.start) >= self.included.end_point;
+                let precedes =
+                    c.end <= self.included.start_byte || self.before_included_start_point(c.end);
+                let follows =
+                    c.start >= self.included.end_byte || self.after_included_end_point(c.start);
                 if precedes || follows {
                     let s = &mut self.finished[0];
                     s.consumed_capture_count = (s.consumed_capture_count + 1) & CONSUMED_MASK;

@@ -474,14 +474,14 @@ impl<'c, 't> Iter<'c, 't> {
     }
 
     fn convert(&self, m: RawMatch) -> QueryMatch<'t> {
-        let view = self.exec.tree().view;
+        let tree = self.exec.tree();
         QueryMatch {
             pattern_index: usize::from(m.pattern_index),
             captures: m
                 .captures
                 .iter()
                 .map(|c| QueryCapture {
-                    node: view.node(c.node as usize).unwrap_or_else(|| view.root()),
+                    node: tree.visible(c.node),
                     index: u32::from(c.index),
                 })
                 .collect(),

@@ -3,7 +3,7 @@
 //! query facts, and a cursor over it that moves exactly as tree-sitter's
 //! internal `TreeCursor` moves (`lib/src/tree_cursor.c`).
 
-use cst_bytecode::{Event, Node, Point, TreeView};
+use cst_bytecode::{Event, Node, NodeSummary, Point, TreeView};
 
 pub(crate) const NIL: u32 = u32::MAX;
 
@@ -21,6 +21,8 @@ pub(crate) struct QNode {
     /// A visible node: bit 0, it has a later sibling; bit 1, a later named
     /// one; bit 2, it has a visible parent in the walk.
     pub later: u8,
+    /// A visible node's kind, field and flags.
+    pub summary: NodeSummary,
 }
 
 /// The walk's tree below (and including) one visible node.
@@ -111,6 +113,7 @@ impl<'t> QTree<'t> {
                             end,
                             symbol: x.grammar_symbol(),
                             later: 0,
+                            summary: NodeSummary::default(),
                         };
                         push(
                             &mut nodes,
@@ -131,15 +134,17 @@ impl<'t> QTree<'t> {
                                 end: start,
                                 symbol,
                                 later: 0,
+                                summary: NodeSummary::default(),
                             };
                             push(&mut nodes, &mut vis, &mut open, node, root, WRAP);
                         }
                     }
                     let index = nodes.len() as u32;
+                    let summary = n.summary();
                     let mut parent_kind = 0;
                     let mut later = 0;
                     if let Some(p) = vstack.last_mut() {
-                        parent_kind = vis[p.0 as usize].kind_id();
+                        parent_kind = nodes[p.0 as usize].summary.kind_id;
                         later = 4;
                         // The previous visible sibling has a later one; the
                         // ones still waiting for a later named one get it
@@ -148,7 +153,7 @@ impl<'t> QTree<'t> {
                             nodes[p.2 as usize].later |= 1;
                         }
                         p.2 = index;
-                        if n.is_named() {
+                        if summary.is_named() {
                             for &w in &pending[p.1 as usize..] {
                                 nodes[w as usize].later |= 2;
                             }
@@ -165,6 +170,7 @@ impl<'t> QTree<'t> {
                         end: start,
                         symbol: parent_kind,
                         later,
+                        summary,
                     };
                     push(&mut nodes, &mut vis, &mut open, node, n, NIL);
                 }
@@ -213,6 +219,7 @@ impl<'t> QTree<'t> {
             end: 0,
             symbol: 0,
             later: 0,
+            summary: NodeSummary::default(),
         });
         (
             n.later & 1 != 0,
