@@ -61,6 +61,19 @@ impl<K: Hash + Eq + Clone, V: Weigh> MemTier<K, V> {
         v
     }
 
+    /// `f` of the value under `key`, without cloning the value (a live
+    /// tree's clone allocates); counted as a lookup.
+    pub fn get_with<T>(&self, key: &K, f: impl FnOnce(&V) -> T) -> Option<T> {
+        let v = self.map.read().get(key).map(f);
+        let counter = if v.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        v
+    }
+
     /// Whether `key` is held (not counted as a lookup).
     pub fn contains(&self, key: &K) -> bool {
         self.map.read().contains_key(key)

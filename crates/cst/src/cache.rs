@@ -798,12 +798,18 @@ impl Cache {
         };
         let grammar =
             cst_grammars::by_id(record.language).expect("ids in the path map are registry ids");
-        let view = if let Some(e) = self.inner.hot.get(&record.key) {
+        // The encoded bytes kept beside the live tree (the tree itself is
+        // not cloned: that allocates).
+        let hot = self.inner.hot.get_with(&record.key, |e| match &e.encoded {
+            Some(bytes) => Ok(bytes.clone()),
+            None => grammar
+                .fingerprint()
+                .map_err(Error::from)
+                .and_then(|fp| Ok(cst_bytecode::encode(&e.tree, &e.source, fp.0)?.into())),
+        });
+        let view = if let Some(encoded) = hot {
             self.touch(&record.key)?;
-            let encoded = match e.encoded {
-                Some(bytes) => bytes,
-                None => cst_bytecode::encode(&e.tree, &e.source, grammar.fingerprint()?.0)?.into(),
-            };
+            let encoded: bytes::Bytes = encoded?;
             // Written by this process: opened in place, in O(1).
             TreeView::from_trusted_bytes(encoded, self.symbols(grammar)?).map_err(|source| {
                 Error::Decode {
