@@ -88,10 +88,19 @@ fn ingest(cache: &Cache, g: &'static Grammar, files: &[File], threads: usize) ->
     Ok(started.elapsed())
 }
 
-/// `get` of every file: per-file latencies (ns per 1,000 lines) and the
-/// total time.
-fn get_latencies(cache: &Cache, files: &[File]) -> Result<(Vec<f64>, Duration)> {
-    let mut out = Vec::with_capacity(files.len());
+/// Latencies of `get` over every file.
+struct Gets {
+    /// ns per 1,000 lines, per file.
+    per_kline: Vec<f64>,
+    /// ns per file.
+    per_file: Vec<f64>,
+    total: Duration,
+}
+
+/// `get` of every file: per-file latencies and the total time.
+fn get_latencies(cache: &Cache, files: &[File]) -> Result<Gets> {
+    let mut per_kline = Vec::with_capacity(files.len());
+    let mut per_file = Vec::with_capacity(files.len());
     let started = Instant::now();
     for f in files {
         let t = Instant::now();
@@ -100,9 +109,14 @@ fn get_latencies(cache: &Cache, files: &[File]) -> Result<(Vec<f64>, Duration)> 
             .with_context(|| format!("{} is not cached", f.path.display()))?;
         std::hint::black_box(tree.root().kind_id());
         let ns = t.elapsed().as_nanos() as f64;
-        out.push(ns * 1000.0 / f.lines.max(1) as f64);
+        per_kline.push(ns * 1000.0 / f.lines.max(1) as f64);
+        per_file.push(ns);
     }
-    Ok((out, started.elapsed()))
+    Ok(Gets {
+        per_kline,
+        per_file,
+        total: started.elapsed(),
+    })
 }
 
 const HUGE: u64 = 1 << 50;
@@ -110,7 +124,19 @@ const HUGE: u64 = 1 << 50;
 /// Budgets, and whether sources are kept (the default; `false` for the
 /// frozen-size measurement, so the disk holds the trees only).
 fn config(hot: u64, warm: u64, cold: u64, store_source: bool) -> Config {
+    codecs(hot, warm, cold, store_source, None)
+}
+
+/// As [`config`], with both codecs set to `codec` when given.
+fn codecs(
+    hot: u64,
+    warm: u64,
+    cold: u64,
+    store_source: bool,
+    codec: Option<cst::Compression>,
+) -> Config {
     Config {
+        compression: codec,
         hot_bytes: hot,
         warm_bytes: warm,
         cold_bytes: cold,
@@ -174,6 +200,7 @@ fn main() -> Result<()> {
     // 2. Encoded and compressed sizes; traversal: TreeCursor vs TreeView.
     let mut warm_bytes = 0usize;
     let mut cold_bytes = 0usize;
+    let mut cold_zstd_bytes = 0usize;
     let mut views = Vec::with_capacity(files.len());
     let mut nodes = 0usize;
     let mut encode = Duration::ZERO;
@@ -182,7 +209,10 @@ fn main() -> Result<()> {
         let enc = cst::bytecode::encode(tree, &f.source, fingerprint)?;
         encode += t1.elapsed();
         warm_bytes += enc.len();
-        cold_bytes += cst::bytecode::compress(&enc, cst::bytecode::Codec::Zstd(3), None)?.len();
+        // The cold tier's default codec (lz4), and zstd.
+        cold_bytes += cst::bytecode::compress(&enc, cst::bytecode::Codec::Lz4, None)?.len();
+        cold_zstd_bytes +=
+            cst::bytecode::compress(&enc, cst::bytecode::Codec::Zstd(3), None)?.len();
         let view = cst::bytecode::TreeView::open(&enc, symbols.clone())?;
         nodes += view.node_count();
         views.push(view);
@@ -381,14 +411,37 @@ fn main() -> Result<()> {
         ingest(&c, g, &files, threads)?;
         get_latencies(&c, &files)?
     };
-    let tier = |(mut v, total): (Vec<f64>, Duration)| {
-        let p50 = pct(&mut v, 0.5);
-        let p99 = pct(&mut v, 0.99);
+    // 5c. The other codecs: cold zstd; disk none (read in place) and lz4.
+    let cold_zstd_get = {
+        use cst::Compression::Zstd;
+        let c = Cache::in_memory(codecs(0, 0, HUGE, true, Some(Zstd)));
+        ingest(&c, g, &files, threads)?;
+        get_latencies(&c, &files)?
+    };
+    let mut disk = Vec::new();
+    for (name, codec) in [
+        ("none", cst::Compression::None),
+        ("lz4", cst::Compression::Lz4),
+    ] {
+        let dir = tmp.path().join(name);
+        let c = Cache::open(&dir, codecs(HUGE, HUGE, HUGE, false, Some(codec)))?;
+        ingest(&c, g, &files, threads)?;
+        c.flush()?;
+        let bytes = c.stats().disk_bytes;
+        drop(c);
+        let c = Cache::open(&dir, codecs(0, 0, 0, true, Some(codec)))?;
+        disk.push((name, get_latencies(&c, &files)?, bytes));
+    }
+    let tier = |mut gets: Gets| {
+        let p50 = pct(&mut gets.per_kline, 0.5);
+        let p99 = pct(&mut gets.per_kline, 0.99);
         json!({
             "p50_ns_per_kline": p50,
             "p99_ns_per_kline": p99,
-            "total_s": secs(total),
-            "reparse_over_get": secs(parse) / secs(total),
+            "p50_us_per_file": pct(&mut gets.per_file, 0.5) / 1e3,
+            "p99_us_per_file": pct(&mut gets.per_file, 0.99) / 1e3,
+            "total_s": secs(gets.total),
+            "reparse_over_get": secs(parse) / secs(gets.total),
         })
     };
     let parse_p50 = pct(&mut parse_ns.clone(), 0.5);
@@ -415,6 +468,9 @@ fn main() -> Result<()> {
             "warm": per_line(warm_bytes as u64),
             "cold": per_line(cold_bytes as u64),
             "frozen": per_line(frozen_bytes),
+            "cold_zstd": per_line(cold_zstd_bytes as u64),
+            "frozen_none": per_line(disk[0].2),
+            "frozen_lz4": per_line(disk[1].2),
         },
         "lines_per_mb": {
             "hot": 1e6 / per_line(hot_bytes).max(1e-9),
@@ -428,6 +484,9 @@ fn main() -> Result<()> {
             "warm": tier(warm_get),
             "cold": tier(cold_get),
             "frozen": tier(frozen_get),
+            "cold_zstd": tier(cold_zstd_get),
+            "frozen_none": tier(disk.remove(0).1),
+            "frozen_lz4": tier(disk.remove(0).1),
         },
         "traversal": {
             "cursor_nodes_per_s": nodes as f64 / secs(cursor_best),

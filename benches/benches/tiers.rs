@@ -1,6 +1,7 @@
 //! Tier reads (cst-tiers), beside the decode work they feed: a warm/cold
 //! `MemTier` hit, a frozen-store read (mmap + CRC-32C check), and for
-//! scale the view build (`TreeView::open`) of the same tree.
+//! scale the view open (`TreeView::open`, checksum included, and
+//! `from_trusted_bytes`) of the same tree.
 //!
 //! The record is the encoded tree of ~1,000 lines of Rust from the samples
 //! (the whole cache's `get` per tier, on real corpora, is in
@@ -61,9 +62,20 @@ fn tiers(c: &mut Criterion) {
                 .len()
         })
     });
+    // Version 4 opens in place: `open` copies the bytes and checks the
+    // checksum (the trust boundary); a memory tier reopens its own bytes
+    // with `from_trusted_bytes` (header, section table and sizes only).
     gr.bench_function("view_open_1000_lines", |b| {
         b.iter(|| {
             TreeView::open(black_box(&encoded), symbols.clone())
+                .unwrap()
+                .node_count()
+        })
+    });
+    let shared = bytes::Bytes::from(encoded.clone());
+    gr.bench_function("view_open_trusted_1000_lines", |b| {
+        b.iter(|| {
+            TreeView::from_trusted_bytes(black_box(shared.clone()), symbols.clone())
                 .unwrap()
                 .node_count()
         })

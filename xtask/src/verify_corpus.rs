@@ -132,7 +132,7 @@ pub(crate) fn run(
     let tallies = tallies.into_inner().unwrap();
     let mut total = Tally::default();
     println!(
-        "| language | files | lines | nodes | files with errors | mismatches | B/line (encoded) | parse ms | encode ms | decode ms |"
+        "| language | files | lines | nodes | files with errors | mismatches | B/line (encoded) | parse ms | encode ms | open ms |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (id, t) in &tallies {
@@ -219,7 +219,11 @@ fn check(
     let view = TreeView::open(&bytes, syms)?;
     let t3 = Instant::now();
     let mut mismatches = 0;
-    if let Err(m) = verify(&tree, &view) {
+    // What opening (O(1)) does not check: the deep structure.
+    if let Err(e) = view.validate() {
+        eprintln!("INVALID {}: {e}", path.display());
+        mismatches += 1;
+    } else if let Err(m) = verify(&tree, &view) {
         eprintln!("MISMATCH {}: {m}", path.display());
         mismatches += 1;
     } else if sexp {

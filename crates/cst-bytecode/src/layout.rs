@@ -311,6 +311,7 @@ fn split_hidden(
     let mut chains: Vec<Vec<u16>> = Vec::new();
     let mut ids: HashMap<Vec<u16>, u32> = HashMap::default();
     let mut side = Vec::new();
+    let mut buf: Vec<u16> = Vec::new();
     let mut i = 0;
     while i < hidden.len() {
         let v = hidden[i].first as usize;
@@ -342,13 +343,17 @@ fn split_hidden(
             });
         }
         if k < j {
-            let chain: Vec<u16> = hidden[k..j].iter().map(|h| h.symbol).collect();
-            let next = chains.len() as u32 + 1;
-            let id = *ids.entry(chain.clone()).or_insert_with(|| {
-                chains.push(chain);
-                next
-            });
-            chain_of[v] = id;
+            buf.clear();
+            buf.extend(hidden[k..j].iter().map(|h| h.symbol));
+            chain_of[v] = match ids.get(buf.as_slice()) {
+                Some(&id) => id,
+                None => {
+                    chains.push(buf.clone());
+                    let id = chains.len() as u32;
+                    ids.insert(buf.clone(), id);
+                    id
+                }
+            };
         }
         i = j;
     }

@@ -862,14 +862,25 @@ pub(crate) fn write_seq(out: &mut Vec<u8>, values: &[u32]) {
     for w in lo.iter().chain(&hi) {
         out.extend_from_slice(&w.to_le_bytes());
     }
-    let mut zeros = 0usize;
-    for pos in 0..hi_len {
-        if (hi[pos / 64] >> (pos % 64)) & 1 == 0 {
-            if zeros % SELECT_STRIDE == 0 {
-                zero_samples.push(pos as u32);
-            }
-            zeros += 1;
+    // The position of every 64th zero, a word at a time.
+    let mut zeros = 0usize; // zeros before the current word
+    for (w, &word) in hi.iter().enumerate() {
+        let valid = (hi_len - w * 64).min(64);
+        let mask = if valid == 64 {
+            !0u64
+        } else {
+            (1u64 << valid) - 1
+        };
+        let z = !word & mask;
+        let c = z.count_ones() as usize;
+        // Samples falling in this word: zero numbers k·64 in zeros..zeros + c.
+        let mut next = zeros.div_ceil(SELECT_STRIDE) * SELECT_STRIDE;
+        while next < zeros + c {
+            let bit = select_in_word(z, (next - zeros) as u32) as usize;
+            zero_samples.push((w * 64 + bit) as u32);
+            next += SELECT_STRIDE;
         }
+        zeros += c;
     }
     for s in samples.iter().chain(&zero_samples) {
         out.extend_from_slice(&s.to_le_bytes());

@@ -841,9 +841,11 @@ impl Cache {
         if let Some(s) = self.inner.sources.read().get(&record.key) {
             return Ok(Some(s.clone()));
         }
+        // From the store: the record's checksum held and it is filed under
+        // this content's key (which the store checks), so it is not hashed
+        // again; a file read from disk is.
         if let Some(store) = &self.inner.store
             && let Ok(Some(s)) = store.get(&source_key(&record.key))
-            && *blake3::hash(&s).as_bytes() == record.source_hash
         {
             return Ok(Some(Arc::from(&s[..])));
         }

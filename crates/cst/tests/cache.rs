@@ -135,6 +135,61 @@ fn trees_are_exact_from_every_tier_under_tiny_budgets() {
 }
 
 #[test]
+fn every_codec_serves_exact_trees_from_cold_and_disk() {
+    use cst::Compression::{Lz4, None as Raw, Zstd};
+    for (cold, disk) in [
+        (Raw, Raw),
+        (Lz4, Raw),
+        (Zstd, Lz4),
+        (Lz4, Zstd),
+        (Raw, Zstd),
+    ] {
+        let cache_dir = tempfile::tempdir().unwrap();
+        let config = |hot, warm, cold_bytes| Config {
+            hot_bytes: hot,
+            warm_bytes: warm,
+            cold_bytes,
+            cold_compression: cold,
+            disk_compression: disk,
+            ..Config::default()
+        };
+        let mut files = Vec::new();
+        let sizes;
+        {
+            // Everything demoted to the cold tier, written through to disk.
+            let cache = Cache::open(cache_dir.path(), config(0, 0, 1 << 30)).unwrap();
+            for i in 0..12 {
+                let path = PathBuf::from(format!("/virtual/c{i}.rs"));
+                let source = rust_source(i).into_bytes();
+                cache.insert(&path, source.clone()).unwrap();
+                files.push((path, source));
+            }
+            let s = cache.stats();
+            assert_eq!(s.tiers[2].entries, 12, "{cold:?}/{disk:?}: {s:?}");
+            for (path, source) in &files {
+                let tree = cache.get(path).unwrap().expect("cold");
+                assert_eq!(tree.root().to_sexp(), live_sexp(path, source));
+            }
+            cache.flush().unwrap();
+            sizes = (s.tiers[2].bytes, cache.stats().disk_bytes);
+        }
+        // Reopened with no memory budgets: every get reads the disk.
+        let cache = Cache::open(cache_dir.path(), config(0, 0, 0)).unwrap();
+        for (path, source) in &files {
+            let tree = cache.get(path).unwrap().expect("on disk");
+            assert_eq!(
+                tree.root().to_sexp(),
+                live_sexp(path, source),
+                "{cold:?}/{disk:?} {}",
+                path.display()
+            );
+            assert_eq!(tree.source(), Some(&source[..]));
+        }
+        assert!(sizes.0 > 0 && sizes.1 > 0);
+    }
+}
+
+#[test]
 fn edit_reparses_incrementally_and_tree_gives_a_live_tree() {
     let cache = Cache::in_memory(Config::default());
     let path = Path::new("/v/lib.rs");
