@@ -219,6 +219,7 @@ fn main() -> Result<()> {
     }
     let mut cursor_best = Duration::MAX;
     let mut view_best = Duration::MAX;
+    let mut events_best = Duration::MAX;
     for _ in 0..3 {
         let t1 = Instant::now();
         let mut sum = 0usize;
@@ -251,6 +252,24 @@ fn main() -> Result<()> {
         }
         std::hint::black_box(sum);
         view_best = view_best.min(t1.elapsed());
+        // The same through the sequential walk (`TreeView::events`): kind
+        // and start at each open, end at each close.
+        let t1 = Instant::now();
+        let mut sum = 0usize;
+        for v in &views {
+            for e in v.events(v.root()) {
+                match e {
+                    cst::bytecode::Event::Open(n, start) => {
+                        sum = sum
+                            .wrapping_add(usize::from(n.kind_id()))
+                            .wrapping_sub(start as usize)
+                    }
+                    cst::bytecode::Event::Close(end) => sum = sum.wrapping_add(end as usize),
+                }
+            }
+        }
+        std::hint::black_box(sum);
+        events_best = events_best.min(t1.elapsed());
     }
     // 2b. The grammar's highlights query in captures mode (as a
     //     highlighter runs it): tree-sitter's QueryCursor on the live trees
@@ -492,6 +511,8 @@ fn main() -> Result<()> {
             "cursor_nodes_per_s": nodes as f64 / secs(cursor_best),
             "view_nodes_per_s": nodes as f64 / secs(view_best),
             "view_vs_cursor": secs(cursor_best) / secs(view_best),
+            "events_nodes_per_s": nodes as f64 / secs(events_best),
+            "events_vs_cursor": secs(cursor_best) / secs(events_best),
         },
         "edit": {
             "files": sample.len(),

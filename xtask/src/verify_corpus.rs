@@ -254,6 +254,43 @@ fn check(
             mismatches += 1;
         }
     }
+    if mismatches == 0 {
+        // Range queries: 8 ranges per file (empty and not), derived from
+        // the file's length, against tree-sitter's answers.
+        let (live, root) = (tree.root_node(), view.root());
+        let len = source.len();
+        let mut x = len as u64 ^ 0x9e37_79b9_7f4a_7c15;
+        for k in 0..8 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let a = (x % (len as u64 + 1)) as usize;
+            let b = if k % 2 == 0 {
+                a
+            } else {
+                (a + (x >> 40) as usize % 64).min(len)
+            };
+            let l = live.descendant_for_byte_range(a, b);
+            let d = root.descendant_for_byte_range(a, b);
+            let ln = live.named_descendant_for_byte_range(a, b);
+            let dn = root.named_descendant_for_byte_range(a, b);
+            let same = |l: Option<tree_sitter::Node<'_>>, d: Option<cst_bytecode::Node<'_>>| {
+                l.map(|n| (n.kind_id(), n.byte_range())) == d.map(|n| (n.kind_id(), n.byte_range()))
+            };
+            if !same(l, d) || !same(ln, dn) {
+                eprintln!(
+                    "MISMATCH {}: descendant_for_byte_range({a}, {b}): live {:?} / {:?}, decoded {:?} / {:?}",
+                    path.display(),
+                    l,
+                    ln,
+                    d,
+                    dn
+                );
+                mismatches += 1;
+                break;
+            }
+        }
+    }
     Ok(Tally {
         files: 1,
         lines: cst_grammars::smoke::count_lines(source),

@@ -1030,6 +1030,44 @@ impl<'t> Node<'t> {
     pub fn child(&self, i: usize) -> Option<Node<'t>> {
         self.children().nth(i)
     }
+    /// The children from the one whose subtree holds shape position `q`
+    /// (the first child if `q` is before them; none if after).
+    fn children_from(&self, q: usize) -> Children<'t> {
+        let Some(first) = self.first_child() else {
+            return Children { next: None };
+        };
+        let p = self.pos as usize;
+        if q <= p + 1 {
+            return Children { next: Some(first) };
+        }
+        let close = self.close();
+        if q >= close {
+            return Children { next: None };
+        }
+        let bp = self.tree.bp();
+        let d = bp.excess(p);
+        let e = bp.excess(q);
+        let open = if !bp.bits.bit(q) && e == d {
+            // A child's close.
+            bp.find_open(q)
+        } else {
+            // After the last close of a child (or the open of this node)
+            // before `q`.
+            match bp.bwd_search(q, e, d) {
+                Some(Some(r)) => Some(r + 1),
+                _ => None,
+            }
+        };
+        let next = open.filter(|&o| o > p && o < close).map(|o| Node {
+            tree: self.tree,
+            id: self.tree.bits().rank1(o) as u32,
+            pos: o as u32,
+        });
+        Children {
+            next: next.or(Some(first)),
+        }
+    }
+
     /// The children, in order.
     pub fn children(&self) -> Children<'t> {
         Children {
@@ -1133,10 +1171,21 @@ impl<'t> Node<'t> {
             return None;
         }
         let exceptions = range_start == range_end && self.tree.has_range_exceptions();
+        // tree-sitter skips every child that ends before `range_end`. The
+        // positions are non-decreasing, so the first event at or after
+        // `range_end` lies in the first child that does not: start there
+        // (the rest of the loop is tree-sitter's).
+        let first_reaching = match range_end.checked_sub(1) {
+            None => 0,
+            Some(x) => self
+                .tree
+                .positions()
+                .count_le(u32::try_from(x).unwrap_or(u32::MAX)),
+        };
         let mut node = *self;
         let mut last_relevant = *self;
         'down: loop {
-            for child in node.children() {
+            for child in node.children_from(first_reaching) {
                 let child_end = child.end_byte();
                 if child_end < range_end {
                     continue;
