@@ -53,7 +53,7 @@ impl Index {
         'down: loop {
             let mut c = node + 1;
             while c < self.subtree_end[node] as usize {
-                if self.start[c] <= b && b + 1 <= self.end[c] {
+                if self.start[c] <= b && b < self.end[c] {
                     node = c;
                     continue 'down;
                 }

@@ -280,15 +280,15 @@ pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
     Ok(out)
 }
 
+/// Every node's chain id, the chains, and the spans.
+type SplitHidden = (Vec<u32>, Vec<Vec<u16>>, Vec<Span>);
+
 /// Splits the hidden nodes (walk order) into each visible node's chain (the
 /// longest run, at the end of the hidden nodes starting at it, of nodes
 /// spanning exactly it with its range; outer first) and the rest. Returns
 /// every node's chain id (0: none; else 1 + index into the chains), the
 /// chains, and the rest in walk order.
-fn split_hidden(
-    flat: &Flat,
-    hidden: &[HiddenNode],
-) -> Result<(Vec<u32>, Vec<Vec<u16>>, Vec<Span>), LayoutError> {
+fn split_hidden(flat: &Flat, hidden: &[HiddenNode]) -> Result<SplitHidden, LayoutError> {
     let n = flat.nodes.len();
     // One past the last node of each subtree.
     let mut sub_end = vec![0u32; n];

@@ -624,7 +624,7 @@ pub(crate) fn decode(
     symbols: Arc<Symbols>,
 ) -> Result<Flat, DecodeError> {
     let d = Decoded::open(header, body, symbols)?;
-    let facts = (d.version >= QUERY_FACTS_VERSION).then(|| (d.hidden, d.fact_overrides));
+    let facts = (d.version >= QUERY_FACTS_VERSION).then_some((d.hidden, d.fact_overrides));
     Ok(Flat {
         fingerprint: header.fingerprint,
         source_len: d.source_len,

@@ -112,7 +112,7 @@ impl<'a> Spans<'a> {
         let count = u32_at(index, 0) as usize;
         let ok = count > 0
             && index.len() == 4 + count.div_ceil(SPAN_CHECKPOINT) * 8
-            && symbols.len() % 2 == 0
+            && symbols.len().is_multiple_of(2)
             && stream.len() >= count;
         ok.then(|| Spans {
             stream,
@@ -123,7 +123,7 @@ impl<'a> Spans<'a> {
     }
 
     /// Decoding from entry `k`, a multiple of [`SPAN_CHECKPOINT`].
-    fn from_checkpoint(&self, c: usize) -> SpanIter<'a> {
+    fn at_checkpoint(&self, c: usize) -> SpanIter<'a> {
         SpanIter {
             spans: *self,
             at: u32_at(self.index, c * 8) as usize,
@@ -137,7 +137,7 @@ impl<'a> Spans<'a> {
         let checkpoints = self.count.div_ceil(SPAN_CHECKPOINT);
         // The last checkpoint whose entry starts before `first`: binary
         // search on the first of each checkpoint's entry.
-        let first_of = |c: usize| self.from_checkpoint(c).next().map_or(u32::MAX, |s| s.first);
+        let first_of = |c: usize| self.at_checkpoint(c).next().map_or(u32::MAX, |s| s.first);
         let (mut lo, mut hi) = (0usize, checkpoints);
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -147,7 +147,7 @@ impl<'a> Spans<'a> {
                 hi = mid;
             }
         }
-        let mut it = self.from_checkpoint(lo.saturating_sub(1));
+        let mut it = self.at_checkpoint(lo.saturating_sub(1));
         loop {
             let save = it;
             match it.next() {
@@ -158,7 +158,7 @@ impl<'a> Spans<'a> {
     }
 
     pub fn iter(&self) -> SpanIter<'a> {
-        self.from_checkpoint(0)
+        self.at_checkpoint(0)
     }
 }
 

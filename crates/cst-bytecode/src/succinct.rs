@@ -59,7 +59,7 @@ fn select_in_word(w: u64, r: u32) -> u32 {
     // Byte i: ones in bytes 0..=i.
     let prefix = s.wrapping_mul(L8);
     // Bytes whose prefix is ≤ r: the byte holding the bit is the first other.
-    let le = ((u64::from(r) * L8 | H8) - prefix) & H8;
+    let le = (((u64::from(r) * L8) | H8) - prefix) & H8;
     let byte = le.count_ones();
     let before = if byte == 0 {
         0
@@ -121,7 +121,7 @@ impl RankBits<'_> {
         for k in b * BLOCK_WORDS..w {
             r += self.word(k).count_ones() as usize;
         }
-        if p % 64 != 0 {
+        if !p.is_multiple_of(64) {
             r += (self.word(w) & ((1u64 << (p % 64)) - 1)).count_ones() as usize;
         }
         r
@@ -252,7 +252,7 @@ impl Bp<'_> {
         let x = self.bits.word(w);
         let mut j = from;
         // Up to a byte boundary bit by bit, then byte by byte.
-        while j < 64 && j % 8 != 0 {
+        while j < 64 && !j.is_multiple_of(8) {
             e += if (x >> j) & 1 != 0 { 1 } else { -1 };
             if e <= t {
                 return Ok(w * 64 + j);
@@ -302,7 +302,7 @@ impl Bp<'_> {
             if v <= 1 {
                 return None;
             }
-            if v % 2 == 0 && self.tree_min(v + 1) <= t {
+            if v.is_multiple_of(2) && self.tree_min(v + 1) <= t {
                 v += 1;
                 break;
             }

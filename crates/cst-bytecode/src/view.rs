@@ -140,7 +140,7 @@ impl TreeView {
         if n == 0 || n > (u32::MAX / 2) as usize {
             return Err(corrupt(24, "node count"));
         }
-        if palette_len == 0 || palette_len > 1 << 16 || false {
+        if palette_len == 0 || palette_len > 1 << 16 {
             return Err(corrupt(36, "palette length"));
         }
         if line_count == 0 || line_count as u64 > u64::from(source_len) + 1 {

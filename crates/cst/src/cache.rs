@@ -1203,6 +1203,24 @@ fn source_key(key: &Key) -> Vec<u8> {
     k
 }
 
+/// The tree bytes of a record of the cold tier or the disk: the tree itself
+/// (codec `none`) or a dense container, decompressed (its checksum checked).
+fn unpack(record: &bytes::Bytes) -> Result<bytes::Bytes, cst_bytecode::DecodeError> {
+    if record.starts_with(&cst_bytecode::MAGIC) {
+        return Ok(record.clone());
+    }
+    cst_bytecode::decompress(record, None).map(bytes::Bytes::from)
+}
+
+/// Opens a record of the cold tier or the disk (whose checksum held when it
+/// was read): in place for codec `none` (no copy), else decompressed.
+fn open_record(
+    record: &bytes::Bytes,
+    symbols: Arc<Symbols>,
+) -> Result<TreeView, cst_bytecode::DecodeError> {
+    TreeView::from_trusted_bytes(unpack(record)?, symbols)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1265,22 +1283,4 @@ mod tests {
         assert!(!m.is_referenced(&Key([2; 32])));
         assert_eq!(m.len(), 0);
     }
-}
-
-/// The tree bytes of a record of the cold tier or the disk: the tree itself
-/// (codec `none`) or a dense container, decompressed (its checksum checked).
-fn unpack(record: &bytes::Bytes) -> Result<bytes::Bytes, cst_bytecode::DecodeError> {
-    if record.starts_with(&cst_bytecode::MAGIC) {
-        return Ok(record.clone());
-    }
-    cst_bytecode::decompress(record, None).map(bytes::Bytes::from)
-}
-
-/// Opens a record of the cold tier or the disk (whose checksum held when it
-/// was read): in place for codec `none` (no copy), else decompressed.
-fn open_record(
-    record: &bytes::Bytes,
-    symbols: Arc<Symbols>,
-) -> Result<TreeView, cst_bytecode::DecodeError> {
-    TreeView::from_trusted_bytes(unpack(record)?, symbols)
 }
