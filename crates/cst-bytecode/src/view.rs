@@ -38,10 +38,13 @@ pub struct Point {
 ///
 /// The view holds the encoded bytes (a [`Bytes`]: owned, shared, or a slice
 /// of a memory map) and answers every [`Node`] operation from them; cloning
-/// it is a reference-count increment. Every accessor is total: bytes that
-/// passed [`TreeView::open`] give tree-sitter's answers, and bytes that
-/// merely have a valid header and section table (a record corrupted and
-/// resealed, say) give bounded wrong answers, never a panic or a loop.
+/// it is a reference-count increment. Every accessor is total. Bytes opened
+/// with a check ([`TreeView::open`], [`TreeView::from_bytes`]: checksum,
+/// section sizes, shape directories, palette) navigate as a forest whose
+/// every node a walk visits once, even if their content is not what the
+/// encoder wrote (a record corrupted and resealed); such content gives
+/// wrong answers, never a panic or a loop, and [`TreeView::validate`]
+/// rejects it.
 #[derive(Clone)]
 pub struct TreeView {
     bytes: Bytes,
@@ -241,6 +244,18 @@ impl TreeView {
                     return Err(corrupt(off, "hidden chain"));
                 }
             }
+        }
+        if check_palette
+            && !shape_directories_hold(
+                slice(sec::BP),
+                slice(sec::BP_RANKS),
+                slice(sec::BP_WORD_MINS),
+                slice(sec::BP_TREE),
+                bits,
+                leaves,
+            )
+        {
+            return Err(corrupt(secs[sec::BP_RANKS].0 as usize, "shape directories"));
         }
         Ok(TreeView {
             bytes,
@@ -677,10 +692,9 @@ impl TreeView {
     /// Opens and closes of the subtree of `node`, in order, with their byte
     /// positions, decoded sequentially: the fastest way through a subtree.
     pub fn events<'t>(&'t self, node: Node<'t>) -> Events<'t> {
-        let bp = self.bp();
-        let end = bp
-            .find_close(node.pos as usize)
-            .unwrap_or(node.pos as usize);
+        let end = node
+            .close()
+            .min((2 * self.node_count as usize).saturating_sub(1));
         Events {
             tree: self,
             bits: self.bits(),
@@ -690,6 +704,55 @@ impl TreeView {
             id: node.id,
         }
     }
+}
+
+/// Whether the rank directory, the word minima and the block tree are those
+/// of the shape bits (O(n / 64), at a trust boundary): navigation then
+/// follows the bits exactly, so every walk sees a forest whatever the bits,
+/// and visits each node once.
+fn shape_directories_hold(
+    words: &[u8],
+    ranks: &[u8],
+    mins: &[u8],
+    tree: &[u8],
+    bits: usize,
+    leaves: usize,
+) -> bool {
+    use crate::succinct::{BLOCK_BITS, u64_at, word_min};
+    let nwords = bits.div_ceil(64);
+    let blocks = bits.div_ceil(BLOCK_BITS);
+    let (mut rank, mut e) = (0u32, 0i64);
+    for b in 0..blocks.max(1) {
+        if b < blocks && u32_at(ranks, b * 4) != rank {
+            return false;
+        }
+        let mut m = i64::from(i32::MAX);
+        for w in b * 8..((b + 1) * 8).min(nwords) {
+            let x = u64_at(words, w);
+            let wm = word_min(x);
+            if mins.get(w).map(|&b| b as i8) != Some(wm) {
+                return false;
+            }
+            m = m.min(e + i64::from(wm));
+            e += 2 * i64::from(x.count_ones()) - 64;
+            rank += x.count_ones();
+        }
+        if b < blocks && i64::from(crate::succinct::i32_at(tree, (leaves + b) * 4)) != m {
+            return false;
+        }
+    }
+    if u32_at(ranks, blocks * 4) != rank {
+        return false;
+    }
+    for b in blocks..leaves {
+        if crate::succinct::i32_at(tree, (leaves + b) * 4) != i32::MAX {
+            return false;
+        }
+    }
+    (1..leaves).all(|v| {
+        let at = |i: usize| crate::succinct::i32_at(tree, i * 4);
+        at(v) == at(2 * v).min(at(2 * v + 1))
+    })
 }
 
 impl fmt::Debug for TreeView {
@@ -864,11 +927,12 @@ impl<'t> Node<'t> {
         self.ty().2
     }
     #[inline]
+    /// The close of this node; in a shape that never closes it (bytes that
+    /// opened but fail `validate`), the end of the shape, so the node holds
+    /// everything after it and has no next sibling: walks still see a forest.
     fn close(&self) -> usize {
-        self.tree
-            .bp()
-            .find_close(self.pos as usize)
-            .unwrap_or(self.pos as usize)
+        let bp = self.tree.bp();
+        bp.find_close(self.pos as usize).unwrap_or(bp.bits.len)
     }
 
     /// Kind, field and flags with one type lookup (what [`Node::kind_id`],

@@ -656,7 +656,7 @@ impl Cache {
                 };
                 // The record's checksum held; check that it opens before
                 // admitting it to memory.
-                let Ok(view) = open_record(&dense, symbols) else {
+                let Ok(view) = open_record(&dense, symbols, true) else {
                     return Ok(None);
                 };
                 self.inner.languages.write().insert(*key, grammar.id());
@@ -672,7 +672,9 @@ impl Cache {
                 return Ok(Some(view));
             }
         };
-        Ok(Some(open_record(&dense, symbols).map_err(decode_err)?))
+        Ok(Some(
+            open_record(&dense, symbols, false).map_err(decode_err)?,
+        ))
     }
 
     /// Carries out the policy's moves, in order: a demotion re-encodes or
@@ -1212,13 +1214,22 @@ fn unpack(record: &bytes::Bytes) -> Result<bytes::Bytes, cst_bytecode::DecodeErr
     cst_bytecode::decompress(record, None).map(bytes::Bytes::from)
 }
 
-/// Opens a record of the cold tier or the disk (whose checksum held when it
-/// was read): in place for codec `none` (no copy), else decompressed.
+/// Opens a record of the cold tier or the disk: in place for codec `none`
+/// (no copy), else decompressed. A record read from disk is checked as
+/// bytes crossing a trust boundary are (checksum, shape directories,
+/// palette: `TreeView::from_bytes`); one of the cold tier was checked when
+/// it entered memory.
 fn open_record(
     record: &bytes::Bytes,
     symbols: Arc<Symbols>,
+    from_disk: bool,
 ) -> Result<TreeView, cst_bytecode::DecodeError> {
-    TreeView::from_trusted_bytes(unpack(record)?, symbols)
+    let raw = unpack(record)?;
+    if from_disk {
+        TreeView::from_bytes(raw, symbols)
+    } else {
+        TreeView::from_trusted_bytes(raw, symbols)
+    }
 }
 
 #[cfg(test)]
