@@ -221,7 +221,7 @@ pub(crate) fn markdown(r: &Value) -> String {
     let langs = r["languages"].as_array().cloned().unwrap_or_default();
     let _ = writeln!(
         s,
-        "| language | files | lines | parse MB/s | ingest 1t ÷ parse | ingest {}t ÷ parse | hot B/line | warm B/line | cold (lz4) B/line | frozen (zstd) B/line | frozen lines/MB | peak RSS MB |",
+        "| language | files | lines | parse MB/s | ingest 1t ÷ parse | ingest {}t ÷ parse | hot B/line | warm B/line | cold (lz4) B/line | frozen (lz4) B/line | frozen lines/MB | peak RSS MB |",
         langs
             .first()
             .map_or(0, |l| l["threads"].as_u64().unwrap_or(0))
@@ -287,7 +287,7 @@ pub(crate) fn markdown(r: &Value) -> String {
     }
     let _ = writeln!(
         s,
-        "\n| language | get p50 / p99 µs per file: hot | warm | cold (lz4) | cold (zstd) | frozen (zstd) | frozen (lz4) | frozen (none) | re-parse ÷ get: cold zstd / frozen lz4 / frozen none | B/line: cold zstd / frozen lz4 / frozen none | traversal events Mnodes/s | events ÷ cursor | encode ÷ parse |"
+        "\n| language | get p50 / p99 µs per file: hot | warm | cold (lz4) | cold (zstd) | frozen (lz4) | frozen (zstd) | frozen (none) | re-parse ÷ get: cold zstd / frozen zstd / frozen none | B/line: cold zstd / frozen zstd / frozen none | traversal events Mnodes/s | events ÷ cursor | encode ÷ parse |"
     );
     let _ = writeln!(
         s,
@@ -312,13 +312,13 @@ pub(crate) fn markdown(r: &Value) -> String {
             us("cold"),
             us("cold_zstd"),
             us("frozen"),
-            us("frozen_lz4"),
+            us("frozen_zstd"),
             us("frozen_none"),
             f(&g["cold_zstd"]["reparse_over_get"]),
-            f(&g["frozen_lz4"]["reparse_over_get"]),
+            f(&g["frozen_zstd"]["reparse_over_get"]),
             f(&g["frozen_none"]["reparse_over_get"]),
             f(&b["cold_zstd"]),
-            f(&b["frozen_lz4"]),
+            f(&b["frozen_zstd"]),
             f(&b["frozen_none"]),
             f(&l["traversal"]["events_nodes_per_s"]) / 1e6,
             f(&l["traversal"]["events_vs_cursor"]),

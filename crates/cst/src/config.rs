@@ -45,9 +45,14 @@ pub struct Config {
     pub warm_bytes: u64,
     /// Budget of the cold tier (compressed trees). Default 32 MiB (~6M lines).
     pub cold_bytes: u64,
-    /// Codec of the cold tier (compressed trees in memory). Default lz4.
+    /// Codec of the cold tier (compressed trees in memory). Default lz4:
+    /// a cold get decompresses, and lz4 does it 3–5× faster than zstd for
+    /// 1.2–1.3× the bytes (docs/BENCHMARKS.md, "Codecs").
     pub cold_compression: Compression,
-    /// Codec of the trees on disk. Default zstd.
+    /// Codec of the trees on disk. Default lz4: gets from disk 1.2–1.9×
+    /// faster than zstd for 1.2–1.4× the bytes; `none` (read in place from
+    /// the map, no copy) is another 1.0–1.4× faster for 1.4–2.4× lz4's
+    /// bytes (docs/BENCHMARKS.md, "Codecs").
     pub disk_compression: Compression,
     /// Older setting: when given, the codec of both the cold tier and the
     /// disk (overriding `cold_compression` and `disk_compression`).
@@ -74,7 +79,7 @@ impl Default for Config {
             warm_bytes: 64 << 20,
             cold_bytes: 32 << 20,
             cold_compression: Compression::Lz4,
-            disk_compression: Compression::Zstd,
+            disk_compression: Compression::Lz4,
             compression: None,
             zstd_level: 3,
             threads: 0,
