@@ -46,13 +46,13 @@ pub struct Config {
     /// Budget of the cold tier (compressed trees). Default 32 MiB (~6M lines).
     pub cold_bytes: u64,
     /// Codec of the cold tier (compressed trees in memory). Default lz4:
-    /// a cold get decompresses, and lz4 does it 3–5× faster than zstd for
-    /// 1.2–1.3× the bytes (docs/BENCHMARKS.md, "Codecs").
+    /// cold gets 3.6–7.1× faster than with zstd for 1.2–1.3× the bytes
+    /// (docs/BENCHMARKS.md, "Format v4", codecs).
     pub cold_compression: Compression,
-    /// Codec of the trees on disk. Default lz4: gets from disk 1.2–1.9×
-    /// faster than zstd for 1.2–1.4× the bytes; `none` (read in place from
-    /// the map, no copy) is another 1.0–1.4× faster for 1.4–2.4× lz4's
-    /// bytes (docs/BENCHMARKS.md, "Codecs").
+    /// Codec of the trees on disk. Default lz4: gets from disk 1.1–2.0×
+    /// faster than with zstd for 1.2–1.3× the bytes; `none` (read in place
+    /// from the map, no copy) runs at 0.83–1.48× lz4's speed for 1.3–2.4×
+    /// its bytes (docs/BENCHMARKS.md, "Format v4", codecs).
     pub disk_compression: Compression,
     /// Older setting: when given, the codec of both the cold tier and the
     /// disk (overriding `cold_compression` and `disk_compression`).
