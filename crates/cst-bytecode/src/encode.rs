@@ -150,7 +150,7 @@ pub fn encode(
     }
 
     // 3. Query facts: hidden nodes and the statuses the visible tree does not imply.
-    let (hidden, fact_overrides) = query_facts(tree, &nodes)?;
+    let (hidden, fact_overrides, skipped_before) = query_facts(tree, &nodes)?;
 
     // 4. Error characters, by node; line starts.
     let mut error_chars = Vec::new();
@@ -205,10 +205,12 @@ pub fn encode(
     }
     // Empty-range queries at a zero-width node can take another way in
     // tree-sitter, whose walk also sees hidden nodes: record where.
-    if flat.nodes.iter().skip(1).any(|n| n.start == n.end) {
+    // So can a hidden empty node in front of a visible one (the walk passed
+    // over hidden children there).
+    if !skipped_before.is_empty() || flat.nodes.iter().skip(1).any(|n| n.start == n.end) {
         let symbols = Arc::new(Symbols::from_language(&tree.language(), fingerprint));
         let view = TreeView::open(&bytes, symbols).expect("the encoder's output decodes");
-        let exceptions = range_exceptions(tree, &view);
+        let exceptions = range_exceptions(tree, &view, &skipped_before);
         if !exceptions.is_empty() {
             flat.range_exceptions = exceptions.into_iter().collect();
             bytes = lay_out(&flat, source.len())?;
@@ -240,16 +242,24 @@ fn lay_out(flat: &Flat, source_len: usize) -> Result<Vec<u8>, EncodeError> {
 /// visible node (the visible walk only goes wrong by entering one, or a
 /// node below it).
 ///
-/// Not covered: a hidden empty node in front of a non-empty visible node
-/// starting at the same position, with no empty visible node there (never
-/// seen in the grammars tested; finding it would take a query at the start
-/// of every node, quadratic in a wide node).
-fn range_exceptions(tree: &tree_sitter::Tree, view: &TreeView) -> BTreeMap<u32, u8> {
+/// `skipped_before` adds the starts where a hidden empty node may sit in
+/// front of a non-empty visible node with no empty visible node there: the
+/// places tree-sitter's internal walk passed over hidden children with
+/// nothing visible in them (Scala's automatic semicolon, Ruby's heredoc body
+/// start).
+fn range_exceptions(
+    tree: &tree_sitter::Tree,
+    view: &TreeView,
+    skipped_before: &[(u32, u32)],
+) -> BTreeMap<u32, u8> {
     use std::collections::BTreeSet;
     let root = view.root();
     // Where tree-sitter's walks start: each parent of an empty node, with
     // the empty node's position.
-    let mut starts: BTreeSet<(u32, usize)> = BTreeSet::new();
+    let mut starts: BTreeSet<(u32, usize)> = skipped_before
+        .iter()
+        .map(|&(parent, p)| (parent, p as usize))
+        .collect();
     for n in root.preorder().skip(1) {
         if n.start_byte() == n.end_byte() {
             let p = n.start_byte();
@@ -388,14 +398,15 @@ fn on_deep_stack<T: Send>(depth: usize, f: impl FnOnce() -> T + Send) -> Result<
     })
 }
 
+/// Hidden nodes, status overrides, and where the walk passed over hidden
+/// children without visible descendants.
+type QueryFacts = (Vec<HiddenNode>, Vec<FactOverride>, Vec<(u32, u32)>);
+
 /// The hidden nodes of `tree` and the status overrides of its visible
 /// nodes (`nodes`, in preorder), from tree-sitter's query-cursor walk.
-fn query_facts(
-    tree: &tree_sitter::Tree,
-    nodes: &[Raw],
-) -> Result<(Vec<HiddenNode>, Vec<FactOverride>), EncodeError> {
+fn query_facts(tree: &tree_sitter::Tree, nodes: &[Raw]) -> Result<QueryFacts, EncodeError> {
     let live = crate::live_facts::collect(tree);
-    if live.status.len() != nodes.len() {
+    if live.status.len() != nodes.len() || !live.layout_ok {
         return Err(EncodeError::FactsMismatch {
             internal: live.status.len(),
             public: nodes.len(),
@@ -424,7 +435,7 @@ fn query_facts(
             overrides.push(o);
         }
     }
-    Ok((live.hidden, overrides))
+    Ok((live.hidden, overrides, live.skipped_before))
 }
 
 /// The parent of each node (preorder, with child counts).

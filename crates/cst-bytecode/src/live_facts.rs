@@ -37,6 +37,14 @@ unsafe extern "C" {
 pub(crate) struct LiveFacts {
     /// Hidden nodes it enters, in its walk's order (outer before inner).
     pub hidden: Vec<HiddenNode>,
+    /// (nearest visible ancestor, start byte) of every node the walk
+    /// reaches after passing over hidden children without visible
+    /// descendants: where a hidden empty node may sit in front of it, which
+    /// steers an empty-range query at that position (`range_exceptions`).
+    pub skipped_before: Vec<(u32, u32)>,
+    /// Whether the cursor's stack read as the pinned tree-sitter lays it
+    /// out at every step (`skipped_before` is complete only then).
+    pub layout_ok: bool,
     /// The status of every visible node, in preorder.
     pub status: Vec<NodeFacts>,
     /// For every visible node, the grammar symbols of its hidden ancestors
@@ -68,9 +76,14 @@ pub(crate) fn collect(tree: &tree_sitter::Tree) -> LiveFacts {
         status: Vec::with_capacity(root.descendant_count()),
         chain_of: Vec::with_capacity(root.descendant_count()),
         chains: Vec::new(),
+        skipped_before: Vec::new(),
+        layout_ok: true,
     };
-    // Open nodes: (visible end index, hidden symbol or None for visible).
-    let mut open: Vec<(u32, Option<u16>)> = Vec::new();
+    // Child index of the last entry visited at each depth of the stack.
+    let mut last_index: Vec<Option<u32>> = Vec::new();
+    // Open nodes: (visible end index, hidden symbol or None for visible,
+    // visible index of a visible one).
+    let mut open: Vec<(u32, Option<u16>, u32)> = Vec::new();
     let mut next_visible = 0u32;
     let mut on_visible = true;
     loop {
@@ -79,8 +92,34 @@ pub(crate) fn collect(tree: &tree_sitter::Tree) -> LiveFacts {
         // SAFETY: a node of `tree`, used only while `tree` is borrowed.
         let node = unsafe { tree_sitter::Node::from_raw(raw) };
         let descendants = node.descendant_count() as u32;
-        while open.last().is_some_and(|&(end, _)| end <= next_visible) {
+        while open.last().is_some_and(|&(end, _, _)| end <= next_visible) {
             open.pop();
+        }
+        // Children passed over before this entry (hidden, with nothing
+        // visible in them) leave a gap in the child indices.
+        // SAFETY: the cursor is valid (see `top_entry`).
+        match unsafe { top_entry(&cursor.0) } {
+            Some((depth, child_index, bytes, subtree))
+                if subtree == raw.id && bytes == raw.context[0] =>
+            {
+                if depth >= 2 {
+                    let expected = last_index
+                        .get(depth)
+                        .copied()
+                        .flatten()
+                        .map_or(0, |i| i + 1);
+                    if child_index > expected
+                        && let Some(&(_, _, parent)) = open.iter().rev().find(|e| e.1.is_none())
+                    {
+                        facts
+                            .skipped_before
+                            .push((parent, node.start_byte() as u32));
+                    }
+                }
+                last_index.resize(depth + 1, None);
+                last_index[depth] = Some(child_index);
+            }
+            _ => facts.layout_ok = false,
         }
         if on_visible {
             let mut field = 0u16;
@@ -115,7 +154,7 @@ pub(crate) fn collect(tree: &tree_sitter::Tree) -> LiveFacts {
             }
             facts.status.push(status);
             let offset = facts.chains.len() as u32;
-            for &(_, symbol) in open.iter().rev() {
+            for &(_, symbol, _) in open.iter().rev() {
                 match symbol {
                     Some(s) => facts.chains.push(s),
                     None => break,
@@ -124,7 +163,7 @@ pub(crate) fn collect(tree: &tree_sitter::Tree) -> LiveFacts {
             facts
                 .chain_of
                 .push((offset, facts.chains.len() as u32 - offset));
-            open.push((next_visible + descendants, None));
+            open.push((next_visible + descendants, None, next_visible));
             next_visible += 1;
         } else {
             let end = next_visible + descendants.saturating_sub(1);
@@ -135,7 +174,7 @@ pub(crate) fn collect(tree: &tree_sitter::Tree) -> LiveFacts {
                 start_byte: node.start_byte() as u32,
                 end_byte: node.end_byte() as u32,
             });
-            open.push((end, Some(node.grammar_id())));
+            open.push((end, Some(node.grammar_id()), u32::MAX));
         }
         // SAFETY (all calls below): the cursor is valid.
         match unsafe { ts_tree_cursor_goto_first_child_internal(&mut cursor.0) } {
@@ -166,5 +205,32 @@ pub(crate) fn collect(tree: &tree_sitter::Tree) -> LiveFacts {
                 }
             }
         }
+    }
+}
+
+/// (stack depth, child index, start byte, subtree) of the cursor's top
+/// entry, read from tree-sitter 0.26.13's `TreeCursor` (`tree_cursor.h`):
+/// `TSTreeCursor.id` is the stack's `contents`, `context[0]` its size, and
+/// an entry is { subtree pointer, Length position (bytes, row, column),
+/// child_index, structural_child_index, descendant_index }, 32 bytes. The
+/// caller checks the subtree and the start against the current node's
+/// (`ts_node_new` copies both from the entry).
+///
+/// # Safety
+///
+/// `c` must be a live cursor.
+unsafe fn top_entry(c: &ffi::TSTreeCursor) -> Option<(usize, u32, u32, *const std::ffi::c_void)> {
+    const ENTRY: usize = 32;
+    let size = c.context[0] as usize;
+    if size == 0 || c.id.is_null() {
+        return None;
+    }
+    // SAFETY: `id` points to the cursor's `size` stack entries.
+    unsafe {
+        let e = (c.id as *const u8).add((size - 1) * ENTRY);
+        let subtree = std::ptr::read_unaligned(e as *const *const std::ffi::c_void);
+        let bytes = std::ptr::read_unaligned(e.add(8) as *const u32);
+        let child_index = std::ptr::read_unaligned(e.add(20) as *const u32);
+        Some((size, child_index, bytes, subtree))
     }
 }

@@ -1239,12 +1239,13 @@ impl<'t> Node<'t> {
         // positions are non-decreasing, so the first event at or after
         // `range_end` lies in the first child that does not: start there
         // (the rest of the loop is tree-sitter's).
-        let first_reaching = match range_end.checked_sub(1) {
-            None => 0,
-            Some(x) => self
-                .tree
-                .positions()
-                .count_le(u32::try_from(x).unwrap_or(u32::MAX)),
+        // (Only where they are: a tree whose positions are not — Ruby's
+        // heredoc bodies come after the line that opens them — is stored
+        // plain and walked from the first child.)
+        let positions = self.tree.positions();
+        let first_reaching = match (range_end.checked_sub(1), positions) {
+            (Some(x), Seq::Ef(_)) => positions.count_le(u32::try_from(x).unwrap_or(u32::MAX)),
+            _ => 0,
         };
         let mut node = *self;
         let mut last_relevant = *self;

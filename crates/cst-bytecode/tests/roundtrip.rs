@@ -314,3 +314,44 @@ fn empty_range_queries_take_tree_sitters_way_through_hidden_nodes() {
         }
     }
 }
+
+#[test]
+fn hidden_empty_tokens_in_front_of_a_node_steer_empty_range_queries() {
+    // tree-sitter's walk enters a hidden empty token (Scala's automatic
+    // semicolon before a definition, Ruby's heredoc body start) and stops
+    // there; the visible walk would go on into the node behind it. Found by
+    // the range checks of `cargo xtask verify-corpus --tier full` (389 files).
+    let cases: [(&str, &[u8]); 3] = [
+        (
+            "scala",
+            b"class A {\n  val x = 1\n  def f = 2\n  class B\n}\n",
+        ),
+        ("ruby", b"x = f(<<-EOR, 1)\n#{a}\nb\nEOR\n"),
+        ("ruby", b"def g\n  h(<<~TXT)\n    #{x}\n  TXT\nend\n"),
+    ];
+    let mut checked = 0;
+    for (id, src) in cases {
+        if cst_grammars::by_id(id)
+            .and_then(|g| g.language().ok())
+            .is_none()
+        {
+            eprintln!("SKIPPED: grammar {id} is not compiled in (enable all-langs)");
+            continue;
+        }
+        let p = parse(id, src);
+        let (live, root) = (p.tree.root_node(), p.view.root());
+        for a in 0..=src.len() {
+            let (l, d) = (
+                live.descendant_for_byte_range(a, a),
+                root.descendant_for_byte_range(a, a),
+            );
+            assert_eq!(
+                l.map(|n| (n.kind_id(), n.byte_range())),
+                d.map(|n| (n.kind_id(), n.byte_range())),
+                "{id} {a}..{a}"
+            );
+        }
+        checked += 1;
+    }
+    eprintln!("{checked} of {} cases checked", cases.len());
+}
