@@ -207,10 +207,23 @@ pub fn encode(
     // tree-sitter, whose walk also sees hidden nodes: record where.
     // So can a hidden empty node in front of a visible one (the walk passed
     // over hidden children there).
-    if !skipped_before.is_empty() || flat.nodes.iter().skip(1).any(|n| n.start == n.end) {
+    // (parent, position) of every empty node but the root.
+    let empty_starts: Vec<(u32, u32)> = if flat.nodes.iter().skip(1).any(|n| n.start == n.end) {
+        let parents = parents(&flat.nodes);
+        flat.nodes
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, n)| n.start == n.end)
+            .filter_map(|(i, n)| parents[i].map(|p| (p, n.start)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !skipped_before.is_empty() || !empty_starts.is_empty() {
         let symbols = Arc::new(Symbols::from_language(&tree.language(), fingerprint));
         let view = TreeView::open(&bytes, symbols).expect("the encoder's output decodes");
-        let exceptions = range_exceptions(tree, &view, &skipped_before);
+        let exceptions = range_exceptions(tree, &view, &empty_starts, &skipped_before);
         if !exceptions.is_empty() {
             flat.range_exceptions = exceptions.into_iter().collect();
             bytes = lay_out(&flat, source.len())?;
@@ -250,36 +263,63 @@ fn lay_out(flat: &Flat, source_len: usize) -> Result<Vec<u8>, EncodeError> {
 fn range_exceptions(
     tree: &tree_sitter::Tree,
     view: &TreeView,
+    empty_starts: &[(u32, u32)],
     skipped_before: &[(u32, u32)],
 ) -> BTreeMap<u32, u8> {
     use std::collections::BTreeSet;
-    let root = view.root();
     // Where tree-sitter's walks start: each parent of an empty node, with
-    // the empty node's position.
+    // the empty node's position, and the places `skipped_before` names.
     let mut starts: BTreeSet<(u32, usize)> = skipped_before
         .iter()
         .map(|&(parent, p)| (parent, p as usize))
         .collect();
-    for n in root.preorder().skip(1) {
-        if n.start_byte() == n.end_byte() {
-            let p = n.start_byte();
-            if let Some(parent) = n.parent() {
-                starts.insert((parent.id() as u32, p));
-            }
+    starts.extend(empty_starts.iter().map(|&(parent, p)| (parent, p as usize)));
+    // Live nodes of those starts (`goto_descendant` finds a preorder index
+    // through the subtree sizes).
+    let mut live_of: HashMap<u32, tree_sitter::Node<'_>> = HashMap::default();
+    let mut cursor = tree.walk();
+    for &(start, _) in &starts {
+        if let std::collections::hash_map::Entry::Vacant(slot) = live_of.entry(start) {
+            cursor.goto_descendant(start as usize);
+            slot.insert(cursor.node());
         }
     }
-    // Live nodes of those starts, and live node ids -> preorder indices.
-    let wanted: BTreeSet<u32> = starts.iter().map(|s| s.0).collect();
-    let mut live_of: HashMap<u32, tree_sitter::Node<'_>> = HashMap::default();
+    // Most starts agree already: a node is told apart from every other
+    // node containing the position by its kind, range and size.
+    let same = |l: tree_sitter::Node<'_>, d: Node<'_>| {
+        (
+            l.kind_id(),
+            l.start_byte(),
+            l.end_byte(),
+            l.descendant_count(),
+        ) == (
+            d.kind_id(),
+            d.start_byte(),
+            d.end_byte(),
+            d.descendant_count(),
+        )
+    };
+    let all_agree = starts.iter().all(|&(start, p)| {
+        let (Some(l), Some(d)) = (live_of.get(&start), view.node(start as usize)) else {
+            return true;
+        };
+        match (
+            l.descendant_for_byte_range(p, p),
+            d.descendant_for_byte_range(p, p),
+        ) {
+            (Some(l), Some(d)) => same(l, d),
+            (l, d) => l.is_none() && d.is_none(),
+        }
+    });
+    if all_agree {
+        return BTreeMap::new();
+    }
+    // Live node ids -> preorder indices, for the exact comparison.
     let mut index_of: HashMap<usize, u32> = HashMap::default();
     let mut cursor = tree.walk();
     let mut i = 0u32;
     'walk: loop {
-        let n = cursor.node();
-        index_of.insert(n.id(), i);
-        if wanted.contains(&i) {
-            live_of.insert(i, n);
-        }
+        index_of.insert(cursor.node().id(), i);
         i += 1;
         if cursor.goto_first_child() {
             continue;
