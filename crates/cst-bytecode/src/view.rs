@@ -79,10 +79,12 @@ impl TreeView {
         Self::open_v4(Bytes::copy_from_slice(bytes), &header, symbols, true)
     }
 
-    /// Opens `bytes` in place, checking the checksum: for bytes that cross
-    /// a trust boundary (read from disk, decompressed). O(1) besides the
-    /// checksum for version 4.
+    /// Opens `bytes` in place, checking them as bytes that cross a trust
+    /// boundary (read from disk, decompressed) are: the checksum, the
+    /// palette against the grammar and the shape directories against the
+    /// shape (O(bytes / 64) besides the checksum), for version 4.
     pub fn from_bytes(bytes: Bytes, symbols: Arc<Symbols>) -> Result<TreeView, DecodeError> {
+        Header::parse_unchecked(&bytes)?;
         Header::check_sum(&bytes)?;
         Self::from_checked(bytes, symbols, true)
     }
@@ -100,7 +102,7 @@ impl TreeView {
     fn from_checked(
         bytes: Bytes,
         symbols: Arc<Symbols>,
-        palette: bool,
+        checked: bool,
     ) -> Result<TreeView, DecodeError> {
         let header = Header::parse_unchecked(&bytes)?;
         let version = header.version.get();
@@ -115,14 +117,14 @@ impl TreeView {
             view.version = version;
             return Ok(view);
         }
-        Self::open_v4(bytes, &header, symbols, palette)
+        Self::open_v4(bytes, &header, symbols, checked)
     }
 
     fn open_v4(
         bytes: Bytes,
         header: &Header,
         symbols: Arc<Symbols>,
-        check_palette: bool,
+        checked: bool,
     ) -> Result<TreeView, DecodeError> {
         let corrupt = |offset: usize, what: &'static str| DecodeError::Corrupt { offset, what };
         if header.fingerprint != symbols.fingerprint() {
@@ -223,7 +225,7 @@ impl TreeView {
         {
             return Err(corrupt(secs[sec::SPAN_INDEX].0 as usize, "hidden spans"));
         }
-        if check_palette {
+        if checked {
             let pal = slice(sec::PALETTE);
             let chains = len(sec::CHAINS) / CHAIN_STRIDE;
             for k in 0..palette_len {
@@ -245,7 +247,7 @@ impl TreeView {
                 }
             }
         }
-        if check_palette
+        if checked
             && !shape_directories_hold(
                 slice(sec::BP),
                 slice(sec::BP_RANKS),
@@ -424,7 +426,8 @@ impl TreeView {
         &self.symbols
     }
 
-    /// The source position of byte offset `byte`. O(log lines).
+    /// The source position of byte offset `byte`: O(1) (the line table's
+    /// bucket of the byte).
     pub fn point_for_byte(&self, byte: usize) -> Point {
         let lines = self.lines();
         let b = u32::try_from(byte).unwrap_or(u32::MAX);
