@@ -323,7 +323,14 @@ pub fn compiled() -> impl Iterator<Item = &'static Grammar> {
 
 /// The grammar with exactly this id.
 pub fn by_id(id: &str) -> Option<&'static Grammar> {
-    all().iter().find(|g| g.id == id)
+    // A hash lookup, not a scan of the registry: the cache resolves the
+    // grammar of a path on every get.
+    static INDEX: OnceLock<std::collections::HashMap<&'static str, &'static Grammar>> =
+        OnceLock::new();
+    INDEX
+        .get_or_init(|| all().iter().map(|g| (g.id, g)).collect())
+        .get(id)
+        .copied()
 }
 
 /// How many times a `tree_sitter::Language` was created through this registry.
