@@ -46,13 +46,13 @@ pub struct Config {
     /// Budget of the cold tier (compressed trees). Default 32 MiB (~6M lines).
     pub cold_bytes: u64,
     /// Codec of the cold tier (compressed trees in memory). Default lz4:
-    /// cold gets 3.6–7.1× faster than with zstd for 1.2–1.3× the bytes
+    /// cold gets 2.6–8.5× faster than with zstd for 1.2–1.3× the bytes
     /// (docs/BENCHMARKS.md, "Format v4", codecs).
     pub cold_compression: Compression,
-    /// Codec of the trees on disk. Default lz4: gets from disk 1.1–2.0×
-    /// faster than with zstd for 1.2–1.3× the bytes; `none` (read in place
-    /// from the map, no copy) runs at 0.83–1.48× lz4's speed for 1.3–2.4×
-    /// its bytes (docs/BENCHMARKS.md, "Format v4", codecs).
+    /// Codec of the trees on disk. Default lz4: gets from disk 1.9–9.2×
+    /// faster than with zstd for 1.2–1.3× the bytes, and 1.2–3.8× faster
+    /// than `none` (the tree read in place from the map, no copy, but
+    /// 1.3–2.4× the bytes to fault in) (docs/BENCHMARKS.md, "Format v4").
     pub disk_compression: Compression,
     /// Older setting: when given, the codec of both the cold tier and the
     /// disk (overriding `cold_compression` and `disk_compression`).
