@@ -29,6 +29,17 @@ pub fn sample_source(id: &str) -> Vec<u8> {
     out
 }
 
+/// The samples of one language repeated until they hold at least `lines`
+/// lines (empty when the language has no sample).
+pub fn sample_lines(id: &str, lines: usize) -> Vec<u8> {
+    let sample = sample_source(id);
+    let mut out = Vec::new();
+    while !sample.is_empty() && cst_grammars::smoke::count_lines(&out) < lines {
+        out.extend_from_slice(&sample);
+    }
+    out
+}
+
 /// Where real-code corpora are unpacked: `$CST_CORPORA`, default `target/corpora`
 /// (see `../shared/reference/corpora.md`; `cargo xtask corpus fetch` fills it).
 pub fn corpora_dir() -> PathBuf {

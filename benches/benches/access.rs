@@ -69,10 +69,7 @@ impl Index {
 
 fn access(c: &mut Criterion) {
     let g = cst_grammars::by_id("rust").expect("rust");
-    let mut source = Vec::new();
-    while cst_grammars::smoke::count_lines(&source) < 1000 {
-        source.extend_from_slice(&cst_benches::sample_source("rust"));
-    }
+    let source = cst_benches::sample_lines("rust", 1000);
     let tree = g.parser().unwrap().parse(&source, None).unwrap();
     let fp = g.fingerprint().unwrap().0;
     let symbols = Arc::new(Symbols::from_language(&g.language().unwrap(), fp));
