@@ -180,6 +180,15 @@ pub fn encode(
         facts: Some((hidden, fact_overrides)),
     };
     let mut bytes = lay_out(&flat, source.len())?;
+    // The encoder reads its own output back (below) at most twice: the
+    // names once, and no checks (the bytes were just written).
+    let symbols = std::sync::OnceLock::new();
+    let reopen = |bytes: &[u8]| {
+        let symbols =
+            symbols.get_or_init(|| Arc::new(Symbols::from_language(&tree.language(), fingerprint)));
+        TreeView::from_trusted_bytes(bytes::Bytes::copy_from_slice(bytes), symbols.clone())
+            .expect("the encoder's output opens")
+    };
     // MISSING tokens of hidden kinds are invisible to the cursor, but
     // `to_sexp` prints them. Where the rendering of the encoded tree differs
     // from tree-sitter's, keep tree-sitter's rendering of the smallest printed
@@ -191,8 +200,7 @@ pub fn encode(
             let mut overrides = BTreeMap::new();
             let root = tree.root_node();
             if root.to_sexp().matches("(MISSING ").count() != visible_missing {
-                let symbols = Arc::new(Symbols::from_language(&tree.language(), fingerprint));
-                let view = TreeView::open(&bytes, symbols).expect("the encoder's output decodes");
+                let view = reopen(&bytes);
                 find_overrides(root, view.root(), &mut overrides);
             }
             overrides
@@ -210,19 +218,15 @@ pub fn encode(
     // (parent, position) of every empty node but the root.
     let empty_starts: Vec<(u32, u32)> = if flat.nodes.iter().skip(1).any(|n| n.start == n.end) {
         let parents = parents(&flat.nodes);
-        flat.nodes
-            .iter()
-            .enumerate()
-            .skip(1)
-            .filter(|(_, n)| n.start == n.end)
-            .filter_map(|(i, n)| parents[i].map(|p| (p, n.start)))
+        (1..flat.nodes.len())
+            .filter(|&i| flat.nodes[i].start == flat.nodes[i].end)
+            .filter_map(|i| parents[i].map(|p| (p, flat.nodes[i].start)))
             .collect()
     } else {
         Vec::new()
     };
     if !skipped_before.is_empty() || !empty_starts.is_empty() {
-        let symbols = Arc::new(Symbols::from_language(&tree.language(), fingerprint));
-        let view = TreeView::open(&bytes, symbols).expect("the encoder's output decodes");
+        let view = reopen(&bytes);
         let exceptions = range_exceptions(tree, &view, &empty_starts, &skipped_before);
         if !exceptions.is_empty() {
             flat.range_exceptions = exceptions.into_iter().collect();
