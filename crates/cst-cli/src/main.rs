@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod navigate;
 mod serve;
 use cst::{Cache, Config, grammars};
 use serde_json::json;
@@ -53,9 +54,85 @@ enum Command {
         /// The tree as JSON (named and anonymous nodes, ranges, fields).
         #[arg(long, group = "format")]
         json: bool,
-        /// An outline: named nodes two levels deep with their first line.
+        /// The file's outline (as `cst outline`).
         #[arg(long, group = "format")]
         outline: bool,
+    },
+    /// Definitions and references (tree-sitter-tags semantics) from the
+    /// stored trees of files or directories.
+    Tags {
+        /// Files or directories (default: the current directory).
+        paths: Vec<PathBuf>,
+        /// One JSON object per line.
+        #[arg(long, group = "format")]
+        json: bool,
+        /// Write a ctags-format `tags` file an editor can load (definitions;
+        /// with --references, references too).
+        #[arg(long, group = "format")]
+        ctags: bool,
+        /// Where --ctags writes (`-` for stdout; default `tags`).
+        #[arg(long, short, requires = "ctags")]
+        output: Option<PathBuf>,
+        /// Definitions only (text and JSON; --ctags has them by default).
+        #[arg(long)]
+        definitions: bool,
+        /// With --ctags: references too.
+        #[arg(long, requires = "ctags")]
+        references: bool,
+        /// Index the paths again first (default: answer from the index,
+        /// indexing only paths it does not know).
+        #[arg(long)]
+        index: bool,
+    },
+    /// A file's definitions, nested (from its tags and the tree).
+    Outline {
+        /// The file.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// AST-aware chunks for retrieval: exact slices that tile each file,
+    /// cut at node boundaries, with symbol paths and stable ids.
+    Chunks {
+        /// Files or directories (default: the current directory).
+        paths: Vec<PathBuf>,
+        /// Budget per chunk.
+        #[arg(long, default_value_t = 1500)]
+        max: usize,
+        /// What the budget counts: nws (non-whitespace characters), bytes or
+        /// tokens (cl100k; needs the `tokens` feature).
+        #[arg(long, default_value = "nws")]
+        unit: String,
+        /// Lines of preceding context per chunk (JSON `context_bytes`).
+        #[arg(long, default_value_t = 0)]
+        overlap_lines: usize,
+        /// One JSON object per chunk and line, with its text.
+        #[arg(long)]
+        json: bool,
+        /// Index the paths again first.
+        #[arg(long)]
+        index: bool,
+    },
+    /// Run a tree-sitter query over the stored trees of files or
+    /// directories; prints `path:line:col: line` per capture, like ripgrep.
+    Query {
+        /// The query (tree-sitter's query language), with at least one capture.
+        pattern: String,
+        /// Files or directories (default: the current directory).
+        paths: Vec<PathBuf>,
+        /// Only files of this language (id, name or alias).
+        #[arg(long)]
+        lang: Option<String>,
+        /// Report only this capture (name without `@`).
+        #[arg(long)]
+        capture: Option<String>,
+        /// One JSON object per capture and line.
+        #[arg(long)]
+        json: bool,
+        /// Index the paths again first.
+        #[arg(long)]
+        index: bool,
     },
     /// Compare every stored tree with a fresh parse, node by node.
     Verify {
@@ -135,6 +212,9 @@ fn main() -> ExitCode {
         .init();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
+        // A closed stdout (`cst tags | head`) ends the command quietly, as
+        // ripgrep does.
+        Err(f) if is_broken_pipe(&f.error) => ExitCode::SUCCESS,
         Err(f) => {
             if verbose {
                 eprintln!("cst: {:?}", f.error);
@@ -144,6 +224,13 @@ fn main() -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn load_config(cli_config: Option<&Path>, workspace: &Path) -> Result<Config, Failure> {
@@ -164,7 +251,7 @@ fn open(cli: &Cli, workspace: &Path) -> Result<Cache, Failure> {
 fn run(cli: Cli) -> Result<u8, Failure> {
     match &cli.command {
         Command::Languages { json, all } => {
-            languages(*json, *all);
+            languages(*json, *all)?;
             Ok(0)
         }
         Command::Index { dir, json } => index(&cli, dir, *json),
@@ -173,7 +260,75 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             json,
             outline,
             ..
-        } => show(&cli, file, *json, *outline),
+        } => {
+            if *outline {
+                navigate::outline(&cli, file, false)
+            } else {
+                show(&cli, file, *json)
+            }
+        }
+        Command::Tags {
+            paths,
+            json,
+            ctags,
+            output,
+            definitions,
+            references,
+            index,
+        } => {
+            let format = if *ctags {
+                navigate::TagsFormat::Ctags
+            } else if *json {
+                navigate::TagsFormat::Json
+            } else {
+                navigate::TagsFormat::Text
+            };
+            let definitions_only = if *ctags { !*references } else { *definitions };
+            navigate::tags(
+                &cli,
+                paths,
+                format,
+                output.as_deref(),
+                definitions_only,
+                *index,
+            )
+        }
+        Command::Outline { file, json } => navigate::outline(&cli, file, *json),
+        Command::Chunks {
+            paths,
+            max,
+            unit,
+            overlap_lines,
+            json,
+            index,
+        } => {
+            let unit = unit.parse().map_err(|e: String| Failure {
+                code: 2,
+                error: anyhow::anyhow!(e),
+            })?;
+            let options = cst::tags::ChunkOptions {
+                max: *max,
+                unit,
+                overlap_lines: *overlap_lines,
+            };
+            navigate::chunks(&cli, paths, &options, *json, *index)
+        }
+        Command::Query {
+            pattern,
+            paths,
+            lang,
+            capture,
+            json,
+            index,
+        } => navigate::query(
+            &cli,
+            pattern,
+            paths,
+            lang.as_deref(),
+            capture.as_deref(),
+            *json,
+            *index,
+        ),
         Command::Verify { dir } => {
             let cache = open(&cli, dir)?;
             let r = cache.verify_all()?;
@@ -343,17 +498,11 @@ fn index(cli: &Cli, dir: &Path, as_json: bool) -> Result<u8, Failure> {
     Ok(0)
 }
 
-fn show(cli: &Cli, file: &Path, as_json: bool, outline: bool) -> Result<u8, Failure> {
+fn show(cli: &Cli, file: &Path, as_json: bool) -> Result<u8, Failure> {
     let file = file
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    // The workspace: the nearest ancestor with `.git` or `cst.toml`, else the file's directory.
-    let parent = file.parent().unwrap_or(Path::new("/"));
-    let workspace = parent
-        .ancestors()
-        .find(|d| d.join(".git").exists() || d.join("cst.toml").exists())
-        .unwrap_or(parent)
-        .to_path_buf();
+    let workspace = navigate::workspace_of(cli, &file);
     let cache = open(cli, &workspace)?;
     let source = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     // Index the file first if it is new or changed.
@@ -369,37 +518,10 @@ fn show(cli: &Cli, file: &Path, as_json: bool, outline: bool) -> Result<u8, Fail
     let root = tree.root();
     if as_json {
         println!("{}", serde_json::to_string(&node_json(root)).expect("JSON"));
-    } else if outline {
-        let src = tree.source().unwrap_or_default();
-        for n in root.named_children() {
-            print_outline(n, src, 0);
-            for c in n.named_children().filter(|c| c.child_count() > 0) {
-                print_outline(c, src, 1);
-            }
-        }
     } else {
         println!("{}", root.to_sexp());
     }
     Ok(0)
-}
-
-fn print_outline(n: cst::bytecode::Node<'_>, src: &[u8], depth: usize) {
-    let text = n
-        .utf8_text(src)
-        .unwrap_or("")
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim();
-    let text: String = text.chars().take(80).collect();
-    println!(
-        "{}{}:{} {} {}",
-        "  ".repeat(depth),
-        n.start_position().row + 1,
-        n.start_position().column + 1,
-        n.kind(),
-        text
-    );
 }
 
 /// A node as JSON, built iteratively (deep trees must not overflow the stack).
@@ -444,7 +566,9 @@ fn node_json(root: cst::bytecode::Node<'_>) -> serde_json::Value {
     built[0].take().expect("root")
 }
 
-fn languages(as_json: bool, all: bool) {
+fn languages(as_json: bool, all: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let list: Vec<&grammars::Grammar> = grammars::all()
         .iter()
         .filter(|g| all || g.is_compiled())
@@ -461,22 +585,29 @@ fn languages(as_json: bool, all: bool) {
                 })
             })
             .collect();
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&rows).expect("JSON values serialise")
-        );
-        return;
+        )?;
+        return out.flush();
     }
-    println!("{:<18} {:<30} {:<36} extensions", "id", "name", "crate");
+    writeln!(
+        out,
+        "{:<18} {:<30} {:<36} extensions",
+        "id", "name", "crate"
+    )?;
     for g in &list {
         let krate = format!("{}@{}", g.crate_name(), g.crate_version());
-        println!(
+        writeln!(
+            out,
             "{:<18} {:<30} {:<36} {}",
             g.id(),
             g.name(),
             krate,
             g.extensions().join(" ")
-        );
+        )?;
     }
-    println!("{} languages", list.len());
+    writeln!(out, "{} languages", list.len())?;
+    out.flush()
 }

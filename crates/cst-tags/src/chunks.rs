@@ -10,6 +10,13 @@
 //! that alone exceeds the budget becomes one chunk marked `oversized`:
 //! chunks never cut a token.
 //!
+//! Two refinements of cAST keep chunks from being tiny: the last pieces of
+//! a node that had to be split go on merging with the node's following
+//! siblings (a closing `}` is not a chunk of its own), and a node that must
+//! be split starts a new chunk only when the chunk being filled holds at
+//! least a quarter of the budget (a short header such as `impl Cache` leads
+//! the node's first chunk instead).
+//!
 //! So the chunks **tile** the source: each byte is in exactly one chunk's
 //! `range`, in order, and each chunk's text is the exact byte slice. With
 //! [`ChunkOptions::overlap_lines`], a chunk also carries a `context` range
@@ -334,8 +341,8 @@ fn split(
     out: &mut Vec<(Range<usize>, bool)>,
 ) {
     let mut stack: Vec<Frame<'_>> = Vec::new();
-    // The chunk being merged, shared by the frames: a chunk never spans a
-    // segment that had to be split, so it is flushed before going down.
+    // The chunk being filled. Segments come in byte order and tile the
+    // extent, so it always ends where the next segment starts.
     let mut current: Option<Range<usize>> = None;
     let flush = |current: &mut Option<Range<usize>>, out: &mut Vec<(Range<usize>, bool)>| {
         if let Some(r) = current.take() {
@@ -355,8 +362,8 @@ fn split(
     }
     while let Some(frame) = stack.last_mut() {
         let Some(child) = frame.next else {
-            // The node is done; its merged tail ends with it.
-            flush(&mut current, out);
+            // The node is done; what is being filled goes on with the
+            // node's following siblings (a closing `}` is not a chunk).
             stack.pop();
             continue;
         };
@@ -378,14 +385,29 @@ fn split(
             }
             continue;
         }
-        flush(&mut current, out);
         match child.first_child() {
-            None => out.push((segment, true)),
-            Some(first) => stack.push(Frame {
-                next: Some(first),
-                pos: segment.start,
-                hi: segment.end,
-            }),
+            None => {
+                // A token larger than the budget: a chunk of its own.
+                flush(&mut current, out);
+                out.push((segment, true));
+            }
+            Some(first) => {
+                // A node that must be split starts a chunk of its own,
+                // unless what is being filled is small (a header such as
+                // `impl Cache`, which then leads the node's first chunk).
+                if current
+                    .as_ref()
+                    .is_some_and(|c| sizer.size(c) >= max / 4)
+                {
+                    flush(&mut current, out);
+                }
+                stack.push(Frame {
+                    next: Some(first),
+                    pos: segment.start,
+                    hi: segment.end,
+                });
+            }
         }
     }
+    flush(&mut current, out);
 }

@@ -34,9 +34,9 @@ pub enum Outcome {
 /// from. Navigate it with [`Tree::root`]; it needs no tree-sitter.
 #[derive(Clone)]
 pub struct Tree {
-    view: TreeView,
-    source: Option<Arc<[u8]>>,
-    language: &'static Grammar,
+    pub(crate) view: TreeView,
+    pub(crate) source: Option<Arc<[u8]>>,
+    pub(crate) language: &'static Grammar,
 }
 
 impl Tree {
@@ -291,7 +291,7 @@ impl PathMap {
     }
 }
 
-struct Inner {
+pub(crate) struct Inner {
     config: Config,
     store: Option<FrozenStore>,
     hot: HotTier<Key>,
@@ -329,12 +329,14 @@ struct Inner {
     parses: AtomicU64,
     get_latency: Latency,
     insert_latency: Latency,
+    /// Compiled queries and tags configurations (see `navigate.rs`).
+    pub(crate) compiled: crate::navigate::Compiled,
 }
 
 /// A cache of syntax trees. `Send + Sync` and cheap to clone (an `Arc`).
 #[derive(Clone)]
 pub struct Cache {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Cache {
@@ -392,6 +394,7 @@ impl Cache {
                 parses: AtomicU64::new(0),
                 get_latency: Latency::default(),
                 insert_latency: Latency::default(),
+                compiled: Default::default(),
             }),
         }
     }
@@ -399,6 +402,13 @@ impl Cache {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Every indexed path, sorted.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = self.inner.paths.read().keys().cloned().collect();
+        out.sort();
+        out
     }
 
     fn symbols(&self, g: &'static Grammar) -> Result<Arc<Symbols>, Error> {

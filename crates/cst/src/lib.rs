@@ -22,6 +22,7 @@
 
 mod cache;
 mod config;
+mod navigate;
 mod walk;
 
 pub use cache::{
@@ -33,7 +34,9 @@ pub use cst_bytecode as bytecode;
 pub use cst_grammars as grammars;
 pub use cst_policy as policy;
 pub use cst_query as query;
+pub use cst_tags as tags;
 pub use cst_tiers as tiers;
+pub use navigate::FileTags;
 pub use walk::{IndexReport, LanguageReport, Progress, SkipReason};
 
 use std::path::PathBuf;
@@ -93,4 +96,25 @@ pub enum Error {
     /// The configuration is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The source of a tree is neither kept nor readable (`store_source`
+    /// off and the file gone or changed).
+    #[error("the source of the tree is not available")]
+    NoSource,
+    /// A query did not compile, or cannot run over the tree.
+    #[error(transparent)]
+    Query(#[from] cst_query::Error),
+    /// The language has no tags query (shipped or bundled).
+    #[error("{0}: no tags query for this language")]
+    NoTagsQuery(&'static str),
+    /// The language's tags query failed.
+    #[error("{language}: tags query: {source}")]
+    Tags {
+        /// The language id.
+        language: &'static str,
+        /// The error.
+        source: cst_tags::Error,
+    },
+    /// Chunking failed (a zero budget).
+    #[error(transparent)]
+    Chunk(#[from] cst_tags::ChunkError),
 }
