@@ -25,4 +25,4 @@ macro_rules! bundled {
     };
 }
 
-bundled![];
+bundled!["bash", "kotlin", "scala", "haskell", "zig"];

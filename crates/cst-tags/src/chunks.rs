@@ -345,7 +345,7 @@ fn split(
     // extent, so it always ends where the next segment starts.
     let mut current: Option<Range<usize>> = None;
     let flush = |current: &mut Option<Range<usize>>, out: &mut Vec<(Range<usize>, bool)>| {
-        if let Some(r) = current.take() {
+        if let Some(r) = current.take().filter(|r| !r.is_empty()) {
             out.push((r, false));
         }
     };
@@ -395,10 +395,7 @@ fn split(
                 // A node that must be split starts a chunk of its own,
                 // unless what is being filled is small (a header such as
                 // `impl Cache`, which then leads the node's first chunk).
-                if current
-                    .as_ref()
-                    .is_some_and(|c| sizer.size(c) >= max / 4)
-                {
+                if current.as_ref().is_some_and(|c| sizer.size(c) >= max / 4) {
                     flush(&mut current, out);
                 }
                 stack.push(Frame {

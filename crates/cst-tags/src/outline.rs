@@ -41,15 +41,22 @@ impl OutlineItem {
 }
 
 /// Nests the definitions among `tags` by range containment: a definition
-/// whose range lies within another's is its child. Tags that are not
-/// definitions are left out. Items come in source order.
+/// whose range lies within another's is its child. Other tags are left out,
+/// except `implementation` references, which are containers (Rust's `impl`
+/// blocks, tagged `@reference.implementation`, hold the methods). Items
+/// come in source order.
 pub fn outline(
     config: &TagsConfig,
     tags: &[Tag],
     view: &TreeView,
     source: &[u8],
 ) -> Vec<OutlineItem> {
-    let mut defs: Vec<&Tag> = tags.iter().filter(|t| t.is_definition).collect();
+    let mut defs: Vec<&Tag> = tags
+        .iter()
+        .filter(|t| {
+            t.is_definition || config.syntax_type_name(t.syntax_type_id) == "implementation"
+        })
+        .collect();
     // Outer first: by start, then the longer range first.
     defs.sort_by_key(|t| {
         (
