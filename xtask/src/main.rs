@@ -16,6 +16,7 @@ mod smoke;
 mod tidy;
 mod verify_corpus;
 mod verify_queries;
+mod verify_tags;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "cst project automation")]
@@ -79,6 +80,27 @@ enum Command {
         /// Random byte ranges and point ranges per file and query.
         #[arg(long, default_value_t = 2)]
         ranges: usize,
+        /// Skip files larger than this many bytes.
+        #[arg(long, default_value_t = 4 << 20)]
+        max_bytes: u64,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Compute tags with tree-sitter-tags (parsing each file) and with
+    /// cst-tags (from the stored tree) on every file of a language with a
+    /// tags query; print languages, files, tags and differences; exit 1 on
+    /// any difference.
+    VerifyTags {
+        /// Files or directories (languages detected by the registry).
+        #[arg(required_unless_present = "tier")]
+        paths: Vec<PathBuf>,
+        /// A corpus tier of corpora/manifest.toml (`ci` or `full`; fetch it first).
+        #[arg(long)]
+        tier: Option<String>,
+        /// Only this language.
+        #[arg(long)]
+        lang: Option<String>,
         /// Skip files larger than this many bytes.
         #[arg(long, default_value_t = 4 << 20)]
         max_bytes: u64,
@@ -217,6 +239,14 @@ fn main() -> ExitCode {
                 },
             )
         }),
+        Command::VerifyTags {
+            paths,
+            tier,
+            lang,
+            max_bytes,
+            threads,
+        } => verify_queries::jobs(&paths, tier.as_deref(), lang.as_deref())
+            .and_then(|jobs| verify_tags::run(jobs, lang.as_deref(), max_bytes, threads)),
         Command::Corpus { command } => match command {
             CorpusCommand::Fetch { tier, lang } => corpus::fetch(&tier, lang.as_deref()),
             CorpusCommand::List { tier } => corpus::list(&tier),

@@ -17,6 +17,39 @@ pub fn languages() -> impl Iterator<Item = &'static str> {
     BUNDLED.iter().map(|(id, _)| *id)
 }
 
+/// Where a tags query comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The grammar crate's `tags.scm` with its `locals.scm`.
+    Shipped,
+    /// The grammar crate's `tags.scm` without its `locals.scm` (some
+    /// crates ship a `locals.scm` tree-sitter-tags rejects, such as Swift's
+    /// `@local.definition.import`).
+    ShippedWithoutLocals,
+    /// The query cst bundles.
+    Bundled,
+}
+
+/// The tags queries to try for a language, in order: `(origin, tags,
+/// locals)`. Use the first that compiles ([`crate::TagsConfig::new`]).
+pub fn candidates(
+    language_id: &str,
+    shipped_tags: Option<&'static str>,
+    shipped_locals: Option<&'static str>,
+) -> Vec<(Origin, &'static str, &'static str)> {
+    let mut out = Vec::new();
+    if let Some(tags) = shipped_tags {
+        out.push((Origin::Shipped, tags, shipped_locals.unwrap_or("")));
+        if shipped_locals.is_some_and(|l| !l.is_empty()) {
+            out.push((Origin::ShippedWithoutLocals, tags, ""));
+        }
+    }
+    if let Some(tags) = tags_query(language_id) {
+        out.push((Origin::Bundled, tags, ""));
+    }
+    out
+}
+
 macro_rules! bundled {
     ($($id:literal),* $(,)?) => {
         const BUNDLED: &[(&str, &str)] = &[

@@ -80,24 +80,21 @@ impl std::fmt::Debug for FileTags {
     }
 }
 
-/// The tags query of a grammar: its crate's `tags.scm` (with its
-/// `locals.scm`), else the one cst bundles.
+/// The tags queries to try for a grammar, in order.
 fn tags_sources(g: &Grammar) -> Vec<(&'static str, &'static str)> {
-    let mut out = Vec::new();
-    if let Some(tags) = g.queries().tags {
-        out.push((tags, g.queries().locals.unwrap_or("")));
-    }
-    if let Some(tags) = cst_tags::bundled::tags_query(g.id()) {
-        out.push((tags, ""));
-    }
-    out
+    let q = g.queries();
+    cst_tags::bundled::candidates(g.id(), q.tags, q.locals)
+        .into_iter()
+        .map(|(_, t, l)| (t, l))
+        .collect()
 }
 
 impl Cache {
     /// The tags configuration of a language, compiled once: the grammar
-    /// crate's `tags.scm` and `locals.scm`, or, where the crate ships none
-    /// (or one tree-sitter-tags rejects), the query cst bundles. `None`: the
-    /// language has no tags query.
+    /// crate's `tags.scm` and `locals.scm`; if tree-sitter-tags would reject
+    /// those, its `tags.scm` alone; where the crate ships none (or one that
+    /// is rejected), the query cst bundles
+    /// ([`cst_tags::bundled::candidates`]). `None`: no tags query.
     pub fn tags_config(&self, g: &'static Grammar) -> Result<Option<Arc<TagsConfig>>, Error> {
         if let Some(c) = self.inner.compiled.tags.read().get(g.id()) {
             return Ok(c.clone());
