@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod compare;
 mod corpus;
 mod fuzz;
 mod languages_table;
@@ -107,6 +108,24 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+    },
+    /// cst beside the tools users would pick instead, same files, same run:
+    /// tags vs Universal Ctags and tree-sitter-tags, query vs ast-grep,
+    /// chunks vs semantic-text-splitter (peers missing are skipped, loudly).
+    Compare {
+        /// Corpus tier (fetch it first).
+        #[arg(long, default_value = "ci")]
+        tier: String,
+        /// Languages (comma-separated ids).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "rust,python,go,c,javascript"
+        )]
+        lang: Vec<String>,
+        /// Runs per timed step (the best is kept).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
     },
     /// Pinned real-code corpora (corpora/manifest.toml).
     Corpus {
@@ -247,6 +266,7 @@ fn main() -> ExitCode {
             threads,
         } => verify_queries::jobs(&paths, tier.as_deref(), lang.as_deref())
             .and_then(|jobs| verify_tags::run(jobs, lang.as_deref(), max_bytes, threads)),
+        Command::Compare { tier, lang, runs } => compare::run(&tier, &lang, runs).map(|()| true),
         Command::Corpus { command } => match command {
             CorpusCommand::Fetch { tier, lang } => corpus::fetch(&tier, lang.as_deref()),
             CorpusCommand::List { tier } => corpus::list(&tier),

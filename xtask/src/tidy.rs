@@ -49,6 +49,7 @@ const OURS: &[&str] = &[
     "cst-tiers",
     "cst-policy",
     "cst-query",
+    "cst-tags",
     "cst",
     "cst-cli",
 ];
@@ -113,6 +114,43 @@ fn query_reads_views_and_composes_nothing() {
                 entry.display()
             );
         }
+    }
+}
+
+#[test]
+fn tags_read_views_through_queries_and_compose_nothing() {
+    let m = members();
+    for (dep, optional, _) in normal_deps(&m["cst-tags"]) {
+        if OURS.contains(&dep.as_str()) {
+            assert!(
+                ["cst-bytecode", "cst-query"].contains(&dep.as_str()),
+                "cst-tags may use only the format and the query engine, not {dep}"
+            );
+        }
+        for banned in [
+            "memmap2",
+            "zstd",
+            "lz4_flex",
+            "cst-tiers",
+            "cst-policy",
+            "cst-grammars",
+        ] {
+            assert_ne!(dep, banned, "cst-tags must not depend on {banned}");
+        }
+        if dep == "tree-sitter-tags" {
+            assert!(
+                *optional,
+                "tree-sitter-tags is the peer: behind `differential` only"
+            );
+        }
+    }
+    for entry in walk(&crate::root().join("crates/cst-tags/src")) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        assert!(
+            !text.contains("unsafe"),
+            "{}: cst-tags has no unsafe code",
+            entry.display()
+        );
     }
 }
 
