@@ -133,6 +133,8 @@ pub(crate) fn tags(
             }
         }
     }
+    // Keep the tags computed on the way (the next run reads them back).
+    cache.flush()?;
     if format == TagsFormat::Ctags {
         let target = output.unwrap_or(Path::new("tags"));
         return write_ctags(&rows, target, definitions_only).map(|n| {
@@ -302,6 +304,7 @@ pub(crate) fn outline(cli: &Cli, file: &Path, as_json: bool) -> Result<u8, Failu
         }
         Err(e) => return Err(e.into()),
     };
+    cache.flush()?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if as_json {
         let v = json!({
@@ -395,6 +398,7 @@ pub(crate) fn chunks(
         let chunks = cache.chunks_for(&tree, options)?;
         Ok((tree, chunks))
     });
+    cache.flush()?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let (mut files, mut total) = (0usize, 0usize);
     for (path, r) in sel.files.iter().zip(results) {

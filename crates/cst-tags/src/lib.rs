@@ -11,7 +11,9 @@
 //! - [`chunks`]: AST-aware chunks for retrieval (cAST's split-then-merge)
 //!   that tile the file, with symbol paths and ids that survive edits
 //!   elsewhere in the file;
-//! - [`bundled`]: tags queries cst writes for grammars that ship none.
+//! - [`bundled`]: tags queries cst writes for grammars that ship none;
+//! - [`encode_tags`] / [`decode_tags`]: a checked byte form of a file's
+//!   tags, for caches that keep them beside the tree.
 //!
 //! ```no_run
 //! # fn demo(language: &tree_sitter::Language, view: &cst_bytecode::TreeView, source: &[u8], tags_scm: &str) -> Result<(), cst_tags::Error> {
@@ -30,8 +32,10 @@ mod chunks;
 #[cfg(feature = "differential")]
 pub mod differential;
 mod outline;
+mod record;
 mod tags;
 
 pub use chunks::{Chunk, ChunkError, ChunkOptions, Symbol, Unit, chunks};
 pub use outline::{OutlineItem, enclosing, outline};
+pub use record::{RecordError, decode_tags, encode_tags};
 pub use tags::{Error, MAX_LINE_LEN, Tag, TagsConfig};

@@ -37,6 +37,8 @@ pub struct Tree {
     pub(crate) view: TreeView,
     pub(crate) source: Option<Arc<[u8]>>,
     pub(crate) language: &'static Grammar,
+    /// The content key it is cached under (for data derived from it).
+    pub(crate) key: Option<Key>,
 }
 
 impl Tree {
@@ -173,6 +175,10 @@ pub struct CacheStats {
     pub paths: u64,
     /// Bytes of the frozen store's files.
     pub disk_bytes: u64,
+    /// Files whose tags were computed from their tree (running the query).
+    pub tags_computed: u64,
+    /// Files whose tags were read back from the store.
+    pub tags_reused: u64,
 }
 
 #[derive(Clone)]
@@ -293,7 +299,7 @@ impl PathMap {
 
 pub(crate) struct Inner {
     config: Config,
-    store: Option<FrozenStore>,
+    pub(crate) store: Option<FrozenStore>,
     hot: HotTier<Key>,
     warm: MemTier<Key>,
     cold: MemTier<Key>,
@@ -844,6 +850,7 @@ impl Cache {
             view,
             source,
             language: grammar,
+            key: Some(record.key),
         }))
     }
 
@@ -957,6 +964,9 @@ impl Cache {
             if let Some(store) = &self.inner.store {
                 store.remove(record.key.as_bytes())?;
                 store.remove(&source_key(&record.key))?;
+                if let Some(g) = cst_grammars::by_id(record.language) {
+                    store.remove(&crate::navigate::tags_record_key(&record.key, g))?;
+                }
             }
         }
         Ok(true)
@@ -1050,7 +1060,8 @@ impl Cache {
             self.inner.paths.read().values().map(|r| r.key).collect();
         let mut removed = 0;
         for k in store.keys() {
-            let key_part = if k.len() == 33 && k[32] == b'S' {
+            // Trees (32 bytes), sources (`S`) and tags (`T` + 16 bytes).
+            let key_part = if (k.len() == 33 && k[32] == b'S') || (k.len() == 49 && k[32] == b'T') {
                 &k[..32]
             } else {
                 &k[..]
@@ -1107,6 +1118,8 @@ impl Cache {
             parses: i.parses.load(Ordering::Relaxed),
             paths: i.paths.read().len() as u64,
             disk_bytes: i.store.as_ref().map_or(0, FrozenStore::disk_bytes),
+            tags_computed: i.compiled.tags_computed.load(Ordering::Relaxed),
+            tags_reused: i.compiled.tags_reused.load(Ordering::Relaxed),
         }
     }
 

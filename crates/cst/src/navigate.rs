@@ -20,6 +20,8 @@ use crate::{Cache, Error, Tree};
 pub(crate) struct Compiled {
     tags: RwLock<FxHashMap<&'static str, Option<Arc<TagsConfig>>>>,
     queries: Mutex<FxHashMap<(&'static str, [u8; 32]), Arc<Query>>>,
+    pub(crate) tags_computed: std::sync::atomic::AtomicU64,
+    pub(crate) tags_reused: std::sync::atomic::AtomicU64,
 }
 
 /// Most distinct ad-hoc queries kept compiled (the oldest half is dropped
@@ -78,6 +80,28 @@ impl std::fmt::Debug for FileTags {
             .field("tags", &self.tags.len())
             .finish()
     }
+}
+
+/// Bumped when the tags cst computes for the same query could change.
+const TAGS_ALGORITHM: &[u8] = b"cst-tags/1";
+
+/// The store key of a tree's tags: the tree's key, `T`, and 16 bytes of a
+/// hash of the grammar's candidate tags queries and the algorithm version,
+/// so a query or algorithm change leaves old tags unused (and `gc` removes
+/// them with their tree).
+pub(crate) fn tags_record_key(key: &cst_tiers::Key, g: &Grammar) -> Vec<u8> {
+    let mut h = blake3::Hasher::new();
+    h.update(TAGS_ALGORITHM);
+    for (tags, locals) in tags_sources(g) {
+        for part in [tags, locals] {
+            h.update(&(part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+    }
+    let mut k = key.0.to_vec();
+    k.push(b'T');
+    k.extend_from_slice(&h.finalize().as_bytes()[..16]);
+    k
 }
 
 /// The tags queries to try for a grammar, in order.
@@ -217,17 +241,50 @@ impl Cache {
 
 impl Cache {
     /// The tags of a tree from this cache ([`Error::NoTagsQuery`] when its
-    /// language has no tags query).
+    /// language has no tags query). A persistent cache keeps the tags it
+    /// computes beside the tree, so asking again reads them back instead of
+    /// running the query.
     pub fn tags_for(&self, tree: Tree) -> Result<FileTags, Error> {
         let config = self
             .tags_config(tree.language)?
             .ok_or(Error::NoTagsQuery(tree.language.id()))?;
+        let source = tree.source_or_err()?;
+        let record = match (&self.inner.store, &tree.key) {
+            (Some(store), Some(key)) => Some((store, tags_record_key(key, tree.language))),
+            _ => None,
+        };
+        if let Some((store, rk)) = &record
+            && let Ok(Some(bytes)) = store.get(rk)
+        {
+            match cst_tags::decode_tags(&bytes, source.len(), config.syntax_type_names().len()) {
+                Ok(tags) => {
+                    self.inner
+                        .compiled
+                        .tags_reused
+                        .fetch_add(1, Ordering::Relaxed);
+                    return Ok(FileTags { tree, config, tags });
+                }
+                // Damaged although its record checksum held (a bug, or a
+                // layout of another version): computed again and replaced.
+                Err(e) => tracing::warn!(error = %e, "stored tags dropped"),
+            }
+        }
         let tags = config
-            .tags(tree.view.root(), tree.source_or_err()?)
+            .tags(tree.view.root(), source)
             .map_err(|source| Error::Tags {
                 language: tree.language.id(),
                 source,
             })?;
+        self.inner
+            .compiled
+            .tags_computed
+            .fetch_add(1, Ordering::Relaxed);
+        if let Some((store, rk)) = record {
+            // A cache that cannot write (a full disk) still answers.
+            if let Err(e) = store.put(&rk, &cst_tags::encode_tags(&tags)) {
+                tracing::warn!(error = %e, "tags not kept");
+            }
+        }
         Ok(FileTags { tree, config, tags })
     }
 
