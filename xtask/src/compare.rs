@@ -37,7 +37,9 @@ const QUERIES: &[(&str, &str, &str)] = &[
     ),
     (
         "go",
-        r#"(if_statement condition: (binary_expression left: (identifier) @e right: (nil) (#eq? @e "err"))) @if"#,
+        // ast-grep's pattern has no initializer (`if x, err := f(); …` does
+        // not match it), but matches with or without an `else`.
+        r#"(if_statement !initializer condition: (binary_expression left: (identifier) @e operator: "!=" right: (nil)) (#eq? @e "err")) @if"#,
         "if err != nil { $$$BODY }",
     ),
 ];
@@ -208,31 +210,43 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
     };
     let mut report = json!({"tier": tier, "files": list.len(), "lines": total_lines, "languages": lines_per_lang});
     let mut rows: Vec<(String, String, String)> = Vec::new();
-    let per_kline = |s: f64| s * 1000.0 / total_lines.max(1) as f64 * 1000.0;
-    let mut row = |what: &str, secs: f64, note: String| {
+    let mut row_for = |lines: usize, what: &str, secs: f64, note: String| {
+        let per_kline = secs * 1e6 / lines.max(1) as f64;
         rows.push((
             what.to_string(),
-            format!("{:.3} s ({:.2} ms/kline)", secs, per_kline(secs)),
+            format!("{secs:.3} s ({per_kline:.2} ms/kline)"),
             note,
         ));
     };
 
     let (cold, _) = best(1, || cst(2, &["index", ".", "--json"]))?;
     let (warm, _) = best(runs, || cst(2, &["index", ".", "--json"]))?;
-    row("cst index (cold, 2 threads)", cold, String::new());
-    row("cst index (warm re-index, 2 threads)", warm, String::new());
+    row_for(
+        total_lines,
+        "cst index (cold, 2 threads)",
+        cold,
+        String::new(),
+    );
+    row_for(
+        total_lines,
+        "cst index (warm re-index, 2 threads)",
+        warm,
+        String::new(),
+    );
 
     // 3. Tags.
     let count_lines = |b: &[u8]| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count();
     let (t2, out) = best(runs, || cst(2, &["tags", "."]))?;
     let cst_tags = count_lines(&out);
     let (t1, _) = best(runs, || cst(1, &["tags", "."]))?;
-    row(
+    row_for(
+        total_lines,
         "cst tags (warm store, 2 threads)",
         t2,
         format!("{cst_tags} tags"),
     );
-    row(
+    row_for(
+        total_lines,
         "cst tags (warm store, 1 thread)",
         t1,
         format!("{cst_tags} tags"),
@@ -247,7 +261,8 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
         .lines()
         .filter(|l| !l.starts_with("!_"))
         .count();
-    row(
+    row_for(
+        total_lines,
         "cst tags --ctags (1 thread)",
         tc,
         format!("{cst_defs} definitions"),
@@ -263,7 +278,8 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
     })?;
     let ts_json: Value = serde_json::from_slice(&ts_out)?;
     let ts_secs = ts_json["seconds"].as_f64().unwrap_or(ts);
-    row(
+    row_for(
+        total_lines,
         "tree-sitter-tags (parse + tags, in process, 1 thread)",
         ts_secs,
         format!("{} tags", ts_json["tags"]),
@@ -278,7 +294,8 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
     })?;
     let lib_json: Value = serde_json::from_slice(&lib_out)?;
     let lib_secs = lib_json["seconds"].as_f64().unwrap_or(0.0);
-    row(
+    row_for(
+        total_lines,
         "cst-tags (warm cache, in process, 1 thread)",
         lib_secs,
         format!("{} tags", lib_json["tags"]),
@@ -311,7 +328,8 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
                         .to_string()
                 })
                 .unwrap_or_default();
-            row(
+            row_for(
+                total_lines,
                 "ctags -R (Universal Ctags, 1 thread)",
                 secs,
                 format!("{n} tags; {version}"),
@@ -353,7 +371,8 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
             c
         })?;
         let n = count_lines(&out);
-        row(
+        row_for(
+            total_lines,
             &format!("cst query ({lang}, 2 threads)"),
             secs,
             format!("{n} matches"),
@@ -376,7 +395,8 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
                 c
             })?;
             let m = count_lines(&out);
-            row(
+            row_for(
+                total_lines,
                 &format!("ast-grep run -p ({lang}, 2 threads)"),
                 s2,
                 format!("{m} matches"),
@@ -396,7 +416,8 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
     let (cs, out) = best(runs, || {
         cst(1, &["chunks", ".", "--unit", "bytes", "--max", "1500"])
     })?;
-    row(
+    row_for(
+        total_lines,
         "cst chunks (1 thread, 1500 bytes)",
         cs,
         format!("{} chunks", count_lines(&out)),
@@ -410,7 +431,8 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
         c
     })?;
     let lib: Value = serde_json::from_slice(&lib)?;
-    row(
+    row_for(
+        total_lines,
         "cst chunks (warm cache, in process, 1 thread)",
         lib["seconds"].as_f64().unwrap_or(0.0),
         format!(
@@ -445,7 +467,8 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
             c
         })?;
         let v: Value = serde_json::from_slice(&out)?;
-        row(
+        row_for(
+            total_lines,
             "semantic-text-splitter CodeSplitter (parse + split, 1 thread, 1500 chars)",
             v["seconds"].as_f64().unwrap_or(0.0),
             format!(

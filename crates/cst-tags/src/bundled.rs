@@ -58,4 +58,36 @@ macro_rules! bundled {
     };
 }
 
-bundled!["bash", "kotlin", "scala", "haskell", "zig"];
+bundled![
+    "c_sharp",
+    "bash",
+    "kotlin",
+    "scala",
+    "haskell",
+    "zig",
+    "erlang",
+    "julia",
+    "perl",
+    "css",
+    "scss",
+    "html",
+    "yaml",
+    "toml",
+    "json",
+    "make",
+    "sql",
+    "hcl",
+    "nix",
+    "proto",
+    "graphql",
+    "cmake",
+    "objc",
+    "fish",
+    "powershell",
+    "groovy",
+    "d",
+    "fortran",
+    "starlark",
+    "nim",
+    "vim",
+];

@@ -110,18 +110,40 @@ fn theirs_to_ours(t: &tree_sitter_tags::Tag) -> Tag {
     }
 }
 
+/// What both engines agreed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Agreement {
+    /// Tags, equal field by field.
+    pub tags: usize,
+    /// `@ignore` placeholders tree-sitter-tags handed out and cst did not:
+    /// its final drain of the queue does not skip them (the loop before it
+    /// does), so a placeholder still queued at the end of the file comes out
+    /// as a tag with range `usize::MAX..usize::MAX`. cst drops them, as the
+    /// rest of tree-sitter-tags does; they are counted, not compared.
+    pub leaked_placeholders: usize,
+}
+
 /// Computes the tags of `source` with both engines (tree-sitter-tags parses
 /// it; cst reads `view`, which must be the stored tree of `source`) and
-/// returns the number of tags, or the first difference.
+/// returns what they agree on, or the first difference.
 pub fn check(
     pair: &Pair,
     context: &mut tree_sitter_tags::TagsContext,
     view: &TreeView,
     source: &[u8],
-) -> Result<usize, Difference> {
+) -> Result<Agreement, Difference> {
+    let mut leaked = 0;
     let theirs: Vec<Tag> = match context.generate_tags(&pair.theirs, source, None) {
         Ok((iter, _)) => match iter.collect::<Result<Vec<_>, _>>() {
-            Ok(tags) => tags.iter().map(theirs_to_ours).collect(),
+            Ok(tags) => tags
+                .iter()
+                .filter(|t| {
+                    let placeholder = t.range.start == usize::MAX;
+                    leaked += usize::from(placeholder);
+                    !placeholder
+                })
+                .map(theirs_to_ours)
+                .collect(),
             Err(e) => {
                 return Err(Difference {
                     index: 0,
@@ -157,5 +179,8 @@ pub fn check(
             });
         }
     }
-    Ok(ours.len())
+    Ok(Agreement {
+        tags: ours.len(),
+        leaked_placeholders: leaked,
+    })
 }
