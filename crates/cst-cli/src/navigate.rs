@@ -115,18 +115,18 @@ pub(crate) fn tags(
 ) -> Result<u8, Failure> {
     let sel = select(cli, paths, reindex)?;
     let cache = &sel.cache;
-    let results = cache.par_map(&sel.files, |_, tree| {
-        if cache.tags_config(tree.language())?.is_none() {
-            return Ok(None);
-        }
-        cache.tags_for(tree).map(Some)
+    // Stored tags are read with the source only; others are computed from
+    // the stored tree (and kept for next time).
+    let results = cache.par_each(&sel.files, |path| match cache.tags(path) {
+        Err(cst::Error::NoTagsQuery(_)) => Ok(None),
+        other => other,
     });
     let mut skipped = 0usize;
     let mut rows: Vec<(&Path, FileTags)> = Vec::new();
     for (path, r) in sel.files.iter().zip(results) {
         match r {
-            Ok(Some(Some(t))) => rows.push((path, t)),
-            Ok(Some(None)) | Ok(None) => skipped += 1,
+            Ok(Some(t)) => rows.push((path, t)),
+            Ok(None) => skipped += 1,
             Err(e) => {
                 eprintln!("cst: {}: {e}", path.display());
                 skipped += 1;
@@ -183,7 +183,7 @@ fn tag_json(path: &str, ft: &FileTags, t: &Tag) -> serde_json::Value {
     let source = ft.source();
     json!({
         "path": path,
-        "language": ft.tree().language().id(),
+        "language": ft.language().id(),
         "name": t.name(source),
         "kind": ft.kind(t),
         "is_definition": t.is_definition,
@@ -256,7 +256,7 @@ fn write_ctags(
             if !t.is_definition {
                 line.extend_from_slice(b"\troles:ref");
             }
-            line.extend_from_slice(format!("\tlanguage:{}", ft.tree().language().id()).as_bytes());
+            line.extend_from_slice(format!("\tlanguage:{}", ft.language().id()).as_bytes());
             lines.push(line);
         }
     }

@@ -36,6 +36,6 @@ mod record;
 mod tags;
 
 pub use chunks::{Chunk, ChunkError, ChunkOptions, Symbol, Unit, chunks};
-pub use outline::{OutlineItem, enclosing, outline};
+pub use outline::{OutlineItem, enclosing, outline, outline_with};
 pub use record::{RecordError, decode_tags, encode_tags};
 pub use tags::{Error, MAX_LINE_LEN, Tag, TagsConfig};

@@ -51,11 +51,49 @@ pub fn outline(
     view: &TreeView,
     source: &[u8],
 ) -> Vec<OutlineItem> {
+    build(
+        &|id| config.syntax_type_name(id),
+        tags,
+        &|b| view.point_for_byte(b),
+        source,
+    )
+}
+
+/// [`outline`] without a tree: syntax type names by id, points computed
+/// from the source's lines.
+pub fn outline_with(kinds: &[String], tags: &[Tag], source: &[u8]) -> Vec<OutlineItem> {
+    let mut starts = vec![0usize];
+    starts.extend(
+        source
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i + 1),
+    );
+    let point = |b: usize| {
+        let row = starts.partition_point(|&s| s <= b).saturating_sub(1);
+        Point {
+            row,
+            column: b - starts[row],
+        }
+    };
+    build(
+        &|id| kinds.get(id as usize).map_or("", String::as_str),
+        tags,
+        &point,
+        source,
+    )
+}
+
+fn build<'k>(
+    kind: &dyn Fn(u32) -> &'k str,
+    tags: &[Tag],
+    point: &dyn Fn(usize) -> Point,
+    source: &[u8],
+) -> Vec<OutlineItem> {
     let mut defs: Vec<&Tag> = tags
         .iter()
-        .filter(|t| {
-            t.is_definition || config.syntax_type_name(t.syntax_type_id) == "implementation"
-        })
+        .filter(|t| t.is_definition || kind(t.syntax_type_id) == "implementation")
         .collect();
     // Outer first: by start, then the longer range first.
     defs.sort_by_key(|t| {
@@ -84,12 +122,12 @@ pub fn outline(
             close(&mut stack, &mut roots);
         }
         stack.push(OutlineItem {
-            kind: config.syntax_type_name(t.syntax_type_id).to_string(),
+            kind: kind(t.syntax_type_id).to_string(),
             name: t.name(source).into_owned(),
             range: t.range.clone(),
             name_range: t.name_range.clone(),
-            start: view.point_for_byte(t.range.start),
-            end: view.point_for_byte(t.range.end),
+            start: point(t.range.start),
+            end: point(t.range.end),
             children: Vec::new(),
         });
     }

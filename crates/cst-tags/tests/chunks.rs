@@ -290,6 +290,11 @@ fn the_outline_nests_methods_in_their_impl() {
             (0, "function".into(), "main".into()),
         ]
     );
+    // Without the tree (points from the source's lines): the same outline.
+    assert_eq!(
+        cst_tags::outline_with(config.syntax_type_names(), &tags, CACHE.as_bytes()),
+        items
+    );
     let get = &items[1].children[0];
     assert_eq!((get.start.row, get.end.row), (9, 15));
 }

@@ -962,6 +962,29 @@ fn next_valid_record(data: &[u8], from: usize) -> Option<usize> {
     None
 }
 
+/// The segment's header (up to 16 bytes) and its bytes from `start` on
+/// (all of it when `start` is within the header), with the offset they
+/// start at.
+fn read_segment_from(path: &Path, start: u64) -> Result<(Vec<u8>, Vec<u8>, u64)> {
+    use std::io::{Read, Seek, SeekFrom};
+    if start <= SEGMENT_HEADER_LEN {
+        let data = fs::read(path).map_err(io_err("read", path))?;
+        let header = data[..data.len().min(SEGMENT_HEADER_LEN as usize)].to_vec();
+        return Ok((header, data, 0));
+    }
+    let mut f = File::open(path).map_err(io_err("open", path))?;
+    let mut header = Vec::with_capacity(SEGMENT_HEADER_LEN as usize);
+    (&mut f)
+        .take(SEGMENT_HEADER_LEN)
+        .read_to_end(&mut header)
+        .map_err(io_err("read", path))?;
+    f.seek(SeekFrom::Start(start))
+        .map_err(io_err("seek", path))?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).map_err(io_err("read", path))?;
+    Ok((header, tail, start))
+}
+
 /// Scans segment `id` from `start`, applying records to the index. Returns
 /// `Some(valid_end)` when the last segment ends in a torn or corrupt tail
 /// that must be truncated.
@@ -974,28 +997,31 @@ fn replay_segment(
 ) -> Result<Option<u64>> {
     let seg = &inner.segments[&id];
     let path = seg.path.clone();
-    let data = fs::read(&path).map_err(io_err("read", &path))?;
+    // Only the part past what the snapshot covers is read: opening a clean
+    // store reads no segment body, just each 16-byte header.
+    let (header, data, base) = read_segment_from(&path, start)?;
     // Segment header. Its layout is the same in every version, so only a
     // header whose checksum holds tells another version; a header whose
     // checksum fails is corruption, whatever its version field says (a
     // flipped bit must not make the whole store unopenable).
-    let header_ok = data.len() >= SEGMENT_HEADER_LEN as usize
-        && data[..4] == SEGMENT_MAGIC
-        && crc32c::crc32c(&data[..12])
-            == u32::from_le_bytes([data[12], data[13], data[14], data[15]]);
-    if header_ok && u16::from_le_bytes([data[4], data[5]]) != STORE_VERSION {
+    let header_ok = header.len() >= SEGMENT_HEADER_LEN as usize
+        && header[..4] == SEGMENT_MAGIC
+        && crc32c::crc32c(&header[..12])
+            == u32::from_le_bytes([header[12], header[13], header[14], header[15]]);
+    if header_ok && u16::from_le_bytes([header[4], header[5]]) != STORE_VERSION {
         return Err(FrozenError::UnsupportedVersion {
             path,
-            found: u16::from_le_bytes([data[4], data[5]]),
+            found: u16::from_le_bytes([header[4], header[5]]),
         });
     }
     if !header_ok {
         // A segment whose header never made it to disk (or was destroyed).
-        rec.corrupt_records += u64::from(data.len() > SEGMENT_HEADER_LEN as usize);
+        rec.corrupt_records += u64::from(base as usize + data.len() > SEGMENT_HEADER_LEN as usize);
         inner.index.retain(|_, l| l.segment != id);
         return Ok(if is_last { Some(0) } else { None });
     }
-    let mut off = start.max(SEGMENT_HEADER_LEN) as usize;
+    // `off` indexes `data`, which starts at byte `base` of the segment.
+    let mut off = (start.max(SEGMENT_HEADER_LEN) - base) as usize;
     while off < data.len() {
         match check_record(&data, off) {
             Ok((h, key_start, value_start)) => {
@@ -1007,7 +1033,7 @@ fn replay_segment(
                             key.into(),
                             Loc {
                                 segment: id,
-                                offset: off as u64,
+                                offset: base + off as u64,
                                 value_len: h.value_len as u32,
                                 seq: h.seq,
                             },
@@ -1025,7 +1051,7 @@ fn replay_segment(
                 // Corruption in the middle: skip to the next intact record.
                 Some(next) => {
                     rec.corrupt_records += 1;
-                    let bad = off as u64..next as u64;
+                    let bad = base + off as u64..base + next as u64;
                     inner
                         .index
                         .retain(|_, l| !(l.segment == id && bad.contains(&l.offset)));
@@ -1034,11 +1060,12 @@ fn replay_segment(
                 // Nothing intact follows: a torn tail (cut it in the last
                 // segment, where writes end) or a damaged end of a sealed one.
                 None => {
+                    let at = base + off as u64;
                     inner
                         .index
-                        .retain(|_, l| !(l.segment == id && l.offset >= off as u64));
+                        .retain(|_, l| !(l.segment == id && l.offset >= at));
                     if is_last {
-                        return Ok(Some(off as u64));
+                        return Ok(Some(at));
                     }
                     rec.corrupt_records += 1;
                     return Ok(None);

@@ -854,6 +854,21 @@ impl Cache {
         }))
     }
 
+    /// The content key and language `path` is indexed under.
+    pub(crate) fn record_of(&self, path: &Path) -> Option<(Key, &'static Grammar)> {
+        let record = self.inner.paths.read().get(path).cloned()?;
+        let g = cst_grammars::by_id(record.language)?;
+        Some((record.key, g))
+    }
+
+    /// The indexed source of `path` (without its tree).
+    pub(crate) fn source_for(&self, path: &Path) -> Result<Option<Arc<[u8]>>, Error> {
+        let Some(record) = self.inner.paths.read().get(path).cloned() else {
+            return Ok(None);
+        };
+        self.source_of(&record, path)
+    }
+
     /// The source of a path: kept in memory, in the store, or read from disk
     /// (checked against the indexed hash).
     fn source_of(&self, record: &PathRecord, path: &Path) -> Result<Option<Arc<[u8]>>, Error> {
@@ -965,7 +980,10 @@ impl Cache {
                 store.remove(record.key.as_bytes())?;
                 store.remove(&source_key(&record.key))?;
                 if let Some(g) = cst_grammars::by_id(record.language) {
-                    store.remove(&crate::navigate::tags_record_key(&record.key, g))?;
+                    store.remove(&crate::navigate::tags_record_key(
+                        &record.key,
+                        &self.tags_hash(g),
+                    ))?;
                 }
             }
         }

@@ -20,6 +20,10 @@ use crate::{Cache, Error, Tree};
 pub(crate) struct Compiled {
     tags: RwLock<FxHashMap<&'static str, Option<Arc<TagsConfig>>>>,
     queries: Mutex<FxHashMap<(&'static str, [u8; 32]), Arc<Query>>>,
+    /// Per language: the hash in its tags record keys, and its syntax type
+    /// names (which reading stored tags needs, compiling nothing).
+    tags_hash: RwLock<FxHashMap<&'static str, [u8; 16]>>,
+    kinds: RwLock<FxHashMap<&'static str, Arc<[String]>>>,
     pub(crate) tags_computed: std::sync::atomic::AtomicU64,
     pub(crate) tags_reused: std::sync::atomic::AtomicU64,
 }
@@ -45,8 +49,9 @@ impl Tree {
 
 /// The tags of one file (see [`Cache::tags`]).
 pub struct FileTags {
-    tree: Tree,
-    config: Arc<TagsConfig>,
+    language: &'static Grammar,
+    source: Arc<[u8]>,
+    kinds: Arc<[String]>,
     tags: Vec<Tag>,
 }
 
@@ -57,26 +62,28 @@ impl FileTags {
     }
     /// The syntax type of a tag (`function`, `class`, `call`, …).
     pub fn kind(&self, tag: &Tag) -> &str {
-        self.config.syntax_type_name(tag.syntax_type_id)
+        self.kinds
+            .get(tag.syntax_type_id as usize)
+            .map_or("", String::as_str)
     }
-    /// The tree the tags come from (with its source and language).
-    pub fn tree(&self) -> &Tree {
-        &self.tree
+    /// The language of the file.
+    pub fn language(&self) -> &'static Grammar {
+        self.language
     }
     /// The source the tags point into.
     pub fn source(&self) -> &[u8] {
-        self.tree.source.as_deref().unwrap_or_default()
+        &self.source
     }
     /// The definitions nested by range: the file's outline.
     pub fn outline(&self) -> Vec<OutlineItem> {
-        cst_tags::outline(&self.config, &self.tags, self.tree.view(), self.source())
+        cst_tags::outline_with(&self.kinds, &self.tags, &self.source)
     }
 }
 
 impl std::fmt::Debug for FileTags {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileTags")
-            .field("language", &self.tree.language.id())
+            .field("language", &self.language.id())
             .field("tags", &self.tags.len())
             .finish()
     }
@@ -85,11 +92,11 @@ impl std::fmt::Debug for FileTags {
 /// Bumped when the tags cst computes for the same query could change.
 const TAGS_ALGORITHM: &[u8] = b"cst-tags/1";
 
-/// The store key of a tree's tags: the tree's key, `T`, and 16 bytes of a
-/// hash of the grammar's candidate tags queries and the algorithm version,
-/// so a query or algorithm change leaves old tags unused (and `gc` removes
-/// them with their tree).
-pub(crate) fn tags_record_key(key: &cst_tiers::Key, g: &Grammar) -> Vec<u8> {
+/// The hash in a language's tags record keys: the first half of a BLAKE3
+/// hash of the algorithm version and the language's candidate tags
+/// queries, so a query or algorithm change leaves old tags unused (and
+/// `gc` removes them with their tree).
+fn tags_hash(g: &Grammar) -> [u8; 16] {
     let mut h = blake3::Hasher::new();
     h.update(TAGS_ALGORITHM);
     for (tags, locals) in tags_sources(g) {
@@ -98,10 +105,50 @@ pub(crate) fn tags_record_key(key: &cst_tiers::Key, g: &Grammar) -> Vec<u8> {
             h.update(part.as_bytes());
         }
     }
+    h.finalize().as_bytes()[..16].try_into().expect("16 bytes")
+}
+
+/// The store key of a tree's tags: its content key, `T`, the tags hash.
+pub(crate) fn tags_record_key(key: &cst_tiers::Key, hash: &[u8; 16]) -> Vec<u8> {
     let mut k = key.0.to_vec();
     k.push(b'T');
-    k.extend_from_slice(&h.finalize().as_bytes()[..16]);
+    k.extend_from_slice(hash);
     k
+}
+
+/// The store key of a language's syntax type names, for a tags hash.
+fn kinds_record_key(hash: &[u8; 16]) -> Vec<u8> {
+    let mut k = b"\0cst/tags-kinds/".to_vec();
+    k.extend_from_slice(hash);
+    k
+}
+
+/// `u32` count, then per name a `u32` length and UTF-8 bytes (LE).
+fn encode_kinds(kinds: &[String]) -> Vec<u8> {
+    let mut out = (kinds.len() as u32).to_le_bytes().to_vec();
+    for k in kinds {
+        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
+        out.extend_from_slice(k.as_bytes());
+    }
+    out
+}
+
+fn decode_kinds(bytes: &[u8]) -> Option<Vec<String>> {
+    let u32_at = |i: usize| -> Option<usize> {
+        Some(u32::from_le_bytes(bytes.get(i..i + 4)?.try_into().ok()?) as usize)
+    };
+    let n = u32_at(0)?;
+    if n > bytes.len() / 4 {
+        return None;
+    }
+    let (mut pos, mut out) = (4, Vec::with_capacity(n));
+    for _ in 0..n {
+        let len = u32_at(pos)?;
+        let text = bytes.get(pos + 4..(pos + 4).checked_add(len)?)?;
+        out.push(String::from_utf8(text.to_vec()).ok()?);
+        pos += 4 + len;
+    }
+    (pos == bytes.len()).then_some(out)
 }
 
 /// The tags queries to try for a grammar, in order.
@@ -175,10 +222,86 @@ impl Cache {
     /// the path is not indexed; [`Error::NoTagsQuery`]: its language has no
     /// tags query.
     pub fn tags(&self, path: impl AsRef<Path>) -> Result<Option<FileTags>, Error> {
-        let Some(tree) = self.get(path.as_ref())? else {
+        let path = path.as_ref();
+        let Some((key, g)) = self.record_of(path) else {
+            return Ok(None);
+        };
+        if tags_sources(g).is_empty() {
+            return Err(Error::NoTagsQuery(g.id()));
+        }
+        // Tags kept earlier: read with the source only (no tree, no query).
+        if let Some(store) = &self.inner.store
+            && let Ok(Some(bytes)) = store.get(&tags_record_key(&key, &self.tags_hash(g)))
+            && let Some(kinds) = self.stored_kinds(g)
+            && let Some(source) = self.source_for(path)?
+        {
+            match cst_tags::decode_tags(&bytes, source.len(), kinds.len()) {
+                Ok(tags) => {
+                    self.inner
+                        .compiled
+                        .tags_reused
+                        .fetch_add(1, Ordering::Relaxed);
+                    return Ok(Some(FileTags {
+                        language: g,
+                        source,
+                        kinds,
+                        tags,
+                    }));
+                }
+                Err(e) => tracing::warn!(error = %e, "stored tags dropped"),
+            }
+        }
+        let Some(tree) = self.get(path)? else {
             return Ok(None);
         };
         self.tags_for(tree).map(Some)
+    }
+
+    /// The memoized tags hash of a language.
+    pub(crate) fn tags_hash(&self, g: &'static Grammar) -> [u8; 16] {
+        if let Some(h) = self.inner.compiled.tags_hash.read().get(g.id()) {
+            return *h;
+        }
+        let h = tags_hash(g);
+        self.inner.compiled.tags_hash.write().insert(g.id(), h);
+        h
+    }
+
+    /// A language's syntax type names as stored beside its tags (`None`
+    /// if not stored yet or unreadable).
+    fn stored_kinds(&self, g: &'static Grammar) -> Option<Arc<[String]>> {
+        if let Some(k) = self.inner.compiled.kinds.read().get(g.id()) {
+            return Some(k.clone());
+        }
+        let store = self.inner.store.as_ref()?;
+        let bytes = store.get(&kinds_record_key(&self.tags_hash(g))).ok()??;
+        let kinds: Arc<[String]> = decode_kinds(&bytes)?.into();
+        self.inner
+            .compiled
+            .kinds
+            .write()
+            .insert(g.id(), kinds.clone());
+        Some(kinds)
+    }
+
+    /// Keeps a language's syntax type names (in memory, and in the store
+    /// beside its tags).
+    fn keep_kinds(&self, g: &'static Grammar, config: &TagsConfig) -> Arc<[String]> {
+        if let Some(k) = self.inner.compiled.kinds.read().get(g.id()) {
+            return k.clone();
+        }
+        let kinds: Arc<[String]> = config.syntax_type_names().to_vec().into();
+        if let Some(store) = &self.inner.store
+            && let Err(e) = store.put(&kinds_record_key(&self.tags_hash(g)), &encode_kinds(&kinds))
+        {
+            tracing::warn!(error = %e, "tags kinds not kept");
+        }
+        self.inner
+            .compiled
+            .kinds
+            .write()
+            .insert(g.id(), kinds.clone());
+        kinds
     }
 
     /// The outline of an indexed file: its definitions, nested.
@@ -207,20 +330,29 @@ impl Cache {
         T: Send,
         F: Fn(&Path, Tree) -> Result<T, Error> + Sync,
     {
+        self.par_each(paths, |path| match self.get(path)? {
+            Some(tree) => f(path, tree).map(Some),
+            None => Ok(None),
+        })
+    }
+
+    /// Runs `f` on each of `paths` on the cache's worker threads and
+    /// returns the results in the order of `paths` (for work that needs no
+    /// tree, such as [`Cache::tags`], which may read stored tags only).
+    pub fn par_each<T, F>(&self, paths: &[PathBuf], f: F) -> Vec<Result<T, Error>>
+    where
+        T: Send,
+        F: Fn(&Path) -> Result<T, Error> + Sync,
+    {
         let threads = self.config().worker_threads().clamp(1, paths.len().max(1));
         let next = AtomicUsize::new(0);
-        let slots: Vec<Mutex<Option<Result<Option<T>, Error>>>> =
+        let slots: Vec<Mutex<Option<Result<T, Error>>>> =
             paths.iter().map(|_| Mutex::new(None)).collect();
         let work = || {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let r = match self.get(path) {
-                    Ok(Some(tree)) => f(path, tree).map(Some),
-                    Ok(None) => Ok(None),
-                    Err(e) => Err(e),
-                };
-                *slots[i].lock() = Some(r);
+                *slots[i].lock() = Some(f(path));
             }
         };
         if threads == 1 {
@@ -245,24 +377,29 @@ impl Cache {
     /// computes beside the tree, so asking again reads them back instead of
     /// running the query.
     pub fn tags_for(&self, tree: Tree) -> Result<FileTags, Error> {
-        let config = self
-            .tags_config(tree.language)?
-            .ok_or(Error::NoTagsQuery(tree.language.id()))?;
-        let source = tree.source_or_err()?;
+        let g = tree.language;
+        let config = self.tags_config(g)?.ok_or(Error::NoTagsQuery(g.id()))?;
+        let source = tree.source.clone().ok_or(Error::NoSource)?;
+        let kinds = self.keep_kinds(g, &config);
         let record = match (&self.inner.store, &tree.key) {
-            (Some(store), Some(key)) => Some((store, tags_record_key(key, tree.language))),
+            (Some(store), Some(key)) => Some((store, tags_record_key(key, &self.tags_hash(g)))),
             _ => None,
         };
         if let Some((store, rk)) = &record
             && let Ok(Some(bytes)) = store.get(rk)
         {
-            match cst_tags::decode_tags(&bytes, source.len(), config.syntax_type_names().len()) {
+            match cst_tags::decode_tags(&bytes, source.len(), kinds.len()) {
                 Ok(tags) => {
                     self.inner
                         .compiled
                         .tags_reused
                         .fetch_add(1, Ordering::Relaxed);
-                    return Ok(FileTags { tree, config, tags });
+                    return Ok(FileTags {
+                        language: g,
+                        source,
+                        kinds,
+                        tags,
+                    });
                 }
                 // Damaged although its record checksum held (a bug, or a
                 // layout of another version): computed again and replaced.
@@ -270,9 +407,9 @@ impl Cache {
             }
         }
         let tags = config
-            .tags(tree.view.root(), source)
+            .tags(tree.view.root(), &source)
             .map_err(|source| Error::Tags {
-                language: tree.language.id(),
+                language: g.id(),
                 source,
             })?;
         self.inner
@@ -285,25 +422,23 @@ impl Cache {
                 tracing::warn!(error = %e, "tags not kept");
             }
         }
-        Ok(FileTags { tree, config, tags })
+        Ok(FileTags {
+            language: g,
+            source,
+            kinds,
+            tags,
+        })
     }
 
     /// AST-aware chunks of a tree from this cache, with symbol paths when its
     /// language has a tags query.
     pub fn chunks_for(&self, tree: &Tree, options: &ChunkOptions) -> Result<Vec<Chunk>, Error> {
         let source = tree.source_or_err()?;
-        let outline = match self.tags_config(tree.language) {
-            Ok(Some(config)) => {
-                let tags = config
-                    .tags(tree.view.root(), source)
-                    .map_err(|source| Error::Tags {
-                        language: tree.language.id(),
-                        source,
-                    })?;
-                cst_tags::outline(&config, &tags, &tree.view, source)
-            }
+        let outline = match self.tags_for(tree.clone()) {
+            Ok(t) => t.outline(),
             // No tags query (or a broken one): chunks without symbol paths.
-            Ok(None) | Err(_) => Vec::new(),
+            Err(Error::NoTagsQuery(_) | Error::Tags { .. }) => Vec::new(),
+            Err(e) => return Err(e),
         };
         Ok(cst_tags::chunks(
             &tree.view,
