@@ -121,21 +121,25 @@ pub(crate) fn run(
                         continue;
                     }
                     let pair = &pairs[g.id()];
-                    let result = (|| -> Result<Result<cst_tags::differential::Agreement, String>> {
-                        let fp = g.fingerprint()?.0;
-                        let syms = symbols
-                            .entry(g.id())
-                            .or_insert_with(|| {
-                                Arc::new(Symbols::from_language(
-                                    &g.language().expect("compiled"),
-                                    fp,
-                                ))
-                            })
-                            .clone();
-                        let tree = g.parser()?.parse(&source, None).context("no tree")?;
-                        let view = TreeView::open(&encode(&tree, &source, fp)?, syms)?;
-                        Ok(check(pair, &mut context, &view, &source).map_err(|d| d.to_string()))
-                    })();
+                    let result =
+                        (|| -> Result<Result<cst_tags::differential::Agreement, String>> {
+                            let fp = g.fingerprint()?.0;
+                            let syms = symbols
+                                .entry(g.id())
+                                .or_insert_with(|| {
+                                    Arc::new(Symbols::from_language(
+                                        &g.language().expect("compiled"),
+                                        fp,
+                                    ))
+                                })
+                                .clone();
+                            let tree = g.parser()?.parse(&source, None).context("no tree")?;
+                            let view = TreeView::open(&encode(&tree, &source, fp)?, syms)?;
+                            Ok(
+                                check(pair, &mut context, &view, &source)
+                                    .map_err(|d| d.to_string()),
+                            )
+                        })();
                     let mut c = counts.lock().unwrap();
                     match result {
                         Ok(Ok(a)) => {

@@ -495,7 +495,7 @@ pub(crate) fn query(
     // language simply does not apply to this one.
     let mut langs: Vec<&'static grammars::Grammar> = Vec::new();
     for f in &sel.files {
-        if let Some(g) = grammars::detect_path(f)
+        if let Some(g) = cache.language_of(f)
             && !langs.iter().any(|x| x.id() == g.id())
         {
             langs.push(g);
@@ -523,8 +523,20 @@ pub(crate) fn query(
     {
         return Err(f);
     }
-    let results = cache.par_map(&sel.files, |_, tree| {
-        let Some((_, q)) = compiled.iter().find(|(id, _)| *id == tree.language().id()) else {
+    let results = cache.par_each(&sel.files, |path| {
+        let Some(g) = cache.language_of(path) else {
+            return Ok(Vec::new());
+        };
+        let Some((_, q)) = compiled.iter().find(|(id, _)| *id == g.id()) else {
+            return Ok(Vec::new());
+        };
+        // The source first: a literal the query needs may be absent, and
+        // then the tree is not even loaded.
+        match cache.source(path)? {
+            Some(source) if q.could_match(&source) => {}
+            _ => return Ok(Vec::new()),
+        }
+        let Some(tree) = cache.get(path)? else {
             return Ok(Vec::new());
         };
         let wanted = capture.and_then(|c| q.capture_index_for_name(c));
@@ -561,15 +573,14 @@ pub(crate) fn query(
     let mut total = 0usize;
     for (path, r) in sel.files.iter().zip(results) {
         let hits = match r {
-            Ok(Some(h)) => h,
-            Ok(None) => continue,
+            Ok(h) => h,
             Err(e) => {
                 eprintln!("cst: {}: {e}", path.display());
                 continue;
             }
         };
         let shown = shown(path, &sel.base);
-        let language = grammars::detect_path(path).map_or("", |g| g.id());
+        let language = cache.language_of(path).map_or("", |g| g.id());
         for h in hits {
             total += 1;
             if as_json {

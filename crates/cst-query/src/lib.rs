@@ -128,6 +128,8 @@ pub struct Query {
     kinds: KindTable,
     text_predicates: Vec<Vec<TextPredicate>>,
     field_count: usize,
+    disabled_captures: Vec<u32>,
+    disabled_patterns: Vec<usize>,
 }
 
 impl std::fmt::Debug for Query {
@@ -155,7 +157,47 @@ impl Query {
             kinds: KindTable::new(language),
             text_predicates,
             field_count: language.field_count(),
+            disabled_captures: Vec::new(),
+            disabled_patterns: Vec::new(),
         })
+    }
+
+    /// Whether the query could match anything in `source`: `false` only
+    /// when every (enabled) pattern has a capture that occurs exactly once
+    /// in each of its matches and must equal a literal (`#eq? @c "text"`,
+    /// `#any-of? @c "a" "b"`) that `source` does not contain — then no
+    /// match can exist and walking the tree can be skipped, as a literal
+    /// prefilter in a search tool would. `true` promises nothing.
+    pub fn could_match(&self, source: &[u8]) -> bool {
+        'patterns: for (p, predicates) in self.text_predicates.iter().enumerate() {
+            if self.disabled_patterns.contains(&p) {
+                continue;
+            }
+            let quantifiers = self.inner.capture_quantifiers(p);
+            for predicate in predicates {
+                let (capture, literals): (u32, &[Box<str>]) = match predicate {
+                    TextPredicate::EqString(c, s, true, _) => (*c, std::slice::from_ref(s)),
+                    TextPredicate::AnyString(c, values, true) => (*c, values),
+                    _ => continue,
+                };
+                // A capture that may be absent satisfies the predicate
+                // vacuously; an empty literal can equal an empty node.
+                if self.disabled_captures.contains(&capture)
+                    || quantifiers.get(capture as usize) != Some(&CaptureQuantifier::One)
+                    || literals.iter().any(|l| l.is_empty())
+                {
+                    continue;
+                }
+                if !literals
+                    .iter()
+                    .any(|l| memchr::memmem::find(source, l.as_bytes()).is_some())
+                {
+                    continue 'patterns;
+                }
+            }
+            return true;
+        }
+        false
     }
 
     /// The tree-sitter query this one was compiled as (for everything this
@@ -217,6 +259,7 @@ impl Query {
     /// Stops capturing `name` (`ts_query_disable_capture`).
     pub fn disable_capture(&mut self, name: &str) {
         if let Some(id) = self.inner.capture_index_for_name(name) {
+            self.disabled_captures.push(id);
             let id = id as u16;
             for step in &mut self.program.steps {
                 if let Some(i) = step.capture_ids.iter().position(|&c| c == id) {
@@ -231,6 +274,7 @@ impl Query {
 
     /// Stops matching pattern `index` (`ts_query_disable_pattern`).
     pub fn disable_pattern(&mut self, index: usize) {
+        self.disabled_patterns.push(index);
         self.program
             .pattern_map
             .retain(|e| usize::from(e.pattern_index) != index);

@@ -38,6 +38,10 @@ impl Tree {
     /// ([`Cache::query`] compiles and caches one).
     pub fn query<'t>(&'t self, query: &Query) -> Result<Vec<QueryMatch<'t>>, Error> {
         let source = self.source_or_err()?;
+        // A literal the query needs is not in the source: nothing to walk.
+        if !query.could_match(source) {
+            return Ok(Vec::new());
+        }
         let mut cursor = QueryCursor::new();
         Ok(cursor.matches(query, self.view.root(), source)?.collect())
     }
@@ -255,6 +259,17 @@ impl Cache {
             return Ok(None);
         };
         self.tags_for(tree).map(Some)
+    }
+
+    /// The indexed source of `path` (kept in the store or read back and
+    /// checked against the indexed hash), without loading its tree.
+    pub fn source(&self, path: impl AsRef<Path>) -> Result<Option<Arc<[u8]>>, Error> {
+        self.source_for(path.as_ref())
+    }
+
+    /// The language `path` is indexed in.
+    pub fn language_of(&self, path: impl AsRef<Path>) -> Option<&'static Grammar> {
+        self.record_of(path.as_ref()).map(|(_, g)| g)
     }
 
     /// The memoized tags hash of a language.
