@@ -67,7 +67,8 @@ fn main() -> Result<()> {
             let max = arg(&args, "--max").map_or(Ok(1500), |m| m.parse())?;
             chunks_cst(&files, &arg(&args, "--cache").context("--cache DIR")?, max)
         }
-        other => bail!("unknown mode `{other}` (tags-ts, tags-cst, chunks-cst)"),
+        "outline-cst" => outline_cst(&files, &arg(&args, "--cache").context("--cache DIR")?),
+        other => bail!("unknown mode `{other}` (tags-ts, tags-cst, chunks-cst, outline-cst)"),
     }
 }
 
@@ -151,6 +152,43 @@ fn tags_cst(files: &[(&'static cst::grammars::Grammar, PathBuf)], cache: &str) -
     println!(
         "{}",
         json!({"mode": "tags-cst", "files": done, "tags": tags, "seconds": seconds, "first_pass_seconds": first})
+    );
+    Ok(())
+}
+
+/// `Cache::outline` per file of 800–1,200 lines, second pass: mean and max.
+fn outline_cst(files: &[(&'static cst::grammars::Grammar, PathBuf)], cache: &str) -> Result<()> {
+    let cache = open(cache)?;
+    let mut picked = Vec::new();
+    for (_, p) in files {
+        let lines = std::fs::read(p)?.iter().filter(|&&b| b == b'\n').count();
+        if (800..=1200).contains(&lines) {
+            picked.push(p);
+        }
+    }
+    let mut times = Vec::new();
+    for pass in 0..2 {
+        for p in &picked {
+            let started = Instant::now();
+            let items = match cache.outline(p) {
+                Ok(Some(items)) => items,
+                Ok(None) => bail!("{} is not indexed", p.display()),
+                Err(cst::Error::NoTagsQuery(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let t = started.elapsed().as_secs_f64() * 1e3;
+            std::hint::black_box(items);
+            if pass == 1 {
+                times.push(t);
+            }
+        }
+    }
+    let n = times.len().max(1) as f64;
+    println!(
+        "{}",
+        json!({"mode": "outline-cst", "files": times.len(),
+               "mean_ms": times.iter().sum::<f64>() / n,
+               "max_ms": times.iter().copied().fold(0.0, f64::max)})
     );
     Ok(())
 }

@@ -157,6 +157,7 @@ pub(crate) fn tags(
             if format == TagsFormat::Json {
                 writeln!(out, "{}", tag_json(&shown, ft, t))?;
             } else {
+                // One line per tag: a name spanning lines is escaped.
                 writeln!(
                     out,
                     "{shown}:{}:{}: {} {} {}",
@@ -164,7 +165,7 @@ pub(crate) fn tags(
                     t.span.start.column + 1,
                     if t.is_definition { "def" } else { "ref" },
                     ft.kind(t),
-                    t.name(source)
+                    one_line(&t.name(source))
                 )?;
             }
         }
@@ -177,6 +178,17 @@ pub(crate) fn tags(
         );
     }
     Ok(0)
+}
+
+/// `s` with line breaks and tabs escaped (`\n`, `\r`, `\t`).
+fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['\n', '\r', '\t']) {
+        return s.into();
+    }
+    s.replace('\n', "\\n")
+        .replace('\r', "\\r")
+        .replace('\t', "\\t")
+        .into()
 }
 
 fn tag_json(path: &str, ft: &FileTags, t: &Tag) -> serde_json::Value {

@@ -302,8 +302,12 @@ impl Cache {
     /// Keeps a language's syntax type names (in memory, and in the store
     /// beside its tags).
     fn keep_kinds(&self, g: &'static Grammar, config: &TagsConfig) -> Arc<[String]> {
-        if let Some(k) = self.inner.compiled.kinds.read().get(g.id()) {
-            return k.clone();
+        // Kept already (in memory, or in the store by an earlier process):
+        // nothing is written.
+        if let Some(k) = self.stored_kinds(g)
+            && *k == *config.syntax_type_names()
+        {
+            return k;
         }
         let kinds: Arc<[String]> = config.syntax_type_names().to_vec().into();
         if let Some(store) = &self.inner.store
