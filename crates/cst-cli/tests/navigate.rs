@@ -415,3 +415,46 @@ fn a_closed_stdout_ends_quietly_with_status_0() {
         );
     }
 }
+
+#[cfg(feature = "tokens")]
+#[test]
+fn chunks_count_tokens_with_the_tokens_feature() {
+    let ws = workspace();
+    let cache = tempfile::tempdir().unwrap();
+    let out = ok(&cst(
+        cache.path(),
+        ws.path(),
+        &[
+            "chunks",
+            "src/lib.rs",
+            "--unit",
+            "tokens",
+            "--max",
+            "40",
+            "--json",
+        ],
+    ));
+    let chunks = json_lines(&out);
+    assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+    let joined: String = chunks.iter().map(|c| c["text"].as_str().unwrap()).collect();
+    assert_eq!(joined, LIB);
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["size"].as_u64().unwrap() <= 40 || c["oversized"] == true)
+    );
+}
+
+#[cfg(not(feature = "tokens"))]
+#[test]
+fn chunks_in_tokens_need_the_feature() {
+    let ws = workspace();
+    let cache = tempfile::tempdir().unwrap();
+    let out = cst(
+        cache.path(),
+        ws.path(),
+        &["chunks", "src", "--unit", "tokens"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tokens"));
+}
