@@ -115,12 +115,14 @@ fn tags_ts(files: &[(&'static cst::grammars::Grammar, PathBuf)]) -> Result<()> {
 }
 
 fn open(cache: &str) -> Result<Cache> {
-    let mut config = Config::default();
     // Room for every tree in memory: the second pass is the warm one.
-    config.hot_bytes = 0;
-    config.warm_bytes = 8 << 30;
-    config.cold_bytes = 0;
-    config.threads = 1;
+    let config = Config {
+        hot_bytes: 0,
+        warm_bytes: 8 << 30,
+        cold_bytes: 0,
+        threads: 1,
+        ..Config::default()
+    };
     Ok(Cache::open(cache, config)?)
 }
 

@@ -205,6 +205,24 @@ fn settings(source: &[u8], view: &TreeView, n: usize, seed: u64) -> Vec<Settings
     out
 }
 
+/// `source` parsed by `g`, and its tree encoded and opened as a view (the
+/// two sides every differential check compares); `symbols` caches each
+/// language's symbol table.
+pub(crate) fn live_and_stored(
+    g: &'static Grammar,
+    source: &[u8],
+    symbols: &mut BTreeMap<&'static str, Arc<Symbols>>,
+) -> Result<(tree_sitter::Tree, TreeView)> {
+    let fp = g.fingerprint()?.0;
+    let syms = symbols
+        .entry(g.id())
+        .or_insert_with(|| Arc::new(Symbols::from_language(&g.language().expect("compiled"), fp)))
+        .clone();
+    let tree = g.parser()?.parse(source, None).context("no tree")?;
+    let view = TreeView::open(&encode(&tree, source, fp)?, syms)?;
+    Ok((tree, view))
+}
+
 /// The files of `paths` (files or directories) or of a manifest tier.
 pub(crate) fn jobs(
     paths: &[PathBuf],
@@ -283,18 +301,7 @@ pub(crate) fn run(
                         continue;
                     }
                     let result = (|| -> Result<(usize, usize, usize)> {
-                        let fp = g.fingerprint()?.0;
-                        let syms = symbols
-                            .entry(g.id())
-                            .or_insert_with(|| {
-                                Arc::new(Symbols::from_language(
-                                    &g.language().expect("compiled"),
-                                    fp,
-                                ))
-                            })
-                            .clone();
-                        let tree = g.parser()?.parse(&source, None).context("no tree")?;
-                        let view = TreeView::open(&encode(&tree, &source, fp)?, syms)?;
+                        let (tree, view) = live_and_stored(g, &source, &mut symbols)?;
                         let seed = path
                             .to_string_lossy()
                             .bytes()

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use cst_bytecode::{Symbols, TreeView, encode};
+use cst_bytecode::Symbols;
 use cst_grammars::Grammar;
 use cst_tags::differential::{Pair, check};
 
@@ -123,18 +123,8 @@ pub(crate) fn run(
                     let pair = &pairs[g.id()];
                     let result =
                         (|| -> Result<Result<cst_tags::differential::Agreement, String>> {
-                            let fp = g.fingerprint()?.0;
-                            let syms = symbols
-                                .entry(g.id())
-                                .or_insert_with(|| {
-                                    Arc::new(Symbols::from_language(
-                                        &g.language().expect("compiled"),
-                                        fp,
-                                    ))
-                                })
-                                .clone();
-                            let tree = g.parser()?.parse(&source, None).context("no tree")?;
-                            let view = TreeView::open(&encode(&tree, &source, fp)?, syms)?;
+                            let (_, view) =
+                                crate::verify_queries::live_and_stored(g, &source, &mut symbols)?;
                             Ok(
                                 check(pair, &mut context, &view, &source)
                                     .map_err(|d| d.to_string()),

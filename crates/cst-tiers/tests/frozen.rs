@@ -496,7 +496,7 @@ fn open_of_a_clean_store_reads_no_segment_body() {
             other => panic!("key {i}: {other:?}"),
         }
     }
-    assert!(corrupt >= 1 && corrupt <= 2, "{corrupt} corrupt records");
+    assert!((1..=2).contains(&corrupt), "{corrupt} corrupt records");
     assert_eq!(ok + corrupt, 200);
     // Records written after the snapshot are replayed from the tail only.
     s.put(b"late", b"value").unwrap();

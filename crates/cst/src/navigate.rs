@@ -14,12 +14,15 @@ use rustc_hash::FxHashMap;
 
 use crate::{Cache, Error, Tree};
 
+/// A compiled query's language and the BLAKE3 hash of its text.
+type QueryKey = (&'static str, [u8; 32]);
+
 /// Compiled queries are kept per language: compiling a highlights query
 /// costs 50–500 ms, running it over a stored tree microseconds.
 #[derive(Default)]
 pub(crate) struct Compiled {
     tags: RwLock<FxHashMap<&'static str, Option<Arc<TagsConfig>>>>,
-    queries: Mutex<FxHashMap<(&'static str, [u8; 32]), Arc<Query>>>,
+    queries: Mutex<FxHashMap<QueryKey, Arc<Query>>>,
     /// Per language: the hash in its tags record keys, and its syntax type
     /// names (which reading stored tags needs, compiling nothing).
     tags_hash: RwLock<FxHashMap<&'static str, [u8; 16]>>,
@@ -238,22 +241,9 @@ impl Cache {
             && let Ok(Some(bytes)) = store.get(&tags_record_key(&key, &self.tags_hash(g)))
             && let Some(kinds) = self.stored_kinds(g)
             && let Some(source) = self.source_for(path)?
+            && let Some(t) = self.read_kept(g, &bytes, source, kinds)
         {
-            match cst_tags::decode_tags(&bytes, source.len(), kinds.len()) {
-                Ok(tags) => {
-                    self.inner
-                        .compiled
-                        .tags_reused
-                        .fetch_add(1, Ordering::Relaxed);
-                    return Ok(Some(FileTags {
-                        language: g,
-                        source,
-                        kinds,
-                        tags,
-                    }));
-                }
-                Err(e) => tracing::warn!(error = %e, "stored tags dropped"),
-            }
+            return Ok(Some(t));
         }
         let Some(tree) = self.get(path)? else {
             return Ok(None);
@@ -270,6 +260,36 @@ impl Cache {
     /// The language `path` is indexed in.
     pub fn language_of(&self, path: impl AsRef<Path>) -> Option<&'static Grammar> {
         self.record_of(path.as_ref()).map(|(_, g)| g)
+    }
+
+    /// Tags kept in the store, decoded and checked against the source and
+    /// the syntax types; `None` when they fail (damaged although the record
+    /// checksum held, or written by another layout): computed again then.
+    fn read_kept(
+        &self,
+        g: &'static Grammar,
+        bytes: &[u8],
+        source: Arc<[u8]>,
+        kinds: Arc<[String]>,
+    ) -> Option<FileTags> {
+        match cst_tags::decode_tags(bytes, source.len(), kinds.len()) {
+            Ok(tags) => {
+                self.inner
+                    .compiled
+                    .tags_reused
+                    .fetch_add(1, Ordering::Relaxed);
+                Some(FileTags {
+                    language: g,
+                    source,
+                    kinds,
+                    tags,
+                })
+            }
+            Err(e) => {
+                tracing::warn!(language = g.id(), error = %e, "stored tags dropped");
+                None
+            }
+        }
     }
 
     /// The memoized tags hash of a language.
@@ -406,24 +426,9 @@ impl Cache {
         };
         if let Some((store, rk)) = &record
             && let Ok(Some(bytes)) = store.get(rk)
+            && let Some(t) = self.read_kept(g, &bytes, source.clone(), kinds.clone())
         {
-            match cst_tags::decode_tags(&bytes, source.len(), kinds.len()) {
-                Ok(tags) => {
-                    self.inner
-                        .compiled
-                        .tags_reused
-                        .fetch_add(1, Ordering::Relaxed);
-                    return Ok(FileTags {
-                        language: g,
-                        source,
-                        kinds,
-                        tags,
-                    });
-                }
-                // Damaged although its record checksum held (a bug, or a
-                // layout of another version): computed again and replaced.
-                Err(e) => tracing::warn!(error = %e, "stored tags dropped"),
-            }
+            return Ok(t);
         }
         let tags = config
             .tags(tree.view.root(), &source)
