@@ -18,6 +18,17 @@ pub(crate) fn run(seconds: u64, only: Option<String>) -> Result<bool> {
         Some(t) => bail!("unknown fuzz target `{t}` (known: {})", TARGETS.join(", ")),
         None => TARGETS.to_vec(),
     };
+    // Without cargo-fuzz, `cargo fuzz` fails before fuzzing anything: say
+    // so, rather than report a failed target.
+    let has_cargo_fuzz = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_cargo_fuzz {
+        bail!(
+            "cargo-fuzz is not installed: `cargo install cargo-fuzz` (it needs nothing else; a stable toolchain works)"
+        );
+    }
     let mut ok = true;
     for target in targets {
         let artifacts = fuzz_dir.join("artifacts").join(target);
@@ -65,6 +76,16 @@ pub(crate) fn run(seconds: u64, only: Option<String>) -> Result<bool> {
             .unwrap_or("?");
         let after = findings_in(&artifacts);
         let findings = after.saturating_sub(before);
+        if !out.status.success() && findings == 0 && execs == "?" {
+            // It never fuzzed (a build error, a missing toolchain part): not
+            // a finding.
+            let tail: Vec<&str> = log.lines().rev().take(15).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            bail!(
+                "{target}: `cargo fuzz run` failed before fuzzing:\n{}",
+                tail.join("\n")
+            );
+        }
         println!(
             "{target}: {execs} execs in {seconds} s, coverage {cov} edges, {findings} new findings"
         );

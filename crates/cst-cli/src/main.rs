@@ -6,6 +6,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `println!` that hands a write error back (`?`) instead of panicking: a
+/// closed stdout (`cst … | head`) then ends the command quietly.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 mod navigate;
 mod serve;
 use cst::{Cache, Config, grammars};
@@ -234,6 +243,15 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn load_config(cli_config: Option<&Path>, workspace: &Path) -> Result<Config, Failure> {
+    // An explicit --config must exist; the workspace's cst.toml is optional.
+    if let Some(p) = cli_config
+        && !p.is_file()
+    {
+        return Err(Failure {
+            code: 2,
+            error: anyhow::anyhow!("--config {}: no such file", p.display()),
+        });
+    }
     let default = workspace.join("cst.toml");
     let path = cli_config.map(Path::to_path_buf).unwrap_or(default);
     Ok(Config::load(Some(&path)).map_err(cst::Error::from)?)
@@ -333,12 +351,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let cache = open(&cli, dir)?;
             let r = cache.verify_all()?;
             for (path, m) in &r.mismatches {
-                println!("MISMATCH {}: {m}", path.display());
+                outln!("MISMATCH {}: {m}", path.display());
             }
             for path in &r.missing {
-                println!("MISSING {}", path.display());
+                outln!("MISSING {}", path.display());
             }
-            println!(
+            outln!(
                 "{} files, {} nodes, {} mismatches, {} missing",
                 r.files,
                 r.nodes,
@@ -361,16 +379,24 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                     .collect();
                 let v = json!({"paths": s.paths, "disk_bytes": s.disk_bytes, "hits": s.hits, "misses": s.misses,
                     "promotions": s.promotions, "demotions": s.demotions, "evictions": s.evictions, "parses": s.parses, "tiers": t});
-                println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+                outln!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
             } else {
-                println!(
+                outln!(
                     "paths {}  disk {} B  hits {}  misses {}  promotions {}  demotions {}  evictions {}",
-                    s.paths, s.disk_bytes, s.hits, s.misses, s.promotions, s.demotions, s.evictions
+                    s.paths,
+                    s.disk_bytes,
+                    s.hits,
+                    s.misses,
+                    s.promotions,
+                    s.demotions,
+                    s.evictions
                 );
                 for (n, t) in tiers.iter().zip(&s.tiers) {
-                    println!(
+                    outln!(
                         "{n:<7} entries {:>8}  bytes {:>12}  checksum failures {}",
-                        t.entries, t.bytes, t.checksum_failures
+                        t.entries,
+                        t.bytes,
+                        t.checksum_failures
                     );
                 }
             }
@@ -394,7 +420,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Gc { dir } => {
             let cache = open(&cli, dir)?;
             let (removed, reclaimed) = cache.gc()?;
-            println!("removed {removed} unreferenced records, reclaimed {reclaimed} bytes");
+            outln!("removed {removed} unreferenced records, reclaimed {reclaimed} bytes");
             Ok(0)
         }
     }
@@ -457,17 +483,20 @@ fn index(cli: &Cli, dir: &Path, as_json: bool) -> Result<u8, Failure> {
             "bytes": {"hot": s.tiers[0].bytes, "warm": s.tiers[1].bytes, "cold": s.tiers[2].bytes, "frozen": s.tiers[3].bytes, "disk": s.disk_bytes},
             "lines_per_mb": lines_per_mb.round(),
         });
-        println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+        outln!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<20} {:>8} {:>10} {:>12}",
-        "language", "files", "lines", "nodes"
+        "language",
+        "files",
+        "lines",
+        "nodes"
     );
     for (id, l) in &report.languages {
-        println!("{id:<20} {:>8} {:>10} {:>12}", l.files, l.lines, l.nodes);
+        outln!("{id:<20} {:>8} {:>10} {:>12}", l.files, l.lines, l.nodes);
     }
-    println!(
+    outln!(
         "{} files, {} lines, {} nodes in {:.2} s ({:.0} lines/s); {} parsed, {} cached",
         report.files(),
         lines,
@@ -478,15 +507,15 @@ fn index(cli: &Cli, dir: &Path, as_json: bool) -> Result<u8, Failure> {
         report.hits
     );
     for (reason, n) in &report.skipped {
-        println!("skipped {n} files: {}", reason.as_str());
+        outln!("skipped {n} files: {}", reason.as_str());
     }
     if report.removed > 0 {
-        println!(
+        outln!(
             "forgot {} paths indexed earlier (deleted, now ignored or skipped)",
             report.removed
         );
     }
-    println!(
+    outln!(
         "bytes: hot {} warm {} cold {} frozen {} (disk {}); {:.0} lines per MB of memory",
         s.tiers[0].bytes,
         s.tiers[1].bytes,
@@ -517,9 +546,9 @@ fn show(cli: &Cli, file: &Path, as_json: bool) -> Result<u8, Failure> {
     };
     let root = tree.root();
     if as_json {
-        println!("{}", serde_json::to_string(&node_json(root)).expect("JSON"));
+        outln!("{}", serde_json::to_string(&node_json(root)).expect("JSON"));
     } else {
-        println!("{}", root.to_sexp());
+        outln!("{}", root.to_sexp());
     }
     Ok(0)
 }

@@ -158,6 +158,20 @@ fn exit_codes_and_one_line_errors() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("Exit codes: 0 ok; 1 a check failed"));
     let langs = json(&cst(cache.path(), &["languages", "--json"]));
     assert!(langs.as_array().unwrap().len() >= 100);
+    // An explicit --config that does not exist is a usage error.
+    let ws = workspace();
+    let nothing = ws.path().join("nope.toml");
+    let out = cst(
+        cache.path(),
+        &[
+            "--config",
+            nothing.to_str().unwrap(),
+            "stats",
+            ws.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"));
 }
 
 #[test]
