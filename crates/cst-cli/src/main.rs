@@ -52,6 +52,10 @@ enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// Read and hash every file (by default a file whose status is the
+        /// one noted when it was last read is not read again).
+        #[arg(long)]
+        verify_content: bool,
     },
     /// Print the stored tree of a file (indexing it first if needed).
     Show {
@@ -272,7 +276,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             languages(*json, *all)?;
             Ok(0)
         }
-        Command::Index { dir, json } => index(&cli, dir, *json),
+        Command::Index {
+            dir,
+            json,
+            verify_content,
+        } => index(&cli, dir, *json, *verify_content),
         Command::Show {
             file,
             json,
@@ -426,7 +434,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
-fn index(cli: &Cli, dir: &Path, as_json: bool) -> Result<u8, Failure> {
+fn index(cli: &Cli, dir: &Path, as_json: bool, verify_content: bool) -> Result<u8, Failure> {
     let workspace = dir
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
@@ -439,7 +447,12 @@ fn index(cli: &Cli, dir: &Path, as_json: bool) -> Result<u8, Failure> {
         );
         b
     });
-    let report = cache.index(&workspace, &|p| {
+    let options = if verify_content {
+        cst::IndexOptions::verify_content()
+    } else {
+        cst::IndexOptions::default()
+    };
+    let report = cache.index_with(&workspace, &options, &|p| {
         if let Some(b) = &bar {
             b.set_length(p.total);
             b.set_position(p.done);
@@ -476,7 +489,7 @@ fn index(cli: &Cli, dir: &Path, as_json: bool) -> Result<u8, Failure> {
             .collect();
         let v = json!({
             "files": report.files(), "lines": lines, "nodes": report.nodes(),
-            "parsed": report.parsed, "hits": report.hits, "removed": report.removed,
+            "parsed": report.parsed, "hits": report.hits, "unread": report.unread, "removed": report.removed,
             "skipped": skipped, "languages": langs,
             "seconds": (secs * 1000.0).round() / 1000.0,
             "lines_per_second": if secs > 0.0 { (lines as f64 / secs).round() } else { 0.0 },
@@ -497,14 +510,15 @@ fn index(cli: &Cli, dir: &Path, as_json: bool) -> Result<u8, Failure> {
         outln!("{id:<20} {:>8} {:>10} {:>12}", l.files, l.lines, l.nodes);
     }
     outln!(
-        "{} files, {} lines, {} nodes in {:.2} s ({:.0} lines/s); {} parsed, {} cached",
+        "{} files, {} lines, {} nodes in {:.2} s ({:.0} lines/s); {} parsed, {} cached ({} unread: status unchanged)",
         report.files(),
         lines,
         report.nodes(),
         secs,
         lines as f64 / secs.max(1e-9),
         report.parsed,
-        report.hits
+        report.hits,
+        report.unread
     );
     for (reason, n) in &report.skipped {
         outln!("skipped {n} files: {}", reason.as_str());

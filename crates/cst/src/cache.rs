@@ -18,14 +18,16 @@ const HOT: usize = 0;
 const WARM: usize = 1;
 const COLD: usize = 2;
 
-/// Reserved frozen-store key of the path map.
-const PATHS_KEY: &[u8] = b"\0cst/paths/v1";
+use crate::paths::{Indexed, PATHS_KEY, PATHS_KEY_V1, PathRecord};
 
 /// What `insert` found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// The same content (language, grammar, format) was already cached.
     Hit,
+    /// An index run trusted the file's unchanged status and did not read it
+    /// (a hit too; `insert` never returns it).
+    Unread,
     /// The file was parsed.
     Parsed,
 }
@@ -181,14 +183,6 @@ pub struct CacheStats {
     pub tags_reused: u64,
 }
 
-#[derive(Clone)]
-struct PathRecord {
-    key: Key,
-    language: &'static str,
-    /// BLAKE3 of the source (to validate a source read back from disk).
-    source_hash: [u8; 32],
-}
-
 /// Smallest per-shard budget of any tier: below it, sharding would make
 /// large files spill out of a shard that is too small for them.
 const MIN_SHARD_BYTES: u64 = 4 << 20;
@@ -256,6 +250,11 @@ impl PathMap {
             self.unref(&o.key);
         }
         old
+    }
+
+    /// The record of `path`, to change what does not move its key.
+    fn get_mut(&mut self, path: &Path) -> Option<&mut PathRecord> {
+        self.by_path.get_mut(path)
     }
 
     fn remove(&mut self, path: &Path) -> Option<PathRecord> {
@@ -506,6 +505,7 @@ impl Cache {
             key,
             language: grammar.id(),
             source_hash,
+            indexed: None,
         };
         {
             let _mapping = self.inner.content.read();
@@ -525,6 +525,62 @@ impl Cache {
         Ok((Outcome::Parsed, nodes))
     }
 
+    /// Notes what an index run learnt about `path` (its status, lines and
+    /// nodes), so that the next run can trust it without reading the file.
+    pub(crate) fn note_indexed(&self, path: &Path, indexed: Indexed) {
+        let mut paths = self.inner.paths.write();
+        let Some(r) = paths.get_mut(path) else {
+            return;
+        };
+        // A newer note of the same status matters only when it makes the
+        // file trusted (it is no longer racy): otherwise the map is left as
+        // it is, and a session that changed nothing writes nothing.
+        let worth_it = match &r.indexed {
+            None => true,
+            Some(old) => {
+                Indexed { stat_ns: 0, ..*old }
+                    != Indexed {
+                        stat_ns: 0,
+                        ..indexed
+                    }
+                    || (old.is_racy() && !indexed.is_racy())
+            }
+        };
+        if worth_it {
+            r.indexed = Some(indexed);
+            self.inner.paths_dirty.store(true, Ordering::Release);
+        }
+    }
+
+    /// An index-run hit without reading `path`: its status is the one noted
+    /// when it was last read (not racily), its grammar is unchanged and its
+    /// tree is still stored. Returns (language, lines, nodes).
+    pub(crate) fn stat_hit(
+        &self,
+        path: &Path,
+        now: &crate::paths::FileStat,
+    ) -> Option<(&'static str, u64, u64)> {
+        let (key, language, indexed) = {
+            let paths = self.inner.paths.read();
+            let r = paths.get(path)?;
+            (r.key, r.language, r.indexed?)
+        };
+        let g = cst_grammars::by_id(language)?;
+        let fingerprint = g.fingerprint().ok()?.0;
+        if !indexed.trusts(now, &fingerprint) {
+            return None;
+        }
+        let present = match &self.inner.store {
+            Some(store) => store.contains(key.as_bytes()),
+            None => {
+                self.inner.hot.contains(&key)
+                    || self.inner.warm.contains(&key)
+                    || self.inner.cold.contains(&key)
+            }
+        };
+        present.then_some((language, indexed.lines, indexed.nodes))
+    }
+
     /// Refuses a source over `Config::max_file_bytes` before any parsing.
     fn check_size(&self, path: &Path, source: &[u8]) -> Result<(), Error> {
         let limit = self.inner.config.max_file_bytes;
@@ -542,6 +598,7 @@ impl Cache {
     /// only when it changed (a re-index of unchanged files writes nothing).
     fn set_path(&self, path: &Path, record: PathRecord) {
         let mut paths = self.inner.paths.write();
+        // An unchanged record keeps what an index run noted about the file.
         let unchanged = paths
             .get(path)
             .is_some_and(|r| r.key == record.key && r.source_hash == record.source_hash);
@@ -953,6 +1010,7 @@ impl Cache {
                 key,
                 language: grammar.id(),
                 source_hash,
+                indexed: None,
             },
         );
         Ok(())
@@ -991,12 +1049,26 @@ impl Cache {
     }
 
     /// Indexes every file under `dir` (respecting `.gitignore`), in parallel.
+    /// A file whose status (size, modification and change times, inode,
+    /// device) is the one noted when it was last read — not within 2 s of
+    /// that read, git's racy rule — is counted as a hit without reading it.
     pub fn index(
         &self,
         dir: &Path,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<IndexReport, Error> {
-        crate::walk::index(self, dir, progress)
+        crate::walk::index(self, dir, &crate::IndexOptions::default(), progress)
+    }
+
+    /// [`Cache::index`] with options (such as
+    /// [`IndexOptions::verify_content`](crate::IndexOptions::verify_content)).
+    pub fn index_with(
+        &self,
+        dir: &Path,
+        options: &crate::IndexOptions,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<IndexReport, Error> {
+        crate::walk::index(self, dir, options, progress)
     }
 
     /// Forgets every known path under `dir` that is not in `keep` (files of
@@ -1161,43 +1233,41 @@ impl Cache {
         let Some(store) = &self.inner.store else {
             return Ok(());
         };
-        let bytes = match store.get(PATHS_KEY) {
-            Ok(Some(b)) => b,
-            Ok(None) | Err(cst_tiers::FrozenError::Corrupt { .. }) => return Ok(()),
-            Err(e) => return Err(e.into()),
+        let read = |key: &[u8]| match store.get(key) {
+            Ok(b) => Ok(b),
+            Err(cst_tiers::FrozenError::Corrupt { .. }) => Ok(None),
+            Err(e) => Err(Error::from(e)),
         };
-        let mut r = &bytes[..];
-        let mut take = |n: usize| -> Option<&[u8]> {
-            (r.len() >= n).then(|| {
-                let (a, b) = r.split_at(n);
-                r = b;
-                a
-            })
+        let decoded = match read(PATHS_KEY)? {
+            Some(b) => {
+                let d = crate::paths::decode(&b, crate::paths::build_stamp()).unwrap_or_default();
+                if d.stale_stamp {
+                    tracing::info!("path map of another cst build: every file is read once");
+                }
+                d
+            }
+            None => match read(PATHS_KEY_V1)? {
+                // A map written before version 2: read once, then
+                // rewritten as version 2 at the next flush.
+                Some(b) => {
+                    self.inner.paths_dirty.store(true, Ordering::Release);
+                    crate::paths::decode_v1(&b)
+                }
+                None => return Ok(()),
+            },
         };
+        if decoded.dropped > 0 || decoded.truncated {
+            tracing::warn!(
+                dropped = decoded.dropped,
+                truncated = decoded.truncated,
+                "path map entries dropped on open"
+            );
+        }
         let mut paths = self.inner.paths.write();
         let mut languages = self.inner.languages.write();
-        while let Some(len) = take(4) {
-            let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
-            let Some(path) = take(len) else { break };
-            let path = PathBuf::from(String::from_utf8_lossy(path).into_owned());
-            let Some(len) = take(4) else { break };
-            let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
-            let Some(lang) = take(len) else { break };
-            let Some(key) = take(32) else { break };
-            let Some(hash) = take(32) else { break };
-            let Some(grammar) = std::str::from_utf8(lang).ok().and_then(cst_grammars::by_id) else {
-                continue;
-            };
-            let key = Key(key.try_into().expect("32 bytes"));
-            languages.insert(key, grammar.id());
-            paths.insert(
-                path,
-                PathRecord {
-                    key,
-                    language: grammar.id(),
-                    source_hash: hash.try_into().expect("32"),
-                },
-            );
+        for (path, record) in decoded.entries {
+            languages.insert(record.key, record.language);
+            paths.insert(path, record);
         }
         Ok(())
     }
@@ -1212,21 +1282,15 @@ impl Inner {
             // Nothing new in the path map: only the store may have writes.
             return Ok(store.flush()?);
         }
-        let mut out = Vec::new();
         let paths = self.paths.read();
-        let mut sorted: Vec<(&PathBuf, &PathRecord)> = paths.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(b.0));
-        for (path, r) in sorted {
-            let p = path.to_string_lossy();
-            out.extend_from_slice(&(p.len() as u32).to_le_bytes());
-            out.extend_from_slice(p.as_bytes());
-            out.extend_from_slice(&(r.language.len() as u32).to_le_bytes());
-            out.extend_from_slice(r.language.as_bytes());
-            out.extend_from_slice(&r.key.0);
-            out.extend_from_slice(&r.source_hash);
-        }
+        let entries: Vec<(&PathBuf, &PathRecord)> = paths.iter().collect();
+        let out = crate::paths::encode(&entries, crate::paths::build_stamp());
+        drop(entries);
         drop(paths);
         store.put(PATHS_KEY, &out)?;
+        if store.contains(PATHS_KEY_V1) {
+            store.remove(PATHS_KEY_V1)?;
+        }
         store.flush()?;
         Ok(())
     }
@@ -1321,6 +1385,7 @@ mod tests {
             key: Key([k; 32]),
             language: "rust",
             source_hash: [0; 32],
+            indexed: None,
         };
         m.insert("a".into(), rec(1));
         m.insert("b".into(), rec(1));

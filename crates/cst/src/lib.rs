@@ -23,6 +23,7 @@
 mod cache;
 mod config;
 mod navigate;
+mod paths;
 mod walk;
 
 pub use cache::{
@@ -37,7 +38,7 @@ pub use cst_query as query;
 pub use cst_tags as tags;
 pub use cst_tiers as tiers;
 pub use navigate::FileTags;
-pub use walk::{IndexReport, LanguageReport, Progress, SkipReason};
+pub use walk::{IndexOptions, IndexReport, LanguageReport, Progress, SkipReason};
 
 use std::path::PathBuf;
 

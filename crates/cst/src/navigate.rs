@@ -125,7 +125,9 @@ pub(crate) fn tags_record_key(key: &cst_tiers::Key, hash: &[u8; 16]) -> Vec<u8> 
 
 /// The store key of a language's syntax type names, for a tags hash.
 fn kinds_record_key(hash: &[u8; 16]) -> Vec<u8> {
-    let mut k = b"\0cst/tags-kinds/".to_vec();
+    // 35 bytes: never the length of a content key (32) or of the records
+    // filed under one (33, 49), which `gc` weighs against the path map.
+    let mut k = b"\0cst/tags-kinds/v1/".to_vec();
     k.extend_from_slice(hash);
     k
 }

@@ -72,6 +72,9 @@ pub struct IndexReport {
     pub skipped: BTreeMap<SkipReason, u64>,
     /// Files found already cached (same content, grammar and format).
     pub hits: u64,
+    /// Of the hits, files not even read: their status was the one noted when
+    /// they were last read ([`IndexOptions::verify_content`] turns this off).
+    pub unread: u64,
     /// Files parsed.
     pub parsed: u64,
     /// Paths under the directory that earlier runs indexed and this one did
@@ -106,9 +109,29 @@ pub struct Progress {
     pub total: u64,
 }
 
+/// How to index a directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IndexOptions {
+    /// Read and hash every file, trusting no file status (by default a file
+    /// whose size, modification and change times, inode and device are the
+    /// ones noted when it was last read, not racily, is a hit unread).
+    pub verify_content: bool,
+}
+
+impl IndexOptions {
+    /// Options that read and hash every file.
+    pub fn verify_content() -> IndexOptions {
+        IndexOptions {
+            verify_content: true,
+        }
+    }
+}
+
 pub(crate) fn index(
     cache: &Cache,
     dir: &Path,
+    options: &IndexOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<IndexReport, Error> {
     let started = Instant::now();
@@ -149,7 +172,7 @@ pub(crate) fn index(
                     let Some(path) = queue.lock().expect("queue lock").next() else {
                         break;
                     };
-                    match index_one(cache, &path, max, &mut parsers) {
+                    match index_one(cache, &path, max, options, &mut parsers) {
                         Ok(Ok((lang, outcome, lines, nodes, bytes))) => {
                             let l = local.languages.entry(lang).or_default();
                             l.files += 1;
@@ -158,6 +181,10 @@ pub(crate) fn index(
                             l.bytes += bytes;
                             match outcome {
                                 Outcome::Hit => local.hits += 1,
+                                Outcome::Unread => {
+                                    local.hits += 1;
+                                    local.unread += 1;
+                                }
                                 Outcome::Parsed => local.parsed += 1,
                             }
                             local_indexed.push(path);
@@ -187,6 +214,7 @@ pub(crate) fn index(
                     *m.skipped.entry(k).or_default() += v;
                 }
                 m.hits += local.hits;
+                m.unread += local.unread;
                 m.parsed += local.parsed;
             });
         }
@@ -212,13 +240,23 @@ fn index_one(
     cache: &Cache,
     path: &PathBuf,
     max: u64,
+    options: &IndexOptions,
     parsers: &mut FxHashMap<&'static str, tree_sitter::Parser>,
 ) -> Result<Result<Indexed, SkipReason>, Error> {
+    // The time first, then the status: a file modified within the
+    // timestamp granularity before this moment is never trusted unread.
+    let stat_ns = crate::paths::now_ns();
     let Ok(meta) = std::fs::metadata(path) else {
         return Ok(Err(SkipReason::Unreadable));
     };
     if meta.len() > max {
         return Ok(Err(SkipReason::TooLarge));
+    }
+    let stat = crate::paths::FileStat::of(&meta);
+    if !options.verify_content
+        && let Some((lang, lines, nodes)) = cache.stat_hit(path, &stat)
+    {
+        return Ok(Ok((lang, Outcome::Unread, lines, nodes, meta.len())));
     }
     let mut source = Vec::with_capacity(meta.len() as usize);
     let read = std::fs::File::open(path).and_then(|f| f.take(max + 1).read_to_end(&mut source));
@@ -253,5 +291,15 @@ fn index_one(
     let lines = cst_grammars::smoke::count_lines(&source) as u64;
     let bytes = source.len() as u64;
     let (outcome, nodes) = cache.insert_parsed(path, grammar, source, parser)?;
+    cache.note_indexed(
+        path,
+        crate::paths::Indexed {
+            stat,
+            stat_ns,
+            lines,
+            nodes,
+            fingerprint: grammar.fingerprint()?.0,
+        },
+    );
     Ok(Ok((grammar.id(), outcome, lines, nodes, bytes)))
 }

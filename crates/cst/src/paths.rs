@@ -1,0 +1,499 @@
+//! The path map's records and their on-disk codec (docs/FORMAT.md, "Path
+//! map"): which content key, language and source hash each indexed path
+//! has, and the file status that lets a re-index trust an unchanged file
+//! without reading it, as `git status` trusts its index.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use cst_tiers::Key;
+
+/// Store key of the path map, version 2 (this module's format).
+pub(crate) const PATHS_KEY: &[u8] = b"\0cst/paths/v2";
+/// Store key of the version 1 path map (read, then replaced by version 2).
+pub(crate) const PATHS_KEY_V1: &[u8] = b"\0cst/paths/v1";
+
+const MAGIC: &[u8; 4] = b"CSTP";
+const VERSION: u8 = 2;
+
+/// A file whose modification time is this close to the moment its status
+/// was taken may have changed again within the file system's timestamp
+/// granularity (2 s on FAT, 1 s on some network file systems) without its
+/// time moving: such a file is read and hashed again, never trusted by its
+/// status (git's "racy" rule).
+pub(crate) const RACY_NS: i64 = 2_000_000_000;
+
+/// What a path's status was when it was indexed: size, modification and
+/// change times in nanoseconds, inode and device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileStat {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub ino: u64,
+    pub dev: u64,
+}
+
+impl FileStat {
+    pub(crate) fn of(meta: &std::fs::Metadata) -> FileStat {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileStat {
+                size: meta.len(),
+                mtime_ns: meta.mtime().saturating_mul(1_000_000_000) + meta.mtime_nsec(),
+                ctime_ns: meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec(),
+                ino: meta.ino(),
+                dev: meta.dev(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let ns = |t: std::io::Result<std::time::SystemTime>| {
+                t.ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos() as i64)
+            };
+            FileStat {
+                size: meta.len(),
+                mtime_ns: ns(meta.modified()),
+                ctime_ns: ns(meta.created()),
+                ino: 0,
+                dev: 0,
+            }
+        }
+    }
+}
+
+/// Wall-clock nanoseconds since the epoch.
+pub(crate) fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// What an index run learnt about a file, so that the next run can count
+/// it without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Indexed {
+    /// The file's status when it was read.
+    pub stat: FileStat,
+    /// When that status was taken.
+    pub stat_ns: i64,
+    /// Lines and nodes of the file (for the index report).
+    pub lines: u64,
+    pub nodes: u64,
+    /// The grammar's fingerprint at the time (a grammar upgrade re-reads).
+    pub fingerprint: [u8; 16],
+}
+
+impl Indexed {
+    /// The file was modified within the timestamp granularity before its
+    /// status was taken: it may change again unseen, so it is not trusted.
+    pub(crate) fn is_racy(&self) -> bool {
+        self.stat.mtime_ns.saturating_add(RACY_NS) >= self.stat_ns
+    }
+
+    /// Whether `now` (the file's status now) lets the record stand without
+    /// reading the file: the same status, not racily taken, the same grammar.
+    pub(crate) fn trusts(&self, now: &FileStat, fingerprint: &[u8; 16]) -> bool {
+        // A write after the status was taken moves the modification time
+        // unless it falls in the same timestamp granule: hence the window.
+        self.stat == *now && &self.fingerprint == fingerprint && !self.is_racy()
+    }
+}
+
+/// One path of the map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PathRecord {
+    pub key: Key,
+    pub language: &'static str,
+    /// BLAKE3 of the source (to validate a source read back from disk).
+    pub source_hash: [u8; 32],
+    /// Set by `index` (not by `insert`): the status the file had.
+    pub indexed: Option<Indexed>,
+}
+
+/// The bytes of a path as the OS has them (a non-UTF-8 path is kept exactly
+/// on Unix; elsewhere paths are stored as UTF-8, lossily).
+pub(crate) fn path_bytes(p: &Path) -> Cow<'_, [u8]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Cow::Borrowed(p.as_os_str().as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        Cow::Owned(p.to_string_lossy().into_owned().into_bytes())
+    }
+}
+
+fn path_from_bytes(b: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(b))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(b).into_owned())
+    }
+}
+
+/// A stamp of what the statuses depend on besides the grammar: this build
+/// of the facade and the tree format. A map written by another build is
+/// read with its statuses dropped (every file is read and hashed once).
+pub(crate) fn build_stamp() -> [u8; 16] {
+    let mut h = blake3::Hasher::new();
+    h.update(b"cst paths");
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(&cst_bytecode::VERSION.to_le_bytes());
+    h.finalize().as_bytes()[..16].try_into().expect("16 bytes")
+}
+
+fn put(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn zz(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzz(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+/// The version 2 path map of `entries` (sorted by path bytes for a
+/// deterministic output), stamped with `stamp`.
+pub(crate) fn encode(entries: &[(&PathBuf, &PathRecord)], stamp: [u8; 16]) -> Vec<u8> {
+    let mut sorted: Vec<(Cow<'_, [u8]>, &PathRecord)> =
+        entries.iter().map(|(p, r)| (path_bytes(p), *r)).collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::with_capacity(32 + sorted.len() * 96);
+    out.extend_from_slice(MAGIC);
+    out.push(VERSION);
+    out.push(0);
+    out.extend_from_slice(&stamp);
+    put(&mut out, sorted.len() as u64);
+    for (path, r) in sorted {
+        put(&mut out, path.len() as u64);
+        out.extend_from_slice(&path);
+        out.push(r.language.len() as u8);
+        out.extend_from_slice(r.language.as_bytes());
+        out.extend_from_slice(&r.key.0);
+        out.extend_from_slice(&r.source_hash);
+        match &r.indexed {
+            None => out.push(0),
+            Some(i) => {
+                out.push(1);
+                put(&mut out, i.stat.size);
+                put(&mut out, zz(i.stat.mtime_ns));
+                put(&mut out, zz(i.stat.ctime_ns));
+                put(&mut out, i.stat.ino);
+                put(&mut out, i.stat.dev);
+                put(&mut out, zz(i.stat_ns));
+                put(&mut out, i.lines);
+                put(&mut out, i.nodes);
+                out.extend_from_slice(&i.fingerprint);
+            }
+        }
+    }
+    out
+}
+
+/// What reading a path map gave.
+#[derive(Debug, Default)]
+pub(crate) struct Decoded {
+    pub entries: Vec<(PathBuf, PathRecord)>,
+    /// Entries dropped: an unknown language, or bytes that do not parse
+    /// (the rest of the map after the first bad entry).
+    pub dropped: u64,
+    /// The map ended inside an entry.
+    pub truncated: bool,
+    /// Statuses were dropped (another build wrote the map).
+    pub stale_stamp: bool,
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        (self.b.len() >= n).then(|| {
+            let (a, rest) = self.b.split_at(n);
+            self.b = rest;
+            a
+        })
+    }
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *self.take(1)?.first()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+}
+
+/// Reads a version 2 map; `None` if it is not one (bad magic or version).
+pub(crate) fn decode(bytes: &[u8], stamp: [u8; 16]) -> Option<Decoded> {
+    let mut r = Reader { b: bytes };
+    if r.take(4)? != MAGIC || r.take(1)? != [VERSION] {
+        return None;
+    }
+    r.take(1)?;
+    let stale_stamp = r.take(16)? != stamp;
+    let mut out = Decoded {
+        stale_stamp,
+        ..Decoded::default()
+    };
+    let Some(count) = r.varint() else {
+        out.truncated = true;
+        return Some(out);
+    };
+    for done in 0..count {
+        match entry(&mut r) {
+            Some((path, record)) => match record {
+                Some(mut record) => {
+                    if stale_stamp {
+                        record.indexed = None;
+                    }
+                    out.entries.push((path, record));
+                }
+                None => out.dropped += 1,
+            },
+            None => {
+                out.truncated = true;
+                out.dropped += count - done;
+                break;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// One entry; the record is `None` for a language this build does not know.
+fn entry(r: &mut Reader<'_>) -> Option<(PathBuf, Option<PathRecord>)> {
+    let len = usize::try_from(r.varint()?).ok()?;
+    let path = path_from_bytes(r.take(len)?);
+    let lang_len = usize::from(*r.take(1)?.first()?);
+    let lang = r.take(lang_len)?;
+    let key = Key(r.take(32)?.try_into().ok()?);
+    let source_hash: [u8; 32] = r.take(32)?.try_into().ok()?;
+    let indexed = match *r.take(1)?.first()? {
+        0 => None,
+        1 => {
+            let stat = FileStat {
+                size: r.varint()?,
+                mtime_ns: unzz(r.varint()?),
+                ctime_ns: unzz(r.varint()?),
+                ino: r.varint()?,
+                dev: r.varint()?,
+            };
+            Some(Indexed {
+                stat,
+                stat_ns: unzz(r.varint()?),
+                lines: r.varint()?,
+                nodes: r.varint()?,
+                fingerprint: r.take(16)?.try_into().ok()?,
+            })
+        }
+        _ => return None,
+    };
+    let record = std::str::from_utf8(lang)
+        .ok()
+        .and_then(cst_grammars::by_id)
+        .map(|g| PathRecord {
+            key,
+            language: g.id(),
+            source_hash,
+            indexed,
+        });
+    Some((path, record))
+}
+
+/// Reads a version 1 map (UTF-8 paths; no statuses).
+pub(crate) fn decode_v1(bytes: &[u8]) -> Decoded {
+    let mut r = Reader { b: bytes };
+    let mut out = Decoded::default();
+    let u32le = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize;
+    while let Some(len) = r.take(4) {
+        let parsed = (|| {
+            let path = r.take(u32le(len))?;
+            let lang_len = u32le(r.take(4)?);
+            let lang = r.take(lang_len)?;
+            let key = Key(r.take(32)?.try_into().ok()?);
+            let hash: [u8; 32] = r.take(32)?.try_into().ok()?;
+            Some((path, lang, key, hash))
+        })();
+        let Some((path, lang, key, source_hash)) = parsed else {
+            out.truncated = true;
+            break;
+        };
+        match std::str::from_utf8(lang).ok().and_then(cst_grammars::by_id) {
+            Some(g) => out.entries.push((
+                PathBuf::from(String::from_utf8_lossy(path).into_owned()),
+                PathRecord {
+                    key,
+                    language: g.id(),
+                    source_hash,
+                    indexed: None,
+                },
+            )),
+            None => out.dropped += 1,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(i: u8, indexed: bool) -> PathRecord {
+        PathRecord {
+            key: Key([i; 32]),
+            language: "rust",
+            source_hash: [i.wrapping_add(1); 32],
+            indexed: indexed.then_some(Indexed {
+                stat: FileStat {
+                    size: 1234,
+                    mtime_ns: 1_700_000_000_123_456_789,
+                    ctime_ns: -5,
+                    ino: 99,
+                    dev: 2049,
+                },
+                stat_ns: 1_700_000_010_000_000_000,
+                lines: 40,
+                nodes: 400,
+                fingerprint: [7; 16],
+            }),
+        }
+    }
+
+    #[test]
+    fn round_trip_truncation_and_stamps() {
+        let a = PathBuf::from("/ws/b.rs");
+        let b = PathBuf::from("/ws/a.rs");
+        let (ra, rb) = (record(1, true), record(2, false));
+        let bytes = encode(&[(&a, &ra), (&b, &rb)], [3; 16]);
+        let d = decode(&bytes, [3; 16]).unwrap();
+        // Sorted by path bytes.
+        assert_eq!(
+            d.entries,
+            vec![(b.clone(), rb.clone()), (a.clone(), ra.clone())]
+        );
+        assert_eq!((d.dropped, d.truncated, d.stale_stamp), (0, false, false));
+        // Another build's map: entries kept, statuses dropped.
+        let d = decode(&bytes, [4; 16]).unwrap();
+        assert!(d.stale_stamp && d.entries.iter().all(|(_, r)| r.indexed.is_none()));
+        // Every truncation keeps the entries before the cut, never panics.
+        for n in 0..bytes.len() {
+            if let Some(d) = decode(&bytes[..n], [3; 16]) {
+                assert!(d.entries.len() < 2);
+                assert!(d.truncated || d.entries.is_empty());
+            }
+        }
+        assert!(decode(b"CSTP\x01", [3; 16]).is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_paths_are_kept_exactly() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = PathBuf::from(std::ffi::OsStr::from_bytes(b"/ws/caf\xe9.rs"));
+        let r = record(9, true);
+        let d = decode(&encode(&[(&p, &r)], [0; 16]), [0; 16]).unwrap();
+        assert_eq!(d.entries[0].0.as_os_str().as_bytes(), b"/ws/caf\xe9.rs");
+    }
+
+    /// The entries of the golden files.
+    fn golden_entries() -> Vec<(PathBuf, PathRecord)> {
+        vec![
+            (PathBuf::from("/ws/src/main.rs"), record(1, true)),
+            (
+                PathBuf::from("/ws/README.md"),
+                PathRecord {
+                    language: "markdown",
+                    ..record(2, false)
+                },
+            ),
+        ]
+    }
+
+    /// `tests/golden/paths-v2.bin` is the version 2 map of
+    /// [`golden_entries`] (stamp `[5; 16]`): it must decode to them and
+    /// re-encode byte for byte. `CST_BLESS=1` rewrites it, which only a
+    /// format change may do (with a new version).
+    #[test]
+    fn golden_v2_decodes_and_reencodes() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/paths-v2.bin");
+        let entries = golden_entries();
+        let refs: Vec<(&PathBuf, &PathRecord)> = entries.iter().map(|(p, r)| (p, r)).collect();
+        let bytes = encode(&refs, [5; 16]);
+        if std::env::var_os("CST_BLESS").is_some() {
+            std::fs::write(path, &bytes).unwrap();
+        }
+        let golden = std::fs::read(path).expect("golden file");
+        assert_eq!(bytes, golden, "the v2 layout changed: bump the version");
+        let d = decode(&golden, [5; 16]).unwrap();
+        let mut want = entries.clone();
+        want.sort_by(|a, b| path_bytes(&a.0).cmp(&path_bytes(&b.0)));
+        assert_eq!(d.entries, want);
+    }
+
+    /// Version 1 maps (u32-length-prefixed UTF-8 path and language, key,
+    /// hash) are still read.
+    #[test]
+    fn v1_maps_are_read() {
+        let mut v1 = Vec::new();
+        for (path, lang, k) in [
+            ("/ws/a.rs", "rust", 1u8),
+            ("/ws/b.zz", "no-such-language", 2),
+        ] {
+            v1.extend_from_slice(&(path.len() as u32).to_le_bytes());
+            v1.extend_from_slice(path.as_bytes());
+            v1.extend_from_slice(&(lang.len() as u32).to_le_bytes());
+            v1.extend_from_slice(lang.as_bytes());
+            v1.extend_from_slice(&[k; 32]);
+            v1.extend_from_slice(&[k + 1; 32]);
+        }
+        let d = decode_v1(&v1);
+        assert_eq!(d.entries.len(), 1);
+        assert_eq!(d.entries[0].0, PathBuf::from("/ws/a.rs"));
+        assert_eq!(d.entries[0].1.key, Key([1; 32]));
+        assert_eq!(d.entries[0].1.indexed, None);
+        assert_eq!((d.dropped, d.truncated), (1, false));
+        assert!(decode_v1(&v1[..v1.len() - 3]).truncated);
+    }
+
+    #[test]
+    fn racy_statuses_are_not_trusted() {
+        let r = record(1, true).indexed.unwrap();
+        assert!(r.trusts(&r.stat, &[7; 16]));
+        assert!(!r.trusts(&r.stat, &[8; 16]), "another grammar");
+        let mut moved = r.stat;
+        moved.mtime_ns += 1;
+        assert!(!r.trusts(&moved, &[7; 16]), "a changed status");
+        let racy = Indexed {
+            stat_ns: r.stat.mtime_ns + RACY_NS - 1,
+            ..r
+        };
+        assert!(
+            !racy.trusts(&racy.stat, &[7; 16]),
+            "modified just before it was read"
+        );
+    }
+}
