@@ -65,7 +65,10 @@ pub struct Config {
     /// Files larger than this are skipped by `index` (counted as
     /// `SkipReason::TooLarge`, without being read) and refused by `insert`
     /// and `edit` (`Error::TooLarge`), before any parsing (bytes). Default
-    /// 4 MiB.
+    /// 64 MiB: editors open files that large (the Linux kernel has 29 files
+    /// over 4 MiB, up to 24 MB). Parsing one costs tree-sitter's live tree
+    /// for a moment (0.5–1 KB per line); what is kept obeys the budgets, and
+    /// a tree larger than a tier's share lives on disk only.
     pub max_file_bytes: u64,
     /// Keep each file's source in the cache (true), or only its hash and
     /// read it from disk when needed, checking the hash (false).
@@ -83,7 +86,7 @@ impl Default for Config {
             compression: None,
             zstd_level: 3,
             threads: 0,
-            max_file_bytes: 4 << 20,
+            max_file_bytes: 64 << 20,
             store_source: true,
         }
     }
