@@ -357,12 +357,22 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         ),
         Command::Verify { dir } => {
             let cache = open(&cli, dir)?;
+            let opened = cache.open_report();
+            for line in opened.lines() {
+                outln!("{line}");
+            }
             let r = cache.verify_all()?;
             for (path, m) in &r.mismatches {
                 outln!("MISMATCH {}: {m}", path.display());
             }
             for path in &r.missing {
                 outln!("MISSING {}", path.display());
+            }
+            // Records that failed their checksum when read (a damaged tree
+            // is parsed again, but it was lost).
+            let damaged = cache.stats().tiers[3].checksum_failures;
+            if damaged > 0 {
+                outln!("store: {damaged} records failed their checksum when read");
             }
             outln!(
                 "{} files, {} nodes, {} mismatches, {} missing",
@@ -371,7 +381,15 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 r.mismatches.len(),
                 r.missing.len()
             );
-            Ok(if r.mismatches.is_empty() { 0 } else { 1 })
+            let lost = opened.lost_data() || damaged > 0;
+            if lost {
+                outln!("the store lost data: re-index to restore it (`cst index`)");
+            }
+            Ok(if r.mismatches.is_empty() && !lost {
+                0
+            } else {
+                1
+            })
         }
         Command::Stats { dir, json } => {
             let cache = open(&cli, dir)?;
@@ -385,10 +403,21 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                         (n.to_string(), json!({"entries": t.entries, "bytes": t.bytes, "hits": t.hits, "misses": t.misses, "promotions": t.promotions, "demotions": t.demotions, "evictions": t.evictions, "checksum_failures": t.checksum_failures}))
                     })
                     .collect();
+                let o = cache.open_report();
+                let opened = json!({
+                    "lost_data": o.lost_data(), "path_map": format!("{:?}", o.path_map),
+                    "paths_dropped": o.paths_dropped, "corrupt_records": o.store.corrupt_records,
+                    "index_entries_dropped": o.store.index_entries_dropped,
+                    "torn_tail_bytes": o.store.torn_tail_bytes, "index_rebuilt": o.store.index_rebuilt,
+                });
                 let v = json!({"paths": s.paths, "disk_bytes": s.disk_bytes, "hits": s.hits, "misses": s.misses,
-                    "promotions": s.promotions, "demotions": s.demotions, "evictions": s.evictions, "parses": s.parses, "tiers": t});
+                    "promotions": s.promotions, "demotions": s.demotions, "evictions": s.evictions, "parses": s.parses,
+                    "tags_computed": s.tags_computed, "tags_reused": s.tags_reused, "open": opened, "tiers": t});
                 outln!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
             } else {
+                for line in cache.open_report().lines() {
+                    outln!("{line}");
+                }
                 outln!(
                     "paths {}  disk {} B  hits {}  misses {}  promotions {}  demotions {}  evictions {}",
                     s.paths,

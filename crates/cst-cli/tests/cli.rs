@@ -272,3 +272,48 @@ fn serve_answers_health_readiness_and_metrics() {
         eprintln!("promtool not installed: checked the format by hand only");
     }
 }
+
+#[test]
+fn verify_says_when_a_damaged_store_lost_data() {
+    let ws = workspace();
+    let cache = tempfile::tempdir().unwrap();
+    let dir = ws.path().to_str().unwrap();
+    json(&cst(cache.path(), &["index", dir, "--json"]));
+    let clean = cst(cache.path(), &["verify", dir]);
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+    // 50 flipped bytes in every segment, at positions from a fixed seed.
+    let mut x: u64 = 0x9e3779b97f4a7c15;
+    for e in std::fs::read_dir(cache.path().join("store")).unwrap() {
+        let p = e.unwrap().path();
+        if !p.file_name().unwrap().to_string_lossy().starts_with("seg-") {
+            continue;
+        }
+        let mut bytes = std::fs::read(&p).unwrap();
+        for _ in 0..50 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let i = (x % bytes.len() as u64) as usize;
+            bytes[i] ^= 0xff;
+        }
+        std::fs::write(&p, &bytes).unwrap();
+    }
+    let out = cst(cache.path(), &["verify", dir]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("the store lost data"), "{text}");
+    let stats = cst(cache.path(), &["stats", dir, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    // What open found is reported (the reads of verify are another session).
+    assert!(v["open"]["path_map"].is_string());
+}

@@ -18,7 +18,7 @@ const HOT: usize = 0;
 const WARM: usize = 1;
 const COLD: usize = 2;
 
-use crate::paths::{Indexed, PATHS_KEY, PATHS_KEY_V1, PathRecord};
+use crate::paths::{Indexed, OpenReport, PATHS_KEY_V1, PATHS_KEYS, PathMapStatus, PathRecord};
 
 /// What `insert` found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,6 +307,10 @@ pub(crate) struct Inner {
     paths: RwLock<PathMap>,
     /// The path map changed since it was last written.
     paths_dirty: std::sync::atomic::AtomicBool,
+    /// Flush number of the path map copy last read or written.
+    paths_generation: AtomicU64,
+    /// What opening found (set once by `open`).
+    open_report: std::sync::OnceLock<OpenReport>,
     /// Orders the users of content-addressed data against its removers:
     /// `get` holds it shared while it finds a key and admits it to memory,
     /// `insert` and `edit` from finding or storing a key to mapping their
@@ -361,8 +365,19 @@ impl Cache {
         if *recovery != cst_tiers::Recovery::default() {
             tracing::warn!(dir = %dir.as_ref().display(), ?recovery, "the store was repaired on open");
         }
+        let recovery = recovery.clone();
         let cache = Cache::with_store(Some(store), config);
-        cache.load_paths()?;
+        let (path_map, paths, paths_dropped) = cache.load_paths()?;
+        let report = OpenReport {
+            store: recovery,
+            path_map,
+            paths,
+            paths_dropped,
+        };
+        if report.lost_data() {
+            tracing::warn!(dir = %dir.as_ref().display(), ?report, "opening the cache lost data");
+        }
+        let _ = cache.inner.open_report.set(report);
         Ok(cache)
     }
 
@@ -386,6 +401,8 @@ impl Cache {
                 sources: RwLock::new(FxHashMap::default()),
                 paths: RwLock::new(PathMap::default()),
                 paths_dirty: Default::default(),
+                paths_generation: AtomicU64::new(0),
+                open_report: std::sync::OnceLock::new(),
                 content: RwLock::new(()),
                 languages: RwLock::new(FxHashMap::default()),
                 symbols: RwLock::new(FxHashMap::default()),
@@ -1229,47 +1246,94 @@ impl Cache {
 
     /// Loads the path map written by `flush`; records of unknown languages
     /// (a build without that grammar) are skipped.
-    fn load_paths(&self) -> Result<(), Error> {
+    /// Reads the path map: the newest copy that reads whole, else the other
+    /// one, else what can be read; returns its status, the paths loaded and
+    /// the paths dropped.
+    fn load_paths(&self) -> Result<(PathMapStatus, u64, u64), Error> {
         let Some(store) = &self.inner.store else {
-            return Ok(());
+            return Ok((PathMapStatus::Empty, 0, 0));
         };
-        let read = |key: &[u8]| match store.get(key) {
-            Ok(b) => Ok(b),
-            Err(cst_tiers::FrozenError::Corrupt { .. }) => Ok(None),
-            Err(e) => Err(Error::from(e)),
-        };
-        let decoded = match read(PATHS_KEY)? {
-            Some(b) => {
-                let d = crate::paths::decode(&b, crate::paths::build_stamp()).unwrap_or_default();
-                if d.stale_stamp {
-                    tracing::info!("path map of another cst build: every file is read once");
-                }
-                d
+        let stamp = crate::paths::build_stamp();
+        let mut good: Vec<crate::paths::Decoded> = Vec::new();
+        let mut damaged = 0;
+        for key in PATHS_KEYS {
+            match store.get(key) {
+                Ok(Some(b)) => match crate::paths::decode(&b, stamp) {
+                    Some(d) => good.push(d),
+                    None => damaged += 1,
+                },
+                Ok(None) => {}
+                Err(cst_tiers::FrozenError::Corrupt { .. }) => damaged += 1,
+                Err(e) => return Err(e.into()),
             }
-            None => match read(PATHS_KEY_V1)? {
+        }
+        // Whole copies first, newest first; then partial ones, fullest first.
+        good.sort_by_key(|d| {
+            let whole = !d.truncated && d.dropped == 0;
+            (
+                std::cmp::Reverse(whole),
+                std::cmp::Reverse(if whole {
+                    d.generation
+                } else {
+                    d.entries.len() as u64
+                }),
+            )
+        });
+        let (status, decoded) = match good.into_iter().next() {
+            Some(d) => {
+                let whole = !d.truncated && d.dropped == 0;
+                let status = match (whole, damaged) {
+                    (true, 0) => PathMapStatus::Current,
+                    (true, _) => PathMapStatus::PreviousCopy,
+                    (false, 0) => PathMapStatus::Current,
+                    (false, _) => PathMapStatus::Partial,
+                };
+                if damaged > 0 {
+                    // Rewrite both copies at the next flush.
+                    self.inner.paths_dirty.store(true, Ordering::Release);
+                }
+                self.inner
+                    .paths_generation
+                    .store(d.generation, Ordering::Release);
+                (status, d)
+            }
+            None => match store.get(PATHS_KEY_V1) {
                 // A map written before version 2: read once, then
                 // rewritten as version 2 at the next flush.
-                Some(b) => {
+                Ok(Some(b)) => {
                     self.inner.paths_dirty.store(true, Ordering::Release);
-                    crate::paths::decode_v1(&b)
+                    (PathMapStatus::Migrated, crate::paths::decode_v1(&b))
                 }
-                None => return Ok(()),
+                Ok(None) | Err(cst_tiers::FrozenError::Corrupt { .. }) => {
+                    // No map: lost if the store holds trees (content keys).
+                    let trees = store.keys().iter().filter(|k| k.len() == 32).count();
+                    let status = if damaged > 0 || trees > 0 {
+                        PathMapStatus::Lost
+                    } else {
+                        PathMapStatus::Empty
+                    };
+                    return Ok((status, 0, 0));
+                }
+                Err(e) => return Err(e.into()),
             },
         };
-        if decoded.dropped > 0 || decoded.truncated {
-            tracing::warn!(
-                dropped = decoded.dropped,
-                truncated = decoded.truncated,
-                "path map entries dropped on open"
-            );
+        if decoded.stale_stamp {
+            tracing::info!("path map of another cst build: every file is read once");
         }
+        let dropped = decoded.dropped;
         let mut paths = self.inner.paths.write();
         let mut languages = self.inner.languages.write();
         for (path, record) in decoded.entries {
             languages.insert(record.key, record.language);
             paths.insert(path, record);
         }
-        Ok(())
+        Ok((status, paths.len() as u64, dropped))
+    }
+
+    /// What opening the cache found and repaired: the store's recovery and
+    /// the path map's status (a default report for an in-memory cache).
+    pub fn open_report(&self) -> OpenReport {
+        self.inner.open_report.get().cloned().unwrap_or_default()
     }
 }
 
@@ -1284,10 +1348,14 @@ impl Inner {
         }
         let paths = self.paths.read();
         let entries: Vec<(&PathBuf, &PathRecord)> = paths.iter().collect();
-        let out = crate::paths::encode(&entries, crate::paths::build_stamp());
+        // The other copy than the last one: a crash or damage while this one
+        // is written leaves the previous map readable.
+        let generation = self.paths_generation.load(Ordering::Acquire) + 1;
+        let out = crate::paths::encode(&entries, crate::paths::build_stamp(), generation);
         drop(entries);
         drop(paths);
-        store.put(PATHS_KEY, &out)?;
+        store.put(PATHS_KEYS[(generation % 2) as usize], &out)?;
+        self.paths_generation.store(generation, Ordering::Release);
         if store.contains(PATHS_KEY_V1) {
             store.remove(PATHS_KEY_V1)?;
         }

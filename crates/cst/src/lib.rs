@@ -38,6 +38,7 @@ pub use cst_query as query;
 pub use cst_tags as tags;
 pub use cst_tiers as tiers;
 pub use navigate::FileTags;
+pub use paths::{OpenReport, PathMapStatus};
 pub use walk::{IndexOptions, IndexReport, LanguageReport, Progress, SkipReason};
 
 use std::path::PathBuf;

@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 
 use cst_tiers::Key;
 
-/// Store key of the path map, version 2 (this module's format).
-pub(crate) const PATHS_KEY: &[u8] = b"\0cst/paths/v2";
+/// Store keys of the two copies of the path map, version 2 (this module's
+/// format): each flush writes the copy the last one did not, so the
+/// previous map survives damage to the newest.
+pub(crate) const PATHS_KEYS: [&[u8]; 2] = [b"\0cst/paths/v2/a", b"\0cst/paths/v2/b"];
 /// Store key of the version 1 path map (read, then replaced by version 2).
 pub(crate) const PATHS_KEY_V1: &[u8] = b"\0cst/paths/v1";
 
@@ -172,8 +174,12 @@ fn unzz(v: u64) -> i64 {
 }
 
 /// The version 2 path map of `entries` (sorted by path bytes for a
-/// deterministic output), stamped with `stamp`.
-pub(crate) fn encode(entries: &[(&PathBuf, &PathRecord)], stamp: [u8; 16]) -> Vec<u8> {
+/// deterministic output), stamped with `stamp`, as flush number `generation`.
+pub(crate) fn encode(
+    entries: &[(&PathBuf, &PathRecord)],
+    stamp: [u8; 16],
+    generation: u64,
+) -> Vec<u8> {
     let mut sorted: Vec<(Cow<'_, [u8]>, &PathRecord)> =
         entries.iter().map(|(p, r)| (path_bytes(p), *r)).collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
@@ -182,6 +188,7 @@ pub(crate) fn encode(entries: &[(&PathBuf, &PathRecord)], stamp: [u8; 16]) -> Ve
     out.push(VERSION);
     out.push(0);
     out.extend_from_slice(&stamp);
+    out.extend_from_slice(&generation.to_le_bytes());
     put(&mut out, sorted.len() as u64);
     for (path, r) in sorted {
         put(&mut out, path.len() as u64);
@@ -220,6 +227,8 @@ pub(crate) struct Decoded {
     pub truncated: bool,
     /// Statuses were dropped (another build wrote the map).
     pub stale_stamp: bool,
+    /// The flush number that wrote it.
+    pub generation: u64,
 }
 
 struct Reader<'a> {
@@ -255,8 +264,10 @@ pub(crate) fn decode(bytes: &[u8], stamp: [u8; 16]) -> Option<Decoded> {
     }
     r.take(1)?;
     let stale_stamp = r.take(16)? != stamp;
+    let generation = u64::from_le_bytes(r.take(8)?.try_into().ok()?);
     let mut out = Decoded {
         stale_stamp,
+        generation,
         ..Decoded::default()
     };
     let Some(count) = r.varint() else {
@@ -388,14 +399,17 @@ mod tests {
         let a = PathBuf::from("/ws/b.rs");
         let b = PathBuf::from("/ws/a.rs");
         let (ra, rb) = (record(1, true), record(2, false));
-        let bytes = encode(&[(&a, &ra), (&b, &rb)], [3; 16]);
+        let bytes = encode(&[(&a, &ra), (&b, &rb)], [3; 16], 7);
         let d = decode(&bytes, [3; 16]).unwrap();
         // Sorted by path bytes.
         assert_eq!(
             d.entries,
             vec![(b.clone(), rb.clone()), (a.clone(), ra.clone())]
         );
-        assert_eq!((d.dropped, d.truncated, d.stale_stamp), (0, false, false));
+        assert_eq!(
+            (d.dropped, d.truncated, d.stale_stamp, d.generation),
+            (0, false, false, 7)
+        );
         // Another build's map: entries kept, statuses dropped.
         let d = decode(&bytes, [4; 16]).unwrap();
         assert!(d.stale_stamp && d.entries.iter().all(|(_, r)| r.indexed.is_none()));
@@ -415,7 +429,7 @@ mod tests {
         use std::os::unix::ffi::OsStrExt;
         let p = PathBuf::from(std::ffi::OsStr::from_bytes(b"/ws/caf\xe9.rs"));
         let r = record(9, true);
-        let d = decode(&encode(&[(&p, &r)], [0; 16]), [0; 16]).unwrap();
+        let d = decode(&encode(&[(&p, &r)], [0; 16], 1), [0; 16]).unwrap();
         assert_eq!(d.entries[0].0.as_os_str().as_bytes(), b"/ws/caf\xe9.rs");
     }
 
@@ -434,7 +448,7 @@ mod tests {
     }
 
     /// `tests/golden/paths-v2.bin` is the version 2 map of
-    /// [`golden_entries`] (stamp `[5; 16]`): it must decode to them and
+    /// [`golden_entries`] (stamp `[5; 16]`, generation 3): it must decode to them and
     /// re-encode byte for byte. `CST_BLESS=1` rewrites it, which only a
     /// format change may do (with a new version).
     #[test]
@@ -442,7 +456,7 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/paths-v2.bin");
         let entries = golden_entries();
         let refs: Vec<(&PathBuf, &PathRecord)> = entries.iter().map(|(p, r)| (p, r)).collect();
-        let bytes = encode(&refs, [5; 16]);
+        let bytes = encode(&refs, [5; 16], 3);
         if std::env::var_os("CST_BLESS").is_some() {
             std::fs::write(path, &bytes).unwrap();
         }
@@ -495,5 +509,99 @@ mod tests {
             !racy.trusts(&racy.stat, &[7; 16]),
             "modified just before it was read"
         );
+    }
+}
+
+/// What happened to the path map when the cache was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PathMapStatus {
+    /// A new (or in-memory) cache: no map, no trees.
+    #[default]
+    Empty,
+    /// The newest copy was read whole.
+    Current,
+    /// A version 1 map was read (it is rewritten as version 2).
+    Migrated,
+    /// One copy failed its checksum or did not decode; the other was read.
+    /// It may be one flush older: paths indexed since are indexed again.
+    PreviousCopy,
+    /// Both copies were damaged; the entries readable from the better one
+    /// were kept, the rest lost (`OpenReport::paths_dropped`).
+    Partial,
+    /// Trees are stored but no copy of the map could be read: every path is
+    /// lost (the content-addressed trees are found again by a re-index).
+    Lost,
+}
+
+/// What opening a cache found and repaired (see [`crate::Cache::open_report`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// The frozen store's recovery (torn tails cut, corrupt records and
+    /// index entries dropped, records replayed).
+    pub store: cst_tiers::Recovery,
+    /// The path map.
+    pub path_map: PathMapStatus,
+    /// Paths loaded.
+    pub paths: u64,
+    /// Paths that could not be read (damaged entries, unknown languages).
+    pub paths_dropped: u64,
+}
+
+impl OpenReport {
+    /// Whether anything stored was lost: corrupt records, dropped index
+    /// entries or paths, a damaged path map. (A torn tail after a crash only
+    /// loses writes that were never flushed, and is not counted.)
+    pub fn lost_data(&self) -> bool {
+        self.store.corrupt_records > 0
+            || self.store.index_entries_dropped > 0
+            || self.paths_dropped > 0
+            || matches!(
+                self.path_map,
+                PathMapStatus::PreviousCopy | PathMapStatus::Partial | PathMapStatus::Lost
+            )
+    }
+
+    /// One line per thing worth saying, for people.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let s = &self.store;
+        if s.index_rebuilt {
+            out.push("store: index rebuilt from the segments".to_string());
+        }
+        if s.torn_tail_bytes > 0 {
+            out.push(format!(
+                "store: torn tail of {} bytes cut (unflushed writes)",
+                s.torn_tail_bytes
+            ));
+        }
+        if s.corrupt_records > 0 {
+            out.push(format!(
+                "store: {} corrupt records dropped",
+                s.corrupt_records
+            ));
+        }
+        if s.index_entries_dropped > 0 {
+            out.push(format!(
+                "store: {} index entries dropped (they pointed at bad records)",
+                s.index_entries_dropped
+            ));
+        }
+        match self.path_map {
+            PathMapStatus::PreviousCopy => out.push(
+                "path map: one copy damaged; the other copy was read (paths indexed since its flush need a re-index)".to_string(),
+            ),
+            PathMapStatus::Partial => out.push(format!(
+                "path map: both copies damaged; {} paths kept, {} lost",
+                self.paths, self.paths_dropped
+            )),
+            PathMapStatus::Lost => out.push(
+                "path map: lost (no copy readable); stored trees are found again by a re-index".to_string(),
+            ),
+            PathMapStatus::Migrated => out.push("path map: version 1 read (rewritten as version 2)".to_string()),
+            _ if self.paths_dropped > 0 => out.push(format!("path map: {} paths dropped", self.paths_dropped)),
+            _ => {}
+        }
+        out
     }
 }

@@ -34,13 +34,28 @@ fn a_file_of_several_mebibytes_is_indexed_served_and_exact() {
         .unwrap()
         .parse(&text, None)
         .unwrap();
-    assert_eq!(tree.view().node_count(), live.root_node().descendant_count());
+    assert_eq!(
+        tree.view().node_count(),
+        live.root_node().descendant_count()
+    );
     let report = cache.verify_all().unwrap();
     assert_eq!((report.files, report.mismatches.len()), (1, 0));
     let s = cache.stats();
-    assert!(s.tiers[0].bytes <= config.hot_bytes, "hot {}", s.tiers[0].bytes);
-    assert!(s.tiers[1].bytes <= config.warm_bytes, "warm {}", s.tiers[1].bytes);
-    assert!(s.tiers[2].bytes <= config.cold_bytes, "cold {}", s.tiers[2].bytes);
+    assert!(
+        s.tiers[0].bytes <= config.hot_bytes,
+        "hot {}",
+        s.tiers[0].bytes
+    );
+    assert!(
+        s.tiers[1].bytes <= config.warm_bytes,
+        "warm {}",
+        s.tiers[1].bytes
+    );
+    assert!(
+        s.tiers[2].bytes <= config.cold_bytes,
+        "cold {}",
+        s.tiers[2].bytes
+    );
 
     // Over the limit: skipped unread.
     let small = Config {
