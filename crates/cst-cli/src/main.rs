@@ -394,7 +394,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Stats { dir, json } => {
             let cache = open(&cli, dir)?;
             let s = cache.stats();
-            let tiers = ["hot", "warm", "cold", "frozen"];
+            let tiers = cst::TIER_NAMES;
             if *json {
                 let t: serde_json::Map<String, serde_json::Value> = tiers
                     .iter()
@@ -456,7 +456,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Gc { dir } => {
             let cache = open(&cli, dir)?;
-            let (removed, reclaimed) = cache.gc()?;
+            let gc = cache.gc()?;
+            let (removed, reclaimed) = (gc.removed, gc.reclaimed_bytes);
             outln!("removed {removed} unreferenced records, reclaimed {reclaimed} bytes");
             Ok(0)
         }

@@ -71,6 +71,32 @@ impl std::fmt::Debug for Tree {
     }
 }
 
+/// The tiers' names, hottest first, as [`CacheStats::tiers`] orders them.
+pub const TIER_NAMES: [&str; 4] = ["hot", "warm", "cold", "frozen"];
+
+impl CacheStats {
+    /// The counters of the tier called `name` (one of [`TIER_NAMES`]).
+    pub fn tier(&self, name: &str) -> Option<&TierStats> {
+        TIER_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| &self.tiers[i])
+    }
+    /// The tiers with their names, hottest first.
+    pub fn named_tiers(&self) -> impl Iterator<Item = (&'static str, &TierStats)> {
+        TIER_NAMES.into_iter().zip(self.tiers.iter())
+    }
+}
+
+/// What [`Cache::gc`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GcReport {
+    /// Records removed (trees, sources and tags no path refers to).
+    pub removed: u64,
+    /// Bytes of segment files reclaimed by compaction.
+    pub reclaimed_bytes: u64,
+}
+
 /// What [`Cache::verify_all`] found.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyReport {
@@ -159,7 +185,8 @@ pub struct CacheStats {
     pub get_latency: LatencySnapshot,
     /// Latency of inserting a file (hit or parse).
     pub insert_latency: LatencySnapshot,
-    /// Hot, warm, cold and frozen tiers.
+    /// Hot, warm, cold and frozen tiers, in that order ([`TIER_NAMES`];
+    /// by name: [`CacheStats::tier`]).
     pub tiers: [TierStats; 4],
     /// Lookups answered from any tier.
     pub hits: u64,
@@ -964,9 +991,16 @@ impl Cache {
         }
     }
 
-    /// A live `tree_sitter::Tree` of `path`: the hot tree, or a fresh parse
-    /// of the stored source.
+    /// The same as [`Cache::live_tree`] (its older name).
     pub fn tree(&self, path: impl AsRef<Path>) -> Result<Option<tree_sitter::Tree>, Error> {
+        self.live_tree(path)
+    }
+
+    /// A live `tree_sitter::Tree` of `path` (for tree-sitter's own APIs,
+    /// such as incremental re-parsing or its query cursor): the hot tree, or
+    /// a fresh parse of the stored source. [`Cache::get`] is the cheap way
+    /// to read a tree.
+    pub fn live_tree(&self, path: impl AsRef<Path>) -> Result<Option<tree_sitter::Tree>, Error> {
         let path = path.as_ref();
         let Some(record) = self.inner.paths.read().get(path).cloned() else {
             return Ok(None);
@@ -1153,11 +1187,11 @@ impl Cache {
         Ok(report)
     }
 
-    /// Removes stored trees and sources no path refers to, then compacts the
-    /// store. Returns the number of records removed and the bytes reclaimed.
-    pub fn gc(&self) -> Result<(u64, u64), Error> {
+    /// Removes stored trees, sources and tags no path refers to, then
+    /// compacts the store.
+    pub fn gc(&self) -> Result<GcReport, Error> {
         let Some(store) = &self.inner.store else {
-            return Ok((0, 0));
+            return Ok(GcReport::default());
         };
         // The path map goes to disk first: a crash in the middle of the
         // removals then leaves no stored path pointing at a removed tree.
@@ -1188,8 +1222,11 @@ impl Cache {
         }
         drop(deciding);
         self.flush()?;
-        let reclaimed = store.compact()?;
-        Ok((removed, reclaimed))
+        let reclaimed_bytes = store.compact()?;
+        Ok(GcReport {
+            removed,
+            reclaimed_bytes,
+        })
     }
 
     /// Drops `key` from every memory tier, the policy and the sources.

@@ -27,8 +27,8 @@ mod paths;
 mod walk;
 
 pub use cache::{
-    Cache, CacheStats, LATENCY_BUCKETS, LatencySnapshot, Outcome, Tree, VerifyReport,
-    default_cache_dir,
+    Cache, CacheStats, GcReport, LATENCY_BUCKETS, LatencySnapshot, Outcome, TIER_NAMES, Tree,
+    VerifyReport, default_cache_dir,
 };
 pub use config::{Compression, Config, ConfigError};
 pub use cst_bytecode as bytecode;
@@ -39,6 +39,9 @@ pub use cst_tags as tags;
 pub use cst_tiers as tiers;
 pub use navigate::FileTags;
 pub use paths::{OpenReport, PathMapStatus};
+/// The tree-sitter this build is pinned to (stored kind and field ids depend
+/// on it): use it, not another version, for live trees and parsers.
+pub use tree_sitter;
 pub use walk::{IndexOptions, IndexReport, LanguageReport, Progress, SkipReason};
 
 use std::path::PathBuf;

@@ -107,7 +107,9 @@ fn queries_outlines_chunks_and_parallel_maps() {
         .collect();
     assert_eq!(names, ["a", "c", "b", "only1"]);
     // The same matches as tree-sitter's QueryCursor on a live parse.
-    let live = cache.tree(&paths[1]).unwrap().unwrap();
+    let live = cache.live_tree(&paths[1]).unwrap().unwrap();
+    // The facade's tree-sitter is the one the grammars are built for.
+    let _: &cst::tree_sitter::Tree = &live;
     let tsq = tree_sitter::Query::new(
         &rust.language().unwrap(),
         "(function_item name: (identifier) @n)",
