@@ -217,6 +217,18 @@ fn tiers_store_opaque_bytes() {
             !["cst-bytecode", "cst-grammars", "cst-policy"].contains(&dep.as_str()),
             "cst-tiers depends on {dep}: it stores opaque bytes and takes no policy"
         );
+        assert!(
+            !dep.starts_with("tree-sitter"),
+            "cst-tiers depends on {dep}: live trees and key derivation belong to the facade"
+        );
+    }
+    for entry in walk(&crate::root().join("crates/cst-tiers/src")) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        assert!(
+            !text.contains("tree_sitter::"),
+            "{} names tree-sitter: cst-tiers stores opaque bytes",
+            entry.display()
+        );
     }
 }
 

@@ -1,25 +1,21 @@
 //! # cst-tiers — where cst keeps trees
 //!
-//! Four tiers, hottest first. Each stores what it is given and counts exactly
+//! Storage for cst's tiers. Each stores what it is given and counts exactly
 //! what it holds; which entry lives where is decided by the caller (the `cst`
-//! facade, with `cst-policy`). Apart from the hot tier, values are opaque
-//! bytes: this crate knows nothing of the tree format.
+//! facade, with `cst-policy`). Values are opaque: this crate knows nothing of
+//! trees, their format or tree-sitter.
 //!
 //! | tier | type | holds | accounting |
 //! |---|---|---|---|
-//! | hot | [`HotTier`] | live `tree_sitter::Tree` + source; the only tier that can edit and reparse incrementally | estimated live-tree bytes ([`estimate_tree_bytes`]) + source |
-//! | warm | [`MemTier`] | encoded trees (`bytes::Bytes`) | exact |
-//! | cold | [`MemTier`] | compressed encoded trees | exact |
+//! | hot, warm, cold | [`MemTier`] | any [`Weigh`] value: the facade keeps live trees (hot), encoded trees (warm) and compressed ones (cold) | the values' weights |
 //! | frozen | [`FrozenStore`] | records on disk, read through `memmap2` | exact (value bytes; `disk_bytes` for files) |
 //!
-//! Keys are content addresses ([`Key::for_tree`]): BLAKE3 of the source,
-//! language id, grammar fingerprint and format version. No path goes into a
-//! key; the path → key map is the caller's.
+//! Keys ([`Key`]) are 32-byte content addresses made by the caller. No path
+//! goes into a key; the path → key map is the caller's.
 
 mod frozen;
 #[doc(hidden)]
 pub mod fuzzing;
-mod hot;
 mod mem;
 
 use std::fmt;
@@ -27,7 +23,6 @@ use std::fmt;
 pub use frozen::{
     FrozenError, FrozenOptions, FrozenStore, MAX_KEY_LEN, MAX_VALUE_LEN, Recovery, STORE_VERSION,
 };
-pub use hot::{HotEntry, HotTier, estimate_tree_bytes};
 pub use mem::{MemTier, Weigh};
 
 /// Counters of one tier.
@@ -52,32 +47,11 @@ pub struct TierStats {
     pub evictions: u64,
 }
 
-/// A content address: 32 bytes of BLAKE3.
+/// A content address: 32 bytes (BLAKE3, made by the caller).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key(pub [u8; 32]);
 
 impl Key {
-    /// The key of the tree of `source` in `language_id`, parsed with the
-    /// grammar of `fingerprint`, encoded with format `format_version`.
-    /// Changing any of them changes the key: an unchanged file is found
-    /// again after a restart, a grammar upgrade misses.
-    pub fn for_tree(
-        source: &[u8],
-        language_id: &str,
-        fingerprint: [u8; 16],
-        format_version: u16,
-    ) -> Key {
-        let mut h = blake3::Hasher::new();
-        h.update(b"cst-key/1");
-        h.update(&(language_id.len() as u64).to_le_bytes());
-        h.update(language_id.as_bytes());
-        h.update(&fingerprint);
-        h.update(&format_version.to_le_bytes());
-        h.update(&(source.len() as u64).to_le_bytes());
-        h.update(source);
-        Key(*h.finalize().as_bytes())
-    }
-
     /// The key as bytes (for the frozen store).
     pub fn as_bytes(&self) -> &[u8] {
         &self.0

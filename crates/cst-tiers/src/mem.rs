@@ -23,7 +23,7 @@ impl Weigh for Bytes {
 }
 
 /// An in-memory tier. Readers share a lock and get a clone of the value
-/// (`Bytes` and `tree_sitter::Tree` clones are reference-count increments),
+/// (`Bytes` clones, and the facade's live trees, are reference-count increments),
 /// so the lock is never held while a value is used.
 pub struct MemTier<K, V = Bytes> {
     map: RwLock<FxHashMap<K, V>>,

@@ -68,36 +68,3 @@ fn golden_store_opens_and_is_reproduced() {
     );
     assert_eq!(s.stats().entries, 2);
 }
-
-#[test]
-fn keys_are_content_addresses() {
-    use cst_tiers::Key;
-    let k = Key::for_tree(b"fn main() {}", "rust", [1; 16], 1);
-    assert_eq!(k, Key::for_tree(b"fn main() {}", "rust", [1; 16], 1));
-    assert_ne!(
-        k,
-        Key::for_tree(b"fn main() {} ", "rust", [1; 16], 1),
-        "source"
-    );
-    assert_ne!(
-        k,
-        Key::for_tree(b"fn main() {}", "rust2", [1; 16], 1),
-        "language"
-    );
-    assert_ne!(
-        k,
-        Key::for_tree(b"fn main() {}", "rust", [2; 16], 1),
-        "grammar"
-    );
-    assert_ne!(
-        k,
-        Key::for_tree(b"fn main() {}", "rust", [1; 16], 2),
-        "format"
-    );
-    // Length-prefixing: moving bytes between language id and source changes the key.
-    assert_ne!(
-        Key::for_tree(b"xa", "b", [0; 16], 1),
-        Key::for_tree(b"a", "bx", [0; 16], 1)
-    );
-    assert_eq!(k.to_string().len(), 64);
-}

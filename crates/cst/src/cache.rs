@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use cst_bytecode::{Codec, Symbols, TreeView};
 use cst_grammars::Grammar;
-use cst_tiers::{FrozenOptions, FrozenStore, HotEntry, HotTier, Key, MemTier, TierStats};
+use cst_tiers::{FrozenOptions, FrozenStore, Key, MemTier, TierStats};
+
+use crate::hot::{HotEntry, HotTier, tree_key};
 use parking_lot::{Mutex, MutexGuard, RwLock};
 use rustc_hash::FxHashMap;
 
@@ -543,7 +545,7 @@ impl Cache {
     ) -> Result<(Outcome, u64), Error> {
         self.check_size(path, &source)?;
         let fingerprint = grammar.fingerprint()?.0;
-        let key = Key::for_tree(&source, grammar.id(), fingerprint, cst_bytecode::VERSION);
+        let key = tree_key(&source, grammar.id(), fingerprint, cst_bytecode::VERSION);
         let source_hash = *blake3::hash(&source).as_bytes();
         let record = PathRecord {
             key,
@@ -1045,7 +1047,7 @@ impl Cache {
             .parse(&new_source, old.as_ref())
             .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
         // Cache under the new content's key.
-        let key = Key::for_tree(
+        let key = tree_key(
             &new_source,
             grammar.id(),
             grammar.fingerprint()?.0,
@@ -1479,7 +1481,7 @@ mod tests {
         assert!(total <= Config::default().warm_bytes);
         assert!(total > Config::default().warm_bytes - n as u64);
         // The shard of a key is a function of the key.
-        let key = Key::for_tree(b"fn main() {}", "rust", [0; 16], 1);
+        let key = tree_key(b"fn main() {}", "rust", [0; 16], 1);
         assert!(std::ptr::eq(cache.policy(&key), cache.policy(&key)));
     }
 

@@ -22,6 +22,7 @@
 
 mod cache;
 mod config;
+mod hot;
 mod navigate;
 mod paths;
 mod walk;
@@ -37,6 +38,7 @@ pub use cst_policy as policy;
 pub use cst_query as query;
 pub use cst_tags as tags;
 pub use cst_tiers as tiers;
+pub use hot::estimate_tree_bytes;
 pub use navigate::FileTags;
 pub use paths::{OpenReport, PathMapStatus};
 /// The tree-sitter this build is pinned to (stored kind and field ids depend

@@ -68,7 +68,7 @@ fn estimate_is_within_a_quarter_of_real_allocation() {
             .collect();
         let after = heap_in_use();
         let real = after.saturating_sub(before);
-        let estimated: u64 = trees.iter().map(cst_tiers::estimate_tree_bytes).sum();
+        let estimated: u64 = trees.iter().map(cst::estimate_tree_bytes).sum();
         let nodes: u64 = trees
             .iter()
             .map(|t| t.root_node().descendant_count() as u64)
