@@ -165,7 +165,8 @@ impl Query {
     /// Whether the query could match anything in `source`: `false` only
     /// when every (enabled) pattern has a capture that occurs exactly once
     /// in each of its matches and must equal a literal (`#eq? @c "text"`,
-    /// `#any-of? @c "a" "b"`) that `source` does not contain — then no
+    /// `#any-of? @c "a" "b"`; not `#any-eq?`, which a string never fails)
+    /// that `source` does not contain — then no
     /// match can exist and walking the tree can be skipped, as a literal
     /// prefilter in a search tool would. `true` promises nothing.
     pub fn could_match(&self, source: &[u8]) -> bool {
@@ -176,7 +177,9 @@ impl Query {
             let quantifiers = self.inner.capture_quantifiers(p);
             for predicate in predicates {
                 let (capture, literals): (u32, &[Box<str>]) = match predicate {
-                    TextPredicate::EqString(c, s, true, _) => (*c, std::slice::from_ref(s)),
+                    // `#eq?` only: `#any-eq?` against a string is always
+                    // satisfied (the binding returns true after the loop).
+                    TextPredicate::EqString(c, s, true, true) => (*c, std::slice::from_ref(s)),
                     TextPredicate::AnyString(c, values, true) => (*c, values),
                     _ => continue,
                 };

@@ -34,6 +34,7 @@ fn a_no_is_never_wrong_and_literals_are_required() {
         ("rust", r#"((identifier)? @i (#eq? @i "zzz_not_here")) @x"#),
         ("rust", r#"((identifier) @i (#not-eq? @i "zzz_not_here"))"#),
         ("rust", r#"((identifier) @i (#eq? @i ""))"#),
+        ("rust", r#"((identifier) @i (#any-eq? @i "zzz_not_here"))"#),
         (
             "python",
             r#"(call function: (identifier) @f (#eq? @f "print")) @c"#,
@@ -78,6 +79,8 @@ fn a_no_is_never_wrong_and_literals_are_required() {
     assert!(q(r#"((identifier) @i (#eq? @i "main"))"#).could_match(b"fn main() {}"));
     assert!(q(r#"((identifier)? @i (#eq? @i "needle")) @x"#).could_match(b"fn main() {}"));
     assert!(q(r#"((identifier) @i (#not-eq? @i "needle"))"#).could_match(b"fn main() {}"));
+    // `#any-eq?` against a string never fails a match.
+    assert!(q(r#"((identifier) @i (#any-eq? @i "needle"))"#).could_match(b"fn main() {}"));
     assert!(
         q(r#"((identifier) @i (#eq? @i "needle")) (identifier) @j"#).could_match(b"fn main() {}")
     );

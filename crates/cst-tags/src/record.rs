@@ -208,6 +208,11 @@ pub fn decode_tags(
         if !within(&name_range) || !within(&range) || !within(&line_range) {
             return Err(RecordError("range outside the source"));
         }
+        // Rows and columns cannot exceed the source's length either.
+        let bounded = |p: &Point| p.row <= source_len && p.column <= source_len;
+        if !bounded(&span_start) || !bounded(&span_end) || utf16_column_range.end > source_len {
+            return Err(RecordError("span outside the source"));
+        }
         tags.push(Tag {
             range,
             name_range,

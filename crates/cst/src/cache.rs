@@ -73,6 +73,9 @@ impl std::fmt::Debug for Tree {
     }
 }
 
+/// A path's content key, language and indexed source, read together.
+pub(crate) type IndexedSource = (Key, &'static Grammar, Arc<[u8]>);
+
 /// The tiers' names, hottest first, as [`CacheStats::tiers`] orders them.
 pub const TIER_NAMES: [&str; 4] = ["hot", "warm", "cold", "frozen"];
 
@@ -338,6 +341,9 @@ pub(crate) struct Inner {
     paths_dirty: std::sync::atomic::AtomicBool,
     /// Flush number of the path map copy last read or written.
     paths_generation: AtomicU64,
+    /// One path-map flush at a time: from taking the dirty flag to storing
+    /// the generation, so two flushes never write one copy out of order.
+    flushing: Mutex<()>,
     /// What opening found (set once by `open`).
     open_report: std::sync::OnceLock<OpenReport>,
     /// Orders the users of content-addressed data against its removers:
@@ -431,6 +437,7 @@ impl Cache {
                 paths: RwLock::new(PathMap::default()),
                 paths_dirty: Default::default(),
                 paths_generation: AtomicU64::new(0),
+                flushing: Mutex::new(()),
                 open_report: std::sync::OnceLock::new(),
                 content: RwLock::new(()),
                 languages: RwLock::new(FxHashMap::default()),
@@ -529,7 +536,7 @@ impl Cache {
         grammar: &'static Grammar,
         source: Vec<u8>,
         parser: &mut tree_sitter::Parser,
-    ) -> Result<(Outcome, u64), Error> {
+    ) -> Result<(Outcome, u64, Key), Error> {
         let started = std::time::Instant::now();
         let result = self.insert_parsed_inner(path, grammar, source, parser);
         self.inner.insert_latency.record(started.elapsed());
@@ -542,7 +549,7 @@ impl Cache {
         grammar: &'static Grammar,
         source: Vec<u8>,
         parser: &mut tree_sitter::Parser,
-    ) -> Result<(Outcome, u64), Error> {
+    ) -> Result<(Outcome, u64, Key), Error> {
         self.check_size(path, &source)?;
         let fingerprint = grammar.fingerprint()?.0;
         let key = tree_key(&source, grammar.id(), fingerprint, cst_bytecode::VERSION);
@@ -557,7 +564,7 @@ impl Cache {
             let _mapping = self.inner.content.read();
             if let Some(nodes) = self.cached_node_count(&key, grammar)? {
                 self.set_path(path, record);
-                return Ok((Outcome::Hit, nodes));
+                return Ok((Outcome::Hit, nodes, key));
             }
         }
         let source: Arc<[u8]> = source.into();
@@ -568,14 +575,16 @@ impl Cache {
         let _mapping = self.inner.content.read();
         self.store_parsed(path, grammar, key, tree, source)?;
         self.set_path(path, record);
-        Ok((Outcome::Parsed, nodes))
+        Ok((Outcome::Parsed, nodes, key))
     }
 
     /// Notes what an index run learnt about `path` (its status, lines and
     /// nodes), so that the next run can trust it without reading the file.
-    pub(crate) fn note_indexed(&self, path: &Path, indexed: Indexed) {
+    pub(crate) fn note_indexed(&self, path: &Path, key: Key, indexed: Indexed) {
         let mut paths = self.inner.paths.write();
-        let Some(r) = paths.get_mut(path) else {
+        // Only the content that was read: an `insert` or `edit` of the path
+        // in between mapped it to something the status does not describe.
+        let Some(r) = paths.get_mut(path).filter(|r| r.key == key) else {
             return;
         };
         // A newer note of the same status matters only when it makes the
@@ -964,6 +973,18 @@ impl Cache {
         Some((record.key, g))
     }
 
+    /// The key, language and indexed source of `path`, from one reading of
+    /// its record (so the three belong together).
+    pub(crate) fn indexed_source(&self, path: &Path) -> Result<Option<IndexedSource>, Error> {
+        let Some(record) = self.inner.paths.read().get(path).cloned() else {
+            return Ok(None);
+        };
+        let Some(g) = cst_grammars::by_id(record.language) else {
+            return Ok(None);
+        };
+        Ok(self.source_of(&record, path)?.map(|s| (record.key, g, s)))
+    }
+
     /// The indexed source of `path` (without its tree).
     pub(crate) fn source_for(&self, path: &Path) -> Result<Option<Arc<[u8]>>, Error> {
         let Some(record) = self.inner.paths.read().get(path).cloned() else {
@@ -1195,8 +1216,11 @@ impl Cache {
         let Some(store) = &self.inner.store else {
             return Ok(GcReport::default());
         };
-        // The path map goes to disk first: a crash in the middle of the
-        // removals then leaves no stored path pointing at a removed tree.
+        // The path map goes to disk first, both copies: a crash in the
+        // middle of the removals, or damage to one copy later, then leaves no
+        // stored path pointing at a removed tree.
+        self.flush()?;
+        self.inner.paths_dirty.store(true, Ordering::Release);
         self.flush()?;
         let deciding = self.inner.content.write();
         let live: rustc_hash::FxHashSet<Key> =
@@ -1306,9 +1330,10 @@ impl Cache {
                 Err(e) => return Err(e.into()),
             }
         }
-        // Whole copies first, newest first; then partial ones, fullest first.
+        // Whole copies (read to the end) first, newest first; then
+        // truncated ones, fullest first.
         good.sort_by_key(|d| {
-            let whole = !d.truncated && d.dropped == 0;
+            let whole = !d.truncated;
             (
                 std::cmp::Reverse(whole),
                 std::cmp::Reverse(if whole {
@@ -1320,7 +1345,7 @@ impl Cache {
         });
         let (status, decoded) = match good.into_iter().next() {
             Some(d) => {
-                let whole = !d.truncated && d.dropped == 0;
+                let whole = !d.truncated;
                 let status = match (whole, damaged) {
                     (true, 0) => PathMapStatus::Current,
                     (true, _) => PathMapStatus::PreviousCopy,
@@ -1359,6 +1384,14 @@ impl Cache {
         if decoded.stale_stamp {
             tracing::info!("path map of another cst build: every file is read once");
         }
+        if decoded.unknown > 0 {
+            // Not lost: a build with those grammars reads them again (this
+            // one forgets them at its next flush).
+            tracing::warn!(
+                paths = decoded.unknown,
+                "paths of languages this build lacks are not loaded"
+            );
+        }
         let dropped = decoded.dropped;
         let mut paths = self.inner.paths.write();
         let mut languages = self.inner.languages.write();
@@ -1381,25 +1414,33 @@ impl Inner {
         let Some(store) = &self.store else {
             return Ok(());
         };
+        let _one_at_a_time = self.flushing.lock();
         if !self.paths_dirty.swap(false, Ordering::AcqRel) {
             // Nothing new in the path map: only the store may have writes.
             return Ok(store.flush()?);
         }
-        let paths = self.paths.read();
-        let entries: Vec<(&PathBuf, &PathRecord)> = paths.iter().collect();
-        // The other copy than the last one: a crash or damage while this one
-        // is written leaves the previous map readable.
-        let generation = self.paths_generation.load(Ordering::Acquire) + 1;
-        let out = crate::paths::encode(&entries, crate::paths::build_stamp(), generation);
-        drop(entries);
-        drop(paths);
-        store.put(PATHS_KEYS[(generation % 2) as usize], &out)?;
-        self.paths_generation.store(generation, Ordering::Release);
-        if store.contains(PATHS_KEY_V1) {
-            store.remove(PATHS_KEY_V1)?;
+        let result = (|| -> Result<(), Error> {
+            let paths = self.paths.read();
+            let entries: Vec<(&PathBuf, &PathRecord)> = paths.iter().collect();
+            // The other copy than the last one: a crash or damage while this
+            // one is written leaves the previous map readable.
+            let generation = self.paths_generation.load(Ordering::Acquire) + 1;
+            let out = crate::paths::encode(&entries, crate::paths::build_stamp(), generation);
+            drop(entries);
+            drop(paths);
+            store.put(PATHS_KEYS[(generation % 2) as usize], &out)?;
+            self.paths_generation.store(generation, Ordering::Release);
+            if store.contains(PATHS_KEY_V1) {
+                store.remove(PATHS_KEY_V1)?;
+            }
+            store.flush()?;
+            Ok(())
+        })();
+        if result.is_err() {
+            // Not written: the next flush (or the one on drop) tries again.
+            self.paths_dirty.store(true, Ordering::Release);
         }
-        store.flush()?;
-        Ok(())
+        result
     }
 }
 

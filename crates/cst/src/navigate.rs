@@ -174,7 +174,8 @@ impl Cache {
     /// crate's `tags.scm` and `locals.scm`; if tree-sitter-tags would reject
     /// those, its `tags.scm` alone; where the crate ships none (or one that
     /// is rejected), the query cst bundles
-    /// ([`cst_tags::bundled::candidates`]). `None`: no tags query.
+    /// ([`cst_tags::bundled::candidates`]). `None`: no tags query (or none
+    /// that compiles, which is logged once).
     pub fn tags_config(&self, g: &'static Grammar) -> Result<Option<Arc<TagsConfig>>, Error> {
         if let Some(c) = self.inner.compiled.tags.read().get(g.id()) {
             return Ok(c.clone());
@@ -197,10 +198,10 @@ impl Cache {
         if found.is_none()
             && let Some(e) = first_error
         {
-            return Err(Error::Tags {
-                language: g.id(),
-                source: e,
-            });
+            // Every candidate was rejected (none is, for the queries this
+            // build ships; tests hold that): said once, then the language
+            // has no tags query.
+            tracing::warn!(language = g.id(), error = %e, "no usable tags query");
         }
         self.inner
             .compiled
@@ -239,10 +240,12 @@ impl Cache {
             return Err(Error::NoTagsQuery(g.id()));
         }
         // Tags kept earlier: read with the source only (no tree, no query).
+        // Key, language and source come from one reading of the record.
         if let Some(store) = &self.inner.store
-            && let Ok(Some(bytes)) = store.get(&tags_record_key(&key, &self.tags_hash(g)))
+            && store.contains(&tags_record_key(&key, &self.tags_hash(g)))
             && let Some(kinds) = self.stored_kinds(g)
-            && let Some(source) = self.source_for(path)?
+            && let Some((key, g, source)) = self.indexed_source(path)?
+            && let Ok(Some(bytes)) = store.get(&tags_record_key(&key, &self.tags_hash(g)))
             && let Some(t) = self.read_kept(g, &bytes, source, kinds)
         {
             return Ok(Some(t));

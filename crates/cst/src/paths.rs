@@ -43,8 +43,14 @@ impl FileStat {
             use std::os::unix::fs::MetadataExt;
             FileStat {
                 size: meta.len(),
-                mtime_ns: meta.mtime().saturating_mul(1_000_000_000) + meta.mtime_nsec(),
-                ctime_ns: meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec(),
+                mtime_ns: meta
+                    .mtime()
+                    .saturating_mul(1_000_000_000)
+                    .saturating_add(meta.mtime_nsec()),
+                ctime_ns: meta
+                    .ctime()
+                    .saturating_mul(1_000_000_000)
+                    .saturating_add(meta.ctime_nsec()),
                 ino: meta.ino(),
                 dev: meta.dev(),
             }
@@ -220,9 +226,12 @@ pub(crate) fn encode(
 #[derive(Debug, Default)]
 pub(crate) struct Decoded {
     pub entries: Vec<(PathBuf, PathRecord)>,
-    /// Entries dropped: an unknown language, or bytes that do not parse
-    /// (the rest of the map after the first bad entry).
+    /// Entries lost to damage: bytes that do not parse (the rest of the
+    /// map after the first bad entry).
     pub dropped: u64,
+    /// Entries of a language this build does not have (not damage: a build
+    /// with the grammar reads them).
+    pub unknown: u64,
     /// The map ended inside an entry.
     pub truncated: bool,
     /// Statuses were dropped (another build wrote the map).
@@ -283,7 +292,7 @@ pub(crate) fn decode(bytes: &[u8], stamp: [u8; 16]) -> Option<Decoded> {
                     }
                     out.entries.push((path, record));
                 }
-                None => out.dropped += 1,
+                None => out.unknown += 1,
             },
             None => {
                 out.truncated = true;
@@ -363,7 +372,7 @@ pub(crate) fn decode_v1(bytes: &[u8]) -> Decoded {
                     indexed: None,
                 },
             )),
-            None => out.dropped += 1,
+            None => out.unknown += 1,
         }
     }
     out
@@ -421,6 +430,26 @@ mod tests {
             }
         }
         assert!(decode(b"CSTP\x01", [3; 16]).is_none());
+    }
+
+    #[test]
+    fn a_language_this_build_lacks_is_not_damage() {
+        let (a, b) = (PathBuf::from("/ws/a.rs"), PathBuf::from("/ws/b.x"));
+        let known = record(1, true);
+        let unknown = PathRecord {
+            language: "no-such-language",
+            ..record(2, true)
+        };
+        let d = decode(
+            &encode(&[(&a, &known), (&b, &unknown)], [0; 16], 4),
+            [0; 16],
+        )
+        .unwrap();
+        assert_eq!(d.entries, vec![(a, known)]);
+        assert_eq!(
+            (d.unknown, d.dropped, d.truncated, d.generation),
+            (1, 0, false, 4)
+        );
     }
 
     #[cfg(unix)]
@@ -489,7 +518,7 @@ mod tests {
         assert_eq!(d.entries[0].0, PathBuf::from("/ws/a.rs"));
         assert_eq!(d.entries[0].1.key, Key([1; 32]));
         assert_eq!(d.entries[0].1.indexed, None);
-        assert_eq!((d.dropped, d.truncated), (1, false));
+        assert_eq!((d.unknown, d.dropped, d.truncated), (1, 0, false));
         assert!(decode_v1(&v1[..v1.len() - 3]).truncated);
     }
 

@@ -290,9 +290,10 @@ fn index_one(
     };
     let lines = cst_grammars::smoke::count_lines(&source) as u64;
     let bytes = source.len() as u64;
-    let (outcome, nodes) = cache.insert_parsed(path, grammar, source, parser)?;
+    let (outcome, nodes, key) = cache.insert_parsed(path, grammar, source, parser)?;
     cache.note_indexed(
         path,
+        key,
         crate::paths::Indexed {
             stat,
             stat_ns,
