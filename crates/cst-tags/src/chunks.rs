@@ -8,7 +8,9 @@
 //! whole; adjacent segments are merged while the merge fits; a segment that
 //! does not fit is split by its node's children in turn. A leaf (a token)
 //! that alone exceeds the budget becomes one chunk marked `oversized`:
-//! chunks never cut a token.
+//! chunks never cut a token. (Its segment, like any, runs to the next
+//! sibling's start, so the text after it — whitespace, or text its parent
+//! owns between children — is part of that chunk.)
 //!
 //! Two refinements of cAST keep chunks from being tiny: the last pieces of
 //! a node that had to be split go on merging with the node's following
