@@ -159,25 +159,7 @@ pub(crate) fn checksum(header_prefix: &[u8], body: &[u8]) -> u32 {
     crc32c::crc32c_append(crc32c::crc32c(header_prefix), body)
 }
 
-/// LEB128 writer helpers (versions 1 to 3 are no longer written; the tests
-/// write them).
-#[cfg(test)]
-pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-#[cfg(test)]
-pub(crate) fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-pub(crate) fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
+pub(crate) use crate::varint::unzigzag;
 
 /// A bounds-checked reader over the body. Offsets in errors are absolute
 /// (from the start of the encoded tree).
@@ -288,16 +270,16 @@ mod tests {
     fn varints_round_trip_and_reject_overlong() {
         for v in [0u64, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
             let mut out = Vec::new();
-            put_varint(&mut out, v);
+            crate::varint::put(&mut out, v);
             assert_eq!(Reader::new(&out, 0).varint("v").unwrap(), v);
         }
         assert!(Reader::new(&[0x80; 11], 0).varint("v").is_err());
         assert!(Reader::new(&[0xff; 9], 0).varint("v").is_err(), "truncated");
         let mut big = Vec::new();
-        put_varint(&mut big, u64::from(u32::MAX) + 1);
+        crate::varint::put(&mut big, u64::from(u32::MAX) + 1);
         assert!(Reader::new(&big, 0).varint_u32("v").is_err());
         for v in [0i64, -1, 1, i64::MIN, i64::MAX, -300] {
-            assert_eq!(unzigzag(zigzag(v)), v);
+            assert_eq!(unzigzag(crate::varint::zigzag(v)), v);
         }
     }
 }

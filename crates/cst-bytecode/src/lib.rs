@@ -30,6 +30,7 @@ mod sexp;
 mod spans;
 mod succinct;
 mod symbols;
+pub mod varint;
 #[cfg(feature = "tree-sitter")]
 mod verify;
 mod view;

@@ -26,28 +26,7 @@ pub(crate) struct Span {
     pub range: Option<(u32, u32)>,
 }
 
-pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// Reads a varint at `*at`; `None` past the end or when overlong.
-#[inline]
-pub(crate) fn get_varint(b: &[u8], at: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *b.get(*at)?;
-        *at += 1;
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Some(v);
-        }
-    }
-    None
-}
+use crate::varint::{get as get_varint, put as put_varint};
 
 /// Writes the entries (walk order, `range` as stored) and returns
 /// (stream, checkpoints, symbol table).

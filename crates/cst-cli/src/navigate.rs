@@ -180,6 +180,17 @@ pub(crate) fn tags(
     Ok(0)
 }
 
+/// The whole line holding byte `at` (whose column is `column`), without
+/// its line break.
+fn line_at(source: &[u8], at: usize, column: usize) -> &[u8] {
+    let start = at - column.min(at);
+    let end = source[start..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(source.len(), |n| start + n);
+    &source[start..end]
+}
+
 /// `s` with line breaks and tabs escaped (`\n`, `\r`, `\t`).
 fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.contains(['\n', '\r', '\t']) {
@@ -248,12 +259,7 @@ fn write_ctags(
             line.extend_from_slice(b"\t/^");
             // The whole source line, as a search pattern (`\` and `/`
             // escaped); cut at 256 bytes without the `$` anchor.
-            let start = t.name_range.start - t.span.start.column.min(t.name_range.start);
-            let end = source[start..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(source.len(), |n| start + n);
-            let full = &source[start..end];
+            let full = line_at(source, t.name_range.start, t.span.start.column);
             let full = full.strip_suffix(b"\r").unwrap_or(full);
             let cut = full.len() > 256;
             for &b in &full[..full.len().min(256)] {
@@ -560,17 +566,12 @@ pub(crate) fn query(
                     continue;
                 }
                 let (s, e) = (c.node.start_position(), c.node.end_position());
-                let line_start = c.node.start_byte() - s.column.min(c.node.start_byte());
-                let line_end = source[line_start..]
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(source.len(), |n| line_start + n);
                 hits.push(Hit {
                     pattern: m.pattern_index,
                     capture: q.capture_names()[c.index as usize].to_string(),
                     start: (s.row, s.column, c.node.start_byte()),
                     end: (e.row, e.column, c.node.end_byte()),
-                    line: String::from_utf8_lossy(&source[line_start..line_end])
+                    line: String::from_utf8_lossy(line_at(source, c.node.start_byte(), s.column))
                         .trim_end()
                         .to_string(),
                     text: as_json.then(|| {

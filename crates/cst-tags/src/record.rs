@@ -26,6 +26,7 @@
 use std::ops::Range;
 
 use cst_bytecode::Point;
+use cst_bytecode::varint::{put, unzigzag, zigzag};
 
 use crate::Tag;
 
@@ -36,26 +37,6 @@ const VERSION: u8 = 1;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("stored tags are damaged: {0}")]
 pub struct RecordError(&'static str);
-
-fn put(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
 
 /// The tags in the record form.
 pub fn encode_tags(tags: &[Tag]) -> Vec<u8> {
@@ -108,15 +89,8 @@ impl Reader<'_> {
         Ok(b)
     }
     fn varint(&mut self) -> Result<u64, RecordError> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err(RecordError("varint too long"))
+        cst_bytecode::varint::get(self.bytes, &mut self.pos)
+            .ok_or(RecordError("truncated or overlong varint"))
     }
     fn usize(&mut self) -> Result<usize, RecordError> {
         usize::try_from(self.varint()?).map_err(|_| RecordError("number too large"))

@@ -110,22 +110,14 @@ impl TagsConfig {
                 "local.definition" => Role::LocalDefinition,
                 "local.reference" | "" => Role::None,
                 other => {
-                    let (kind, is_definition) = if let Some(k) = other.strip_prefix("definition.") {
-                        (k, true)
-                    } else if let Some(k) = other.strip_prefix("reference.") {
-                        (k, false)
+                    // tree-sitter-tags strips every repetition of the prefix.
+                    let (kind, is_definition) = if other.starts_with("definition.") {
+                        (other.trim_start_matches("definition."), true)
+                    } else if other.starts_with("reference.") {
+                        (other.trim_start_matches("reference."), false)
                     } else {
                         return Err(Error::InvalidCapture(other.to_string()));
                     };
-                    // tree-sitter-tags strips every repetition of the prefix.
-                    let kind = trim_all(
-                        kind,
-                        if is_definition {
-                            "definition."
-                        } else {
-                            "reference."
-                        },
-                    );
                     if kind.contains('\0') {
                         // tree-sitter-tags keeps kinds as C strings and drops these.
                         Role::None
@@ -238,12 +230,6 @@ impl TagsConfig {
         }
         Ok(run.out)
     }
-}
-
-/// Strips `prefix` from the front of `s` as often as it occurs
-/// (`str::trim_start_matches`, which tree-sitter-tags uses).
-fn trim_all<'a>(s: &'a str, prefix: &str) -> &'a str {
-    s.trim_start_matches(prefix)
 }
 
 /// A definition or a reference.

@@ -1317,12 +1317,12 @@ impl Cache {
             return Ok((PathMapStatus::Empty, 0, 0));
         };
         let stamp = crate::paths::build_stamp();
-        let mut good: Vec<crate::paths::Decoded> = Vec::new();
+        let mut copies: Vec<(u64, bytes::Bytes)> = Vec::new();
         let mut damaged = 0;
         for key in PATHS_KEYS {
             match store.get(key) {
-                Ok(Some(b)) => match crate::paths::decode(&b, stamp) {
-                    Some(d) => good.push(d),
+                Ok(Some(b)) => match crate::paths::generation_of(&b) {
+                    Some(generation) => copies.push((generation, b)),
                     None => damaged += 1,
                 },
                 Ok(None) => {}
@@ -1330,26 +1330,38 @@ impl Cache {
                 Err(e) => return Err(e.into()),
             }
         }
-        // Whole copies (read to the end) first, newest first; then
-        // truncated ones, fullest first.
-        good.sort_by_key(|d| {
-            let whole = !d.truncated;
-            (
-                std::cmp::Reverse(whole),
-                std::cmp::Reverse(if whole {
-                    d.generation
-                } else {
-                    d.entries.len() as u64
-                }),
-            )
-        });
-        let (status, decoded) = match good.into_iter().next() {
-            Some(d) => {
-                let whole = !d.truncated;
+        // The newest copy that decodes whole; an older one is decoded only
+        // when it does not (the entries are read once on a healthy open).
+        // Failing that, the fuller of the truncated ones.
+        copies.sort_by_key(|c| std::cmp::Reverse(c.0));
+        let (mut whole, mut partial) = (None, None::<crate::paths::Decoded>);
+        for (_, b) in &copies {
+            match crate::paths::decode(b, stamp) {
+                Some(d) if !d.truncated => {
+                    whole = Some(d);
+                    break;
+                }
+                Some(d) => {
+                    damaged += 1;
+                    if partial
+                        .as_ref()
+                        .is_none_or(|p| d.entries.len() > p.entries.len())
+                    {
+                        partial = Some(d);
+                    }
+                }
+                None => damaged += 1,
+            }
+        }
+        let chosen = match whole {
+            Some(d) => Some((true, d)),
+            None => partial.map(|d| (false, d)),
+        };
+        let (status, decoded) = match chosen {
+            Some((whole, d)) => {
                 let status = match (whole, damaged) {
                     (true, 0) => PathMapStatus::Current,
                     (true, _) => PathMapStatus::PreviousCopy,
-                    (false, 0) => PathMapStatus::Current,
                     (false, _) => PathMapStatus::Partial,
                 };
                 if damaged > 0 {

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
+use cst_bytecode::varint::{put, unzigzag, zigzag as zz};
 use cst_tiers::Key;
 
 /// Store keys of the two copies of the path map, version 2 (this module's
@@ -159,26 +160,6 @@ pub(crate) fn build_stamp() -> [u8; 16] {
     h.finalize().as_bytes()[..16].try_into().expect("16 bytes")
 }
 
-fn put(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-fn zz(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzz(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
-
 /// The version 2 path map of `entries` (sorted by path bytes for a
 /// deterministic output), stamped with `stamp`, as flush number `generation`.
 pub(crate) fn encode(
@@ -253,16 +234,21 @@ impl<'a> Reader<'a> {
         })
     }
     fn varint(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = *self.take(1)?.first()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
+        let mut at = 0;
+        let v = cst_bytecode::varint::get(self.b, &mut at)?;
+        self.b = &self.b[at..];
+        Some(v)
     }
+}
+
+/// The generation of a version 2 map, from its header alone; `None` if the
+/// bytes are not one.
+pub(crate) fn generation_of(bytes: &[u8]) -> Option<u64> {
+    if bytes.get(..4)? != MAGIC || *bytes.get(4)? != VERSION {
+        return None;
+    }
+    // Magic, version, reserved, stamp: the generation follows.
+    Some(u64::from_le_bytes(bytes.get(22..30)?.try_into().ok()?))
 }
 
 /// Reads a version 2 map; `None` if it is not one (bad magic or version).
@@ -317,14 +303,14 @@ fn entry(r: &mut Reader<'_>) -> Option<(PathBuf, Option<PathRecord>)> {
         1 => {
             let stat = FileStat {
                 size: r.varint()?,
-                mtime_ns: unzz(r.varint()?),
-                ctime_ns: unzz(r.varint()?),
+                mtime_ns: unzigzag(r.varint()?),
+                ctime_ns: unzigzag(r.varint()?),
                 ino: r.varint()?,
                 dev: r.varint()?,
             };
             Some(Indexed {
                 stat,
-                stat_ns: unzz(r.varint()?),
+                stat_ns: unzigzag(r.varint()?),
                 lines: r.varint()?,
                 nodes: r.varint()?,
                 fingerprint: r.take(16)?.try_into().ok()?,
