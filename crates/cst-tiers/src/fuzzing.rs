@@ -38,6 +38,7 @@ fn options() -> FrozenOptions {
         segment_bytes: 512,
         compact_dead_ratio: 0.3,
         sync: false,
+        ..FrozenOptions::default()
     }
 }
 

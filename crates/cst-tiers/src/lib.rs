@@ -21,7 +21,8 @@ mod mem;
 use std::fmt;
 
 pub use frozen::{
-    FrozenError, FrozenOptions, FrozenStore, MAX_KEY_LEN, MAX_VALUE_LEN, Recovery, STORE_VERSION,
+    Entry, FrozenError, FrozenOptions, FrozenStore, MAX_KEY_LEN, MAX_VALUE_LEN, Recovery,
+    STORE_VERSION,
 };
 pub use mem::{MemTier, Weigh};
 

@@ -18,6 +18,7 @@ fn opts() -> FrozenOptions {
         segment_bytes: 64 * 1024,
         compact_dead_ratio: 0.3,
         sync: true,
+        ..FrozenOptions::default()
     }
 }
 

@@ -13,6 +13,7 @@ fn opts() -> FrozenOptions {
         segment_bytes: 4096,
         compact_dead_ratio: 0.3,
         sync: false,
+        ..FrozenOptions::default()
     }
 }
 

@@ -1,0 +1,264 @@
+//! Opening (docs/FORMAT.md, "Frozen store", "Opening (recovery)"): the
+//! index snapshot, then every segment past what it covers.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::record::{KIND_PUT, check_record, next_valid_record};
+use super::segment::{SEGMENT_HEADER_LEN, Segment, Tail, check_header, read_tail};
+use super::{Inner, Loc, Recovery, Result, io_err, snapshot};
+use crate::TierStats;
+
+/// Who is opening: the writer repairs what it finds, a reader changes
+/// nothing on disk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    Writer,
+    Reader,
+}
+
+/// What loading found: the state, what it repaired, and (for the writer)
+/// the torn tail of the last segment to cut, as (segment id, valid end).
+pub(super) struct Loaded {
+    pub(super) inner: Inner,
+    pub(super) recovery: Recovery,
+    pub(super) truncate: Option<(u32, u64)>,
+}
+
+/// The segment ids in `dir` (sorted). The writer also deletes snapshots
+/// that a crash left before their rename.
+fn list_segments(dir: &Path, mode: Mode) -> Result<Vec<u32>> {
+    let mut ids = Vec::new();
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        // A reader of a store that was never written: empty.
+        Err(e) if mode == Mode::Reader && e.kind() == io::ErrorKind::NotFound => {
+            return Ok(ids);
+        }
+        Err(e) => return Err(io_err("list", dir)(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(io_err("list", dir))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if let Some(digits) = name
+            .strip_prefix("seg-")
+            .and_then(|r| r.strip_suffix(".cst"))
+        {
+            // Only the names the store writes (`seg-{id:08}.cst`): a stray
+            // `seg-1.cst` or `seg-+0000001.cst` would parse to an id whose
+            // file is another one.
+            if let Ok(id) = digits.parse::<u32>()
+                && format!("{id:08}") == digits
+            {
+                ids.push(id);
+            }
+        } else if mode == Mode::Writer && name.starts_with("index.cst.tmp") {
+            // A snapshot interrupted before its rename: never valid.
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Loads the store in `dir`. `Ok(None)`: a reader raced a compaction (a
+/// segment the snapshot names was unlinked under it); load again.
+pub(super) fn load(dir: &Path, mode: Mode) -> Result<Option<Loaded>> {
+    let mut recovery = Recovery::default();
+    let mut inner = Inner {
+        index: FxHashMap::default(),
+        segments: BTreeMap::new(),
+        active: None,
+        next_seq: 1,
+        stats: TierStats::default(),
+        unflushed: 0,
+    };
+
+    // The snapshot first, then the listing: every segment it names was
+    // there before the listing began, unless a compaction removed it since
+    // (which wrote a newer snapshot first).
+    let index_path = dir.join("index.cst");
+    let snapshot = snapshot::read(&index_path);
+    let ids = list_segments(dir, mode)?;
+    let covered = match snapshot {
+        Ok(Some((entries, covered, next_seq))) => {
+            inner.next_seq = next_seq;
+            inner.index.extend(entries);
+            covered
+        }
+        Ok(None) => BTreeMap::new(),
+        Err(_) => {
+            recovery.index_rebuilt = true;
+            BTreeMap::new()
+        }
+    };
+    if covered.is_empty() && !ids.is_empty() && !recovery.index_rebuilt {
+        recovery.index_rebuilt = !index_path.exists();
+    }
+    for &id in &ids {
+        let path = Segment::path_for(dir, id);
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if mode == Mode::Reader && e.kind() == io::ErrorKind::NotFound => {
+                return Ok(None);
+            }
+            Err(e) => return Err(io_err("open", &path)(e)),
+        };
+        let len = file.metadata().map_err(io_err("stat", &path))?.len();
+        inner
+            .segments
+            .insert(id, Segment::new(id, path, len, Some(Arc::new(file))));
+    }
+    if mode == Mode::Reader
+        && covered.keys().any(|id| {
+            !inner.segments.contains_key(id) && inner.index.values().any(|l| l.segment == *id)
+        })
+    {
+        return Ok(None);
+    }
+
+    // An index entry must point into a segment that exists and is long enough.
+    let seg_lens: FxHashMap<u32, u64> = inner.segments.values().map(|s| (s.id, s.len)).collect();
+    let before = inner.index.len();
+    inner.index.retain(|k, loc| {
+        let end = loc.offset + loc.record_len(k.len());
+        seg_lens
+            .get(&loc.segment)
+            .is_some_and(|&l| end <= l && covered.get(&loc.segment).is_some_and(|&c| end <= c))
+    });
+    recovery.index_entries_dropped += (before - inner.index.len()) as u64;
+
+    // The tails past what the snapshot covers, read newest segment first:
+    // a writer appends only to its newest segment, so whatever a reader
+    // finds in a newer segment, the records written before it are already
+    // in the older ones when those are read. Only what lies past the
+    // snapshot is read: opening a clean store reads each 16-byte header.
+    let mut tails: Vec<(u32, Tail)> = Vec::with_capacity(ids.len());
+    for &id in ids.iter().rev() {
+        let seg = &inner.segments[&id];
+        // A segment shorter than the snapshot says lost its tail after the
+        // snapshot: re-read all of it to find where its records end.
+        let start = covered
+            .get(&id)
+            .copied()
+            .filter(|&c| c <= seg.len)
+            .unwrap_or(0);
+        let file = seg.file.as_ref().expect("opened above");
+        tails.push((id, read_tail(file, &seg.path, start)?));
+    }
+    tails.reverse();
+    let last_id = ids.last().copied();
+    let mut truncate = None;
+    for (id, tail) in tails {
+        let is_last = Some(id) == last_id;
+        let seg_len = tail.base + tail.data.len() as u64;
+        inner.segments.get_mut(&id).expect("listed").len = seg_len;
+        if let Some(valid_end) = replay(&mut inner, id, &tail, is_last, &mut recovery)? {
+            // An incomplete tail of the newest segment: a writer's torn
+            // write (the writer cuts it), or, for a reader, perhaps one
+            // being written right now (left alone, not served).
+            match mode {
+                Mode::Writer => {
+                    recovery.torn_tail_bytes += seg_len - valid_end;
+                    truncate = Some((id, valid_end));
+                }
+                Mode::Reader => recovery.unfinished_tail_bytes += seg_len - valid_end,
+            }
+            inner.segments.get_mut(&id).expect("listed").len = valid_end;
+        }
+    }
+
+    // Live bytes per segment and totals.
+    for (k, loc) in &inner.index {
+        let len = loc.record_len(k.len());
+        if let Some(s) = inner.segments.get_mut(&loc.segment) {
+            s.live_bytes += len;
+        }
+    }
+    inner.stats.entries = inner.index.len() as u64;
+    inner.stats.bytes = inner.index.values().map(|l| u64::from(l.value_len)).sum();
+    Ok(Some(Loaded {
+        inner,
+        recovery,
+        truncate,
+    }))
+}
+
+/// Applies the records of segment `id`'s `tail` to the index. Returns
+/// `Some(valid_end)` when the last segment ends in a torn or corrupt tail.
+fn replay(
+    inner: &mut Inner,
+    id: u32,
+    tail: &Tail,
+    is_last: bool,
+    rec: &mut Recovery,
+) -> Result<Option<u64>> {
+    let path = &inner.segments[&id].path;
+    let (data, base) = (&tail.data, tail.base);
+    if !check_header(path, &tail.header)? {
+        // A segment whose header never made it to disk (or was destroyed).
+        rec.corrupt_records += u64::from(base as usize + data.len() > SEGMENT_HEADER_LEN as usize);
+        inner.index.retain(|_, l| l.segment != id);
+        return Ok(if is_last { Some(0) } else { None });
+    }
+    // `off` indexes `data`, which starts at byte `base` of the segment.
+    let mut off = (SEGMENT_HEADER_LEN.max(base) - base) as usize;
+    while off < data.len() {
+        match check_record(data, off) {
+            Ok((h, key_start, value_start)) => {
+                let key = &data[key_start..value_start];
+                let current = inner.index.get(key).map(|l| l.seq);
+                if current.is_none_or(|s| s < h.seq) {
+                    if h.kind == KIND_PUT {
+                        inner.index.insert(
+                            key.into(),
+                            Loc {
+                                segment: id,
+                                offset: base + off as u64,
+                                value_len: h.value_len as u32,
+                                seq: h.seq,
+                            },
+                        );
+                    } else {
+                        inner.index.remove(key);
+                    }
+                }
+                // `u64::MAX` (never written by us) leaves the store read-only.
+                inner.next_seq = inner.next_seq.max(h.seq.saturating_add(1));
+                rec.records_replayed += 1;
+                off = value_start + h.value_len;
+            }
+            Err(_) => match next_valid_record(data, off + 1) {
+                // Corruption in the middle: skip to the next intact record.
+                Some(next) => {
+                    rec.corrupt_records += 1;
+                    let bad = base + off as u64..base + next as u64;
+                    inner
+                        .index
+                        .retain(|_, l| !(l.segment == id && bad.contains(&l.offset)));
+                    off = next;
+                }
+                // Nothing intact follows: a torn tail (in the last segment,
+                // where writes end) or a damaged end of a sealed one.
+                None => {
+                    let at = base + off as u64;
+                    inner
+                        .index
+                        .retain(|_, l| !(l.segment == id && l.offset >= at));
+                    if is_last {
+                        return Ok(Some(at));
+                    }
+                    rec.corrupt_records += 1;
+                    return Ok(None);
+                }
+            },
+        }
+    }
+    Ok(None)
+}
