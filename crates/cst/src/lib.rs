@@ -23,14 +23,14 @@
 mod cache;
 mod config;
 mod hot;
+mod maintenance;
 mod navigate;
 mod paths;
+mod placement;
+mod stats;
 mod walk;
 
-pub use cache::{
-    Cache, CacheStats, GcReport, LATENCY_BUCKETS, LatencySnapshot, Outcome, TIER_NAMES, Tree,
-    VerifyReport, default_cache_dir,
-};
+pub use cache::{Cache, Outcome, Tree, default_cache_dir};
 pub use config::{Compression, Config, ConfigError};
 pub use cst_bytecode as bytecode;
 pub use cst_grammars as grammars;
@@ -39,8 +39,10 @@ pub use cst_query as query;
 pub use cst_tags as tags;
 pub use cst_tiers as tiers;
 pub use hot::estimate_tree_bytes;
+pub use maintenance::{GcReport, VerifyReport};
 pub use navigate::FileTags;
 pub use paths::{OpenReport, PathMapStatus};
+pub use stats::{CacheStats, LATENCY_BUCKETS, LatencySnapshot, TIER_NAMES};
 /// The tree-sitter this build is pinned to (stored kind and field ids depend
 /// on it): use it, not another version, for live trees and parsers.
 pub use tree_sitter;

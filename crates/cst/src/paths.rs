@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use cst_bytecode::varint::{put, unzigzag, zigzag as zz};
 use cst_tiers::Key;
+use rustc_hash::FxHashMap;
 
 /// Store keys of the two copies of the path map, version 2 (this module's
 /// format): each flush writes the copy the last one did not, so the
@@ -618,5 +619,99 @@ impl OpenReport {
             _ => {}
         }
         out
+    }
+}
+
+/// Path → record, with a count of the paths that refer to each key (so
+/// `remove` knows in O(1) whether another path shares the content).
+#[derive(Default)]
+pub(crate) struct PathMap {
+    by_path: FxHashMap<PathBuf, PathRecord>,
+    refs: FxHashMap<Key, u32>,
+}
+
+impl PathMap {
+    pub(crate) fn get(&self, path: &Path) -> Option<&PathRecord> {
+        self.by_path.get(path)
+    }
+
+    pub(crate) fn insert(&mut self, path: PathBuf, record: PathRecord) -> Option<PathRecord> {
+        *self.refs.entry(record.key).or_default() += 1;
+        let old = self.by_path.insert(path, record);
+        if let Some(o) = &old {
+            self.unref(&o.key);
+        }
+        old
+    }
+
+    /// The record of `path`, to change what does not move its key.
+    pub(crate) fn get_mut(&mut self, path: &Path) -> Option<&mut PathRecord> {
+        self.by_path.get_mut(path)
+    }
+
+    pub(crate) fn remove(&mut self, path: &Path) -> Option<PathRecord> {
+        let old = self.by_path.remove(path);
+        if let Some(o) = &old {
+            self.unref(&o.key);
+        }
+        old
+    }
+
+    pub(crate) fn unref(&mut self, key: &Key) {
+        if let Some(n) = self.refs.get_mut(key) {
+            *n -= 1;
+            if *n == 0 {
+                self.refs.remove(key);
+            }
+        }
+    }
+
+    /// True if some path refers to `key`.
+    pub(crate) fn is_referenced(&self, key: &Key) -> bool {
+        self.refs.contains_key(key)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.by_path.len()
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &PathBuf> {
+        self.by_path.keys()
+    }
+
+    pub(crate) fn values(&self) -> impl Iterator<Item = &PathRecord> {
+        self.by_path.values()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&PathBuf, &PathRecord)> {
+        self.by_path.iter()
+    }
+}
+
+#[cfg(test)]
+mod map_tests {
+    use super::*;
+
+    #[test]
+    fn path_map_counts_references() {
+        let mut m = PathMap::default();
+        let rec = |k: u8| PathRecord {
+            key: Key([k; 32]),
+            language: "rust",
+            source_hash: [0; 32],
+            indexed: None,
+        };
+        m.insert("a".into(), rec(1));
+        m.insert("b".into(), rec(1));
+        assert!(m.is_referenced(&Key([1; 32])));
+        m.remove(Path::new("a"));
+        assert!(m.is_referenced(&Key([1; 32])));
+        // Re-pointing a path releases its old key.
+        m.insert("b".into(), rec(2));
+        assert!(!m.is_referenced(&Key([1; 32])));
+        assert!(m.is_referenced(&Key([2; 32])));
+        m.remove(Path::new("b"));
+        assert!(!m.is_referenced(&Key([2; 32])));
+        assert_eq!(m.len(), 0);
     }
 }
