@@ -5,6 +5,9 @@
 use zerocopy::byteorder::little_endian::{U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
+use std::cell::RefCell;
+use std::sync::{Arc, OnceLock};
+
 use crate::DecodeError;
 
 /// Magic bytes of the compressed container.
@@ -40,11 +43,28 @@ struct DenseHeader {
 
 const _: () = assert!(size_of::<DenseHeader>() == DENSE_HEADER_LEN);
 
-/// A zstd dictionary trained on encoded trees of one language.
+/// A zstd dictionary (trained on encoded trees, or on sources, of one
+/// language). Prepared once for compression and decompression, on first
+/// use; clones share the preparation.
 #[derive(Clone)]
 pub struct Dictionary {
     id: u32,
-    bytes: Vec<u8>,
+    bytes: Arc<[u8]>,
+    prepared: Arc<Prepared>,
+}
+
+#[derive(Default)]
+struct Prepared {
+    decoder: OnceLock<zstd::dict::DecoderDictionary<'static>>,
+    /// For the first level it was used at (others prepare per call).
+    encoder: OnceLock<(i32, zstd::dict::EncoderDictionary<'static>)>,
+}
+
+thread_local! {
+    /// One zstd context per thread for each direction: making one per call
+    /// costs more than decompressing a small tree.
+    static DCTX: RefCell<zstd::zstd_safe::DCtx<'static>> = RefCell::new(zstd::zstd_safe::DCtx::create());
+    static CCTX: RefCell<zstd::zstd_safe::CCtx<'static>> = RefCell::new(zstd::zstd_safe::CCtx::create());
 }
 
 impl std::fmt::Debug for Dictionary {
@@ -70,7 +90,17 @@ impl Dictionary {
     /// (CRC-32C, never 0), so a container names exactly the dictionary it needs.
     pub fn from_bytes(bytes: Vec<u8>) -> Dictionary {
         let id = crc32c::crc32c(&bytes).max(1);
-        Dictionary { id, bytes }
+        Dictionary {
+            id,
+            bytes: bytes.into(),
+            prepared: Arc::default(),
+        }
+    }
+
+    fn decoder(&self) -> &zstd::dict::DecoderDictionary<'static> {
+        self.prepared
+            .decoder
+            .get_or_init(|| zstd::dict::DecoderDictionary::copy(&self.bytes))
     }
 
     /// The id stored in containers compressed with this dictionary.
@@ -82,6 +112,30 @@ impl Dictionary {
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
+}
+
+fn zstd_compress(raw: &[u8], level: i32, dict: Option<&Dictionary>) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(raw.len()));
+    let failed = |code| std::io::Error::other(zstd::zstd_safe::get_error_name(code));
+    match dict {
+        None => CCTX
+            .with_borrow_mut(|c| c.compress(&mut out, raw, level))
+            .map_err(failed)?,
+        Some(d) => {
+            let (prepared_level, cdict) = d
+                .prepared
+                .encoder
+                .get_or_init(|| (level, zstd::dict::EncoderDictionary::copy(&d.bytes, level)));
+            if *prepared_level == level {
+                CCTX.with_borrow_mut(|c| c.compress_using_cdict(&mut out, raw, cdict.as_cdict()))
+                    .map_err(failed)?
+            } else {
+                zstd::bulk::Compressor::with_dictionary(level, &d.bytes)?
+                    .compress_to_buffer(raw, &mut out)?
+            }
+        }
+    };
+    Ok(out)
 }
 
 /// Compresses an encoded tree (or any bytes under 1 GiB).
@@ -100,13 +154,7 @@ pub fn compress(raw: &[u8], codec: Codec, dict: Option<&Dictionary>) -> std::io:
             }
             (1u8, lz4_flex::block::compress(raw))
         }
-        Codec::Zstd(level) => {
-            let mut c = match dict {
-                Some(d) => zstd::bulk::Compressor::with_dictionary(level, &d.bytes)?,
-                None => zstd::bulk::Compressor::new(level)?,
-            };
-            (2u8, c.compress(raw)?)
-        }
+        Codec::Zstd(level) => (2u8, zstd_compress(raw, level, dict)?),
     };
     let mut h = DenseHeader {
         magic: DENSE_MAGIC,
@@ -231,11 +279,14 @@ pub fn decompress(bytes: &[u8], dict: Option<&Dictionary>) -> Result<Vec<u8>, De
             }
         })?,
         _ => {
-            let mut d = match dict {
-                Some(d) => zstd::bulk::Decompressor::with_dictionary(&d.bytes).map_err(corrupt)?,
-                None => zstd::bulk::Decompressor::new().map_err(corrupt)?,
-            };
-            d.decompress(payload, raw_len as usize).map_err(corrupt)?
+            let mut out = Vec::with_capacity(raw_len as usize);
+            DCTX.with_borrow_mut(|dctx| match dict {
+                Some(d) => dctx.decompress_using_ddict(&mut out, payload, d.decoder().as_ddict()),
+                None => dctx.decompress(&mut out, payload),
+            })
+            .map_err(|_| ())
+            .map_err(corrupt)?;
+            out
         }
     };
     if out.len() != raw_len as usize {

@@ -38,6 +38,12 @@ struct Cli {
     /// Print error details.
     #[arg(long, short, global = true)]
     verbose: bool,
+    /// Commands that write the cache (index, gc, serve, and tags, outline,
+    /// chunks and query, which keep what they compute): wait for another
+    /// writer to finish instead of failing. `show`, `stats` and `verify`
+    /// only read, beside any writer.
+    #[arg(long, global = true)]
+    wait: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -261,13 +267,43 @@ fn load_config(cli_config: Option<&Path>, workspace: &Path) -> Result<Config, Fa
     Ok(Config::load(Some(&path)).map_err(cst::Error::from)?)
 }
 
+/// How a command opens the cache.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// To write (waiting for another writer with `--wait`).
+    Write,
+    /// To write if no other process does, else to read (with a note): what
+    /// it computes is then not kept.
+    WriteOrRead,
+    /// To read, beside any writer.
+    Read,
+}
+
 fn open(cli: &Cli, workspace: &Path) -> Result<Cache, Failure> {
+    open_as(cli, workspace, Access::Write)
+}
+
+pub(crate) fn open_as(cli: &Cli, workspace: &Path, access: Access) -> Result<Cache, Failure> {
     let config = load_config(cli.config.as_deref(), workspace)?;
     let dir = cli
         .cache_dir
         .clone()
         .unwrap_or_else(|| cst::default_cache_dir(workspace));
-    Ok(Cache::open(&dir, config)?)
+    let cache = match access {
+        Access::Read => Cache::open_read_only(&dir, config)?,
+        Access::Write | Access::WriteOrRead if cli.wait => Cache::open_waiting(&dir, config)?,
+        Access::Write => Cache::open(&dir, config)?,
+        Access::WriteOrRead => match Cache::open(&dir, config.clone()) {
+            Err(cst::Error::Store(cst::tiers::FrozenError::Locked(_))) => {
+                eprintln!(
+                    "cst: another process writes the cache; reading it as it is (results are not kept; --wait to queue)"
+                );
+                Cache::open_read_only(&dir, config)?
+            }
+            other => other?,
+        },
+    };
+    Ok(cache)
 }
 
 fn run(cli: Cli) -> Result<u8, Failure> {
@@ -356,7 +392,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             *index,
         ),
         Command::Verify { dir } => {
-            let cache = open(&cli, dir)?;
+            let cache = open_as(&cli, dir, Access::Read)?;
             let opened = cache.open_report();
             for line in opened.lines() {
                 outln!("{line}");
@@ -392,8 +428,10 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             })
         }
         Command::Stats { dir, json } => {
-            let cache = open(&cli, dir)?;
+            let cache = open_as(&cli, dir, Access::Read)?;
             let s = cache.stats();
+            let u = cache.disk_usage();
+            let per_line = |b: u64| (u.per_line(b) * 100.0).round() / 100.0;
             let tiers = cst::TIER_NAMES;
             if *json {
                 let t: serde_json::Map<String, serde_json::Value> = tiers
@@ -410,7 +448,19 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                     "index_entries_dropped": o.store.index_entries_dropped,
                     "torn_tail_bytes": o.store.torn_tail_bytes, "index_rebuilt": o.store.index_rebuilt,
                 });
-                let v = json!({"paths": s.paths, "disk_bytes": s.disk_bytes, "hits": s.hits, "misses": s.misses,
+                let dictionaries: Vec<_> = u
+                    .dictionary_list
+                    .iter()
+                    .map(|d| json!({"language": d.language, "kind": d.kind, "id": d.id, "bytes": d.bytes}))
+                    .collect();
+                let disk = json!({
+                    "files": u.files_bytes, "dead": u.dead, "trees": u.trees, "sources": u.sources,
+                    "tags": u.tags, "dictionaries": u.dictionaries, "other": u.other,
+                    "unreferenced": u.unreferenced, "lines": u.lines,
+                    "trees_per_line": per_line(u.trees), "sources_per_line": per_line(u.sources),
+                    "files_per_line": per_line(u.files_bytes), "dictionary_list": dictionaries,
+                });
+                let v = json!({"paths": s.paths, "disk_bytes": s.disk_bytes, "disk": disk, "hits": s.hits, "misses": s.misses,
                     "promotions": s.promotions, "demotions": s.demotions, "evictions": s.evictions, "parses": s.parses,
                     "tags_computed": s.tags_computed, "tags_reused": s.tags_reused, "open": opened, "tiers": t});
                 outln!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
@@ -434,6 +484,28 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                         t.entries,
                         t.bytes,
                         t.checksum_failures
+                    );
+                }
+                outln!(
+                    "disk    {} lines: trees {} B ({} B/line), sources {} B ({} B/line), tags {} B, dictionaries {} B, unreferenced {} B, dead {} B; {} B/line in all",
+                    u.lines,
+                    u.trees,
+                    per_line(u.trees),
+                    u.sources,
+                    per_line(u.sources),
+                    u.tags,
+                    u.dictionaries,
+                    u.unreferenced,
+                    u.dead,
+                    per_line(u.files_bytes)
+                );
+                for d in &u.dictionary_list {
+                    outln!(
+                        "dictionary {} {}: {:#010x}, {} B",
+                        d.language,
+                        d.kind,
+                        d.id,
+                        d.bytes
                     );
                 }
             }
@@ -576,7 +648,8 @@ fn show(cli: &Cli, file: &Path, as_json: bool) -> Result<u8, Failure> {
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let workspace = navigate::workspace_of(cli, &file);
-    let cache = open(cli, &workspace)?;
+    // Read-only: beside a writer; a file not stored yet is parsed in memory.
+    let cache = open_as(cli, &workspace, Access::Read)?;
     let source = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     // Index the file first if it is new or changed.
     let tree = match cache.get(&file) {

@@ -9,7 +9,7 @@ use cst::tags::{Chunk, ChunkOptions, OutlineItem, Tag, Unit};
 use cst::{Cache, FileTags, grammars};
 use serde_json::json;
 
-use crate::{Cli, Failure, open};
+use crate::{Access, Cli, Failure, open_as};
 
 /// The indexed files under `paths` (files or directories), and the cache.
 pub(crate) struct Selection {
@@ -57,7 +57,7 @@ pub(crate) fn select(cli: &Cli, paths: &[PathBuf], reindex: bool) -> Result<Sele
         .map(|p| canonical(p))
         .collect::<Result<_, _>>()?;
     let workspace = workspace_of(cli, &paths[0]);
-    let cache = open(cli, &workspace)?;
+    let cache = open_as(cli, &workspace, Access::WriteOrRead)?;
     let mut indexed = cache.paths();
     let mut changed = false;
     for p in &paths {

@@ -100,7 +100,13 @@ pub fn default_cache_dir(workspace: &Path) -> PathBuf {
 
 pub(crate) struct Inner {
     pub(crate) config: Config,
-    pub(crate) store: Option<FrozenStore>,
+    pub(crate) store: Option<Arc<FrozenStore>>,
+    /// Opened with [`Cache::open_read_only`]: nothing is written to disk.
+    pub(crate) read_only: bool,
+    /// The store's trained dictionaries.
+    pub(crate) dicts: crate::dicts::Dicts,
+    /// The background compaction, while one runs.
+    pub(crate) compactor: Mutex<Option<std::thread::JoinHandle<()>>>,
     pub(crate) hot: HotTier<Key>,
     pub(crate) warm: MemTier<Key>,
     pub(crate) cold: MemTier<Key>,
@@ -162,16 +168,48 @@ impl std::fmt::Debug for Cache {
 }
 
 impl Cache {
-    /// A cache persisted in `dir` (created if needed). Paths and trees indexed
-    /// earlier are found again without parsing.
+    /// A cache persisted in `dir` (created if needed), opened to write.
+    /// Paths and trees indexed earlier are found again without parsing.
+    /// Fails with `Error::Store(FrozenError::Locked)` while another writer
+    /// (`cst index`, `cst serve`) has it open; see [`Cache::open_waiting`]
+    /// and [`Cache::open_read_only`].
     pub fn open(dir: impl AsRef<Path>, config: Config) -> Result<Cache, Error> {
-        let store = FrozenStore::open(dir.as_ref().join("store"), FrozenOptions::default())?;
+        let store = FrozenStore::open(dir.as_ref().join("store"), store_options(&config, false))?;
+        Cache::from_store(dir.as_ref(), store, config, false)
+    }
+
+    /// Like [`Cache::open`], waiting for another writer to close the cache
+    /// instead of failing.
+    pub fn open_waiting(dir: impl AsRef<Path>, config: Config) -> Result<Cache, Error> {
+        let store = FrozenStore::open(dir.as_ref().join("store"), store_options(&config, true))?;
+        Cache::from_store(dir.as_ref(), store, config, false)
+    }
+
+    /// A cache persisted in `dir`, opened to read beside whichever process
+    /// writes it: a consistent snapshot of what was flushed (or written)
+    /// when it opened; [`Cache::refresh`] brings newer data. Nothing is ever
+    /// written to disk: trees parsed here (a file not indexed yet, say) stay
+    /// in memory, and `gc` fails. A directory that does not exist is an
+    /// empty cache (and is not created).
+    pub fn open_read_only(dir: impl AsRef<Path>, config: Config) -> Result<Cache, Error> {
+        let store =
+            FrozenStore::open_read_only(dir.as_ref().join("store"), store_options(&config, false))?;
+        Cache::from_store(dir.as_ref(), store, config, true)
+    }
+
+    fn from_store(
+        dir: &Path,
+        store: FrozenStore,
+        config: Config,
+        read_only: bool,
+    ) -> Result<Cache, Error> {
         let recovery = store.recovery();
-        if *recovery != cst_tiers::Recovery::default() {
-            tracing::warn!(dir = %dir.as_ref().display(), ?recovery, "the store was repaired on open");
+        if *recovery != cst_tiers::Recovery::default() && !read_only {
+            tracing::warn!(dir = %dir.display(), ?recovery, "the store was repaired on open");
         }
         let recovery = recovery.clone();
-        let cache = Cache::with_store(Some(store), config);
+        let dicts = crate::dicts::Dicts::load(&store);
+        let cache = Cache::with_store(Some(store), config, read_only, dicts);
         let (path_map, paths, paths_dropped) = cache.load_paths()?;
         let report = OpenReport {
             store: recovery,
@@ -180,18 +218,55 @@ impl Cache {
             paths_dropped,
         };
         if report.lost_data() {
-            tracing::warn!(dir = %dir.as_ref().display(), ?report, "opening the cache lost data");
+            tracing::warn!(dir = %dir.display(), ?report, "opening the cache lost data");
         }
         let _ = cache.inner.open_report.set(report);
         Ok(cache)
     }
 
-    /// A cache in memory only.
-    pub fn in_memory(config: Config) -> Cache {
-        Cache::with_store(None, config)
+    /// Whether the cache was opened with [`Cache::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.inner.read_only
     }
 
-    pub(crate) fn with_store(store: Option<FrozenStore>, config: Config) -> Cache {
+    /// A read-only cache: loads what the writer stored since this cache
+    /// opened (or last refreshed): the store's records and the path map.
+    /// Trees handed out before stay valid. Does nothing for a cache that
+    /// writes (its state is always current) or lives in memory.
+    pub fn refresh(&self) -> Result<(), Error> {
+        let Some(store) = &self.inner.store else {
+            return Ok(());
+        };
+        if !self.inner.read_only {
+            return Ok(());
+        }
+        store.refresh()?;
+        self.inner.dicts.reload(store);
+        let _deciding = self.inner.content.write();
+        *self.inner.paths.write() = PathMap::default();
+        self.load_paths()?;
+        Ok(())
+    }
+
+    /// The store, when this cache may write to it.
+    pub(crate) fn writable_store(&self) -> Option<&FrozenStore> {
+        match &self.inner.store {
+            Some(s) if !self.inner.read_only => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A cache in memory only.
+    pub fn in_memory(config: Config) -> Cache {
+        Cache::with_store(None, config, false, Default::default())
+    }
+
+    pub(crate) fn with_store(
+        store: Option<FrozenStore>,
+        config: Config,
+        read_only: bool,
+        dicts: crate::dicts::Dicts,
+    ) -> Cache {
         let shards = policy_shards(&config);
         let policies = (0..shards)
             .map(|_| Mutex::new(new_policy(&config, shards)))
@@ -199,7 +274,10 @@ impl Cache {
         Cache {
             inner: Arc::new(Inner {
                 config,
-                store,
+                store: store.map(Arc::new),
+                read_only,
+                dicts,
+                compactor: Mutex::new(None),
                 hot: HotTier::new(),
                 warm: MemTier::new(),
                 cold: MemTier::new(),
@@ -430,14 +508,31 @@ impl Cache {
             &source,
             grammar.fingerprint()?.0,
         )?);
-        if let Some(store) = &self.inner.store {
-            let dense = self.pack(&encoded, self.inner.config.disk_codec(), path)?;
+        if let Some(store) = self.writable_store() {
+            let codec = self.inner.config.disk_codec();
+            let dense = self.pack(&encoded, codec, Some(grammar.id()), path)?;
             // The source first: a thread (or, after a crash, a reopened
             // cache) that finds the tree on disk must find its source too.
             if self.inner.config.store_source {
-                store.put(&source_key(&key), &source)?;
+                let packed = self.pack_source(grammar.id(), &source, path)?;
+                store.put(&source_key(&key), &packed)?;
             }
             store.put(key.as_bytes(), &dense)?;
+            if self.inner.config.dictionaries {
+                if codec == crate::Compression::Zstd {
+                    self.inner
+                        .dicts
+                        .offer(store, grammar.id(), crate::dicts::Kind::Tree, &encoded);
+                }
+                if self.inner.config.store_source {
+                    self.inner.dicts.offer(
+                        store,
+                        grammar.id(),
+                        crate::dicts::Kind::Source,
+                        &source,
+                    );
+                }
+            }
         }
         self.inner.languages.write().insert(key, grammar.id());
         if self.inner.config.store_source {
@@ -551,10 +646,21 @@ impl Cache {
         // From the store: the record's checksum held and it is filed under
         // this content's key (which the store checks), so it is not hashed
         // again; a file read from disk is.
-        if let Some(store) = &self.inner.store
-            && let Ok(Some(s)) = store.get(&source_key(&record.key))
-        {
-            return Ok(Some(Arc::from(&s[..])));
+        if let Some(store) = &self.inner.store {
+            match store.get(&source_key(&record.key)) {
+                Ok(Some(packed)) => match self.decompress(&packed) {
+                    Ok(s) => return Ok(Some(s.into())),
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "stored source unreadable");
+                    }
+                },
+                Ok(None) => {
+                    if let Ok(Some(s)) = store.get(&raw_source_key(&record.key)) {
+                        return Ok(Some(Arc::from(&s[..])));
+                    }
+                }
+                Err(_) => {}
+            }
         }
         match std::fs::read(path) {
             Ok(s) if *blake3::hash(&s).as_bytes() == record.source_hash => Ok(Some(s.into())),
@@ -639,7 +745,11 @@ impl Cache {
         Ok(())
     }
 
-    /// Forgets `path`. Its tree stays cached while another path has the same content.
+    /// Forgets `path`. Its tree leaves memory unless another path has the
+    /// same content; on disk it stays, with its source and tags, until the
+    /// disk budget ([`Config::disk_bytes`]) or [`Cache::gc`] removes it, so
+    /// the same content coming back (a branch switched away and back) is
+    /// found without parsing.
     pub fn remove(&self, path: impl AsRef<Path>) -> Result<bool, Error> {
         let _deciding = self.inner.content.write();
         let (record, shared) = {
@@ -652,21 +762,7 @@ impl Cache {
         };
         self.inner.paths_dirty.store(true, Ordering::Release);
         if !shared {
-            self.policy(&record.key).lock().remove(&record.key);
-            self.inner.hot.remove(&record.key);
-            self.inner.warm.remove(&record.key);
-            self.inner.cold.remove(&record.key);
-            self.inner.sources.write().remove(&record.key);
-            if let Some(store) = &self.inner.store {
-                store.remove(record.key.as_bytes())?;
-                store.remove(&source_key(&record.key))?;
-                if let Some(g) = cst_grammars::by_id(record.language) {
-                    store.remove(&crate::navigate::tags_record_key(
-                        &record.key,
-                        &self.tags_hash(g),
-                    ))?;
-                }
-            }
+            self.drop_from_memory(&record.key);
         }
         Ok(true)
     }
@@ -718,7 +814,26 @@ impl Cache {
     }
 }
 
-fn source_key(key: &Key) -> Vec<u8> {
+/// The store's options for `config`.
+fn store_options(config: &Config, wait_for_lock: bool) -> FrozenOptions {
+    FrozenOptions {
+        segment_bytes: config.segment_bytes.max(4096),
+        wait_for_lock,
+        ..FrozenOptions::default()
+    }
+}
+
+/// The key of a stored source: the content key and `Z` (a compressed
+/// container, `CSTZ`), or `S` (the raw bytes, as stores before version 2 of
+/// the path map wrote them; still read).
+pub(crate) fn source_key(key: &Key) -> Vec<u8> {
+    let mut k = key.0.to_vec();
+    k.push(b'Z');
+    k
+}
+
+/// The key of a source stored raw by an older build.
+pub(crate) fn raw_source_key(key: &Key) -> Vec<u8> {
     let mut k = key.0.to_vec();
     k.push(b'S');
     k

@@ -49,16 +49,19 @@ pub struct Config {
     /// cold gets 2.6–8.5× faster than with zstd for 1.2–1.3× the bytes
     /// (docs/BENCHMARKS.md, "Format v4", codecs).
     pub cold_compression: Compression,
-    /// Codec of the trees on disk. Default lz4: gets from disk 1.9–9.2×
-    /// faster than with zstd for 1.2–1.3× the bytes, and 1.2–3.8× faster
-    /// than `none` (the tree read in place from the map, no copy, but
-    /// 1.3–2.4× the bytes to fault in) (docs/BENCHMARKS.md, "Format v4").
+    /// Codec of the trees on disk. Default zstd, with the store's trained
+    /// dictionary of the language once it has one (`dictionaries`): the
+    /// smallest store (docs/BENCHMARKS.md, "The store at scale"). lz4 reads
+    /// back 1.9–9.2× faster for 1.2–1.3× the bytes (it takes no
+    /// dictionary); `none` reads the tree in place from the map, no copy,
+    /// for 1.3–2.4× the bytes to fault in (docs/BENCHMARKS.md, "Format v4").
+    /// Sources are always stored with zstd (and their own dictionary).
     pub disk_compression: Compression,
     /// Older setting: when given, the codec of both the cold tier and the
     /// disk (overriding `cold_compression` and `disk_compression`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compression: Option<Compression>,
-    /// zstd level (1–22) when `compression = "zstd"`.
+    /// zstd level (1–22) of zstd-compressed trees and of sources. Default 3.
     pub zstd_level: i32,
     /// Worker threads for indexing; 0 = one per core.
     pub threads: usize,
@@ -73,6 +76,25 @@ pub struct Config {
     /// Keep each file's source in the cache (true), or only its hash and
     /// read it from disk when needed, checking the hash (false).
     pub store_source: bool,
+    /// Train zstd dictionaries from the workspace's own files, per language,
+    /// for trees and for sources, and use them for new records. Default true.
+    pub dictionaries: bool,
+    /// Budget of the store on disk for trees, sources and tags no indexed
+    /// path refers to any more (bytes; 0 = no limit). A path that goes away
+    /// (a file deleted, a branch switched) leaves its tree on disk, so its
+    /// content coming back parses nothing; when the live records exceed
+    /// this budget, unreferenced ones are deleted, oldest written first.
+    /// Records paths refer to are never deleted for the budget. Default
+    /// 4 GiB. Dead bytes (replaced or deleted records) are compacted away
+    /// in the background once they exceed a quarter of the store's files
+    /// and 16 MiB.
+    pub disk_bytes: u64,
+    /// Dead bytes in the store past which a flush starts a background
+    /// compaction (when they are also a quarter of its files). Default 16 MiB.
+    pub compact_dead_bytes: u64,
+    /// Size at which the store starts a new segment file (compaction
+    /// rewrites whole segments, never the one being written). Default 64 MiB.
+    pub segment_bytes: u64,
 }
 
 impl Default for Config {
@@ -82,12 +104,16 @@ impl Default for Config {
             warm_bytes: 64 << 20,
             cold_bytes: 32 << 20,
             cold_compression: Compression::Lz4,
-            disk_compression: Compression::Lz4,
+            disk_compression: Compression::Zstd,
             compression: None,
             zstd_level: 3,
             threads: 0,
             max_file_bytes: 64 << 20,
             store_source: true,
+            dictionaries: true,
+            disk_bytes: 4 << 30,
+            compact_dead_bytes: 16 << 20,
+            segment_bytes: 64 << 20,
         }
     }
 }
@@ -128,7 +154,7 @@ impl Config {
     /// Defaults, overridden by `path` (a `cst.toml`) if it exists, then by
     /// `CST_HOT_BYTES`, `CST_WARM_BYTES`, `CST_COLD_BYTES`, `CST_COMPRESSION`,
     /// `CST_COLD_COMPRESSION`, `CST_DISK_COMPRESSION`, `CST_ZSTD_LEVEL`,
-    /// `CST_THREADS`, `CST_MAX_FILE_BYTES`, `CST_STORE_SOURCE`.
+    /// `CST_THREADS`, `CST_MAX_FILE_BYTES`, `CST_DISK_BYTES`, `CST_STORE_SOURCE`.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let mut config = match path {
             Some(p) if p.exists() => {
@@ -170,6 +196,9 @@ impl Config {
         }
         if let Some(v) = get("CST_THREADS") {
             self.threads = num("CST_THREADS", v)?;
+        }
+        if let Some(v) = get("CST_DISK_BYTES") {
+            self.disk_bytes = num("CST_DISK_BYTES", v)?;
         }
         if let Some(v) = get("CST_MAX_FILE_BYTES") {
             self.max_file_bytes = num("CST_MAX_FILE_BYTES", v)?;

@@ -22,6 +22,7 @@
 
 mod cache;
 mod config;
+mod dicts;
 mod hot;
 mod maintenance;
 mod navigate;
@@ -39,7 +40,7 @@ pub use cst_query as query;
 pub use cst_tags as tags;
 pub use cst_tiers as tiers;
 pub use hot::estimate_tree_bytes;
-pub use maintenance::{GcReport, VerifyReport};
+pub use maintenance::{DictionaryInfo, DiskUsage, GcReport, VerifyReport};
 pub use navigate::FileTags;
 pub use paths::{OpenReport, PathMapStatus};
 pub use stats::{CacheStats, LATENCY_BUCKETS, LatencySnapshot, TIER_NAMES};

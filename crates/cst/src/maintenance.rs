@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use cst_tiers::{FrozenStore, Key};
+use rustc_hash::FxHashMap;
 
 use crate::cache::Inner;
 use crate::paths::{OpenReport, PATHS_KEY_V1, PATHS_KEYS, PathMapStatus, PathRecord};
@@ -76,48 +77,178 @@ impl Cache {
     }
 
     /// Removes stored trees, sources and tags no path refers to, then
-    /// compacts the store.
+    /// compacts the segments that are mostly dead.
     pub fn gc(&self) -> Result<GcReport, Error> {
-        let Some(store) = &self.inner.store else {
-            return Ok(GcReport::default());
-        };
-        // The path map goes to disk first, both copies: a crash in the
-        // middle of the removals, or damage to one copy later, then leaves no
-        // stored path pointing at a removed tree.
-        self.flush()?;
-        self.inner.paths_dirty.store(true, Ordering::Release);
-        self.flush()?;
-        let deciding = self.inner.content.write();
-        let live: rustc_hash::FxHashSet<Key> =
-            self.inner.paths.read().values().map(|r| r.key).collect();
-        let mut removed = 0;
-        for k in store.keys() {
-            // Trees (32 bytes), sources (`S`) and tags (`T` + 16 bytes).
-            let key_part = if (k.len() == 33 && k[32] == b'S') || (k.len() == 49 && k[32] == b'T') {
-                &k[..32]
-            } else {
-                &k[..]
+        let Some(store) = self.writable_store() else {
+            return match &self.inner.store {
+                Some(s) => Err(cst_tiers::FrozenError::ReadOnly(s.dir().to_path_buf()).into()),
+                None => Ok(GcReport::default()),
             };
-            if key_part.len() != 32 {
-                continue; // reserved records (the path map)
-            }
-            let key = Key(key_part.try_into().expect("32 bytes"));
-            if !live.contains(&key) {
-                // Out of memory too: a tier must never hold a key whose
-                // record is gone from disk (an insert of the same content
-                // would find it there, and lose it on its eviction).
-                self.drop_from_memory(&key);
-                store.remove(&k)?;
-                removed += 1;
-            }
-        }
-        drop(deciding);
-        self.flush()?;
+        };
+        self.wait_for_maintenance();
+        let removed = self.remove_unreferenced(u64::MAX)?;
         let reclaimed_bytes = store.compact()?;
         Ok(GcReport {
             removed,
             reclaimed_bytes,
         })
+    }
+
+    /// Deletes the stored records no path refers to, oldest written first,
+    /// until `to_free` bytes of records are gone (or none is left). Returns
+    /// the records removed.
+    fn remove_unreferenced(&self, to_free: u64) -> Result<u64, Error> {
+        let Some(store) = self.writable_store() else {
+            return Ok(0);
+        };
+        // The path map goes to disk first, both copies: a crash in the
+        // middle of the removals, or damage to one copy later, then leaves no
+        // stored path pointing at a removed tree.
+        self.inner.flush()?;
+        self.inner.paths_dirty.store(true, Ordering::Release);
+        self.inner.flush()?;
+        let deciding = self.inner.content.write();
+        let live: rustc_hash::FxHashSet<Key> =
+            self.inner.paths.read().values().map(|r| r.key).collect();
+        let mut groups: Vec<Group> = content_groups(store)
+            .into_values()
+            .filter(|g| !live.contains(&g.key))
+            .collect();
+        groups.sort_by_key(|g| g.seq);
+        let (mut removed, mut freed) = (0, 0);
+        for g in groups {
+            if freed >= to_free {
+                break;
+            }
+            // Out of memory too: a tier must never hold a key whose record
+            // is gone from disk (an insert of the same content would find it
+            // there, and lose it on its eviction).
+            self.drop_from_memory(&g.key);
+            for k in &g.records {
+                store.remove(k)?;
+                removed += 1;
+            }
+            freed += g.bytes;
+        }
+        drop(deciding);
+        self.inner.flush()?;
+        Ok(removed)
+    }
+
+    /// Keeps the store within its budget: when the live records exceed
+    /// [`Config::disk_bytes`](crate::Config::disk_bytes), deletes records
+    /// no path refers to, oldest first; then starts a background compaction
+    /// when dead bytes pass the threshold. Done by [`Cache::flush`].
+    fn keep_disk_budget(&self) -> Result<(), Error> {
+        let Some(store) = self.writable_store() else {
+            return Ok(());
+        };
+        let budget = self.inner.config.disk_bytes;
+        let live = store.live_bytes();
+        if budget > 0 && live > budget {
+            let removed = self.remove_unreferenced(live - budget)?;
+            tracing::info!(removed, budget, "disk budget: unreferenced records removed");
+        }
+        self.compact_in_background();
+        Ok(())
+    }
+
+    /// Starts compacting in a background thread when the store's dead
+    /// bytes exceed a quarter of its files and `Config::compact_dead_bytes`
+    /// (and no compaction runs already). Readers are not held up.
+    fn compact_in_background(&self) {
+        let Some(store) = self.inner.store.as_ref().filter(|_| !self.inner.read_only) else {
+            return;
+        };
+        let disk = store.disk_bytes();
+        let dead = disk.saturating_sub(store.live_bytes());
+        if dead < self.inner.config.compact_dead_bytes.max(1) || dead.saturating_mul(4) < disk {
+            return;
+        }
+        let mut slot = self.inner.compactor.lock();
+        if slot.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        if let Some(h) = slot.take() {
+            let _ = h.join();
+        }
+        let store = store.clone();
+        let spawned = std::thread::Builder::new()
+            .name("cst-compact".into())
+            .spawn(
+                move || match store.compact_with(COMPACT_SEGMENT_DEAD_RATIO) {
+                    Ok(bytes) => tracing::info!(bytes, "background compaction reclaimed"),
+                    Err(e) => tracing::warn!(error = %e, "background compaction failed"),
+                },
+            );
+        match spawned {
+            Ok(h) => *slot = Some(h),
+            Err(e) => tracing::warn!(error = %e, "could not start a compaction thread"),
+        }
+    }
+
+    /// Waits for a background compaction, if one runs.
+    pub fn wait_for_maintenance(&self) {
+        if let Some(h) = self.inner.compactor.lock().take() {
+            let _ = h.join();
+        }
+    }
+
+    /// What the store holds on disk, by kind of record, with the lines of
+    /// the indexed files (for bytes per line).
+    pub fn disk_usage(&self) -> DiskUsage {
+        let Some(store) = self.inner.store.as_deref() else {
+            return DiskUsage::default();
+        };
+        let mut u = DiskUsage {
+            files_bytes: store.disk_bytes(),
+            ..DiskUsage::default()
+        };
+        u.dead = u.files_bytes.saturating_sub(store.live_bytes());
+        let (live, lines) = {
+            let paths = self.inner.paths.read();
+            let mut lines = FxHashMap::default();
+            for r in paths.values() {
+                lines.insert(r.key, r.indexed.map_or(0, |i| i.lines));
+            }
+            let live: rustc_hash::FxHashSet<Key> = lines.keys().copied().collect();
+            (live, lines.values().sum::<u64>())
+        };
+        u.lines = lines;
+        for e in store.entries() {
+            match classify(&e.key) {
+                Some((key, class)) => {
+                    match class {
+                        b't' => u.trees += e.record_bytes,
+                        b'S' | b'Z' => u.sources += e.record_bytes,
+                        _ => u.tags += e.record_bytes,
+                    }
+                    if !live.contains(&key) {
+                        u.unreferenced += e.record_bytes;
+                    }
+                }
+                None if crate::dicts::is_dictionary_record(&e.key) => {
+                    u.dictionaries += e.record_bytes;
+                }
+                None => u.other += e.record_bytes,
+            }
+        }
+        u.dictionary_list = self
+            .inner
+            .dicts
+            .list(Some(store))
+            .into_iter()
+            .map(|(l, k, id, bytes)| DictionaryInfo {
+                language: l,
+                kind: match k {
+                    crate::dicts::Kind::Tree => "trees",
+                    crate::dicts::Kind::Source => "sources",
+                },
+                id,
+                bytes: bytes as u64,
+            })
+            .collect();
+        u
     }
 
     /// Drops `key` from every memory tier, the policy and the sources.
@@ -135,13 +266,15 @@ impl Cache {
     /// cache. Corruption met later, on reads, is counted in
     /// `stats().tiers[3].checksum_failures`.
     pub fn recovery(&self) -> Option<&cst_tiers::Recovery> {
-        self.inner.store.as_ref().map(FrozenStore::recovery)
+        self.inner.store.as_deref().map(FrozenStore::recovery)
     }
 
     /// Makes everything durable: the path map and the store. Also done when
-    /// the last clone of the cache is dropped.
+    /// the last clone of the cache is dropped. Then keeps the disk budget
+    /// (see [`Config::disk_bytes`](crate::Config::disk_bytes)).
     pub fn flush(&self) -> Result<(), Error> {
-        self.inner.flush()
+        self.inner.flush()?;
+        self.keep_disk_budget()
     }
 
     /// Loads the path map written by `flush`; records of unknown languages
@@ -258,9 +391,105 @@ impl Cache {
     }
 }
 
+/// A dead fraction past which a background compaction rewrites a segment.
+const COMPACT_SEGMENT_DEAD_RATIO: f64 = 0.25;
+
+/// The records of one content key: its tree, source and tags.
+struct Group {
+    key: Key,
+    /// The newest record's sequence number.
+    seq: u64,
+    bytes: u64,
+    records: Vec<Box<[u8]>>,
+}
+
+/// A content record's key and class: `t` a tree (32 bytes), `S` or `Z` a
+/// source, `T` tags (`T` + 16 bytes); `None` for the reserved records (the
+/// path map, dictionaries, tags kinds).
+fn classify(k: &[u8]) -> Option<(Key, u8)> {
+    let class = match (k.len(), k.get(32)) {
+        (32, None) => b't',
+        (33, Some(&c)) if c == b'S' || c == b'Z' => c,
+        (49, Some(&b'T')) => b'T',
+        _ => return None,
+    };
+    Some((Key(k[..32].try_into().ok()?), class))
+}
+
+/// The store's content records grouped by key.
+fn content_groups(store: &FrozenStore) -> FxHashMap<Key, Group> {
+    let mut groups: FxHashMap<Key, Group> = FxHashMap::default();
+    for e in store.entries() {
+        let Some((key, _)) = classify(&e.key) else {
+            continue;
+        };
+        let g = groups.entry(key).or_insert(Group {
+            key,
+            seq: 0,
+            bytes: 0,
+            records: Vec::new(),
+        });
+        g.seq = g.seq.max(e.seq);
+        g.bytes += e.record_bytes;
+        g.records.push(e.key);
+    }
+    groups
+}
+
+/// What [`Cache::disk_usage`] found: bytes of records on disk by kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiskUsage {
+    /// Bytes of the store's segment files.
+    pub files_bytes: u64,
+    /// Of which dead (replaced or deleted records, until compaction).
+    pub dead: u64,
+    /// Tree records (headers included).
+    pub trees: u64,
+    /// Source records.
+    pub sources: u64,
+    /// Tags records.
+    pub tags: u64,
+    /// Dictionary records.
+    pub dictionaries: u64,
+    /// Other reserved records (the path map).
+    pub other: u64,
+    /// Of trees, sources and tags: records no path refers to (kept for the
+    /// disk budget).
+    pub unreferenced: u64,
+    /// Lines of the indexed files (each content counted once; files
+    /// inserted without an index run count 0).
+    pub lines: u64,
+    /// The current dictionaries.
+    pub dictionary_list: Vec<DictionaryInfo>,
+}
+
+/// A trained dictionary, as [`DiskUsage`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DictionaryInfo {
+    /// Its language.
+    pub language: &'static str,
+    /// `"trees"` or `"sources"`.
+    pub kind: &'static str,
+    /// Its id (named by each record compressed with it).
+    pub id: u32,
+    /// Its size.
+    pub bytes: u64,
+}
+
+impl DiskUsage {
+    /// Bytes per line of `bytes` (0 without lines).
+    pub fn per_line(&self, bytes: u64) -> f64 {
+        if self.lines == 0 {
+            0.0
+        } else {
+            bytes as f64 / self.lines as f64
+        }
+    }
+}
+
 impl Inner {
     pub(crate) fn flush(&self) -> Result<(), Error> {
-        let Some(store) = &self.store else {
+        let Some(store) = self.store.as_deref().filter(|_| !self.read_only) else {
             return Ok(());
         };
         let _one_at_a_time = self.flushing.lock();
@@ -298,5 +527,10 @@ impl Drop for Inner {
         // Persistence on drop. An error cannot be reported here; the store's
         // recovery repairs whatever a failed flush leaves behind.
         let _ = self.flush();
+        // A compaction under way is finished (it holds its own handle on the
+        // store; cut short, it would leave work for the next one).
+        if let Some(h) = self.compactor.get_mut().take() {
+            let _ = h.join();
+        }
     }
 }

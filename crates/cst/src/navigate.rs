@@ -335,7 +335,7 @@ impl Cache {
             return k;
         }
         let kinds: Arc<[String]> = config.syntax_type_names().to_vec().into();
-        if let Some(store) = &self.inner.store
+        if let Some(store) = self.writable_store()
             && let Err(e) = store.put(&kinds_record_key(&self.tags_hash(g)), &encode_kinds(&kinds))
         {
             tracing::warn!(error = %e, "tags kinds not kept");
@@ -445,8 +445,11 @@ impl Cache {
             .compiled
             .tags_computed
             .fetch_add(1, Ordering::Relaxed);
-        if let Some((store, rk)) = record {
-            // A cache that cannot write (a full disk) still answers.
+        if let Some((_, rk)) = record
+            && let Some(store) = self.writable_store()
+        {
+            // A cache that cannot write (a full disk) still answers; a
+            // read-only one does not try.
             if let Err(e) = store.put(&rk, &cst_tags::encode_tags(&tags)) {
                 tracing::warn!(error = %e, "tags not kept");
             }

@@ -69,19 +69,101 @@ impl Cache {
         &self,
         raw: &bytes::Bytes,
         codec: Compression,
+        language: Option<&'static str>,
         path: &Path,
     ) -> Result<bytes::Bytes, Error> {
-        let codec = match codec {
+        let (codec, dict) = match codec {
             Compression::None => return Ok(raw.clone()),
-            Compression::Lz4 => Codec::Lz4,
-            Compression::Zstd => Codec::Zstd(self.inner.config.zstd_level),
+            Compression::Lz4 => (Codec::Lz4, None),
+            Compression::Zstd => (
+                Codec::Zstd(self.inner.config.zstd_level),
+                language.and_then(|l| self.dictionary_for(l, crate::dicts::Kind::Tree)),
+            ),
         };
-        cst_bytecode::compress(raw, codec, None)
+        cst_bytecode::compress(raw, codec, dict.as_deref())
             .map(bytes::Bytes::from)
             .map_err(|source| Error::Io {
                 path: path.to_path_buf(),
                 source,
             })
+    }
+
+    /// A source as stored: a zstd container, with the language's source
+    /// dictionary once one is trained.
+    pub(crate) fn pack_source(
+        &self,
+        language: &'static str,
+        source: &[u8],
+        path: &Path,
+    ) -> Result<Vec<u8>, Error> {
+        let dict = self.dictionary_for(language, crate::dicts::Kind::Source);
+        cst_bytecode::compress(
+            source,
+            Codec::Zstd(self.inner.config.zstd_level),
+            dict.as_deref(),
+        )
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// The current dictionary of `language` and `kind`, when the cache
+    /// uses dictionaries.
+    pub(crate) fn dictionary_for(
+        &self,
+        language: &'static str,
+        kind: crate::dicts::Kind,
+    ) -> Option<Arc<cst_bytecode::Dictionary>> {
+        if !self.inner.config.dictionaries {
+            return None;
+        }
+        self.inner
+            .dicts
+            .current(self.inner.store.as_deref(), language, kind)
+    }
+
+    /// The bytes of a compressed container, decompressed with the
+    /// dictionary it names (read from the store when not yet in memory).
+    pub(crate) fn decompress(&self, dense: &[u8]) -> Result<Vec<u8>, cst_bytecode::DecodeError> {
+        let id = cst_bytecode::dictionary_id(dense)?;
+        let dict = match id {
+            0 => None,
+            id => self.inner.dicts.get(self.inner.store.as_deref(), id),
+        };
+        cst_bytecode::decompress(dense, dict.as_deref())
+    }
+
+    /// The tree bytes of a record of the cold tier or the disk: the tree
+    /// itself (codec `none`) or a dense container, decompressed (its
+    /// checksum checked).
+    pub(crate) fn unpack(
+        &self,
+        record: &bytes::Bytes,
+    ) -> Result<bytes::Bytes, cst_bytecode::DecodeError> {
+        if record.starts_with(&cst_bytecode::MAGIC) {
+            return Ok(record.clone());
+        }
+        self.decompress(record).map(bytes::Bytes::from)
+    }
+
+    /// Opens a record of the cold tier or the disk: in place for codec
+    /// `none` (no copy), else decompressed. A record read from disk is
+    /// checked as bytes crossing a trust boundary are (checksum, shape
+    /// directories, palette: `TreeView::from_bytes`); one of the cold tier
+    /// was checked when it entered memory.
+    pub(crate) fn open_record(
+        &self,
+        record: &bytes::Bytes,
+        symbols: Arc<Symbols>,
+        from_disk: bool,
+    ) -> Result<TreeView, cst_bytecode::DecodeError> {
+        let raw = self.unpack(record)?;
+        if from_disk {
+            TreeView::from_bytes(raw, symbols)
+        } else {
+            TreeView::from_trusted_bytes(raw, symbols)
+        }
     }
 
     /// Node count of `key` if it is cached in any tier (a hit).
@@ -161,7 +243,7 @@ impl Cache {
                 };
                 // The record's checksum held; check that it opens before
                 // admitting it to memory.
-                let Ok(view) = open_record(&dense, symbols, true) else {
+                let Ok(view) = self.open_record(&dense, symbols, true) else {
                     return Ok(None);
                 };
                 self.inner.languages.write().insert(*key, grammar.id());
@@ -178,7 +260,8 @@ impl Cache {
             }
         };
         Ok(Some(
-            open_record(&dense, symbols, false).map_err(decode_err)?,
+            self.open_record(&dense, symbols, false)
+                .map_err(decode_err)?,
         ))
     }
 
@@ -237,7 +320,13 @@ impl Cache {
                     let Some(raw) = self.inner.warm.remove(&key) else {
                         continue;
                     };
-                    let dense = self.pack(&raw, self.inner.config.cold_codec(), Path::new(""))?;
+                    let language = self.inner.languages.read().get(&key).copied();
+                    let dense = self.pack(
+                        &raw,
+                        self.inner.config.cold_codec(),
+                        language,
+                        Path::new(""),
+                    )?;
                     freed.bytes.push(raw);
                     let weight = dense.len() as u64;
                     self.inner.cold.insert(key, dense);
@@ -248,7 +337,7 @@ impl Cache {
                     let Some(dense) = self.inner.cold.remove(&key) else {
                         continue;
                     };
-                    let raw = match unpack(&dense) {
+                    let raw = match self.unpack(&dense) {
                         Ok(raw) => raw,
                         Err(_) => {
                             // Unreadable: forget it (disk or a parse restores it).
@@ -286,33 +375,6 @@ impl Cache {
             }
         }
         Ok(())
-    }
-}
-
-/// The tree bytes of a record of the cold tier or the disk: the tree itself
-/// (codec `none`) or a dense container, decompressed (its checksum checked).
-pub(crate) fn unpack(record: &bytes::Bytes) -> Result<bytes::Bytes, cst_bytecode::DecodeError> {
-    if record.starts_with(&cst_bytecode::MAGIC) {
-        return Ok(record.clone());
-    }
-    cst_bytecode::decompress(record, None).map(bytes::Bytes::from)
-}
-
-/// Opens a record of the cold tier or the disk: in place for codec `none`
-/// (no copy), else decompressed. A record read from disk is checked as
-/// bytes crossing a trust boundary are (checksum, shape directories,
-/// palette: `TreeView::from_bytes`); one of the cold tier was checked when
-/// it entered memory.
-pub(crate) fn open_record(
-    record: &bytes::Bytes,
-    symbols: Arc<Symbols>,
-    from_disk: bool,
-) -> Result<TreeView, cst_bytecode::DecodeError> {
-    let raw = unpack(record)?;
-    if from_disk {
-        TreeView::from_bytes(raw, symbols)
-    } else {
-        TreeView::from_trusted_bytes(raw, symbols)
     }
 }
 

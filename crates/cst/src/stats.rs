@@ -108,7 +108,11 @@ impl Cache {
     /// Counters.
     pub fn stats(&self) -> CacheStats {
         let i = &self.inner;
-        let frozen = i.store.as_ref().map(FrozenStore::stats).unwrap_or_default();
+        let frozen = i
+            .store
+            .as_deref()
+            .map(FrozenStore::stats)
+            .unwrap_or_default();
         let mut tiers = [i.hot.stats(), i.warm.stats(), i.cold.stats(), frozen];
         let sum = |a: &[AtomicU64; 4]| a.iter().map(|c| c.load(Ordering::Relaxed)).sum::<u64>();
         for (t, s) in tiers.iter_mut().enumerate() {
@@ -127,7 +131,7 @@ impl Cache {
             evictions: sum(&i.evictions),
             parses: i.parses.load(Ordering::Relaxed),
             paths: i.paths.read().len() as u64,
-            disk_bytes: i.store.as_ref().map_or(0, FrozenStore::disk_bytes),
+            disk_bytes: i.store.as_deref().map_or(0, FrozenStore::disk_bytes),
             tags_computed: i.compiled.tags_computed.load(Ordering::Relaxed),
             tags_reused: i.compiled.tags_reused.load(Ordering::Relaxed),
         }
