@@ -317,3 +317,69 @@ fn verify_says_when_a_damaged_store_lost_data() {
     // What open found is reported (the reads of verify are another session).
     assert!(v["open"]["path_map"].is_string());
 }
+
+#[test]
+fn readers_run_beside_a_writer_and_writers_wait_when_asked() {
+    let ws = workspace();
+    let cache = tempfile::tempdir().unwrap();
+    let ws_s = ws.path().to_str().unwrap();
+    let out = cst(cache.path(), &["index", ws_s, "--json"]);
+    let parsed = json(&out)["parsed"].clone();
+    assert!(parsed.as_u64().unwrap() > 10, "{parsed}");
+    // A writer holds the cache (as `cst serve` or a long `cst index` would).
+    let writer = cst::Cache::open(cache.path(), cst::Config::default()).unwrap();
+    let file = ws.path().join("src/m3.rs");
+    let file_s = file.to_str().unwrap();
+    // show, stats and verify read beside it.
+    let out = cst(cache.path(), &["show", file_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let live = cst::grammars::by_id("rust")
+        .unwrap()
+        .parser()
+        .unwrap()
+        .parse(std::fs::read(&file).unwrap(), None)
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        live.root_node().to_sexp()
+    );
+    let s = json(&cst(cache.path(), &["stats", ws_s, "--json"]));
+    assert_eq!(s["paths"], parsed);
+    assert!(s["disk"]["sources_per_line"].as_f64().unwrap() > 0.0, "{s}");
+    let out = cst(cache.path(), &["verify", ws_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{parsed} files")));
+    // tags reads when it cannot write, and says so.
+    let out = cst(cache.path(), &["tags", ws_s, "--definitions"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("f3"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another process writes the cache"));
+    // A writer without --wait is refused (exit 4); with --wait it queues.
+    let out = cst(cache.path(), &["index", ws_s]);
+    assert_eq!(out.status.code(), Some(4));
+    let child = Command::new(env!("CARGO_BIN_EXE_cst"))
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .args(["--wait", "index", ws_s, "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    drop(writer);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["parsed"], 0, "{r}");
+}
