@@ -125,7 +125,7 @@ fn best_of(runs: usize, grep: bool, mut cmd: impl FnMut() -> Command) -> Result<
     Ok((best, last))
 }
 
-fn build(args: &[&str]) -> Result<()> {
+pub(crate) fn build(args: &[&str]) -> Result<()> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(crate::root())
         .args(["build", "--release", "--locked"])

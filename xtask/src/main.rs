@@ -12,6 +12,7 @@ mod fuzz;
 mod languages_table;
 mod notices;
 mod policy_sim;
+mod scale;
 mod smoke;
 #[cfg(test)]
 mod tidy;
@@ -108,6 +109,26 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+    },
+    /// The store at the size of a real tree (release build): cold index,
+    /// warm re-index beside `git status`, show, stats, verify (time and peak
+    /// RSS), disk bytes per line, open time against store size.
+    Scale {
+        /// The tree (a git work tree, for the `git status` comparison).
+        dir: PathBuf,
+        /// Subdirectories of DIR indexed into stores of their own, for open
+        /// time against store size (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        subsets: Vec<PathBuf>,
+        /// File (relative to DIR) that `cst show` prints.
+        #[arg(long)]
+        show: Option<PathBuf>,
+        /// Runs per timed step (the best is kept).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Also index without sources (`store_source = false`).
+        #[arg(long)]
+        without_sources: bool,
     },
     /// cst beside the tools users would pick instead, same files, same run:
     /// tags vs Universal Ctags and tree-sitter-tags, query vs ast-grep,
@@ -267,6 +288,22 @@ fn main() -> ExitCode {
         } => verify_queries::jobs(&paths, tier.as_deref(), lang.as_deref())
             .and_then(|jobs| verify_tags::run(jobs, lang.as_deref(), max_bytes, threads)),
         Command::Compare { tier, lang, runs } => compare::run(&tier, &lang, runs).map(|()| true),
+        Command::Scale {
+            dir,
+            subsets,
+            show,
+            runs,
+            without_sources,
+        } => scale::run(
+            &dir,
+            &scale::Options {
+                subsets,
+                show,
+                runs,
+                without_sources,
+            },
+        )
+        .map(|()| true),
         Command::Corpus { command } => match command {
             CorpusCommand::Fetch { tier, lang } => corpus::fetch(&tier, lang.as_deref()),
             CorpusCommand::List { tier } => corpus::list(&tier),

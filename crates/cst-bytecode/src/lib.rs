@@ -26,6 +26,7 @@ mod layout;
 mod legacy;
 #[cfg(feature = "tree-sitter")]
 mod live_facts;
+mod pack;
 mod sexp;
 mod spans;
 mod succinct;
@@ -44,6 +45,7 @@ pub use compress::{
 pub use encode::{EncodeError, encode};
 pub use facts::{HiddenNode, MAX_SUPERTYPES, NodeFacts};
 pub use format::{HEADER_LEN, MAGIC, MIN_VERSION, QUERY_FACTS_VERSION, VERSION};
+pub use pack::{PACKED_MAGIC, PACKED_VERSION, is_packed, pack, unpack};
 pub use symbols::{ERROR_KIND, ERROR_REPEAT_KIND, Symbols};
 #[cfg(feature = "tree-sitter")]
 pub use verify::{Mismatch, verify};
@@ -111,11 +113,22 @@ pub mod fuzzing {
         let _ = (root.to_sexp(), n);
     }
 
-    /// Decompresses `data` as a dense container.
+    /// Decompresses `data` as a dense container, and unpacks it (and what
+    /// it holds) as a packed tree: an unpacked tree must pack back to the
+    /// same bytes and open.
     pub fn decompress(data: &[u8]) {
         let _ = crate::dictionary_id(data);
         if let Ok(raw) = crate::decompress(data, None) {
             assert!(raw.len() <= crate::MAX_RAW_LEN as usize);
+            unpack(&raw);
+        }
+        unpack(data);
+    }
+
+    fn unpack(data: &[u8]) {
+        if let Ok(tree) = crate::unpack(data) {
+            let again = crate::pack(&tree).expect("an unpacked tree packs");
+            assert_eq!(crate::unpack(&again).expect("and unpacks"), tree);
         }
     }
 

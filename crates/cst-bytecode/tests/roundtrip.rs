@@ -355,3 +355,56 @@ fn hidden_empty_tokens_in_front_of_a_node_steer_empty_range_queries() {
     }
     eprintln!("{checked} of {} cases checked", cases.len());
 }
+
+#[test]
+fn packed_trees_unpack_to_the_same_bytes_and_damage_is_refused() {
+    use cst_bytecode::{is_packed, pack, unpack};
+    let mut checked = 0;
+    for g in cst_grammars::compiled() {
+        let dir = common::samples_dir().join(g.id());
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries {
+            let source = std::fs::read(e.unwrap().path()).unwrap();
+            let p = parse(g.id(), &source);
+            let packed = pack(&p.bytes).unwrap();
+            assert!(is_packed(&packed));
+            assert_eq!(unpack(&packed).unwrap(), p.bytes, "{}", g.id());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} samples");
+    // Empty, tiny and broken sources.
+    for (id, src) in [
+        ("rust", &b""[..]),
+        ("rust", b"fn"),
+        ("c", b"int main( {"),
+        ("json", b"[1,"),
+    ] {
+        let p = parse(id, src);
+        assert_eq!(unpack(&pack(&p.bytes).unwrap()).unwrap(), p.bytes);
+    }
+    // Every flipped bit and every truncation of a packed tree is an error or
+    // the very same tree: never another one.
+    let p = parse(
+        "rust",
+        b"fn main() { let x = vec![1, 2]; println!(\"{x:?}\"); }\n",
+    );
+    let packed = pack(&p.bytes).unwrap();
+    for i in 0..packed.len() {
+        for bit in 0..8 {
+            let mut d = packed.clone();
+            d[i] ^= 1 << bit;
+            if let Ok(t) = unpack(&d) {
+                assert_eq!(t, p.bytes, "flip at {i}.{bit} gave another tree");
+            }
+        }
+    }
+    for n in 0..packed.len() {
+        assert!(unpack(&packed[..n]).is_err(), "truncation to {n} accepted");
+    }
+    // Not a version-4 tree: refused, not packed.
+    assert!(pack(b"CSTT").is_err());
+    assert!(unpack(&p.bytes).is_err());
+}

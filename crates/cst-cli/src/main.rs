@@ -459,6 +459,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                     "unreferenced": u.unreferenced, "lines": u.lines,
                     "trees_per_line": per_line(u.trees), "sources_per_line": per_line(u.sources),
                     "files_per_line": per_line(u.files_bytes), "dictionary_list": dictionaries,
+                    "languages": u.languages.iter().map(|(l, x)| (l.to_string(), json!({"files": x.files, "lines": x.lines, "trees": x.trees, "sources": x.sources}))).collect::<serde_json::Map<_, _>>(),
                 });
                 let v = json!({"paths": s.paths, "disk_bytes": s.disk_bytes, "disk": disk, "hits": s.hits, "misses": s.misses,
                     "promotions": s.promotions, "demotions": s.demotions, "evictions": s.evictions, "parses": s.parses,
@@ -499,6 +500,22 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                     u.dead,
                     per_line(u.files_bytes)
                 );
+                for (l, x) in &u.languages {
+                    let pl = |b: u64| {
+                        if x.lines == 0 {
+                            0.0
+                        } else {
+                            b as f64 / x.lines as f64
+                        }
+                    };
+                    outln!(
+                        "  {l:<12} {:>7} files {:>10} lines  trees {:>6.2} B/line  sources {:>6.2} B/line",
+                        x.files,
+                        x.lines,
+                        pl(x.trees),
+                        pl(x.sources)
+                    );
+                }
                 for d in &u.dictionary_list {
                     outln!(
                         "dictionary {} {}: {:#010x}, {} B",

@@ -519,10 +519,17 @@ impl Cache {
             }
             store.put(key.as_bytes(), &dense)?;
             if self.inner.config.dictionaries {
-                if codec == crate::Compression::Zstd {
+                if codec == crate::Compression::Zstd
+                    && self
+                        .inner
+                        .dicts
+                        .wants(grammar.id(), crate::dicts::Kind::Tree)
+                    && let Ok(packed) = cst_bytecode::pack(&encoded)
+                {
+                    // Trained on what it will compress: packed trees.
                     self.inner
                         .dicts
-                        .offer(store, grammar.id(), crate::dicts::Kind::Tree, &encoded);
+                        .offer(store, grammar.id(), crate::dicts::Kind::Tree, &packed);
                 }
                 if self.inner.config.store_source {
                     self.inner.dicts.offer(

@@ -49,9 +49,11 @@ pub struct Config {
     /// cold gets 2.6–8.5× faster than with zstd for 1.2–1.3× the bytes
     /// (docs/BENCHMARKS.md, "Format v4", codecs).
     pub cold_compression: Compression,
-    /// Codec of the trees on disk. Default zstd, with the store's trained
-    /// dictionary of the language once it has one (`dictionaries`): the
-    /// smallest store (docs/BENCHMARKS.md, "The store at scale"). lz4 reads
+    /// Codec of the trees on disk. Default zstd: the tree's packed form
+    /// (`cst_bytecode::pack`, byte-aligned) compressed with the store's
+    /// trained dictionary of the language once it has one (`dictionaries`),
+    /// the smallest store (docs/BENCHMARKS.md, "The store at scale"); a read
+    /// decompresses and lays the tree out again (linear). lz4 reads
     /// back 1.9–9.2× faster for 1.2–1.3× the bytes (it takes no
     /// dictionary); `none` reads the tree in place from the map, no copy,
     /// for 1.3–2.4× the bytes to fault in (docs/BENCHMARKS.md, "Format v4").
@@ -61,7 +63,9 @@ pub struct Config {
     /// disk (overriding `cold_compression` and `disk_compression`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compression: Option<Compression>,
-    /// zstd level (1–22) of zstd-compressed trees and of sources. Default 3.
+    /// zstd level (1–22) of zstd-compressed trees and of sources. Default 9:
+    /// 8–12% smaller than 3 for about the same indexing time (the parse
+    /// dominates; docs/BENCHMARKS.md, "The store at scale").
     pub zstd_level: i32,
     /// Worker threads for indexing; 0 = one per core.
     pub threads: usize,
@@ -106,7 +110,7 @@ impl Default for Config {
             cold_compression: Compression::Lz4,
             disk_compression: Compression::Zstd,
             compression: None,
-            zstd_level: 3,
+            zstd_level: 9,
             threads: 0,
             max_file_bytes: 64 << 20,
             store_source: true,

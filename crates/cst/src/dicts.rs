@@ -133,6 +133,11 @@ impl Dicts {
         self.get(store, id)
     }
 
+    /// Whether `language` and `kind` still collect samples (no dictionary yet).
+    pub(crate) fn wants(&self, language: &'static str, kind: Kind) -> bool {
+        !self.current.read().contains_key(&(language, kind))
+    }
+
     /// Offers a sample of `language` and `kind` (while it has no dictionary);
     /// trains and stores one when enough are collected. Returns the new
     /// dictionary, if this call trained one.

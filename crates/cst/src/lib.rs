@@ -40,7 +40,7 @@ pub use cst_query as query;
 pub use cst_tags as tags;
 pub use cst_tiers as tiers;
 pub use hot::estimate_tree_bytes;
-pub use maintenance::{DictionaryInfo, DiskUsage, GcReport, VerifyReport};
+pub use maintenance::{DictionaryInfo, DiskUsage, GcReport, LanguageUsage, VerifyReport};
 pub use navigate::FileTags;
 pub use paths::{OpenReport, PathMapStatus};
 pub use stats::{CacheStats, LATENCY_BUCKETS, LatencySnapshot, TIER_NAMES};

@@ -37,6 +37,12 @@ impl Cache {
     /// Compares the stored tree of every indexed path with a fresh parse of
     /// its source, node by node (`cst_bytecode::verify`).
     pub fn verify_all(&self) -> Result<VerifyReport, Error> {
+        /// One file's verdict.
+        enum Verdict {
+            Exact(u64),
+            Missing,
+            Differs(String),
+        }
         let records: Vec<(PathBuf, PathRecord)> = self
             .inner
             .paths
@@ -44,31 +50,44 @@ impl Cache {
             .iter()
             .map(|(p, r)| (p.clone(), r.clone()))
             .collect();
-        let mut report = VerifyReport::default();
-        for (path, record) in records {
-            let grammar = cst_grammars::by_id(record.language).expect("registry id");
-            let tree = match self.get(&path) {
+        let paths: Vec<PathBuf> = records.iter().map(|r| r.0.clone()).collect();
+        let languages: FxHashMap<&PathBuf, &'static str> =
+            records.iter().map(|(p, r)| (p, r.language)).collect();
+        // On the worker threads: a parse per file is the cost.
+        let verdicts = self.par_each(&paths, |path| {
+            let tree = match self.get(path) {
                 Ok(Some(tree)) => tree,
                 // The source is not kept and the file no longer matches it:
                 // the indexed source cannot be found (re-index the file).
-                Ok(None) | Err(Error::SourceChanged(_)) => {
-                    report.missing.push(path);
-                    continue;
-                }
+                Ok(None) | Err(Error::SourceChanged(_)) => return Ok(Verdict::Missing),
                 Err(e) => return Err(e),
             };
             let Some(source) = tree.source() else {
-                report.missing.push(path);
-                continue;
+                return Ok(Verdict::Missing);
             };
+            let language = languages[&path.to_path_buf()];
+            let grammar = cst_grammars::by_id(language).expect("registry id");
             let live = grammar
                 .parser()?
                 .parse(source, None)
-                .ok_or_else(|| Error::Parse(path.clone()))?;
-            report.files += 1;
-            report.nodes += tree.view().node_count() as u64;
-            if let Err(m) = cst_bytecode::verify(&live, tree.view()) {
-                report.mismatches.push((path, m.to_string()));
+                .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
+            Ok(match cst_bytecode::verify(&live, tree.view()) {
+                Ok(()) => Verdict::Exact(tree.view().node_count() as u64),
+                Err(m) => Verdict::Differs(m.to_string()),
+            })
+        });
+        let mut report = VerifyReport::default();
+        for (path, verdict) in paths.into_iter().zip(verdicts) {
+            match verdict? {
+                Verdict::Exact(nodes) => {
+                    report.files += 1;
+                    report.nodes += nodes;
+                }
+                Verdict::Differs(m) => {
+                    report.files += 1;
+                    report.mismatches.push((path, m));
+                }
+                Verdict::Missing => report.missing.push(path),
             }
         }
         report.mismatches.sort();
@@ -205,25 +224,41 @@ impl Cache {
             ..DiskUsage::default()
         };
         u.dead = u.files_bytes.saturating_sub(store.live_bytes());
-        let (live, lines) = {
-            let paths = self.inner.paths.read();
-            let mut lines = FxHashMap::default();
-            for r in paths.values() {
-                lines.insert(r.key, r.indexed.map_or(0, |i| i.lines));
-            }
-            let live: rustc_hash::FxHashSet<Key> = lines.keys().copied().collect();
-            (live, lines.values().sum::<u64>())
-        };
-        u.lines = lines;
+        // Each content once: its language and lines.
+        let live: FxHashMap<Key, (&'static str, u64)> = self
+            .inner
+            .paths
+            .read()
+            .values()
+            .map(|r| (r.key, (r.language, r.indexed.map_or(0, |i| i.lines))))
+            .collect();
+        for &(language, lines) in live.values() {
+            u.lines += lines;
+            let l = u.languages.entry(language).or_default();
+            l.files += 1;
+            l.lines += lines;
+        }
         for e in store.entries() {
             match classify(&e.key) {
                 Some((key, class)) => {
+                    let language = live.get(&key).map(|l| l.0);
+                    let lang = language.map(|l| u.languages.entry(l).or_default());
                     match class {
-                        b't' => u.trees += e.record_bytes,
-                        b'S' | b'Z' => u.sources += e.record_bytes,
+                        b't' => {
+                            u.trees += e.record_bytes;
+                            if let Some(l) = lang {
+                                l.trees += e.record_bytes;
+                            }
+                        }
+                        b'S' | b'Z' => {
+                            u.sources += e.record_bytes;
+                            if let Some(l) = lang {
+                                l.sources += e.record_bytes;
+                            }
+                        }
                         _ => u.tags += e.record_bytes,
                     }
-                    if !live.contains(&key) {
+                    if language.is_none() {
                         u.unreferenced += e.record_bytes;
                     }
                 }
@@ -461,6 +496,22 @@ pub struct DiskUsage {
     pub lines: u64,
     /// The current dictionaries.
     pub dictionary_list: Vec<DictionaryInfo>,
+    /// Per language: indexed files, lines, tree and source bytes of the
+    /// contents paths refer to.
+    pub languages: std::collections::BTreeMap<&'static str, LanguageUsage>,
+}
+
+/// One language's share of [`DiskUsage`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LanguageUsage {
+    /// Distinct contents indexed.
+    pub files: u64,
+    /// Their lines.
+    pub lines: u64,
+    /// Bytes of their tree records.
+    pub trees: u64,
+    /// Bytes of their source records.
+    pub sources: u64,
 }
 
 /// A trained dictionary, as [`DiskUsage`] lists it.

@@ -80,7 +80,19 @@ impl Cache {
                 language.and_then(|l| self.dictionary_for(l, crate::dicts::Kind::Tree)),
             ),
         };
-        cst_bytecode::compress(raw, codec, dict.as_deref())
+        // zstd compresses the packed form (byte-aligned, several times
+        // smaller compressed); lz4 the tree as it is (the fastest to read).
+        let packed;
+        let input: &[u8] = if codec == Codec::Lz4 {
+            raw
+        } else {
+            packed = cst_bytecode::pack(raw).map_err(|e| Error::Decode {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+            &packed
+        };
+        cst_bytecode::compress(input, codec, dict.as_deref())
             .map(bytes::Bytes::from)
             .map_err(|source| Error::Io {
                 path: path.to_path_buf(),
@@ -144,7 +156,11 @@ impl Cache {
         if record.starts_with(&cst_bytecode::MAGIC) {
             return Ok(record.clone());
         }
-        self.decompress(record).map(bytes::Bytes::from)
+        let raw = self.decompress(record)?;
+        if cst_bytecode::is_packed(&raw) {
+            return cst_bytecode::unpack(&raw).map(bytes::Bytes::from);
+        }
+        Ok(raw.into())
     }
 
     /// Opens a record of the cold tier or the disk: in place for codec
