@@ -181,7 +181,9 @@ pub fn unpack(packed: &[u8]) -> Result<Vec<u8>, DecodeError> {
         at += l;
     }
     let value = |d: u64, prev: i64| -> Result<u32, DecodeError> {
-        u32::try_from(prev + unzigzag(d)).map_err(|_| corrupt("position"))
+        prev.checked_add(unzigzag(d))
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or(corrupt("position"))
     };
     let mut lines = Vec::with_capacity(line_count);
     let mut prev = 0i64;
@@ -217,6 +219,9 @@ pub fn unpack(packed: &[u8]) -> Result<Vec<u8>, DecodeError> {
     parts[sec::BP_TREE] = tree.iter().flat_map(|w| w.to_le_bytes()).collect();
     write_seq(&mut parts[sec::EVENTS], &events);
     write_seq(&mut parts[sec::LINES], &lines);
+    if TABLE_LEN + parts.iter().map(Vec::len).sum::<usize>() != body_len {
+        return Err(corrupt("body length"));
+    }
     let mut body = Vec::with_capacity(body_len);
     for p in &parts {
         body.extend_from_slice(&(p.len() as u32).to_le_bytes());

@@ -408,3 +408,27 @@ fn packed_trees_unpack_to_the_same_bytes_and_damage_is_refused() {
     assert!(pack(b"CSTT").is_err());
     assert!(unpack(&p.bytes).is_err());
 }
+
+#[test]
+fn hostile_packed_input_is_an_error() {
+    use cst_bytecode::{pack, unpack};
+    let p = parse("rust", b"fn main() {}\n");
+    let packed = pack(&p.bytes).unwrap();
+    // The header's counts made huge, and deltas that overflow: errors, no
+    // panic, no huge allocation.
+    let mut big = packed.clone();
+    // node_count (offset 5 + 24), line_count (5 + 32), body_len (5 + 40).
+    for off in [29, 37, 45] {
+        big[off..off + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(unpack(&big).is_err());
+        big[off..off + 4].copy_from_slice(&packed[off..off + 4]);
+    }
+    let mut overflow = packed[..5 + 48].to_vec();
+    for _ in 0..14 {
+        overflow.push(0); // empty kept sections
+    }
+    overflow.extend_from_slice(&[
+        0x02, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+    ]);
+    assert!(unpack(&overflow).is_err());
+}

@@ -279,6 +279,15 @@ pub(crate) enum Access {
     Read,
 }
 
+/// Ends a command that only read the cache. A read-only cache has nothing
+/// to write back, and freeing the maps of a large store (every path, every
+/// record) took a fifth of `cst show` on the Linux kernel's; the process
+/// exits next, which frees them at once.
+fn done_reading(cache: Cache) {
+    debug_assert!(cache.is_read_only());
+    std::mem::forget(cache);
+}
+
 fn open(cli: &Cli, workspace: &Path) -> Result<Cache, Failure> {
     open_as(cli, workspace, Access::Write)
 }
@@ -421,6 +430,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             if lost {
                 outln!("the store lost data: re-index to restore it (`cst index`)");
             }
+            done_reading(cache);
             Ok(if r.mismatches.is_empty() && !lost {
                 0
             } else {
@@ -526,6 +536,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                     );
                 }
             }
+            done_reading(cache);
             Ok(0)
         }
         Command::Serve { dir, addr } => {
@@ -684,6 +695,8 @@ fn show(cli: &Cli, file: &Path, as_json: bool) -> Result<u8, Failure> {
     } else {
         outln!("{}", root.to_sexp());
     }
+    drop(tree);
+    done_reading(cache);
     Ok(0)
 }
 

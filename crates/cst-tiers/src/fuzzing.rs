@@ -361,8 +361,45 @@ fn read_all(store: &FrozenStore, model: Option<&Model>) -> BTreeMap<Vec<u8>, Rea
     reads
 }
 
+/// Every file of `dir` with its bytes, sorted by name.
+fn files_of(dir: &Path) -> Vec<(std::ffi::OsString, Vec<u8>)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| (e.file_name(), std::fs::read(e.path()).unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
 fn check(dir: &Path, model: Option<&Model>) {
     let clean = model.filter(|m| !m.damaged);
+    // A reader first, on the files as they are: it never panics, changes
+    // no byte, and serves only values once put (exactly the model's when
+    // the store was closed cleanly).
+    let files = files_of(dir);
+    if let Ok(reader) = FrozenStore::open_read_only(dir, options()) {
+        let seen = read_all(&reader, model);
+        if let Some(m) = clean {
+            for (k, v) in &m.current {
+                assert_eq!(
+                    seen.get(k),
+                    Some(&Read::Value(v.clone())),
+                    "a reader of a cleanly closed store lost key {k:02x?}"
+                );
+            }
+        }
+        let _ = reader.refresh();
+        assert!(reader.put(b"k", b"v").is_err());
+    } else {
+        assert!(
+            clean.is_none(),
+            "a reader cannot open a cleanly closed store"
+        );
+    }
+    assert!(files == files_of(dir), "a reader changed the store's files");
     let store = match FrozenStore::open(dir, options()) {
         Ok(s) => s,
         Err(e) => {
@@ -394,6 +431,21 @@ fn check(dir: &Path, model: Option<&Model>) {
         return;
     }
     let after = read_all(&store, model);
+    // A reader beside the writer, after a flush, sees what the writer serves.
+    if store.flush().is_ok()
+        && let Ok(reader) = FrozenStore::open_read_only(dir, options())
+    {
+        let beside = read_all(&reader, model);
+        for (k, r) in &after {
+            if let Read::Value(_) = r {
+                assert_eq!(
+                    beside.get(k),
+                    Some(r),
+                    "a reader beside the writer differs on {k:02x?}"
+                );
+            }
+        }
+    }
     for (k, r) in &before {
         match r {
             Read::Value(_) | Read::Missing => {

@@ -276,3 +276,39 @@ fn a_writer_waits_for_the_lock_when_asked() {
     );
     waiter.join().unwrap();
 }
+
+#[test]
+fn a_reader_of_a_store_that_lost_a_segment_opens_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let w = FrozenStore::open(dir.path(), opts()).unwrap();
+        for i in 0..200 {
+            w.put(&key(i), &value(i, 0)).unwrap();
+        }
+        w.flush().unwrap();
+    }
+    let mut segs: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("seg-"))
+        .collect();
+    segs.sort();
+    assert!(segs.len() > 2);
+    std::fs::remove_file(&segs[0]).unwrap();
+    let started = std::time::Instant::now();
+    let r = FrozenStore::open_read_only(dir.path(), opts()).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(r.recovery().index_entries_dropped > 0);
+    let served = (0..200)
+        .filter(|&i| r.get(&key(i)).unwrap().is_some())
+        .count();
+    let w = FrozenStore::open(dir.path(), opts()).unwrap();
+    let by_writer = (0..200)
+        .filter(|&i| w.get(&key(i)).unwrap().is_some())
+        .count();
+    assert_eq!(
+        served, by_writer,
+        "the reader and the writer see the same loss"
+    );
+    assert!(served > 0 && served < 200);
+}

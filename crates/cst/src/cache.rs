@@ -242,8 +242,6 @@ impl Cache {
         }
         store.refresh()?;
         self.inner.dicts.reload(store);
-        let _deciding = self.inner.content.write();
-        *self.inner.paths.write() = PathMap::default();
         self.load_paths()?;
         Ok(())
     }
@@ -562,9 +560,57 @@ impl Cache {
     /// was never indexed (or its tree was dropped from an in-memory cache).
     pub fn get(&self, path: impl AsRef<Path>) -> Result<Option<Tree>, Error> {
         let started = std::time::Instant::now();
-        let result = self.get_inner(path.as_ref());
+        let path = path.as_ref();
+        let mut result = self.get_inner(path);
+        if self.inner.read_only && matches!(result, Ok(None)) {
+            result = self.reparse(path);
+        }
         self.inner.get_latency.record(started.elapsed());
         result
+    }
+
+    /// A read-only cache: the tree of a path it parsed itself (a file the
+    /// store does not hold) left memory, and there is no record of it on
+    /// disk: the file is parsed again if it still has the indexed content.
+    fn reparse(&self, path: &Path) -> Result<Option<Tree>, Error> {
+        let Some(record) = self.inner.paths.read().get(path).cloned() else {
+            return Ok(None);
+        };
+        let Some(grammar) = cst_grammars::by_id(record.language) else {
+            return Ok(None);
+        };
+        let Ok(source) = std::fs::read(path) else {
+            return Ok(None);
+        };
+        if *blake3::hash(&source).as_bytes() != record.source_hash {
+            return Err(Error::SourceChanged(path.to_path_buf()));
+        }
+        // Served from this parse (budgets too small to keep it would drop it
+        // again at once), and kept in memory for the next get when it fits.
+        let tree = grammar
+            .parser()?
+            .parse(&source, None)
+            .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
+        self.inner.parses.fetch_add(1, Ordering::Relaxed);
+        let encoded = cst_bytecode::encode(&tree, &source, grammar.fingerprint()?.0)?;
+        let view = TreeView::from_trusted_bytes(encoded.into(), self.symbols(grammar)?).map_err(
+            |source| Error::Decode {
+                path: path.to_path_buf(),
+                source,
+            },
+        )?;
+        let source: Arc<[u8]> = source.into();
+        {
+            let _mapping = self.inner.content.read();
+            self.store_parsed(path, grammar, record.key, tree, source.clone())?;
+        }
+        self.inner.hits.fetch_add(1, Ordering::Relaxed);
+        Ok(Some(Tree {
+            view,
+            source: Some(source),
+            language: grammar,
+            key: Some(record.key),
+        }))
     }
 
     pub(crate) fn get_inner(&self, path: &Path) -> Result<Option<Tree>, Error> {

@@ -50,9 +50,7 @@ impl Cache {
             .iter()
             .map(|(p, r)| (p.clone(), r.clone()))
             .collect();
-        let paths: Vec<PathBuf> = records.iter().map(|r| r.0.clone()).collect();
-        let languages: FxHashMap<&PathBuf, &'static str> =
-            records.iter().map(|(p, r)| (p, r.language)).collect();
+        let paths: Vec<PathBuf> = records.into_iter().map(|r| r.0).collect();
         // On the worker threads: a parse per file is the cost.
         let verdicts = self.par_each(&paths, |path| {
             let tree = match self.get(path) {
@@ -65,8 +63,9 @@ impl Cache {
             let Some(source) = tree.source() else {
                 return Ok(Verdict::Missing);
             };
-            let language = languages[&path.to_path_buf()];
-            let grammar = cst_grammars::by_id(language).expect("registry id");
+            // The served tree's own language (the path may have been
+            // inserted again, in another language, since the list was taken).
+            let grammar = tree.language();
             let live = grammar
                 .parser()?
                 .parse(source, None)
@@ -120,12 +119,8 @@ impl Cache {
         let Some(store) = self.writable_store() else {
             return Ok(0);
         };
-        // The path map goes to disk first, both copies: a crash in the
-        // middle of the removals, or damage to one copy later, then leaves no
-        // stored path pointing at a removed tree.
-        self.inner.flush()?;
-        self.inner.paths_dirty.store(true, Ordering::Release);
-        self.inner.flush()?;
+        // Decided under the exclusive content lock, held to the end: no
+        // path is mapped to (or away from) a key meanwhile.
         let deciding = self.inner.content.write();
         let live: rustc_hash::FxHashSet<Key> =
             self.inner.paths.read().values().map(|r| r.key).collect();
@@ -133,7 +128,16 @@ impl Cache {
             .into_values()
             .filter(|g| !live.contains(&g.key))
             .collect();
+        if groups.is_empty() {
+            return Ok(0);
+        }
         groups.sort_by_key(|g| g.seq);
+        // The path map goes to disk first, both copies: a crash in the
+        // middle of the removals, or damage to one copy later, then leaves no
+        // stored path pointing at a removed tree.
+        self.inner.flush()?;
+        self.inner.paths_dirty.store(true, Ordering::Release);
+        self.inner.flush()?;
         let (mut removed, mut freed) = (0, 0);
         for g in groups {
             if freed >= to_free {
@@ -410,13 +414,16 @@ impl Cache {
             );
         }
         let dropped = decoded.dropped;
-        let mut paths = self.inner.paths.write();
-        let mut languages = self.inner.languages.write();
+        // Built aside and swapped in: a reader's refresh never shows an
+        // empty map in between.
+        // (The languages of keys are learnt when their trees are read.)
+        let mut fresh = crate::paths::PathMap::with_capacity(decoded.entries.len());
         for (path, record) in decoded.entries {
-            languages.insert(record.key, record.language);
-            paths.insert(path, record);
+            fresh.insert(path, record);
         }
-        Ok((status, paths.len() as u64, dropped))
+        let n = fresh.len() as u64;
+        *self.inner.paths.write() = fresh;
+        Ok((status, n, dropped))
     }
 
     /// What opening the cache found and repaired: the store's recovery and

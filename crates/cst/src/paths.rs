@@ -270,6 +270,9 @@ pub(crate) fn decode(bytes: &[u8], stamp: [u8; 16]) -> Option<Decoded> {
         out.truncated = true;
         return Some(out);
     };
+    // Every entry takes more than 64 bytes (key and hash), so the count is
+    // bounded by the input before anything is reserved.
+    out.entries.reserve((count as usize).min(bytes.len() / 64));
     for done in 0..count {
         match entry(&mut r) {
             Some((path, record)) => match record {
@@ -626,18 +629,63 @@ impl OpenReport {
 /// `remove` knows in O(1) whether another path shares the content).
 #[derive(Default)]
 pub(crate) struct PathMap {
-    by_path: FxHashMap<PathBuf, PathRecord>,
+    by_path: FxHashMap<PathKey, PathRecord>,
     refs: FxHashMap<Key, u32>,
 }
 
+/// A path as a map key, hashed and compared by its OS bytes: `Path`'s own
+/// `Hash` walks components, which made loading a large map slow (the
+/// indexed paths are absolute and normalised, so the bytes are the path).
+#[derive(Clone, Debug)]
+struct PathKey(PathBuf);
+
+impl PathKey {
+    fn bytes(&self) -> &[u8] {
+        self.0.as_os_str().as_encoded_bytes()
+    }
+}
+
+impl PartialEq for PathKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for PathKey {}
+
+impl std::hash::Hash for PathKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // The same as hashing the byte slice, so lookups by `&[u8]` work.
+        self.bytes().hash(state);
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for PathKey {
+    fn borrow(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
+fn key_of(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
+}
+
 impl PathMap {
+    /// An empty map with room for `n` paths.
+    pub(crate) fn with_capacity(n: usize) -> PathMap {
+        PathMap {
+            by_path: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            refs: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     pub(crate) fn get(&self, path: &Path) -> Option<&PathRecord> {
-        self.by_path.get(path)
+        self.by_path.get(key_of(path))
     }
 
     pub(crate) fn insert(&mut self, path: PathBuf, record: PathRecord) -> Option<PathRecord> {
         *self.refs.entry(record.key).or_default() += 1;
-        let old = self.by_path.insert(path, record);
+        let old = self.by_path.insert(PathKey(path), record);
         if let Some(o) = &old {
             self.unref(&o.key);
         }
@@ -646,11 +694,11 @@ impl PathMap {
 
     /// The record of `path`, to change what does not move its key.
     pub(crate) fn get_mut(&mut self, path: &Path) -> Option<&mut PathRecord> {
-        self.by_path.get_mut(path)
+        self.by_path.get_mut(key_of(path))
     }
 
     pub(crate) fn remove(&mut self, path: &Path) -> Option<PathRecord> {
-        let old = self.by_path.remove(path);
+        let old = self.by_path.remove(key_of(path));
         if let Some(o) = &old {
             self.unref(&o.key);
         }
@@ -676,7 +724,7 @@ impl PathMap {
     }
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = &PathBuf> {
-        self.by_path.keys()
+        self.by_path.keys().map(|k| &k.0)
     }
 
     pub(crate) fn values(&self) -> impl Iterator<Item = &PathRecord> {
@@ -684,7 +732,7 @@ impl PathMap {
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&PathBuf, &PathRecord)> {
-        self.by_path.iter()
+        self.by_path.iter().map(|(k, r)| (&k.0, r))
     }
 }
 

@@ -262,3 +262,28 @@ fn sources_are_stored_compressed() {
         check_served(&cache, &p, &content).unwrap();
     }
 }
+
+#[test]
+fn a_read_only_cache_serves_files_it_parsed_itself_after_evicting_them() {
+    let ws = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(ws.path(), 30, 20, 7);
+    // Nothing stored: a reader parses in memory, under budgets too small to
+    // keep the trees, and must still serve each of them exactly.
+    let tiny = Config {
+        hot_bytes: 20_000,
+        warm_bytes: 4_000,
+        cold_bytes: 2_000,
+        ..config()
+    };
+    let cache = Cache::open_read_only(dir.path(), tiny).unwrap();
+    cache.index(ws.path(), &|_| {}).unwrap();
+    assert!(cache.stats().evictions > 0, "the budgets evicted nothing");
+    for p in files_under(ws.path()) {
+        check_served(&cache, &p, &std::fs::read(&p).unwrap()).unwrap();
+    }
+    assert!(
+        !dir.path().join("store").exists(),
+        "a reader created the store"
+    );
+}

@@ -67,9 +67,19 @@ fn list_segments(dir: &Path, mode: Mode) -> Result<Vec<u32>> {
     Ok(ids)
 }
 
+/// Which file the snapshot is (a new snapshot is renamed over the old one:
+/// another inode), with its length and modification time.
+fn snapshot_identity(path: &Path) -> Option<(u64, u64, Option<std::time::SystemTime>)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path).ok()?;
+    Some((m.ino(), m.len(), m.modified().ok()))
+}
+
 /// Loads the store in `dir`. `Ok(None)`: a reader raced a compaction (a
-/// segment the snapshot names was unlinked under it); load again.
-pub(super) fn load(dir: &Path, mode: Mode) -> Result<Option<Loaded>> {
+/// segment the snapshot names was unlinked under it); load again. With
+/// `tolerate_missing`, a reader treats such a segment as the writer does
+/// (its entries dropped, as damage): for a store that lost a segment.
+pub(super) fn load(dir: &Path, mode: Mode, tolerate_missing: bool) -> Result<Option<Loaded>> {
     let mut recovery = Recovery::default();
     let mut inner = Inner {
         index: FxHashMap::default(),
@@ -84,6 +94,7 @@ pub(super) fn load(dir: &Path, mode: Mode) -> Result<Option<Loaded>> {
     // there before the listing began, unless a compaction removed it since
     // (which wrote a newer snapshot first).
     let index_path = dir.join("index.cst");
+    let identity = snapshot_identity(&index_path);
     let snapshot = snapshot::read(&index_path);
     let ids = list_segments(dir, mode)?;
     let covered = match snapshot {
@@ -106,6 +117,9 @@ pub(super) fn load(dir: &Path, mode: Mode) -> Result<Option<Loaded>> {
         let file = match File::open(&path) {
             Ok(f) => f,
             Err(e) if mode == Mode::Reader && e.kind() == io::ErrorKind::NotFound => {
+                if tolerate_missing {
+                    continue;
+                }
                 return Ok(None);
             }
             Err(e) => return Err(io_err("open", &path)(e)),
@@ -116,6 +130,7 @@ pub(super) fn load(dir: &Path, mode: Mode) -> Result<Option<Loaded>> {
             .insert(id, Segment::new(id, path, len, Some(Arc::new(file))));
     }
     if mode == Mode::Reader
+        && !tolerate_missing
         && covered.keys().any(|id| {
             !inner.segments.contains_key(id) && inner.index.values().any(|l| l.segment == *id)
         })
@@ -134,13 +149,19 @@ pub(super) fn load(dir: &Path, mode: Mode) -> Result<Option<Loaded>> {
     });
     recovery.index_entries_dropped += (before - inner.index.len()) as u64;
 
-    // The tails past what the snapshot covers, read newest segment first:
-    // a writer appends only to its newest segment, so whatever a reader
-    // finds in a newer segment, the records written before it are already
-    // in the older ones when those are read. Only what lies past the
-    // snapshot is read: opening a clean store reads each 16-byte header.
-    let mut tails: Vec<(u32, Tail)> = Vec::with_capacity(ids.len());
-    for &id in ids.iter().rev() {
+    // Every segment past what the snapshot covers, one at a time. Only the
+    // newest listed segment can grow while a reader loads (a writer appends
+    // to its newest segment only, and seals it before starting the next,
+    // which this listing may not show), so the others are read whole as
+    // they are. Only what lies past the snapshot is read: opening a clean
+    // store reads each 16-byte header.
+    let ids: Vec<u32> = ids
+        .into_iter()
+        .filter(|id| inner.segments.contains_key(id))
+        .collect();
+    let last_id = ids.last().copied();
+    let mut truncate = None;
+    for &id in &ids {
         let seg = &inner.segments[&id];
         // A segment shorter than the snapshot says lost its tail after the
         // snapshot: re-read all of it to find where its records end.
@@ -150,12 +171,7 @@ pub(super) fn load(dir: &Path, mode: Mode) -> Result<Option<Loaded>> {
             .filter(|&c| c <= seg.len)
             .unwrap_or(0);
         let file = seg.file.as_ref().expect("opened above");
-        tails.push((id, read_tail(file, &seg.path, start)?));
-    }
-    tails.reverse();
-    let last_id = ids.last().copied();
-    let mut truncate = None;
-    for (id, tail) in tails {
+        let tail = read_tail(file, &seg.path, start)?;
         let is_last = Some(id) == last_id;
         let seg_len = tail.base + tail.data.len() as u64;
         inner.segments.get_mut(&id).expect("listed").len = seg_len;
@@ -173,6 +189,18 @@ pub(super) fn load(dir: &Path, mode: Mode) -> Result<Option<Loaded>> {
             inner.segments.get_mut(&id).expect("listed").len = valid_end;
         }
     }
+    if mode == Mode::Writer {
+        // The writer maps its segments by path when it reads them: no file
+        // handle per segment stays open.
+        for s in inner.segments.values_mut() {
+            s.file = None;
+        }
+    } else if !tolerate_missing && snapshot_identity(&index_path) != identity {
+        // A new snapshot replaced the one read above while the segments
+        // were listed and read (a compaction may have removed a segment
+        // this listing never saw): load again.
+        return Ok(None);
+    }
 
     // Live bytes per segment and totals.
     for (k, loc) in &inner.index {
@@ -188,6 +216,18 @@ pub(super) fn load(dir: &Path, mode: Mode) -> Result<Option<Loaded>> {
         recovery,
         truncate,
     }))
+}
+
+/// The offset of the next intact record at or after `from` whose sequence
+/// number is above `after`.
+fn next_record_after(data: &[u8], mut from: usize, after: u64) -> Option<usize> {
+    loop {
+        let at = next_valid_record(data, from)?;
+        match check_record(data, at) {
+            Ok((h, _, _)) if h.seq > after => return Some(at),
+            _ => from = at + 1,
+        }
+    }
 }
 
 /// Applies the records of segment `id`'s `tail` to the index. Returns
@@ -209,6 +249,8 @@ fn replay(
     }
     // `off` indexes `data`, which starts at byte `base` of the segment.
     let mut off = (SEGMENT_HEADER_LEN.max(base) - base) as usize;
+    // The highest sequence number read in this segment's tail so far.
+    let mut last_seq = 0u64;
     while off < data.len() {
         match check_record(data, off) {
             Ok((h, key_start, value_start)) => {
@@ -231,10 +273,20 @@ fn replay(
                 }
                 // `u64::MAX` (never written by us) leaves the store read-only.
                 inner.next_seq = inner.next_seq.max(h.seq.saturating_add(1));
+                last_seq = last_seq.max(h.seq);
                 rec.records_replayed += 1;
                 off = value_start + h.value_len;
             }
-            Err(_) => match next_valid_record(data, off + 1) {
+            // Resynchronise on the next intact record written after the
+            // last one read (records are appended in sequence order): bytes
+            // that only look like a record — a stored copy of a segment
+            // inside a value cut short, say — carry older numbers.
+            Err(_) => match next_record_after(data, off + 1, {
+                // With the records of this segment the snapshot covers
+                // (looked for only now: a clean open never gets here).
+                let covered = inner.index.values().filter(|l| l.segment == id);
+                last_seq.max(covered.map(|l| l.seq).max().unwrap_or(0))
+            }) {
                 // Corruption in the middle: skip to the next intact record.
                 Some(next) => {
                     rec.corrupt_records += 1;

@@ -104,7 +104,9 @@ pub(super) fn read(path: &Path) -> std::result::Result<Option<IndexContents>, &'
     }
     let next_seq = u64v(take(8)?);
     let n = u64v(take(8)?);
-    let mut entries = Vec::new();
+    // An entry takes at least 29 bytes: the count cannot reserve more than
+    // the file holds.
+    let mut entries = Vec::with_capacity((n as usize).min(content.len() / 29));
     for _ in 0..n {
         let klen = u32v(take(4)?) as usize;
         if klen == 0 || klen > MAX_KEY_LEN {
