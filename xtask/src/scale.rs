@@ -244,8 +244,7 @@ pub(crate) fn run(dir: &Path, o: &Options) -> Result<()> {
     })?;
     let last = String::from_utf8_lossy(&out)
         .lines()
-        .filter(|l| !l.starts_with("MISMATCH") && !l.starts_with("MISSING"))
-        .last()
+        .rfind(|l| !l.starts_with("MISMATCH") && !l.starts_with("MISSING"))
         .unwrap_or("")
         .to_string();
     println!(

@@ -424,9 +424,7 @@ fn hostile_packed_input_is_an_error() {
         big[off..off + 4].copy_from_slice(&packed[off..off + 4]);
     }
     let mut overflow = packed[..5 + 48].to_vec();
-    for _ in 0..14 {
-        overflow.push(0); // empty kept sections
-    }
+    overflow.extend(std::iter::repeat_n(0, 14)); // empty kept sections
     overflow.extend_from_slice(&[
         0x02, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
     ]);
