@@ -288,6 +288,16 @@ fn done_reading(cache: Cache) {
     std::mem::forget(cache);
 }
 
+/// Ends a command that wrote the cache: makes everything durable, waits for
+/// a background compaction it started (as dropping the cache would), then
+/// leaves the memory to the exiting process, as [`done_reading`] does.
+fn done_writing(cache: Cache) -> Result<(), Failure> {
+    cache.flush()?;
+    cache.wait_for_maintenance();
+    std::mem::forget(cache);
+    Ok(())
+}
+
 fn open(cli: &Cli, workspace: &Path) -> Result<Cache, Failure> {
     open_as(cli, workspace, Access::Write)
 }
@@ -627,6 +637,7 @@ fn index(cli: &Cli, dir: &Path, as_json: bool, verify_content: bool) -> Result<u
             "lines_per_mb": lines_per_mb.round(),
         });
         outln!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+        done_writing(cache)?;
         return Ok(0);
     }
     outln!(
@@ -668,6 +679,7 @@ fn index(cli: &Cli, dir: &Path, as_json: bool, verify_content: bool) -> Result<u
         s.disk_bytes,
         lines_per_mb
     );
+    done_writing(cache)?;
     Ok(0)
 }
 

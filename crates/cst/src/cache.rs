@@ -849,14 +849,14 @@ impl Cache {
     pub(crate) fn forget_under(
         &self,
         dir: &Path,
-        keep: &rustc_hash::FxHashSet<PathBuf>,
+        keep: &rustc_hash::FxHashSet<&[u8]>,
     ) -> Result<u64, Error> {
         let stale: Vec<PathBuf> = self
             .inner
             .paths
             .read()
             .keys()
-            .filter(|p| p.starts_with(dir) && !keep.contains(*p))
+            .filter(|p| p.starts_with(dir) && !keep.contains(p.as_os_str().as_encoded_bytes()))
             .cloned()
             .collect();
         let mut forgotten = 0;
