@@ -298,6 +298,16 @@ fn done_writing(cache: Cache) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Ends a command that may have written or only read the cache.
+pub(crate) fn finish(cache: Cache) -> Result<(), Failure> {
+    if cache.is_read_only() {
+        done_reading(cache);
+        Ok(())
+    } else {
+        done_writing(cache)
+    }
+}
+
 fn open(cli: &Cli, workspace: &Path) -> Result<Cache, Failure> {
     open_as(cli, workspace, Access::Write)
 }

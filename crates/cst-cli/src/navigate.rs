@@ -177,6 +177,8 @@ pub(crate) fn tags(
             rows.len()
         );
     }
+    drop(rows);
+    crate::finish(sel.cache)?;
     Ok(0)
 }
 
