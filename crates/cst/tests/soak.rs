@@ -34,6 +34,12 @@ fn config() -> Config {
         warm_bytes: 60_000,
         cold_bytes: 30_000,
         threads: 2,
+        // A bounded store: removed and replaced contents leave the disk
+        // through the budget and background compaction (which then run
+        // beside everything else), as they once left it through `remove`.
+        disk_bytes: 1 << 20,
+        compact_dead_bytes: 256 << 10,
+        segment_bytes: 256 << 10,
         ..Config::default()
     }
 }
