@@ -41,7 +41,8 @@ enum Command {
     },
     /// Encode → decode → verify every file of a directory tree (languages
     /// detected by the registry) or of a corpus tier (languages from
-    /// corpora/manifest.toml); exit non-zero on any mismatch.
+    /// corpora/manifest.toml), and pack → unpack each tree (the disk form);
+    /// exit non-zero on any mismatch.
     VerifyCorpus {
         /// Directories to walk.
         #[arg(required_unless_present = "tier")]

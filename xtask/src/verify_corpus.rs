@@ -223,6 +223,18 @@ fn check(
     if let Err(e) = view.validate() {
         eprintln!("INVALID {}: {e}", path.display());
         mismatches += 1;
+    } else if cst_bytecode::pack(&bytes)
+        .and_then(|p| cst_bytecode::unpack(&p))
+        .ok()
+        .as_deref()
+        != Some(&bytes[..])
+    {
+        // The form trees take on disk must give back the very same bytes.
+        eprintln!(
+            "PACKED {}: does not unpack to the same tree",
+            path.display()
+        );
+        mismatches += 1;
     } else if let Err(m) = verify(&tree, &view) {
         eprintln!("MISMATCH {}: {m}", path.display());
         mismatches += 1;

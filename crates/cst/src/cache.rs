@@ -490,6 +490,7 @@ impl Cache {
 
     /// Keeps a freshly parsed tree: the compressed tree (and source) go to
     /// disk, the live tree to the hot tier, and the policy's moves are done.
+    /// Returns the encoded tree.
     pub(crate) fn store_parsed(
         &self,
         path: &Path,
@@ -497,7 +498,7 @@ impl Cache {
         key: Key,
         tree: tree_sitter::Tree,
         source: Arc<[u8]>,
-    ) -> Result<(), Error> {
+    ) -> Result<bytes::Bytes, Error> {
         self.inner.parses.fetch_add(1, Ordering::Relaxed);
         // Encoded once: kept beside the live tree (so `get` and a demotion
         // to warm need no re-encoding) and, compressed, written to disk.
@@ -543,7 +544,7 @@ impl Cache {
         if self.inner.config.store_source {
             self.inner.sources.write().insert(key, source.clone());
         }
-        let entry = HotEntry::new(tree, source).with_encoded(encoded);
+        let entry = HotEntry::new(tree, source).with_encoded(encoded.clone());
         let weight = entry.bytes;
         let now = self.tick();
         // Under the policy lock: the key lives in exactly one tier, even if
@@ -553,7 +554,8 @@ impl Cache {
         self.inner.cold.remove(&key);
         self.inner.hot.insert(key, entry);
         let moves = policy.insert_at(key, weight, HOT, now);
-        self.apply(policy, moves)
+        self.apply(policy, moves)?;
+        Ok(encoded)
     }
 
     /// The tree of `path`, from whichever tier holds it; `None` if the path
@@ -591,19 +593,19 @@ impl Cache {
             .parser()?
             .parse(&source, None)
             .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
-        self.inner.parses.fetch_add(1, Ordering::Relaxed);
-        let encoded = cst_bytecode::encode(&tree, &source, grammar.fingerprint()?.0)?;
-        let view = TreeView::from_trusted_bytes(encoded.into(), self.symbols(grammar)?).map_err(
-            |source| Error::Decode {
-                path: path.to_path_buf(),
-                source,
-            },
-        )?;
+        // Encoded once, by `store_parsed` (which also counts the parse).
         let source: Arc<[u8]> = source.into();
-        {
+        let encoded = {
             let _mapping = self.inner.content.read();
-            self.store_parsed(path, grammar, record.key, tree, source.clone())?;
-        }
+            self.store_parsed(path, grammar, record.key, tree, source.clone())?
+        };
+        let view =
+            TreeView::from_trusted_bytes(encoded, self.symbols(grammar)?).map_err(|source| {
+                Error::Decode {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
         self.inner.hits.fetch_add(1, Ordering::Relaxed);
         Ok(Some(Tree {
             view,

@@ -68,11 +68,14 @@ fn list_segments(dir: &Path, mode: Mode) -> Result<Vec<u32>> {
 }
 
 /// Which file the snapshot is (a new snapshot is renamed over the old one:
-/// another inode), with its length and modification time.
+/// another inode on Unix), with its length and modification time.
 fn snapshot_identity(path: &Path) -> Option<(u64, u64, Option<std::time::SystemTime>)> {
-    use std::os::unix::fs::MetadataExt;
     let m = fs::metadata(path).ok()?;
-    Some((m.ino(), m.len(), m.modified().ok()))
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((inode, m.len(), m.modified().ok()))
 }
 
 /// Loads the store in `dir`. `Ok(None)`: a reader raced a compaction (a
