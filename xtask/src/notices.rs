@@ -3,7 +3,7 @@
 //! features, for the host platform), with licence and copyright.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -24,6 +24,7 @@ fn metadata() -> Result<Value> {
     let host = String::from_utf8(
         Command::new("rustc")
             .arg("-vV")
+            .stdin(Stdio::null())
             .output()
             .context("running rustc -vV")?
             .stdout,
@@ -42,6 +43,9 @@ fn metadata() -> Result<Value> {
             "--filter-platform",
             &host,
         ])
+        // cargo's target probe runs `rustc -` with this process's stdin: a
+        // stdin that holds text (a CI log, say) would be compiled as Rust.
+        .stdin(Stdio::null())
         .output()
         .context("running cargo metadata")?;
     if !out.status.success() {

@@ -12,6 +12,7 @@ fn members() -> BTreeMap<String, Vec<(String, bool, Option<String>)>> {
     let out = Command::new(cargo)
         .current_dir(crate::root())
         .args(["metadata", "--format-version", "1", "--no-deps"])
+        .stdin(std::process::Stdio::null())
         .output()
         .expect("cargo metadata runs");
     assert!(
