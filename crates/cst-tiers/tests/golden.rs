@@ -1,7 +1,10 @@
-//! Golden files of the frozen store: a store written by format version 1
-//! must open and serve the same values; while the version is unchanged, the
-//! same writes must produce byte-identical files.
-//! Regenerate with `CST_BLESS=1 cargo test -p cst-tiers --test golden`.
+//! Golden files of the frozen store. `v1/`: segments and an index snapshot
+//! of version 1 (entries in location order); `v2/`: the same writes with a
+//! version 2 snapshot (a table sorted by key, read in place). Both must open
+//! and serve the same values; while the versions are unchanged, the same
+//! writes must produce byte-identical files to `v2/`.
+//! Regenerate `v2/` with `CST_BLESS=1 cargo test -p cst-tiers --test golden`
+//! (a format change only, with a new version).
 
 use std::path::Path;
 
@@ -30,12 +33,16 @@ fn write(dir: &Path) {
     s.flush().unwrap();
 }
 
+fn golden(version: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/{version}/store"))
+}
+
 #[test]
 fn golden_store_opens_and_is_reproduced() {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1/store");
+    let golden = golden("v2");
     let fresh = tempfile::tempdir().unwrap();
     write(fresh.path());
-    if std::env::var_os("CST_BLESS").is_some() {
+    if std::env::var_os("CST_BLESS").is_some_and(|v| !v.is_empty()) {
         std::fs::create_dir_all(&golden).unwrap();
         for f in ["seg-00000001.cst", "index.cst"] {
             std::fs::copy(fresh.path().join(f), golden.join(f)).unwrap();
@@ -50,7 +57,23 @@ fn golden_store_opens_and_is_reproduced() {
             "{f}: the store's bytes changed without a version bump"
         );
     }
-    // And they open (from a copy: opening may write).
+    opens_with_the_values(&golden);
+}
+
+/// A store whose snapshot is version 1 opens without rebuilding its index
+/// and serves the same values; its first flush writes version 2.
+#[test]
+fn version_1_snapshot_still_opens() {
+    let old = golden("v1");
+    assert_eq!(
+        &std::fs::read(old.join("index.cst")).unwrap()[4..6],
+        &1u16.to_le_bytes()
+    );
+    opens_with_the_values(&old);
+}
+
+fn opens_with_the_values(golden: &Path) {
+    // From a copy: opening may write.
     let copy = tempfile::tempdir().unwrap();
     for f in ["seg-00000001.cst", "index.cst"] {
         std::fs::copy(golden.join(f), copy.path().join(f)).unwrap();
@@ -67,4 +90,18 @@ fn golden_store_opens_and_is_reproduced() {
         Some(&b"\x00\x01\x02\xff binary"[..])
     );
     assert_eq!(s.stats().entries, 2);
+    // A write and a flush put a version 2 snapshot in place, which opens
+    // to the same state.
+    s.put(b"delta", b"fourth").unwrap();
+    s.flush().unwrap();
+    drop(s);
+    assert_eq!(
+        &std::fs::read(copy.path().join("index.cst")).unwrap()[4..6],
+        &2u16.to_le_bytes()
+    );
+    let s = FrozenStore::open_read_only(copy.path(), FrozenOptions::default()).unwrap();
+    assert_eq!(s.recovery(), &cst_tiers::Recovery::default());
+    assert_eq!(s.stats().entries, 3);
+    assert_eq!(s.get(b"delta").unwrap().as_deref(), Some(&b"fourth"[..]));
+    assert_eq!(s.get(b"beta").unwrap(), None);
 }

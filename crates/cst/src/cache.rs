@@ -310,7 +310,7 @@ impl Cache {
 
     /// Every indexed path, sorted.
     pub fn paths(&self) -> Vec<PathBuf> {
-        let mut out: Vec<PathBuf> = self.inner.paths.read().keys().cloned().collect();
+        let mut out: Vec<PathBuf> = self.inner.paths.read().keys().collect();
         out.sort();
         out
     }
@@ -575,7 +575,7 @@ impl Cache {
     /// store does not hold) left memory, and there is no record of it on
     /// disk: the file is parsed again if it still has the indexed content.
     fn reparse(&self, path: &Path) -> Result<Option<Tree>, Error> {
-        let Some(record) = self.inner.paths.read().get(path).cloned() else {
+        let Some(record) = self.inner.paths.read().get(path) else {
             return Ok(None);
         };
         let Some(grammar) = cst_grammars::by_id(record.language) else {
@@ -617,7 +617,7 @@ impl Cache {
 
     pub(crate) fn get_inner(&self, path: &Path) -> Result<Option<Tree>, Error> {
         let _reading = self.inner.content.read();
-        let Some(record) = self.inner.paths.read().get(path).cloned() else {
+        let Some(record) = self.inner.paths.read().get(path) else {
             self.inner.misses.fetch_add(1, Ordering::Relaxed);
             return Ok(None);
         };
@@ -663,7 +663,7 @@ impl Cache {
 
     /// The content key and language `path` is indexed under.
     pub(crate) fn record_of(&self, path: &Path) -> Option<(Key, &'static Grammar)> {
-        let record = self.inner.paths.read().get(path).cloned()?;
+        let record = self.inner.paths.read().get(path)?;
         let g = cst_grammars::by_id(record.language)?;
         Some((record.key, g))
     }
@@ -671,7 +671,7 @@ impl Cache {
     /// The key, language and indexed source of `path`, from one reading of
     /// its record (so the three belong together).
     pub(crate) fn indexed_source(&self, path: &Path) -> Result<Option<IndexedSource>, Error> {
-        let Some(record) = self.inner.paths.read().get(path).cloned() else {
+        let Some(record) = self.inner.paths.read().get(path) else {
             return Ok(None);
         };
         let Some(g) = cst_grammars::by_id(record.language) else {
@@ -682,7 +682,7 @@ impl Cache {
 
     /// The indexed source of `path` (without its tree).
     pub(crate) fn source_for(&self, path: &Path) -> Result<Option<Arc<[u8]>>, Error> {
-        let Some(record) = self.inner.paths.read().get(path).cloned() else {
+        let Some(record) = self.inner.paths.read().get(path) else {
             return Ok(None);
         };
         self.source_of(&record, path)
@@ -735,7 +735,7 @@ impl Cache {
     /// to read a tree.
     pub fn live_tree(&self, path: impl AsRef<Path>) -> Result<Option<tree_sitter::Tree>, Error> {
         let path = path.as_ref();
-        let Some(record) = self.inner.paths.read().get(path).cloned() else {
+        let Some(record) = self.inner.paths.read().get(path) else {
             return Ok(None);
         };
         if let Some(e) = self.inner.hot.get(&record.key) {
@@ -763,7 +763,7 @@ impl Cache {
         new_source: Vec<u8>,
     ) -> Result<(), Error> {
         let path = path.as_ref();
-        let Some(record) = self.inner.paths.read().get(path).cloned() else {
+        let Some(record) = self.inner.paths.read().get(path) else {
             return self.insert(path, new_source).map(|_| ());
         };
         self.check_size(path, &new_source)?;
@@ -859,7 +859,6 @@ impl Cache {
             .read()
             .keys()
             .filter(|p| p.starts_with(dir) && !keep.contains(p.as_os_str().as_encoded_bytes()))
-            .cloned()
             .collect();
         let mut forgotten = 0;
         for path in stale {

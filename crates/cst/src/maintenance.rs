@@ -43,13 +43,7 @@ impl Cache {
             Missing,
             Differs(String),
         }
-        let records: Vec<(PathBuf, PathRecord)> = self
-            .inner
-            .paths
-            .read()
-            .iter()
-            .map(|(p, r)| (p.clone(), r.clone()))
-            .collect();
+        let records: Vec<(PathBuf, PathRecord)> = self.inner.paths.read().iter().collect();
         let paths: Vec<PathBuf> = records.into_iter().map(|r| r.0).collect();
         // On the worker threads: a parse per file is the cost.
         let verdicts = self.par_each(&paths, |path| {
@@ -343,19 +337,18 @@ impl Cache {
         // when it does not (the entries are read once on a healthy open).
         // Failing that, the fuller of the truncated ones.
         copies.sort_by_key(|c| std::cmp::Reverse(c.0));
-        let (mut whole, mut partial) = (None, None::<crate::paths::Decoded>);
+        // Each copy is read in place: scanned, not decoded (`PathMap::scan`).
+        type Scanned = (crate::paths::PathMap, crate::paths::Scan);
+        let (mut whole, mut partial) = (None::<Scanned>, None::<Scanned>);
         for (_, b) in &copies {
-            match crate::paths::decode(b, stamp) {
-                Some(d) if !d.truncated => {
+            match crate::paths::PathMap::scan(b.clone(), stamp) {
+                Some(d) if !d.1.truncated => {
                     whole = Some(d);
                     break;
                 }
                 Some(d) => {
                     damaged += 1;
-                    if partial
-                        .as_ref()
-                        .is_none_or(|p| d.entries.len() > p.entries.len())
-                    {
+                    if partial.as_ref().is_none_or(|p| d.1.entries > p.1.entries) {
                         partial = Some(d);
                     }
                 }
@@ -379,7 +372,7 @@ impl Cache {
                 }
                 self.inner
                     .paths_generation
-                    .store(d.generation, Ordering::Release);
+                    .store(d.1.generation, Ordering::Release);
                 (status, d)
             }
             None => match store.get(PATHS_KEY_V1) {
@@ -387,7 +380,15 @@ impl Cache {
                 // rewritten as version 2 at the next flush.
                 Ok(Some(b)) => {
                     self.inner.paths_dirty.store(true, Ordering::Release);
-                    (PathMapStatus::Migrated, crate::paths::decode_v1(&b))
+                    let d = crate::paths::decode_v1(&b);
+                    let scan = crate::paths::Scan {
+                        dropped: d.dropped,
+                        unknown: d.unknown,
+                        truncated: d.truncated,
+                        ..Default::default()
+                    };
+                    let map = crate::paths::PathMap::from_entries(d.entries);
+                    (PathMapStatus::Migrated, (map, scan))
                 }
                 Ok(None) | Err(cst_tiers::FrozenError::Corrupt { .. }) => {
                     // No map: lost if the store holds trees (content keys).
@@ -402,6 +403,7 @@ impl Cache {
                 Err(e) => return Err(e.into()),
             },
         };
+        let (fresh, decoded) = decoded;
         if decoded.stale_stamp {
             tracing::info!("path map of another cst build: every file is read once");
         }
@@ -414,13 +416,9 @@ impl Cache {
             );
         }
         let dropped = decoded.dropped;
-        // Built aside and swapped in: a reader's refresh never shows an
+        // Read aside and swapped in: a reader's refresh never shows an
         // empty map in between.
         // (The languages of keys are learnt when their trees are read.)
-        let mut fresh = crate::paths::PathMap::with_capacity(decoded.entries.len());
-        for (path, record) in decoded.entries {
-            fresh.insert(path, record);
-        }
         let n = fresh.len() as u64;
         *self.inner.paths.write() = fresh;
         Ok((status, n, dropped))
@@ -557,7 +555,8 @@ impl Inner {
         }
         let result = (|| -> Result<(), Error> {
             let paths = self.paths.read();
-            let entries: Vec<(&PathBuf, &PathRecord)> = paths.iter().collect();
+            let owned: Vec<(PathBuf, PathRecord)> = paths.iter().collect();
+            let entries: Vec<(&PathBuf, &PathRecord)> = owned.iter().map(|(p, r)| (p, r)).collect();
             // The other copy than the last one: a crash or damage while this
             // one is written leaves the previous map readable.
             let generation = self.paths_generation.load(Ordering::Acquire) + 1;

@@ -217,8 +217,10 @@ pub(crate) struct Decoded {
     /// The map ended inside an entry.
     pub truncated: bool,
     /// Statuses were dropped (another build wrote the map).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub stale_stamp: bool,
     /// The flush number that wrote it.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub generation: u64,
 }
 
@@ -250,48 +252,6 @@ pub(crate) fn generation_of(bytes: &[u8]) -> Option<u64> {
     }
     // Magic, version, reserved, stamp: the generation follows.
     Some(u64::from_le_bytes(bytes.get(22..30)?.try_into().ok()?))
-}
-
-/// Reads a version 2 map; `None` if it is not one (bad magic or version).
-pub(crate) fn decode(bytes: &[u8], stamp: [u8; 16]) -> Option<Decoded> {
-    let mut r = Reader { b: bytes };
-    if r.take(4)? != MAGIC || r.take(1)? != [VERSION] {
-        return None;
-    }
-    r.take(1)?;
-    let stale_stamp = r.take(16)? != stamp;
-    let generation = u64::from_le_bytes(r.take(8)?.try_into().ok()?);
-    let mut out = Decoded {
-        stale_stamp,
-        generation,
-        ..Decoded::default()
-    };
-    let Some(count) = r.varint() else {
-        out.truncated = true;
-        return Some(out);
-    };
-    // Every entry takes more than 64 bytes (key and hash), so the count is
-    // bounded by the input before anything is reserved.
-    out.entries.reserve((count as usize).min(bytes.len() / 64));
-    for done in 0..count {
-        match entry(&mut r) {
-            Some((path, record)) => match record {
-                Some(mut record) => {
-                    if stale_stamp {
-                        record.indexed = None;
-                    }
-                    out.entries.push((path, record));
-                }
-                None => out.unknown += 1,
-            },
-            None => {
-                out.truncated = true;
-                out.dropped += count - done;
-                break;
-            }
-        }
-    }
-    Some(out)
 }
 
 /// One entry; the record is `None` for a language this build does not know.
@@ -332,6 +292,44 @@ fn entry(r: &mut Reader<'_>) -> Option<(PathBuf, Option<PathRecord>)> {
             indexed,
         });
     Some((path, record))
+}
+
+/// Skips one entry without decoding it: its path and language bytes, or
+/// `None` if it does not parse.
+fn skip_entry<'a>(r: &mut Reader<'a>) -> Option<(&'a [u8], &'a [u8])> {
+    let len = usize::try_from(r.varint()?).ok()?;
+    let path = r.take(len)?;
+    let lang_len = usize::from(*r.take(1)?.first()?);
+    let lang = r.take(lang_len)?;
+    r.take(64)?;
+    match *r.take(1)?.first()? {
+        0 => {}
+        1 => {
+            for _ in 0..8 {
+                r.varint()?;
+            }
+            r.take(16)?;
+        }
+        _ => return None,
+    }
+    Some((path, lang))
+}
+
+/// Reads a version 2 map whole (for tests: the cache reads maps in place,
+/// with [`PathMap::scan`]); `None` if it is not one.
+#[cfg(test)]
+pub(crate) fn decode(bytes: &[u8], stamp: [u8; 16]) -> Option<Decoded> {
+    let (map, scan) = PathMap::scan(bytes::Bytes::copy_from_slice(bytes), stamp)?;
+    let mut entries: Vec<(PathBuf, PathRecord)> = map.iter().collect();
+    entries.sort_by(|a, b| path_bytes(&a.0).cmp(&path_bytes(&b.0)));
+    Some(Decoded {
+        entries,
+        dropped: scan.dropped,
+        unknown: scan.unknown,
+        truncated: scan.truncated,
+        stale_stamp: scan.stale_stamp,
+        generation: scan.generation,
+    })
 }
 
 /// Reads a version 1 map (UTF-8 paths; no statuses).
@@ -626,11 +624,337 @@ impl OpenReport {
 }
 
 /// Path → record, with a count of the paths that refer to each key (so
-/// `remove` knows in O(1) whether another path shares the content).
+/// `remove` knows whether another path shares the content).
+///
+/// A map read from the store is used in place: its bytes are scanned once
+/// at open (each entry's bounds checked, its path hashed) and an entry is
+/// decoded only when it is asked for. What changed since sits in a hash map
+/// beside it. So a command that needs a few paths of a large map pays for
+/// a scan, not for a map of every path.
 #[derive(Default)]
 pub(crate) struct PathMap {
-    by_path: FxHashMap<PathKey, PathRecord>,
-    refs: FxHashMap<Key, u32>,
+    base: Option<Base>,
+    /// A new record (`Some`) or the removal of a path of `base` (`None`).
+    changes: FxHashMap<PathKey, Option<PathRecord>>,
+    len: usize,
+    /// Paths per key, counted the first time it is asked for.
+    refs: std::sync::OnceLock<FxHashMap<Key, u32>>,
+}
+
+/// An encoded map (version 2) read in place.
+pub(crate) struct Base {
+    bytes: bytes::Bytes,
+    /// Offsets of the entries of known languages, in the map's order:
+    /// strictly increasing paths (a map that is not is decoded instead).
+    offsets: Vec<u32>,
+    /// A hash index of `offsets`, built once lookups are many (a command
+    /// that asks for a few paths binary-searches; an index run, which asks
+    /// for every path, hashes).
+    hashed: std::sync::OnceLock<Hashed>,
+    lookups: std::sync::atomic::AtomicU32,
+    /// Statuses are dropped (another build wrote the map).
+    stale_stamp: bool,
+}
+
+/// Lookups by binary search before the hash index is built.
+const LOOKUPS_BEFORE_HASHING: u32 = 64;
+
+/// Hash of a path → offset of its entry; paths whose hash another path
+/// already has are in `spill`.
+struct Hashed {
+    by_hash: FxHashMap<u64, u32>,
+    spill: Vec<u32>,
+}
+
+fn hash_of(path: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(path);
+    h.finish()
+}
+
+impl Base {
+    /// The path bytes of the entry at `off` (checked by the scan).
+    fn path_at(&self, off: u32) -> &[u8] {
+        let mut r = Reader {
+            b: &self.bytes[off as usize..],
+        };
+        let len = r.varint().expect("scanned") as usize;
+        r.take(len).expect("scanned")
+    }
+
+    /// The entry at `off` (checked by the scan; its language is known).
+    fn entry_at(&self, off: u32) -> (PathBuf, PathRecord) {
+        let mut r = Reader {
+            b: &self.bytes[off as usize..],
+        };
+        let (path, record) = entry(&mut r).expect("scanned");
+        let mut record = record.expect("a known language");
+        if self.stale_stamp {
+            record.indexed = None;
+        }
+        (path, record)
+    }
+
+    fn find(&self, path: &[u8]) -> Option<u32> {
+        use std::sync::atomic::Ordering;
+        let hashed = match self.hashed.get() {
+            Some(h) => Some(h),
+            None if self.lookups.fetch_add(1, Ordering::Relaxed) >= LOOKUPS_BEFORE_HASHING => {
+                Some(self.hashed.get_or_init(|| self.hash()))
+            }
+            None => None,
+        };
+        match hashed {
+            Some(h) => match h.by_hash.get(&hash_of(path)) {
+                Some(&off) if self.path_at(off) == path => Some(off),
+                Some(_) => h.spill.iter().copied().find(|&o| self.path_at(o) == path),
+                None => None,
+            },
+            None => self
+                .offsets
+                .binary_search_by(|&o| self.path_at(o).cmp(path))
+                .ok()
+                .map(|i| self.offsets[i]),
+        }
+    }
+
+    fn hash(&self) -> Hashed {
+        let mut h = Hashed {
+            by_hash: FxHashMap::with_capacity_and_hasher(self.offsets.len(), Default::default()),
+            spill: Vec::new(),
+        };
+        for &off in &self.offsets {
+            if let Some(other) = h.by_hash.insert(hash_of(self.path_at(off)), off) {
+                // Keep the first; the map has no path twice.
+                h.by_hash.insert(hash_of(self.path_at(off)), other);
+                h.spill.push(off);
+            }
+        }
+        h
+    }
+}
+
+/// What scanning an encoded map found besides its entries.
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    /// Entries lost to damage (the rest of the map after the first bad one).
+    pub dropped: u64,
+    /// Entries of a language this build does not have.
+    pub unknown: u64,
+    /// The map ended inside an entry.
+    pub truncated: bool,
+    /// Statuses were dropped (another build wrote the map).
+    pub stale_stamp: bool,
+    /// The flush number that wrote it.
+    pub generation: u64,
+    /// Entries readable.
+    pub entries: u64,
+}
+
+impl PathMap {
+    /// The map of a version 2 encoding, read in place; `None` if the bytes
+    /// are not one (bad magic or version).
+    pub(crate) fn scan(bytes: bytes::Bytes, stamp: [u8; 16]) -> Option<(PathMap, Scan)> {
+        let mut r = Reader { b: &bytes };
+        if r.take(4)? != MAGIC || r.take(1)? != [VERSION] {
+            return None;
+        }
+        r.take(1)?;
+        let stale_stamp = r.take(16)? != stamp;
+        let generation = u64::from_le_bytes(r.take(8)?.try_into().ok()?);
+        let mut scan = Scan {
+            stale_stamp,
+            generation,
+            ..Scan::default()
+        };
+        let mut base = Base {
+            bytes: bytes.clone(),
+            offsets: Vec::new(),
+            hashed: Default::default(),
+            lookups: Default::default(),
+            stale_stamp,
+        };
+        let Some(count) = r.varint() else {
+            scan.truncated = true;
+            return Some((PathMap::default(), scan));
+        };
+        // An entry takes more than 64 bytes: the count cannot reserve more
+        // than the input holds.
+        base.offsets.reserve((count as usize).min(bytes.len() / 64));
+        // Offsets are u32 (the store holds no value of 1 GiB or more). A map
+        // whose paths are not in order (this build never writes one) is
+        // decoded.
+        if u32::try_from(bytes.len()).is_err() {
+            return None;
+        }
+        let mut in_place = true;
+        let (mut last_lang, mut last_path): (&[u8], Option<&[u8]>) = (&[], None);
+        for done in 0..count {
+            let off = bytes.len() - r.b.len();
+            let Some((path, lang)) = skip_entry(&mut r) else {
+                scan.truncated = true;
+                scan.dropped += count - done;
+                break;
+            };
+            // The language is checked once per run of equal names.
+            if lang != last_lang {
+                if std::str::from_utf8(lang)
+                    .ok()
+                    .and_then(cst_grammars::by_id)
+                    .is_none()
+                {
+                    scan.unknown += 1;
+                    continue;
+                }
+                last_lang = lang;
+            }
+            in_place &= last_path.is_none_or(|p| p < path);
+            last_path = Some(path);
+            base.offsets.push(off as u32);
+        }
+        let map = if in_place {
+            PathMap {
+                len: base.offsets.len(),
+                base: Some(base),
+                ..PathMap::default()
+            }
+        } else {
+            // Decoded: a later entry of a path replaces an earlier one.
+            let offsets = std::mem::take(&mut base.offsets);
+            PathMap::from_entries(offsets.into_iter().map(|o| base.entry_at(o)).collect())
+        };
+        scan.entries = map.len as u64;
+        Some((map, scan))
+    }
+
+    /// A map of decoded entries (a version 1 map).
+    pub(crate) fn from_entries(entries: Vec<(PathBuf, PathRecord)>) -> PathMap {
+        let mut map = PathMap::default();
+        map.changes.reserve(entries.len());
+        for (path, record) in entries {
+            map.insert(path, record);
+        }
+        map
+    }
+
+    pub(crate) fn get(&self, path: &Path) -> Option<PathRecord> {
+        let k = key_of(path);
+        match self.changes.get(k) {
+            Some(change) => change.clone(),
+            None => {
+                let base = self.base.as_ref()?;
+                base.find(k).map(|off| base.entry_at(off).1)
+            }
+        }
+    }
+
+    fn in_base(&self, path: &[u8]) -> bool {
+        self.base.as_ref().is_some_and(|b| b.find(path).is_some())
+    }
+
+    pub(crate) fn insert(&mut self, path: PathBuf, record: PathRecord) -> Option<PathRecord> {
+        let old = self.get(&path);
+        if let Some(refs) = self.refs.get_mut() {
+            *refs.entry(record.key).or_default() += 1;
+        }
+        if old.is_none() {
+            self.len += 1;
+        }
+        self.changes.insert(PathKey(path), Some(record));
+        if let Some(o) = &old {
+            self.unref(&o.key);
+        }
+        old
+    }
+
+    /// The record of `path`, to change what does not move its key.
+    pub(crate) fn get_mut(&mut self, path: &Path) -> Option<&mut PathRecord> {
+        if !self.changes.contains_key(key_of(path)) {
+            let record = self.get(path)?;
+            self.changes
+                .insert(PathKey(path.to_path_buf()), Some(record));
+        }
+        self.changes.get_mut(key_of(path))?.as_mut()
+    }
+
+    pub(crate) fn remove(&mut self, path: &Path) -> Option<PathRecord> {
+        let old = self.get(path)?;
+        if self.in_base(key_of(path)) {
+            self.changes.insert(PathKey(path.to_path_buf()), None);
+        } else {
+            self.changes.remove(key_of(path));
+        }
+        self.len -= 1;
+        self.unref(&old.key);
+        Some(old)
+    }
+
+    fn unref(&mut self, key: &Key) {
+        if let Some(refs) = self.refs.get_mut()
+            && let Some(n) = refs.get_mut(key)
+        {
+            *n -= 1;
+            if *n == 0 {
+                refs.remove(key);
+            }
+        }
+    }
+
+    /// True if some path refers to `key`.
+    pub(crate) fn is_referenced(&self, key: &Key) -> bool {
+        self.refs
+            .get_or_init(|| {
+                let mut refs = FxHashMap::default();
+                for r in self.values() {
+                    *refs.entry(r.key).or_default() += 1;
+                }
+                refs
+            })
+            .contains_key(key)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Offsets of the entries of the base that no change shadows.
+    fn base_offsets(&self) -> impl Iterator<Item = (&Base, u32)> + '_ {
+        let changes = &self.changes;
+        self.base.iter().flat_map(move |b| {
+            b.offsets.iter().filter_map(move |&off| {
+                (changes.is_empty() || !changes.contains_key(b.path_at(off))).then_some((b, off))
+            })
+        })
+    }
+
+    /// Every path, in no particular order.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        let base = self
+            .base_offsets()
+            .map(|(b, off)| path_from_bytes(b.path_at(off)));
+        let changed = self
+            .changes
+            .iter()
+            .filter(|(_, r)| r.is_some())
+            .map(|(p, _)| p.0.clone());
+        base.chain(changed)
+    }
+
+    /// Every record, in no particular order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = PathRecord> + '_ {
+        self.iter().map(|(_, r)| r)
+    }
+
+    /// Every path and record, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (PathBuf, PathRecord)> + '_ {
+        let base = self.base_offsets().map(|(b, off)| b.entry_at(off));
+        let changed = self
+            .changes
+            .iter()
+            .filter_map(|(p, r)| r.as_ref().map(|r| (p.0.clone(), r.clone())));
+        base.chain(changed)
+    }
 }
 
 /// A path as a map key, hashed and compared by its OS bytes: `Path`'s own
@@ -670,75 +994,111 @@ fn key_of(path: &Path) -> &[u8] {
     path.as_os_str().as_encoded_bytes()
 }
 
-impl PathMap {
-    /// An empty map with room for `n` paths.
-    pub(crate) fn with_capacity(n: usize) -> PathMap {
-        PathMap {
-            by_path: FxHashMap::with_capacity_and_hasher(n, Default::default()),
-            refs: FxHashMap::with_capacity_and_hasher(n, Default::default()),
-        }
-    }
-
-    pub(crate) fn get(&self, path: &Path) -> Option<&PathRecord> {
-        self.by_path.get(key_of(path))
-    }
-
-    pub(crate) fn insert(&mut self, path: PathBuf, record: PathRecord) -> Option<PathRecord> {
-        *self.refs.entry(record.key).or_default() += 1;
-        let old = self.by_path.insert(PathKey(path), record);
-        if let Some(o) = &old {
-            self.unref(&o.key);
-        }
-        old
-    }
-
-    /// The record of `path`, to change what does not move its key.
-    pub(crate) fn get_mut(&mut self, path: &Path) -> Option<&mut PathRecord> {
-        self.by_path.get_mut(key_of(path))
-    }
-
-    pub(crate) fn remove(&mut self, path: &Path) -> Option<PathRecord> {
-        let old = self.by_path.remove(key_of(path));
-        if let Some(o) = &old {
-            self.unref(&o.key);
-        }
-        old
-    }
-
-    pub(crate) fn unref(&mut self, key: &Key) {
-        if let Some(n) = self.refs.get_mut(key) {
-            *n -= 1;
-            if *n == 0 {
-                self.refs.remove(key);
-            }
-        }
-    }
-
-    /// True if some path refers to `key`.
-    pub(crate) fn is_referenced(&self, key: &Key) -> bool {
-        self.refs.contains_key(key)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.by_path.len()
-    }
-
-    pub(crate) fn keys(&self) -> impl Iterator<Item = &PathBuf> {
-        self.by_path.keys().map(|k| &k.0)
-    }
-
-    pub(crate) fn values(&self) -> impl Iterator<Item = &PathRecord> {
-        self.by_path.values()
-    }
-
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&PathBuf, &PathRecord)> {
-        self.by_path.iter().map(|(k, r)| (&k.0, r))
-    }
-}
-
 #[cfg(test)]
 mod map_tests {
     use super::*;
+
+    fn rec(k: u8) -> PathRecord {
+        PathRecord {
+            key: Key([k; 32]),
+            language: if k % 2 == 0 { "rust" } else { "c" },
+            source_hash: [k; 32],
+            indexed: None,
+        }
+    }
+
+    fn check_against(m: &PathMap, model: &std::collections::BTreeMap<PathBuf, PathRecord>) {
+        assert_eq!(m.len(), model.len());
+        for (p, r) in model {
+            assert_eq!(m.get(p).as_ref(), Some(r), "{}", p.display());
+        }
+        let mut all: Vec<(PathBuf, PathRecord)> = m.iter().collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let want: Vec<(PathBuf, PathRecord)> =
+            model.iter().map(|(p, r)| (p.clone(), r.clone())).collect();
+        assert_eq!(all, want);
+        let mut keys: Vec<PathBuf> = m.keys().collect();
+        keys.sort();
+        assert_eq!(keys, model.keys().cloned().collect::<Vec<_>>());
+    }
+
+    /// A map read in place answers as the decoded map did: before and after
+    /// its hash index is built, under inserts, edits and removals, with
+    /// reference counts taken lazily.
+    #[test]
+    fn a_map_read_in_place_behaves_as_a_map() {
+        let paths: Vec<PathBuf> = (0..300)
+            .map(|i| PathBuf::from(format!("/ws/f{i:04}.rs")))
+            .collect();
+        let mut model = std::collections::BTreeMap::new();
+        for (i, p) in paths.iter().enumerate() {
+            model.insert(p.clone(), rec((i % 50) as u8));
+        }
+        let refs: Vec<(&PathBuf, &PathRecord)> = model.iter().collect();
+        let bytes = encode(&refs, [1; 16], 9);
+        let (mut m, scan) = PathMap::scan(bytes::Bytes::from(bytes), [1; 16]).unwrap();
+        assert_eq!(
+            (scan.entries, scan.generation, scan.truncated),
+            (300, 9, false)
+        );
+        // A few lookups binary-search; then the hash index takes over.
+        assert_eq!(m.get(&paths[7]), Some(rec(7)));
+        assert_eq!(m.get(Path::new("/ws/absent.rs")), None);
+        assert!(m.base.as_ref().unwrap().hashed.get().is_none());
+        check_against(&m, &model);
+        assert!(m.base.as_ref().unwrap().hashed.get().is_some());
+        assert!(m.is_referenced(&Key([3; 32])));
+        // Changes: remove base paths, re-point some, edit one, add new ones.
+        for p in paths.iter().step_by(3) {
+            assert_eq!(m.remove(p), model.remove(p));
+        }
+        for p in paths.iter().skip(1).step_by(7) {
+            assert_eq!(
+                m.insert(p.clone(), rec(200)),
+                model.insert(p.clone(), rec(200))
+            );
+        }
+        m.get_mut(&paths[2]).unwrap().source_hash = [9; 32];
+        model.get_mut(&paths[2]).unwrap().source_hash = [9; 32];
+        assert!(m.get_mut(&paths[3]).is_none(), "removed above");
+        for i in 0..20 {
+            let p = PathBuf::from(format!("/ws/new{i}.rs"));
+            assert_eq!(m.insert(p.clone(), rec(201)), model.insert(p, rec(201)));
+        }
+        check_against(&m, &model);
+        let referenced = |k: u8| model.values().any(|r| r.key == Key([k; 32]));
+        for k in [0u8, 1, 3, 49, 200, 201, 150] {
+            assert_eq!(m.is_referenced(&Key([k; 32])), referenced(k), "key {k}");
+        }
+        // Every path removed: nothing is referenced.
+        for p in model.keys().cloned().collect::<Vec<_>>() {
+            m.remove(&p);
+        }
+        assert_eq!(m.len(), 0);
+        assert!(!m.is_referenced(&Key([200; 32])));
+    }
+
+    /// A map whose paths are out of order or repeated (never written by this
+    /// build) is decoded: the later entry of a path wins.
+    #[test]
+    fn a_map_out_of_order_is_decoded() {
+        let (a, b) = (PathBuf::from("/ws/b.rs"), PathBuf::from("/ws/a.rs"));
+        let one = encode(&[(&a, &rec(1))], [1; 16], 1);
+        let two = encode(&[(&b, &rec(2))], [1; 16], 1);
+        let three = encode(&[(&a, &rec(4))], [1; 16], 1);
+        // Header of `one` with a count of 3, then the three entries.
+        let header = 4 + 2 + 16 + 8;
+        let mut bytes = one[..header].to_vec();
+        bytes.push(3);
+        for e in [&one, &two, &three] {
+            bytes.extend_from_slice(&e[header + 1..]);
+        }
+        let (m, scan) = PathMap::scan(bytes::Bytes::from(bytes), [1; 16]).unwrap();
+        assert_eq!((scan.entries, scan.truncated), (2, false));
+        assert!(m.base.is_none());
+        assert_eq!(m.get(&a), Some(rec(4)));
+        assert_eq!(m.get(&b), Some(rec(2)));
+    }
 
     #[test]
     fn path_map_counts_references() {

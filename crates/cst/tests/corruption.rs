@@ -46,15 +46,25 @@ fn live_ranges(store: &Path) -> Vec<(PathBuf, Vec<Range<u64>>)> {
         take(12);
     }
     take(8); // next sequence number
-    let n = u64v(take(8));
+    // Snapshot version 2: a table of 32-byte entries (key offset in the
+    // heap, record offset, sequence, segment, value length), then the keys.
+    assert_eq!(&index[4..6], &2u16.to_le_bytes(), "snapshot version");
+    let n = u64v(take(8)) as usize;
+    let heap_len = u64v(take(8));
+    let table = take(n * 32);
     let mut per_segment: std::collections::BTreeMap<u64, Vec<Range<u64>>> = Default::default();
-    for _ in 0..n {
-        let klen = u32v(take(4));
-        take(klen as usize);
-        let segment = u32v(take(4));
-        let offset = u64v(take(8));
-        let vlen = u32v(take(4));
-        take(8);
+    for i in 0..n {
+        let e = &table[i * 32..i * 32 + 32];
+        let key_off = u64v(&e[..8]);
+        let key_end = if i + 1 < n {
+            u64v(&table[(i + 1) * 32..(i + 1) * 32 + 8])
+        } else {
+            heap_len
+        };
+        let klen = key_end - key_off;
+        let offset = u64v(&e[8..16]);
+        let segment = u32v(&e[24..28]);
+        let vlen = u32v(&e[28..32]);
         per_segment
             .entry(segment)
             .or_insert_with(|| std::iter::once(0..16).collect())

@@ -25,6 +25,7 @@
 //! The modules follow FORMAT.md's sections: [`record`], [`segment`] (with
 //! the one `unsafe` memory map), [`snapshot`] and [`recovery`].
 
+mod index;
 mod record;
 mod recovery;
 mod segment;
@@ -38,7 +39,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use parking_lot::RwLock;
-use rustc_hash::FxHashMap;
 
 use crate::TierStats;
 use record::{KIND_DELETE, KIND_PUT, RECORD_HEADER_LEN, check_record, encode_record};
@@ -178,7 +178,7 @@ impl Loc {
 }
 
 struct Inner {
-    index: FxHashMap<Box<[u8]>, Loc>,
+    index: index::Index,
     segments: BTreeMap<u32, Segment>,
     active: Option<(u32, File)>,
     next_seq: u64,
@@ -253,6 +253,7 @@ impl FrozenStore {
             f.sync_all().map_err(io_err("fsync", &seg.path))?;
         }
         let recovery = loaded.recovery;
+        let old_snapshot = loaded.old_snapshot;
         let store = FrozenStore {
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -265,8 +266,9 @@ impl FrozenStore {
             snapshot: parking_lot::Mutex::new(()),
             compacting: parking_lot::Mutex::new(()),
         };
-        if store.recovery != Recovery::default() {
-            // Persist what recovery learnt, so the next open is fast.
+        if store.recovery != Recovery::default() || old_snapshot {
+            // Persist what recovery learnt (or the snapshot in the current
+            // layout), so the next open is fast.
             store.write_index()?;
         }
         Ok(store)
@@ -351,14 +353,20 @@ impl FrozenStore {
     pub fn get(&self, key: &[u8]) -> Result<Option<Bytes>> {
         let (loc, path, map_src) = {
             let inner = self.inner.read();
-            let Some(&loc) = inner.index.get(key) else {
+            let Some(loc) = inner.index.get(key) else {
                 self.misses.fetch_add(1, Ordering::Relaxed);
                 return Ok(None);
             };
-            let seg = inner
-                .segments
-                .get(&loc.segment)
-                .expect("index points at a known segment");
+            // Every entry names a segment of the store (open checks what a
+            // snapshot names); a forged snapshot gets an error, not a panic.
+            let Some(seg) = inner.segments.get(&loc.segment) else {
+                self.checksum_failures.fetch_add(1, Ordering::Relaxed);
+                return Err(FrozenError::Corrupt {
+                    path: self.dir.join("index.cst"),
+                    offset: loc.offset,
+                    what: "index entry names no segment",
+                });
+            };
             let end = loc.offset + loc.record_len(key.len());
             (loc, seg.path.clone(), seg.map_covering(end))
         };
@@ -426,7 +434,7 @@ impl FrozenStore {
             seq,
         };
         let added = loc.record_len(key.len());
-        if let Some(old) = inner.index.insert(key.into(), loc) {
+        if let Some(old) = inner.index.insert(key, loc) {
             let old_len = old.record_len(key.len());
             if let Some(s) = inner.segments.get_mut(&old.segment) {
                 s.live_bytes -= old_len;
@@ -450,7 +458,7 @@ impl FrozenStore {
             });
         }
         let mut inner = self.inner.write();
-        let Some(old) = inner.index.get(key).copied() else {
+        let Some(old) = inner.index.get(key) else {
             return Ok(false);
         };
         let (seq, next) = self.next_seq(&inner)?;
@@ -564,8 +572,19 @@ impl FrozenStore {
 
     fn write_index(&self) -> Result<()> {
         let _one_at_a_time = self.snapshot.lock();
-        let bytes = snapshot::encode(&self.inner.read());
-        snapshot::replace(&self.dir, &bytes, self.options.sync)
+        let (bytes, epoch) = {
+            let inner = self.inner.read();
+            (snapshot::encode(&inner), inner.index.epoch())
+        };
+        snapshot::replace(&self.dir, &bytes, self.options.sync)?;
+        // The table just written becomes the index's base (its changes are
+        // folded in), unless something changed meanwhile.
+        if self.inner.read().index.epoch() == epoch
+            && let Some(table) = snapshot::table_of(bytes)
+        {
+            self.inner.write().index.rebase(table, epoch);
+        }
+        Ok(())
     }
 
     /// Rewrites the live records of segments whose dead fraction exceeds
@@ -606,7 +625,7 @@ impl FrozenStore {
                     .index
                     .iter()
                     .filter(|(_, l)| l.segment == *id)
-                    .map(|(k, _)| k.clone())
+                    .map(|(k, _)| k.into())
                     .collect()
             };
             for key in keys {
@@ -686,7 +705,12 @@ impl FrozenStore {
 
     /// Every stored key (in no particular order).
     pub fn keys(&self) -> Vec<Box<[u8]>> {
-        self.inner.read().index.keys().cloned().collect()
+        self.inner
+            .read()
+            .index
+            .iter()
+            .map(|(k, _)| k.into())
+            .collect()
     }
 
     /// Every stored key with its record's sequence number (higher is newer)
@@ -697,7 +721,7 @@ impl FrozenStore {
             .index
             .iter()
             .map(|(k, l)| Entry {
-                key: k.clone(),
+                key: k.into(),
                 seq: l.seq,
                 record_bytes: l.record_len(k.len()),
             })

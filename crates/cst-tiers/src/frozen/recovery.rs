@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::index::Index;
 use super::record::{KIND_PUT, check_record, next_valid_record};
 use super::segment::{SEGMENT_HEADER_LEN, Segment, Tail, check_header, read_tail};
 use super::{Inner, Loc, Recovery, Result, io_err, snapshot};
@@ -28,6 +29,8 @@ pub(super) struct Loaded {
     pub(super) inner: Inner,
     pub(super) recovery: Recovery,
     pub(super) truncate: Option<(u32, u64)>,
+    /// The snapshot has an older layout (a writer replaces it at open).
+    pub(super) old_snapshot: bool,
 }
 
 /// The segment ids in `dir` (sorted). The writer also deletes snapshots
@@ -85,7 +88,7 @@ fn snapshot_identity(path: &Path) -> Option<(u64, u64, Option<std::time::SystemT
 pub(super) fn load(dir: &Path, mode: Mode, tolerate_missing: bool) -> Result<Option<Loaded>> {
     let mut recovery = Recovery::default();
     let mut inner = Inner {
-        index: FxHashMap::default(),
+        index: Index::default(),
         segments: BTreeMap::new(),
         active: None,
         next_seq: 1,
@@ -99,12 +102,14 @@ pub(super) fn load(dir: &Path, mode: Mode, tolerate_missing: bool) -> Result<Opt
     let index_path = dir.join("index.cst");
     let identity = snapshot_identity(&index_path);
     let snapshot = snapshot::read(&index_path);
+    let mut old_snapshot = false;
     let ids = list_segments(dir, mode)?;
     let covered = match snapshot {
-        Ok(Some((entries, covered, next_seq))) => {
-            inner.next_seq = next_seq;
-            inner.index.extend(entries);
-            covered
+        Ok(Some(snapshot)) => {
+            old_snapshot = snapshot.version != snapshot::SNAPSHOT_VERSION;
+            inner.next_seq = snapshot.next_seq;
+            inner.index = snapshot.index;
+            snapshot.covered
         }
         Ok(None) => BTreeMap::new(),
         Err(_) => {
@@ -135,7 +140,7 @@ pub(super) fn load(dir: &Path, mode: Mode, tolerate_missing: bool) -> Result<Opt
     if mode == Mode::Reader
         && !tolerate_missing
         && covered.keys().any(|id| {
-            !inner.segments.contains_key(id) && inner.index.values().any(|l| l.segment == *id)
+            !inner.segments.contains_key(id) && inner.index.iter().any(|(_, l)| l.segment == *id)
         })
     {
         return Ok(None);
@@ -143,14 +148,21 @@ pub(super) fn load(dir: &Path, mode: Mode, tolerate_missing: bool) -> Result<Opt
 
     // An index entry must point into a segment that exists and is long enough.
     let seg_lens: FxHashMap<u32, u64> = inner.segments.values().map(|s| (s.id, s.len)).collect();
-    let before = inner.index.len();
-    inner.index.retain(|k, loc| {
-        let end = loc.offset + loc.record_len(k.len());
-        seg_lens
-            .get(&loc.segment)
-            .is_some_and(|&l| end <= l && covered.get(&loc.segment).is_some_and(|&c| end <= c))
-    });
-    recovery.index_entries_dropped += (before - inner.index.len()) as u64;
+    // (The snapshot's checksum held, and its writer indexed only records
+    // inside what it covers: when every segment it covers is still that
+    // long, no entry can fail this, and the pass is skipped.)
+    let whole = covered
+        .iter()
+        .all(|(id, c)| seg_lens.get(id).is_some_and(|l| l >= c));
+    if !whole {
+        let dropped = inner.index.retain(|k, loc| {
+            let end = loc.offset + loc.record_len(k.len());
+            seg_lens
+                .get(&loc.segment)
+                .is_some_and(|&l| end <= l && covered.get(&loc.segment).is_some_and(|&c| end <= c))
+        });
+        recovery.index_entries_dropped += dropped as u64;
+    }
 
     // Every segment past what the snapshot covers, one at a time. Only the
     // newest listed segment can grow while a reader loads (a writer appends
@@ -206,18 +218,31 @@ pub(super) fn load(dir: &Path, mode: Mode, tolerate_missing: bool) -> Result<Opt
     }
 
     // Live bytes per segment and totals.
-    for (k, loc) in &inner.index {
+    let mut value_bytes = 0;
+    let mut last: Option<(u32, &mut Segment)> = None;
+    for (k, loc) in inner.index.iter() {
+        value_bytes += u64::from(loc.value_len);
         let len = loc.record_len(k.len());
-        if let Some(s) = inner.segments.get_mut(&loc.segment) {
-            s.live_bytes += len;
+        match &mut last {
+            Some((id, s)) if *id == loc.segment => s.live_bytes += len,
+            _ => {
+                last = inner
+                    .segments
+                    .get_mut(&loc.segment)
+                    .map(|s| (loc.segment, s));
+                if let Some((_, s)) = &mut last {
+                    s.live_bytes += len;
+                }
+            }
         }
     }
     inner.stats.entries = inner.index.len() as u64;
-    inner.stats.bytes = inner.index.values().map(|l| u64::from(l.value_len)).sum();
+    inner.stats.bytes = value_bytes;
     Ok(Some(Loaded {
         inner,
         recovery,
         truncate,
+        old_snapshot,
     }))
 }
 
@@ -262,7 +287,7 @@ fn replay(
                 if current.is_none_or(|s| s < h.seq) {
                     if h.kind == KIND_PUT {
                         inner.index.insert(
-                            key.into(),
+                            key,
                             Loc {
                                 segment: id,
                                 offset: base + off as u64,
@@ -287,8 +312,8 @@ fn replay(
             Err(_) => match next_record_after(data, off + 1, {
                 // With the records of this segment the snapshot covers
                 // (looked for only now: a clean open never gets here).
-                let covered = inner.index.values().filter(|l| l.segment == id);
-                last_seq.max(covered.map(|l| l.seq).max().unwrap_or(0))
+                let covered = inner.index.iter().filter(|(_, l)| l.segment == id);
+                last_seq.max(covered.map(|(_, l)| l.seq).max().unwrap_or(0))
             }) {
                 // Corruption in the middle: skip to the next intact record.
                 Some(next) => {

@@ -77,7 +77,24 @@ impl Segment {
     }
 }
 
-/// Maps a segment read-only.
+/// The bytes of the index snapshot at `path`: mapped on Unix, read whole
+/// elsewhere (Windows cannot rename a new snapshot over a mapped one).
+pub(super) fn snapshot_bytes(path: &Path) -> io::Result<bytes::Bytes> {
+    #[cfg(unix)]
+    {
+        let file = File::open(path)?;
+        if file.metadata()?.len() == 0 {
+            return Ok(bytes::Bytes::new());
+        }
+        Ok(bytes::Bytes::from_owner(map_file(&file)?))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::read(path).map(bytes::Bytes::from)
+    }
+}
+
+/// Maps a segment, or the index snapshot, read-only.
 #[allow(unsafe_code)]
 fn map_file(file: &File) -> io::Result<memmap2::Mmap> {
     // SAFETY: segments are append-only: bytes inside a mapping are never
@@ -91,6 +108,9 @@ fn map_file(file: &File) -> io::Result<memmap2::Mmap> {
     // unlinked file stays valid for existing mappings and open handles.
     // Writers are excluded from each other by the lock file; a reader still
     // validates every record's checksum before use.
+    // The index snapshot is never written after it is renamed into place
+    // (a new one is written to a temporary file and renamed over it; the
+    // old file stays valid for its maps), and nothing truncates it.
     unsafe { memmap2::Mmap::map(file) }
 }
 
