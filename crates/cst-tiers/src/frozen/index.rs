@@ -25,6 +25,19 @@ pub(super) struct Table {
     /// Where the key heap starts in `bytes`, and its length.
     heap: usize,
     heap_len: usize,
+    /// `buckets[p]`: the first entry whose key's leading `bits` bits are `p`
+    /// or more (`p` in `0..=2^bits`), so a search starts in a range of a
+    /// few entries (content keys are uniformly spread).
+    buckets: Vec<u32>,
+    bits: u32,
+}
+
+/// The leading `bits` bits of `key` (missing bytes read as zero, which
+/// keeps the order: a key sorts at or after every key it extends).
+fn prefix(key: &[u8], bits: u32) -> usize {
+    let two = u32::from(key.first().copied().unwrap_or(0)) << 8
+        | u32::from(key.get(1).copied().unwrap_or(0));
+    (two >> (16 - bits)) as usize
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
@@ -56,13 +69,19 @@ impl Table {
         {
             return Err("truncated");
         }
-        let table = Table {
+        // About two entries per bucket, at most 2^16 buckets; `n` entries
+        // fit in u32 (each takes 32 bytes of a file).
+        let bits = (usize::BITS - n.leading_zeros()).saturating_sub(1).min(16);
+        let mut table = Table {
             bytes,
             entries,
             n,
             heap,
             heap_len,
+            buckets: Vec::new(),
+            bits,
         };
+        let n32 = u32::try_from(n).map_err(|_| "entry count")?;
         let mut prev: Option<&[u8]> = None;
         let mut expect_off = 0u64;
         for i in 0..n {
@@ -85,6 +104,15 @@ impl Table {
         if expect_off != heap_len as u64 {
             return Err("key heap length");
         }
+        let mut buckets = Vec::with_capacity((1 << bits) + 1);
+        for i in 0..n {
+            let p = prefix(table.key(i), bits);
+            while buckets.len() <= p {
+                buckets.push(i as u32);
+            }
+        }
+        buckets.resize((1 << bits) + 1, n32);
+        table.buckets = buckets;
         Ok(table)
     }
 
@@ -122,7 +150,8 @@ impl Table {
     }
 
     fn find(&self, key: &[u8]) -> Option<usize> {
-        let (mut lo, mut hi) = (0, self.n);
+        let p = prefix(key, self.bits);
+        let (mut lo, mut hi) = (self.buckets[p] as usize, self.buckets[p + 1] as usize);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             match self.key(mid).cmp(key) {
@@ -386,6 +415,39 @@ mod tests {
         ix.insert(b"late", loc(1));
         ix.rebase(t, epoch);
         assert_eq!(ix.get(b"late"), Some(loc(1)));
+    }
+
+    /// Keys spread over every leading byte, short keys among them: the
+    /// bucketed search finds each key and nothing else.
+    #[test]
+    fn bucketed_search_finds_every_key_and_no_other() {
+        for n in [0usize, 1, 2, 3, 100, 5000] {
+            let mut keys: Vec<Vec<u8>> = (0..n)
+                .map(|i| {
+                    let h = blake3::hash(&i.to_le_bytes());
+                    h.as_bytes()[..1 + i % 32].to_vec()
+                })
+                .collect();
+            keys.push(vec![0]);
+            keys.push(vec![0xff]);
+            keys.push(vec![0xff, 0xff, 0xff]);
+            keys.sort();
+            keys.dedup();
+            let entries: Vec<(&[u8], Loc)> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (&k[..], loc(i as u64)))
+                .collect();
+            let t = table_of(&entries);
+            for (i, k) in keys.iter().enumerate() {
+                assert_eq!(t.find(k), Some(i), "n {n}, key {k:?}");
+                let mut absent = k.clone();
+                absent.push(0x80);
+                if keys.binary_search(&absent).is_err() {
+                    assert_eq!(t.find(&absent), None);
+                }
+            }
+        }
     }
 
     #[test]
