@@ -115,6 +115,9 @@ pub(crate) fn tags(
 ) -> Result<u8, Failure> {
     let sel = select(cli, paths, reindex)?;
     let cache = &sel.cache;
+    if format == TagsFormat::Ctags {
+        return ctags(sel, output, definitions_only);
+    }
     // Stored tags are read with the source only; others are computed from
     // the stored tree (and kept for next time).
     let results = cache.par_each(&sel.files, |path| match cache.tags(path) {
@@ -135,15 +138,6 @@ pub(crate) fn tags(
     }
     // Keep the tags computed on the way (the next run reads them back).
     cache.flush()?;
-    if format == TagsFormat::Ctags {
-        let target = output.unwrap_or(Path::new("tags"));
-        return write_ctags(&rows, target, definitions_only).map(|n| {
-            if target != Path::new("-") {
-                eprintln!("wrote {n} tags to {}", target.display());
-            }
-            0
-        });
-    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut count = 0usize;
     for (path, ft) in &rows {
@@ -222,14 +216,12 @@ fn tag_json(path: &str, ft: &FileTags, t: &Tag) -> serde_json::Value {
     })
 }
 
-/// Writes a ctags-format (extended format 2) `tags` file, sorted by name as
-/// Universal Ctags sorts it (`LC_ALL=C`), with paths relative to the file's
-/// directory. Returns the number of tags.
-fn write_ctags(
-    rows: &[(&Path, FileTags)],
-    target: &Path,
-    definitions_only: bool,
-) -> Result<usize, Failure> {
+/// `cst tags --ctags`: a ctags-format (extended format 2) `tags` file,
+/// sorted by name as Universal Ctags sorts it (`LC_ALL=C`), with paths
+/// relative to the file's directory. Each file's lines are made on the
+/// worker that read its tags, and its source is let go at once.
+fn ctags(sel: Selection, output: Option<&Path>, definitions_only: bool) -> Result<u8, Failure> {
+    let target = output.unwrap_or(Path::new("tags"));
     let to_stdout = target == Path::new("-");
     let base = if to_stdout {
         std::env::current_dir()?
@@ -240,46 +232,75 @@ fn write_ctags(
             .unwrap_or(Path::new("."));
         canonical(parent)?
     };
+    let cache = &sel.cache;
+    let results = cache.par_each(&sel.files, |path| match cache.tags(path) {
+        Ok(Some(ft)) => Ok(ctags_lines(&shown(path, &base), &ft, definitions_only)),
+        Ok(None) | Err(cst::Error::NoTagsQuery(_)) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    });
     let mut lines: Vec<Vec<u8>> = Vec::new();
-    for (path, ft) in rows {
-        let file = shown(path, &base);
-        let source = ft.source();
-        for t in ft.tags() {
-            // Editors jump to definitions; references are kept with
-            // `--references`.
-            if definitions_only && !t.is_definition {
-                continue;
-            }
-            let name = &source[t.name_range.clone()];
-            if name.is_empty() || name.iter().any(|&b| b == b'\t' || b == b'\n') {
-                continue;
-            }
-            let mut line = Vec::new();
-            line.extend_from_slice(name);
-            line.push(b'\t');
-            line.extend_from_slice(file.as_bytes());
-            line.extend_from_slice(b"\t/^");
-            // The whole source line, as a search pattern (`\` and `/`
-            // escaped); cut at 256 bytes without the `$` anchor.
-            let full = line_at(source, t.name_range.start, t.span.start.column);
-            let full = full.strip_suffix(b"\r").unwrap_or(full);
-            let cut = full.len() > 256;
-            for &b in &full[..full.len().min(256)] {
-                if b == b'\\' || b == b'/' {
-                    line.push(b'\\');
-                }
-                line.push(b);
-            }
-            line.extend_from_slice(if cut { b"/;\"\t" } else { b"$/;\"\t" });
-            line.extend_from_slice(ft.kind(t).as_bytes());
-            line.extend_from_slice(format!("\tline:{}", t.span.start.row + 1).as_bytes());
-            if !t.is_definition {
-                line.extend_from_slice(b"\troles:ref");
-            }
-            line.extend_from_slice(format!("\tlanguage:{}", ft.language().id()).as_bytes());
-            lines.push(line);
+    for (path, r) in sel.files.iter().zip(results) {
+        match r {
+            Ok(l) => lines.extend(l),
+            Err(e) => eprintln!("cst: {}: {e}", path.display()),
         }
     }
+    // Keep the tags computed on the way (the next run reads them back).
+    cache.flush()?;
+    let n = write_ctags(lines, target)?;
+    if !to_stdout {
+        eprintln!("wrote {n} tags to {}", target.display());
+    }
+    crate::finish(sel.cache)?;
+    Ok(0)
+}
+
+/// The ctags lines of one file's tags (`file` as the tags file names it).
+fn ctags_lines(file: &str, ft: &FileTags, definitions_only: bool) -> Vec<Vec<u8>> {
+    let mut lines = Vec::new();
+    let source = ft.source();
+    for t in ft.tags() {
+        // Editors jump to definitions; references are kept with
+        // `--references`.
+        if definitions_only && !t.is_definition {
+            continue;
+        }
+        let name = &source[t.name_range.clone()];
+        if name.is_empty() || name.iter().any(|&b| b == b'\t' || b == b'\n') {
+            continue;
+        }
+        let mut line = Vec::new();
+        line.extend_from_slice(name);
+        line.push(b'\t');
+        line.extend_from_slice(file.as_bytes());
+        line.extend_from_slice(b"\t/^");
+        // The whole source line, as a search pattern (`\` and `/`
+        // escaped); cut at 256 bytes without the `$` anchor.
+        let full = line_at(source, t.name_range.start, t.span.start.column);
+        let full = full.strip_suffix(b"\r").unwrap_or(full);
+        let cut = full.len() > 256;
+        for &b in &full[..full.len().min(256)] {
+            if b == b'\\' || b == b'/' {
+                line.push(b'\\');
+            }
+            line.push(b);
+        }
+        line.extend_from_slice(if cut { b"/;\"\t" } else { b"$/;\"\t" });
+        line.extend_from_slice(ft.kind(t).as_bytes());
+        line.extend_from_slice(format!("\tline:{}", t.span.start.row + 1).as_bytes());
+        if !t.is_definition {
+            line.extend_from_slice(b"\troles:ref");
+        }
+        line.extend_from_slice(format!("\tlanguage:{}", ft.language().id()).as_bytes());
+        lines.push(line);
+    }
+    lines
+}
+
+/// Writes the sorted `lines` under the ctags header to `target` (`-`:
+/// stdout), atomically for a file. Returns the number of tags.
+fn write_ctags(mut lines: Vec<Vec<u8>>, target: &Path) -> Result<usize, Failure> {
+    let to_stdout = target == Path::new("-");
     lines.sort();
     let mut buf: Vec<u8> = Vec::new();
     buf.extend_from_slice(

@@ -77,7 +77,7 @@ impl std::fmt::Debug for Tree {
 }
 
 /// A path's content key, language and indexed source, read together.
-pub(crate) type IndexedSource = (Key, &'static Grammar, Arc<[u8]>);
+pub(crate) type IndexedSource = (Key, &'static Grammar, bytes::Bytes);
 
 /// The default cache directory of a workspace: `$XDG_CACHE_HOME/cst/<name>-<hash>`
 /// (or `~/.cache/cst/...`), where the hash is of the workspace's canonical path.
@@ -677,7 +677,11 @@ impl Cache {
         let Some(g) = cst_grammars::by_id(record.language) else {
             return Ok(None);
         };
-        Ok(self.source_of(&record, path)?.map(|s| (record.key, g, s)))
+        let source = match self.inner.sources.read().get(&record.key) {
+            Some(s) => Some(bytes::Bytes::from_owner(s.clone())),
+            None => self.stored_source(&record, path)?,
+        };
+        Ok(source.map(|s| (record.key, g, s)))
     }
 
     /// The indexed source of `path` (without its tree).
@@ -698,6 +702,16 @@ impl Cache {
         if let Some(s) = self.inner.sources.read().get(&record.key) {
             return Ok(Some(s.clone()));
         }
+        Ok(self.stored_source(record, path)?.map(|s| Arc::from(&s[..])))
+    }
+
+    /// The source of a path from the store or the disk (not from memory),
+    /// in the buffer it was read or decompressed into.
+    fn stored_source(
+        &self,
+        record: &PathRecord,
+        path: &Path,
+    ) -> Result<Option<bytes::Bytes>, Error> {
         // From the store: the record's checksum held and it is filed under
         // this content's key (which the store checks), so it is not hashed
         // again; a file read from disk is.
@@ -711,7 +725,7 @@ impl Cache {
                 },
                 Ok(None) => {
                     if let Ok(Some(s)) = store.get(&raw_source_key(&record.key)) {
-                        return Ok(Some(Arc::from(&s[..])));
+                        return Ok(Some(s));
                     }
                 }
                 Err(_) => {}

@@ -57,7 +57,8 @@ impl Tree {
 /// The tags of one file (see [`Cache::tags`]).
 pub struct FileTags {
     language: &'static Grammar,
-    source: Arc<[u8]>,
+    /// Shared with the tree, or the buffer it was decompressed into.
+    source: bytes::Bytes,
     kinds: Arc<[String]>,
     tags: Vec<Tag>,
 }
@@ -274,7 +275,7 @@ impl Cache {
         &self,
         g: &'static Grammar,
         bytes: &[u8],
-        source: Arc<[u8]>,
+        source: bytes::Bytes,
         kinds: Arc<[String]>,
     ) -> Option<FileTags> {
         match cst_tags::decode_tags(bytes, source.len(), kinds.len()) {
@@ -423,7 +424,7 @@ impl Cache {
     pub fn tags_for(&self, tree: Tree) -> Result<FileTags, Error> {
         let g = tree.language;
         let config = self.tags_config(g)?.ok_or(Error::NoTagsQuery(g.id()))?;
-        let source = tree.source.clone().ok_or(Error::NoSource)?;
+        let source = bytes::Bytes::from_owner(tree.source.clone().ok_or(Error::NoSource)?);
         let kinds = self.keep_kinds(g, &config);
         let record = match (&self.inner.store, &tree.key) {
             (Some(store), Some(key)) => Some((store, tags_record_key(key, &self.tags_hash(g)))),
