@@ -107,7 +107,8 @@ fn write_raw_files(data: &[u8], dir: &Path) {
             if name.starts_with("seg-") {
                 reseal_segment(&mut contents);
             } else {
-                reseal_index(&mut contents);
+                // Snapshot layout 1 (entries by location) or 2 (a table).
+                reseal_index(&mut contents, if sel & 7 == 5 { 2 } else { 1 });
             }
         }
         std::fs::write(dir.join(name), contents).expect("write a store file");
@@ -141,12 +142,12 @@ fn reseal_segment(b: &mut [u8]) {
     }
 }
 
-fn reseal_index(b: &mut [u8]) {
+fn reseal_index(b: &mut [u8], version: u16) {
     if b.len() < 20 {
         return;
     }
     b[..4].copy_from_slice(&INDEX_MAGIC);
-    b[4..6].copy_from_slice(&STORE_VERSION.to_le_bytes());
+    b[4..6].copy_from_slice(&version.to_le_bytes());
     let body = (b.len() - 20) as u64;
     b[8..16].copy_from_slice(&body.to_le_bytes());
     let n = b.len() - 4;

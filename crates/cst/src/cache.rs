@@ -867,12 +867,25 @@ impl Cache {
         dir: &Path,
         keep: &rustc_hash::FxHashSet<&[u8]>,
     ) -> Result<u64, Error> {
+        let dir_bytes = dir.as_os_str().as_encoded_bytes();
+        let plain_dir = cfg!(unix) && is_plain(dir_bytes);
         let stale: Vec<PathBuf> = self
             .inner
             .paths
             .read()
-            .keys()
-            .filter(|p| p.starts_with(dir) && !keep.contains(p.as_os_str().as_encoded_bytes()))
+            .key_bytes()
+            .filter(|p| !keep.contains(p))
+            .filter(|p| {
+                // The bytes decide for plain paths (no empty or `.`
+                // components); `Path`'s component rule for the others.
+                if plain_dir && is_plain(p) {
+                    p.strip_prefix(dir_bytes)
+                        .is_some_and(|rest| rest.is_empty() || rest[0] == b'/')
+                } else {
+                    crate::paths::path_from_bytes(p).starts_with(dir)
+                }
+            })
+            .map(crate::paths::path_from_bytes)
             .collect();
         let mut forgotten = 0;
         for path in stale {
@@ -880,6 +893,19 @@ impl Cache {
         }
         Ok(forgotten)
     }
+}
+
+/// Whether a path's bytes have no empty, `.` or trailing components (a
+/// `/` after a `/`, a `.` after a `/`, a final `/`) and do not start with
+/// `.`: then one path is under another exactly when its bytes continue the
+/// other's with a `/` (a conservative test: `/.git` is not plain).
+fn is_plain(b: &[u8]) -> bool {
+    !b.is_empty()
+        && !b.starts_with(b".")
+        && !b.ends_with(b"/")
+        && !b
+            .windows(2)
+            .any(|w| w[0] == b'/' && (w[1] == b'/' || w[1] == b'.'))
 }
 
 /// The store's options for `config`.
@@ -905,4 +931,46 @@ pub(crate) fn raw_source_key(key: &Key) -> Vec<u8> {
     let mut k = key.0.to_vec();
     k.push(b'S');
     k
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::is_plain;
+    use std::path::Path;
+
+    /// For plain paths, "its bytes continue the directory's with a `/`" is
+    /// `Path::starts_with`.
+    #[test]
+    fn plain_paths_are_under_a_dir_by_their_bytes() {
+        let paths = [
+            "/ws/a.rs",
+            "/ws",
+            "/wsx/a.rs",
+            "/ws/sub/b.rs",
+            "/w",
+            "/ws/",
+            "/ws//a.rs",
+            "/ws/./a.rs",
+            "/ws/.git/x",
+            "ws/a.rs",
+            "./ws/a.rs",
+            "/ws/a.rs/",
+            "/ws/..",
+            "/",
+        ];
+        let dirs = ["/ws", "/ws/sub", "/w", "/ws/", "/", "/ws/.", "ws"];
+        for d in dirs {
+            for p in paths {
+                let (pb, db) = (p.as_bytes(), d.as_bytes());
+                if is_plain(pb) && is_plain(db) {
+                    let by_bytes = pb
+                        .strip_prefix(db)
+                        .is_some_and(|rest| rest.is_empty() || rest[0] == b'/');
+                    assert_eq!(by_bytes, Path::new(p).starts_with(d), "{p} under {d}");
+                }
+            }
+        }
+        assert!(is_plain(b"/ws/a.rs") && is_plain(b"/ws/a..b"));
+        assert!(!is_plain(b"/ws/.git") && !is_plain(b"/ws//a") && !is_plain(b"/ws/"));
+    }
 }

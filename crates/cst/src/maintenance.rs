@@ -341,7 +341,15 @@ impl Cache {
         type Scanned = (crate::paths::PathMap, crate::paths::Scan);
         let (mut whole, mut partial) = (None::<Scanned>, None::<Scanned>);
         for (_, b) in &copies {
-            match crate::paths::PathMap::scan(b.clone(), stamp) {
+            // A reader reads the map where it lies. A writer takes a copy:
+            // its map outlives compactions, and a mapping would keep the
+            // segment it was in (unlinked by a compaction) on disk.
+            let b = if self.inner.read_only {
+                b.clone()
+            } else {
+                bytes::Bytes::copy_from_slice(b)
+            };
+            match crate::paths::PathMap::scan(b, stamp) {
                 Some(d) if !d.1.truncated => {
                     whole = Some(d);
                     break;

@@ -138,7 +138,7 @@ pub(crate) fn path_bytes(p: &Path) -> Cow<'_, [u8]> {
     }
 }
 
-fn path_from_bytes(b: &[u8]) -> PathBuf {
+pub(crate) fn path_from_bytes(b: &[u8]) -> PathBuf {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
@@ -429,6 +429,24 @@ mod tests {
             }
         }
         assert!(decode(b"CSTP\x01", [3; 16]).is_none());
+    }
+
+    /// An empty language name first in the map (no build writes one) is
+    /// an unknown language, not an entry that panics when read.
+    #[test]
+    fn an_empty_language_name_is_unknown() {
+        let (a, b) = (PathBuf::from("/ws/a.x"), PathBuf::from("/ws/b.rs"));
+        let empty = PathRecord {
+            language: "",
+            ..record(2, true)
+        };
+        let known = record(1, true);
+        let bytes = encode(&[(&a, &empty), (&b, &known)], [0; 16], 4);
+        let (m, scan) = PathMap::scan(bytes::Bytes::from(bytes), [0; 16]).unwrap();
+        assert_eq!((scan.unknown, scan.entries), (1, 1));
+        assert_eq!(m.get(&a), None);
+        assert_eq!(m.get(&b), Some(known.clone()));
+        assert_eq!(m.iter().collect::<Vec<_>>(), vec![(b, known)]);
     }
 
     #[test]
@@ -800,7 +818,7 @@ impl PathMap {
             return None;
         }
         let mut in_place = true;
-        let (mut last_lang, mut last_path): (&[u8], Option<&[u8]>) = (&[], None);
+        let (mut last_lang, mut last_path): (Option<&[u8]>, Option<&[u8]>) = (None, None);
         for done in 0..count {
             let off = bytes.len() - r.b.len();
             let Some((path, lang)) = skip_entry(&mut r) else {
@@ -809,7 +827,7 @@ impl PathMap {
                 break;
             };
             // The language is checked once per run of equal names.
-            if lang != last_lang {
+            if last_lang != Some(lang) {
                 if std::str::from_utf8(lang)
                     .ok()
                     .and_then(cst_grammars::by_id)
@@ -818,7 +836,7 @@ impl PathMap {
                     scan.unknown += 1;
                     continue;
                 }
-                last_lang = lang;
+                last_lang = Some(lang);
             }
             in_place &= last_path.is_none_or(|p| p < path);
             last_path = Some(path);
@@ -949,6 +967,18 @@ impl PathMap {
             .iter()
             .filter(|(_, r)| r.is_some())
             .map(|(p, _)| p.0.clone());
+        base.chain(changed)
+    }
+
+    /// Every path's bytes, in no particular order ([`path_from_bytes`]
+    /// makes a path of them).
+    pub(crate) fn key_bytes(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let base = self.base_offsets().map(|(b, off)| b.path_at(off));
+        let changed = self
+            .changes
+            .iter()
+            .filter(|(_, r)| r.is_some())
+            .map(|(p, _)| p.bytes());
         base.chain(changed)
     }
 

@@ -190,17 +190,13 @@ pub(crate) fn index(
                 ignore::WalkState::Continue
             })
         });
-    let (mut files, skipped) = found.into_inner().expect("walk lock");
+    let (files, skipped) = found.into_inner().expect("walk lock");
     let report = IndexReport {
         skipped,
         ..IndexReport::default()
     };
     // By bytes: `Path`'s component-wise order cost as much as the walk.
-    files.sort_unstable_by(|a, b| {
-        a.as_os_str()
-            .as_encoded_bytes()
-            .cmp(b.as_os_str().as_encoded_bytes())
-    });
+    let files = sort_by_bytes(files);
     let total = files.len() as u64;
     let queue = Mutex::new(files.into_iter());
     let done = AtomicU64::new(0);
@@ -351,4 +347,78 @@ fn index_one(
         },
     );
     Ok(Ok((grammar.id(), outcome, lines, nodes, bytes)))
+}
+
+/// `files` sorted by their bytes. They share their root: each is keyed by
+/// the eight bytes after the prefix common to all (a u64 compare decides
+/// most pairs), then by all its bytes. (Paths hold no NUL byte, so the zero
+/// padding of a short key orders it as its bytes do.)
+fn sort_by_bytes(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let bytes = |f: &PathBuf| f.as_os_str().as_encoded_bytes().to_owned();
+    let Some(first) = files.first().map(bytes) else {
+        return files;
+    };
+    let mut common = first.len();
+    for f in &files {
+        let b = f.as_os_str().as_encoded_bytes();
+        common = common.min(b.iter().zip(&first).take_while(|(x, y)| x == y).count());
+    }
+    let mut keyed: Vec<(u64, PathBuf)> = files
+        .into_iter()
+        .map(|f| {
+            let tail = &f.as_os_str().as_encoded_bytes()[common..];
+            let mut eight = [0u8; 8];
+            let n = tail.len().min(8);
+            eight[..n].copy_from_slice(&tail[..n]);
+            (u64::from_be_bytes(eight), f)
+        })
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            a.1.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.1.as_os_str().as_encoded_bytes())
+        })
+    });
+    keyed.into_iter().map(|(_, f)| f).collect()
+}
+
+#[cfg(test)]
+mod sort_tests {
+    use super::sort_by_bytes;
+    use std::path::PathBuf;
+
+    #[test]
+    fn paths_sort_by_their_bytes() {
+        let mut names: Vec<String> = vec![
+            "/ws/a",
+            "/ws/ab",
+            "/ws/abcdefghij/x",
+            "/ws/abcdefghi",
+            "/ws/abcdefgh",
+            "/ws/b.rs",
+            "/ws/B.rs",
+            "/ws/a/b/c",
+            "/ws/a-b",
+            "/ws/\u{e9}t\u{e9}.rs",
+            "/ws/z",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        for i in 0..200 {
+            names.push(format!("/ws/dir{}/file{}.c", i % 7, (i * 7919) % 1000));
+        }
+        let files: Vec<PathBuf> = names.iter().rev().map(PathBuf::from).collect();
+        let mut want = files.clone();
+        want.sort_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
+        assert_eq!(sort_by_bytes(files), want);
+        assert_eq!(sort_by_bytes(Vec::new()), Vec::<PathBuf>::new());
+        let one = vec![PathBuf::from("/x")];
+        assert_eq!(sort_by_bytes(one.clone()), one);
+    }
 }

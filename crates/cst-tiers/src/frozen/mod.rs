@@ -367,7 +367,14 @@ impl FrozenStore {
                     what: "index entry names no segment",
                 });
             };
-            let end = loc.offset + loc.record_len(key.len());
+            let Some(end) = loc.offset.checked_add(loc.record_len(key.len())) else {
+                self.checksum_failures.fetch_add(1, Ordering::Relaxed);
+                return Err(FrozenError::Corrupt {
+                    path: seg.path.clone(),
+                    offset: loc.offset,
+                    what: "index entry points past any file",
+                });
+            };
             (loc, seg.path.clone(), seg.map_covering(end))
         };
         let map = map_src?;
@@ -674,6 +681,9 @@ impl FrozenStore {
         if self.options.sync {
             sync_dir(&self.dir)?;
         }
+        // A snapshot that no longer names the removed segments: one that
+        // names a missing segment makes every open check each entry.
+        self.write_index()?;
         Ok(reclaimed)
     }
 

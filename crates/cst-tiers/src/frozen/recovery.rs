@@ -151,12 +151,16 @@ pub(super) fn load(dir: &Path, mode: Mode, tolerate_missing: bool) -> Result<Opt
     // (The snapshot's checksum held, and its writer indexed only records
     // inside what it covers: when every segment it covers is still that
     // long, no entry can fail this, and the pass is skipped.)
-    let whole = covered
-        .iter()
-        .all(|(id, c)| seg_lens.get(id).is_some_and(|l| l >= c));
+    // (A snapshot with entries names the segments they are in.)
+    let whole = (!covered.is_empty() || inner.index.len() == 0)
+        && covered
+            .iter()
+            .all(|(id, c)| seg_lens.get(id).is_some_and(|l| l >= c));
     if !whole {
         let dropped = inner.index.retain(|k, loc| {
-            let end = loc.offset + loc.record_len(k.len());
+            let Some(end) = loc.offset.checked_add(loc.record_len(k.len())) else {
+                return false;
+            };
             seg_lens
                 .get(&loc.segment)
                 .is_some_and(|&l| end <= l && covered.get(&loc.segment).is_some_and(|&c| end <= c))

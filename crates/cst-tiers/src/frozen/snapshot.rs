@@ -172,9 +172,9 @@ fn read_v1_entries(r: &mut Reader<'_>, n: usize) -> std::result::Result<Index, &
             value_len: r.u32()?,
             seq: r.u64()?,
         };
-        if index.insert(key, loc).is_some() {
-            return Err("duplicate key");
-        }
+        // A key listed twice (never written so): the later entry wins, as
+        // version 1 readers had it.
+        index.insert(key, loc);
     }
     Ok(index)
 }
