@@ -99,6 +99,7 @@ impl Cache {
         };
         self.wait_for_maintenance();
         let removed = self.remove_unreferenced(u64::MAX)?;
+        self.inner.paths.write().detach();
         let reclaimed_bytes = store.compact()?;
         Ok(GcReport {
             removed,
@@ -189,6 +190,7 @@ impl Cache {
         if let Some(h) = slot.take() {
             let _ = h.join();
         }
+        self.inner.paths.write().detach();
         let store = store.clone();
         let spawned = std::thread::Builder::new()
             .name("cst-compact".into())
@@ -341,15 +343,8 @@ impl Cache {
         type Scanned = (crate::paths::PathMap, crate::paths::Scan);
         let (mut whole, mut partial) = (None::<Scanned>, None::<Scanned>);
         for (_, b) in &copies {
-            // A reader reads the map where it lies. A writer takes a copy:
-            // its map outlives compactions, and a mapping would keep the
-            // segment it was in (unlinked by a compaction) on disk.
-            let b = if self.inner.read_only {
-                b.clone()
-            } else {
-                bytes::Bytes::copy_from_slice(b)
-            };
-            match crate::paths::PathMap::scan(b, stamp) {
+            // Read where it lies (a writer copies it out before it compacts).
+            match crate::paths::PathMap::scan(b.clone(), stamp) {
                 Some(d) if !d.1.truncated => {
                     whole = Some(d);
                     break;

@@ -242,8 +242,17 @@ impl<'a> Reader<'a> {
         let b = self.b;
         let mut at = 0;
         for _ in 0..n {
-            let end = at + b.get(at..)?.iter().take(10).position(|&x| x < 0x80)?;
-            at = end + 1;
+            let start = at;
+            loop {
+                let byte = *b.get(at)?;
+                at += 1;
+                if byte < 0x80 {
+                    break;
+                }
+                if at - start == 10 {
+                    return None;
+                }
+            }
         }
         self.b = &b[at..];
         Some(())
@@ -683,6 +692,8 @@ pub(crate) struct Base {
     lookups: std::sync::atomic::AtomicU32,
     /// Statuses are dropped (another build wrote the map).
     stale_stamp: bool,
+    /// `bytes` are a copy of their own (see [`PathMap::detach`]).
+    detached: bool,
 }
 
 /// Lookups by binary search before the hash index is built.
@@ -803,6 +814,7 @@ impl PathMap {
             hashed: Default::default(),
             lookups: Default::default(),
             stale_stamp,
+            detached: false,
         };
         let Some(count) = r.varint() else {
             scan.truncated = true;
@@ -855,6 +867,16 @@ impl PathMap {
         };
         scan.entries = map.len as u64;
         Some((map, scan))
+    }
+
+    /// Copies the encoded map out of the store's mapping of its segment,
+    /// before a compaction that may unlink that segment (a mapping would
+    /// keep its space, and on Windows keep it from being removed).
+    pub(crate) fn detach(&mut self) {
+        if let Some(b) = self.base.as_mut().filter(|b| !b.detached) {
+            b.bytes = bytes::Bytes::copy_from_slice(&b.bytes);
+            b.detached = true;
+        }
     }
 
     /// A map of decoded entries (a version 1 map).
@@ -1089,6 +1111,10 @@ mod map_tests {
         check_against(&m, &model);
         assert!(m.base.as_ref().unwrap().hashed.get().is_some());
         assert!(m.is_referenced(&Key([3; 32])));
+        // A copy out of the store's mapping reads the same.
+        m.detach();
+        assert!(m.base.as_ref().unwrap().detached);
+        check_against(&m, &model);
         // Changes: remove base paths, re-point some, edit one, add new ones.
         for p in paths.iter().step_by(3) {
             assert_eq!(m.remove(p), model.remove(p));

@@ -32,6 +32,18 @@ pub(super) struct Table {
     bits: u32,
 }
 
+/// `a < b` bytewise; content keys differ in their first eight bytes, which
+/// one integer compare decides.
+fn less(a: &[u8], b: &[u8]) -> bool {
+    if let (Some(x), Some(y)) = (a.get(..8), b.get(..8))
+        && x != y
+    {
+        let be = |s: &[u8]| u64::from_be_bytes(s.try_into().expect("8 bytes"));
+        return be(x) < be(y);
+    }
+    a < b
+}
+
 /// The leading `bits` bits of `key` (missing bytes read as zero, which
 /// keeps the order: a key sorts at or after every key it extends).
 fn prefix(key: &[u8], bits: u32) -> usize {
@@ -84,6 +96,7 @@ impl Table {
         let n32 = u32::try_from(n).map_err(|_| "entry count")?;
         let mut prev: Option<&[u8]> = None;
         let mut expect_off = 0u64;
+        let mut buckets = Vec::with_capacity((1 << bits) + 1);
         for i in 0..n {
             let off = table.key_off(i);
             if off != expect_off {
@@ -96,20 +109,17 @@ impl Table {
             }
             expect_off = end;
             let key = &table.bytes[table.heap + off as usize..table.heap + end as usize];
-            if prev.is_some_and(|p| p >= key) {
+            if prev.is_some_and(|p| !less(p, key)) {
                 return Err("key order");
             }
             prev = Some(key);
-        }
-        if expect_off != heap_len as u64 {
-            return Err("key heap length");
-        }
-        let mut buckets = Vec::with_capacity((1 << bits) + 1);
-        for i in 0..n {
-            let p = prefix(table.key(i), bits);
+            let p = prefix(key, bits);
             while buckets.len() <= p {
                 buckets.push(i as u32);
             }
+        }
+        if expect_off != heap_len as u64 {
+            return Err("key heap length");
         }
         buckets.resize((1 << bits) + 1, n32);
         table.buckets = buckets;
