@@ -245,12 +245,11 @@ fn ctags(sel: Selection, output: Option<&Path>, definitions_only: bool) -> Resul
             Err(e) => eprintln!("cst: {}: {e}", path.display()),
         }
     }
-    // Keep the tags computed on the way (the next run reads them back).
-    cache.flush()?;
     let n = write_ctags(lines, target)?;
     if !to_stdout {
         eprintln!("wrote {n} tags to {}", target.display());
     }
+    // Keeps the tags computed on the way (the next run reads them back).
     crate::finish(sel.cache)?;
     Ok(0)
 }

@@ -384,14 +384,8 @@ impl Cache {
                 Ok(Some(b)) => {
                     self.inner.paths_dirty.store(true, Ordering::Release);
                     let d = crate::paths::decode_v1(&b);
-                    let scan = crate::paths::Scan {
-                        dropped: d.dropped,
-                        unknown: d.unknown,
-                        truncated: d.truncated,
-                        ..Default::default()
-                    };
                     let map = crate::paths::PathMap::from_entries(d.entries);
-                    (PathMapStatus::Migrated, (map, scan))
+                    (PathMapStatus::Migrated, (map, d.scan))
                 }
                 Ok(None) | Err(cst_tiers::FrozenError::Corrupt { .. }) => {
                     // No map: lost if the store holds trees (content keys).

@@ -208,20 +208,7 @@ pub(crate) fn encode(
 #[derive(Debug, Default)]
 pub(crate) struct Decoded {
     pub entries: Vec<(PathBuf, PathRecord)>,
-    /// Entries lost to damage: bytes that do not parse (the rest of the
-    /// map after the first bad entry).
-    pub dropped: u64,
-    /// Entries of a language this build does not have (not damage: a build
-    /// with the grammar reads them).
-    pub unknown: u64,
-    /// The map ended inside an entry.
-    pub truncated: bool,
-    /// Statuses were dropped (another build wrote the map).
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub stale_stamp: bool,
-    /// The flush number that wrote it.
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub generation: u64,
+    pub scan: Scan,
 }
 
 struct Reader<'a> {
@@ -276,63 +263,76 @@ pub(crate) fn generation_of(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_le_bytes(bytes.get(22..30)?.try_into().ok()?))
 }
 
-/// One entry; the record is `None` for a language this build does not know.
-fn entry(r: &mut Reader<'_>) -> Option<(PathBuf, Option<PathRecord>)> {
-    let len = usize::try_from(r.varint()?).ok()?;
-    let path = path_from_bytes(r.take(len)?);
-    let lang_len = usize::from(*r.take(1)?.first()?);
-    let lang = r.take(lang_len)?;
-    let key = Key(r.take(32)?.try_into().ok()?);
-    let source_hash: [u8; 32] = r.take(32)?.try_into().ok()?;
-    let indexed = match *r.take(1)?.first()? {
-        0 => None,
-        1 => {
-            let stat = FileStat {
-                size: r.varint()?,
-                mtime_ns: unzigzag(r.varint()?),
-                ctime_ns: unzigzag(r.varint()?),
-                ino: r.varint()?,
-                dev: r.varint()?,
-            };
-            Some(Indexed {
-                stat,
-                stat_ns: unzigzag(r.varint()?),
-                lines: r.varint()?,
-                nodes: r.varint()?,
-                fingerprint: r.take(16)?.try_into().ok()?,
-            })
-        }
-        _ => return None,
-    };
-    let record = std::str::from_utf8(lang)
-        .ok()
-        .and_then(cst_grammars::by_id)
-        .map(|g| PathRecord {
-            key,
-            language: g.id(),
-            source_hash,
-            indexed,
-        });
-    Some((path, record))
+/// One entry's fields as they lie: the entry layout, in one place.
+struct RawEntry<'a> {
+    path: &'a [u8],
+    lang: &'a [u8],
+    key: &'a [u8],
+    source_hash: &'a [u8],
+    /// The status varints and fingerprint, when the flag is 1.
+    status: Option<&'a [u8]>,
 }
 
-/// Skips one entry without decoding it: its path and language bytes, or
-/// `None` if it does not parse.
-fn skip_entry<'a>(r: &mut Reader<'a>) -> Option<(&'a [u8], &'a [u8])> {
+/// Splits one entry off `r`; `None` if it does not parse.
+fn raw_entry<'a>(r: &mut Reader<'a>) -> Option<RawEntry<'a>> {
     let len = usize::try_from(r.varint()?).ok()?;
     let path = r.take(len)?;
     let lang_len = usize::from(*r.take(1)?.first()?);
     let lang = r.take(lang_len)?;
-    r.take(64)?;
-    match *r.take(1)?.first()? {
-        0 => {}
+    let key = r.take(32)?;
+    let source_hash = r.take(32)?;
+    let status = match *r.take(1)?.first()? {
+        0 => None,
         1 => {
+            let start = r.b;
             r.skip_varints(8)?;
             r.take(16)?;
+            Some(&start[..start.len() - r.b.len()])
         }
         _ => return None,
-    }
-    Some((path, lang))
+    };
+    Some(RawEntry {
+        path,
+        lang,
+        key,
+        source_hash,
+        status,
+    })
+}
+
+/// One entry; the record is `None` for a language this build does not know.
+fn entry(r: &mut Reader<'_>) -> Option<(PathBuf, Option<PathRecord>)> {
+    let raw = raw_entry(r)?;
+    let indexed = match raw.status {
+        None => None,
+        Some(status) => {
+            let mut s = Reader { b: status };
+            let stat = FileStat {
+                size: s.varint()?,
+                mtime_ns: unzigzag(s.varint()?),
+                ctime_ns: unzigzag(s.varint()?),
+                ino: s.varint()?,
+                dev: s.varint()?,
+            };
+            Some(Indexed {
+                stat,
+                stat_ns: unzigzag(s.varint()?),
+                lines: s.varint()?,
+                nodes: s.varint()?,
+                fingerprint: s.take(16)?.try_into().ok()?,
+            })
+        }
+    };
+    let record = std::str::from_utf8(raw.lang)
+        .ok()
+        .and_then(cst_grammars::by_id)
+        .map(|g| PathRecord {
+            key: Key(raw.key.try_into().expect("32 bytes")),
+            language: g.id(),
+            source_hash: raw.source_hash.try_into().expect("32 bytes"),
+            indexed,
+        });
+    Some((path_from_bytes(raw.path), record))
 }
 
 /// Reads a version 2 map whole (for tests: the cache reads maps in place,
@@ -342,14 +342,7 @@ pub(crate) fn decode(bytes: &[u8], stamp: [u8; 16]) -> Option<Decoded> {
     let (map, scan) = PathMap::scan(bytes::Bytes::copy_from_slice(bytes), stamp)?;
     let mut entries: Vec<(PathBuf, PathRecord)> = map.iter().collect();
     entries.sort_by(|a, b| path_bytes(&a.0).cmp(&path_bytes(&b.0)));
-    Some(Decoded {
-        entries,
-        dropped: scan.dropped,
-        unknown: scan.unknown,
-        truncated: scan.truncated,
-        stale_stamp: scan.stale_stamp,
-        generation: scan.generation,
-    })
+    Some(Decoded { entries, scan })
 }
 
 /// Reads a version 1 map (UTF-8 paths; no statuses).
@@ -367,7 +360,7 @@ pub(crate) fn decode_v1(bytes: &[u8]) -> Decoded {
             Some((path, lang, key, hash))
         })();
         let Some((path, lang, key, source_hash)) = parsed else {
-            out.truncated = true;
+            out.scan.truncated = true;
             break;
         };
         match std::str::from_utf8(lang).ok().and_then(cst_grammars::by_id) {
@@ -380,9 +373,10 @@ pub(crate) fn decode_v1(bytes: &[u8]) -> Decoded {
                     indexed: None,
                 },
             )),
-            None => out.unknown += 1,
+            None => out.scan.unknown += 1,
         }
     }
+    out.scan.entries = out.entries.len() as u64;
     out
 }
 
@@ -424,17 +418,22 @@ mod tests {
             vec![(b.clone(), rb.clone()), (a.clone(), ra.clone())]
         );
         assert_eq!(
-            (d.dropped, d.truncated, d.stale_stamp, d.generation),
+            (
+                d.scan.dropped,
+                d.scan.truncated,
+                d.scan.stale_stamp,
+                d.scan.generation
+            ),
             (0, false, false, 7)
         );
         // Another build's map: entries kept, statuses dropped.
         let d = decode(&bytes, [4; 16]).unwrap();
-        assert!(d.stale_stamp && d.entries.iter().all(|(_, r)| r.indexed.is_none()));
+        assert!(d.scan.stale_stamp && d.entries.iter().all(|(_, r)| r.indexed.is_none()));
         // Every truncation keeps the entries before the cut, never panics.
         for n in 0..bytes.len() {
             if let Some(d) = decode(&bytes[..n], [3; 16]) {
                 assert!(d.entries.len() < 2);
-                assert!(d.truncated || d.entries.is_empty());
+                assert!(d.scan.truncated || d.entries.is_empty());
             }
         }
         assert!(decode(b"CSTP\x01", [3; 16]).is_none());
@@ -473,7 +472,12 @@ mod tests {
         .unwrap();
         assert_eq!(d.entries, vec![(a, known)]);
         assert_eq!(
-            (d.unknown, d.dropped, d.truncated, d.generation),
+            (
+                d.scan.unknown,
+                d.scan.dropped,
+                d.scan.truncated,
+                d.scan.generation
+            ),
             (1, 0, false, 4)
         );
     }
@@ -544,8 +548,11 @@ mod tests {
         assert_eq!(d.entries[0].0, PathBuf::from("/ws/a.rs"));
         assert_eq!(d.entries[0].1.key, Key([1; 32]));
         assert_eq!(d.entries[0].1.indexed, None);
-        assert_eq!((d.unknown, d.dropped, d.truncated), (1, 0, false));
-        assert!(decode_v1(&v1[..v1.len() - 3]).truncated);
+        assert_eq!(
+            (d.scan.unknown, d.scan.dropped, d.scan.truncated),
+            (1, 0, false)
+        );
+        assert!(decode_v1(&v1[..v1.len() - 3]).scan.truncated);
     }
 
     #[test]
@@ -833,7 +840,7 @@ impl PathMap {
         let (mut last_lang, mut last_path): (Option<&[u8]>, Option<&[u8]>) = (None, None);
         for done in 0..count {
             let off = bytes.len() - r.b.len();
-            let Some((path, lang)) = skip_entry(&mut r) else {
+            let Some(RawEntry { path, lang, .. }) = raw_entry(&mut r) else {
                 scan.truncated = true;
                 scan.dropped += count - done;
                 break;

@@ -354,14 +354,13 @@ fn index_one(
 /// most pairs), then by all its bytes. (Paths hold no NUL byte, so the zero
 /// padding of a short key orders it as its bytes do.)
 fn sort_by_bytes(files: Vec<PathBuf>) -> Vec<PathBuf> {
-    let bytes = |f: &PathBuf| f.as_os_str().as_encoded_bytes().to_owned();
-    let Some(first) = files.first().map(bytes) else {
+    let Some(first) = files.first().map(|f| f.as_os_str().as_encoded_bytes()) else {
         return files;
     };
     let mut common = first.len();
     for f in &files {
         let b = f.as_os_str().as_encoded_bytes();
-        common = common.min(b.iter().zip(&first).take_while(|(x, y)| x == y).count());
+        common = common.min(b.iter().zip(first).take_while(|(x, y)| x == y).count());
     }
     let mut keyed: Vec<(u64, PathBuf)> = files
         .into_iter()

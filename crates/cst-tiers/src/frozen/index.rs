@@ -283,32 +283,31 @@ impl Index {
 
     /// Every entry, in no particular order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (&[u8], Loc)> + '_ {
+        self.unchanged().chain(self.changed())
+    }
+
+    /// The table's entries that no change shadows, in key order.
+    fn unchanged(&self) -> impl Iterator<Item = (&[u8], Loc)> + '_ {
         let changes = &self.changes;
-        let base = self
-            .base
+        self.base
             .iter()
             .flat_map(Table::iter)
-            .filter(move |(k, _)| changes.is_empty() || !changes.contains_key(*k));
-        let changed = changes.iter().filter_map(|(k, l)| l.map(|l| (&**k, l)));
-        base.chain(changed)
+            .filter(move |(k, _)| changes.is_empty() || !changes.contains_key(*k))
+    }
+
+    /// The entries put since the table was read.
+    fn changed(&self) -> impl Iterator<Item = (&[u8], Loc)> + '_ {
+        self.changes
+            .iter()
+            .filter_map(|(k, l)| l.map(|l| (&**k, l)))
     }
 
     /// Every entry, sorted by key (the table merged with the changes).
     pub(super) fn sorted(&self) -> Vec<(&[u8], Loc)> {
-        let mut changed: Vec<(&[u8], Loc)> = self
-            .changes
-            .iter()
-            .filter_map(|(k, l)| l.map(|l| (&**k, l)))
-            .collect();
+        let mut changed: Vec<(&[u8], Loc)> = self.changed().collect();
         changed.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut out = Vec::with_capacity(self.len);
-        let changes = &self.changes;
-        let mut base = self
-            .base
-            .iter()
-            .flat_map(Table::iter)
-            .filter(|(k, _)| changes.is_empty() || !changes.contains_key(*k))
-            .peekable();
+        let mut base = self.unchanged().peekable();
         let mut changed = changed.into_iter().peekable();
         loop {
             let take_base = match (base.peek(), changed.peek()) {

@@ -149,9 +149,8 @@ pub(super) fn load(dir: &Path, mode: Mode, tolerate_missing: bool) -> Result<Opt
     // An index entry must point into a segment that exists and is long enough.
     let seg_lens: FxHashMap<u32, u64> = inner.segments.values().map(|s| (s.id, s.len)).collect();
     // (The snapshot's checksum held, and its writer indexed only records
-    // inside what it covers: when every segment it covers is still that
-    // long, no entry can fail this, and the pass is skipped.)
-    // (A snapshot with entries names the segments they are in.)
+    // inside the segments it names and covers: when it names some, each
+    // still that long, no entry can fail this, and the pass is skipped.)
     let whole = (!covered.is_empty() || inner.index.len() == 0)
         && covered
             .iter()
@@ -223,21 +222,10 @@ pub(super) fn load(dir: &Path, mode: Mode, tolerate_missing: bool) -> Result<Opt
 
     // Live bytes per segment and totals.
     let mut value_bytes = 0;
-    let mut last: Option<(u32, &mut Segment)> = None;
     for (k, loc) in inner.index.iter() {
         value_bytes += u64::from(loc.value_len);
-        let len = loc.record_len(k.len());
-        match &mut last {
-            Some((id, s)) if *id == loc.segment => s.live_bytes += len,
-            _ => {
-                last = inner
-                    .segments
-                    .get_mut(&loc.segment)
-                    .map(|s| (loc.segment, s));
-                if let Some((_, s)) = &mut last {
-                    s.live_bytes += len;
-                }
-            }
+        if let Some(s) = inner.segments.get_mut(&loc.segment) {
+            s.live_bytes += loc.record_len(k.len());
         }
     }
     inner.stats.entries = inner.index.len() as u64;
