@@ -43,18 +43,42 @@ fn metadata() -> Result<Value> {
             "--filter-platform",
             &host,
         ])
-        // cargo's target probe runs `rustc -` with this process's stdin: a
-        // stdin that holds text (a CI log, say) would be compiled as Rust.
         .stdin(Stdio::null())
         .output()
         .context("running cargo metadata")?;
     if !out.status.success() {
         bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+            "cargo metadata failed: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            dev_null_note()
         );
     }
     Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// Why cargo's target probe may fail on this machine: it runs `rustc -` with
+/// stdin on /dev/null, and a /dev/null that is a regular file holds whatever
+/// was written to it.
+fn dev_null_note() -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        match std::fs::metadata("/dev/null") {
+            Ok(m) if !m.file_type().is_char_device() => format!(
+                "\n/dev/null is not a character device (a {} of {} bytes): cargo's \
+                 target probe compiled its text. `.ci/run` makes it a device again.",
+                if m.is_file() {
+                    "regular file"
+                } else {
+                    "non-device"
+                },
+                m.len()
+            ),
+            _ => String::new(),
+        }
+    }
+    #[cfg(not(unix))]
+    String::new()
 }
 
 /// The NOTICES text for the current lock file.
