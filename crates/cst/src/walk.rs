@@ -280,6 +280,10 @@ pub(crate) fn index(
 
 type Indexed = (&'static str, Outcome, u64, u64, u64);
 
+/// The bytes of a file's head that decide whether it is binary (a NUL
+/// among them) and, with its path, its language (a shebang, say).
+const HEAD_BYTES: usize = 8192;
+
 fn index_one(
     cache: &Cache,
     path: &PathBuf,
@@ -302,9 +306,27 @@ fn index_one(
     {
         return Ok(Ok((lang, Outcome::Unread, lines, nodes, meta.len())));
     }
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(Err(SkipReason::Unreadable));
+    };
+    // The head first: a binary file or one of no known language is not read
+    // further (every warm re-index meets them again: 4,433 in the kernel).
     let mut source = Vec::with_capacity(meta.len() as usize);
-    let read = std::fs::File::open(path).and_then(|f| f.take(max + 1).read_to_end(&mut source));
-    if read.is_err() {
+    if (&mut file)
+        .take(HEAD_BYTES as u64)
+        .read_to_end(&mut source)
+        .is_err()
+    {
+        return Ok(Err(SkipReason::Unreadable));
+    }
+    if source.contains(&0) {
+        return Ok(Err(SkipReason::Binary));
+    }
+    let Some(grammar) = cst_grammars::detect(path, &source) else {
+        return Ok(Err(SkipReason::UnknownLanguage));
+    };
+    let rest = (max + 1).saturating_sub(source.len() as u64);
+    if file.take(rest).read_to_end(&mut source).is_err() {
         return Ok(Err(SkipReason::Unreadable));
     }
     if source.len() as u64 > max {
@@ -318,13 +340,6 @@ fn index_one(
     if source.len() as u64 != meta.len() || !unchanged {
         return Ok(Err(SkipReason::Changed));
     }
-    let head = &source[..source.len().min(8192)];
-    if head.contains(&0) {
-        return Ok(Err(SkipReason::Binary));
-    }
-    let Some(grammar) = cst_grammars::detect(path, head) else {
-        return Ok(Err(SkipReason::UnknownLanguage));
-    };
     if !grammar.is_compiled() {
         return Ok(Err(SkipReason::NotCompiled));
     }

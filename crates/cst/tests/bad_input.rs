@@ -87,6 +87,55 @@ fn binary_files_are_a_counted_skip_and_an_explicit_insert_is_exact() {
     assert!(cache.get(path).unwrap().unwrap().root().has_error());
 }
 
+/// The index reads a file's first 8 KiB, decides binary (a NUL there) and
+/// language from them and the path, and only then reads the rest: the
+/// boundary and a file read in two parts are exact.
+#[test]
+fn the_head_decides_binary_and_language_and_the_rest_is_read_exactly() {
+    let ws = tempfile::tempdir().unwrap();
+    let mut long = Vec::new();
+    for i in 0..2_000 {
+        long.extend_from_slice(format!("fn f{i}(x: u32) -> u32 {{ x + {i} }}\n").as_bytes());
+    }
+    assert!(long.len() > 3 * 8192);
+    let mut nul_in_head = long.clone();
+    nul_in_head[8191] = 0;
+    let mut nul_after_head = long.clone();
+    nul_after_head[8192] = 0;
+    let script = b"#!/usr/bin/env python3\nprint('no extension')\n".to_vec();
+    std::fs::write(ws.path().join("long.rs"), &long).unwrap();
+    std::fs::write(ws.path().join("nul_in_head.rs"), &nul_in_head).unwrap();
+    std::fs::write(ws.path().join("nul_after_head.rs"), &nul_after_head).unwrap();
+    std::fs::write(ws.path().join("script"), &script).unwrap();
+    std::fs::write(ws.path().join("notes.unknownext"), &long).unwrap();
+    let (_d, cache) = temp_cache();
+    let r = cache.index(ws.path(), &|_| {}).unwrap();
+    assert_eq!(skipped(&r, SkipReason::Binary), 1, "{r:?}");
+    assert_eq!(skipped(&r, SkipReason::UnknownLanguage), 1, "{r:?}");
+    assert_eq!(r.files(), 3, "{r:?}");
+    assert!(
+        cache
+            .get(ws.path().join("nul_in_head.rs"))
+            .unwrap()
+            .is_none()
+    );
+    for (name, bytes) in [
+        ("long.rs", &long),
+        ("nul_after_head.rs", &nul_after_head),
+        ("script", &script),
+    ] {
+        check_served(&cache, &ws.path().join(name), bytes).unwrap();
+    }
+    assert!(
+        cache
+            .get(ws.path().join("nul_after_head.rs"))
+            .unwrap()
+            .unwrap()
+            .root()
+            .has_error()
+    );
+}
+
 #[test]
 fn invalid_utf8_is_parsed_exactly() {
     let ws = tempfile::tempdir().unwrap();
