@@ -325,6 +325,9 @@ fn index_one(
     let Some(grammar) = cst_grammars::detect(path, &source) else {
         return Ok(Err(SkipReason::UnknownLanguage));
     };
+    if !grammar.is_compiled() {
+        return Ok(Err(SkipReason::NotCompiled));
+    }
     let rest = (max + 1).saturating_sub(source.len() as u64);
     if file.take(rest).read_to_end(&mut source).is_err() {
         return Ok(Err(SkipReason::Unreadable));
@@ -339,9 +342,6 @@ fn index_one(
     });
     if source.len() as u64 != meta.len() || !unchanged {
         return Ok(Err(SkipReason::Changed));
-    }
-    if !grammar.is_compiled() {
-        return Ok(Err(SkipReason::NotCompiled));
     }
     let parser = match parsers.entry(grammar.id()) {
         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
