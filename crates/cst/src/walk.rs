@@ -375,7 +375,11 @@ fn sort_by_bytes(files: Vec<PathBuf>) -> Vec<PathBuf> {
     let mut common = first.len();
     for f in &files {
         let b = f.as_os_str().as_encoded_bytes();
-        common = common.min(b.iter().zip(first).take_while(|(x, y)| x == y).count());
+        common = b
+            .iter()
+            .zip(&first[..common])
+            .take_while(|(x, y)| x == y)
+            .count();
     }
     let mut keyed: Vec<(u64, PathBuf)> = files
         .into_iter()
