@@ -22,6 +22,7 @@
 
 mod cache;
 mod config;
+mod detached;
 mod dicts;
 mod hot;
 mod maintenance;
@@ -33,6 +34,7 @@ mod walk;
 
 pub use cache::{Cache, Outcome, Tree, default_cache_dir};
 pub use config::{Compression, Config, ConfigError};
+pub use detached::Detached;
 pub use cst_bytecode as bytecode;
 pub use cst_grammars as grammars;
 pub use cst_policy as policy;
@@ -127,4 +129,87 @@ pub enum Error {
     /// Chunking failed (a zero budget).
     #[error(transparent)]
     Chunk(#[from] cst_tags::ChunkError),
+}
+
+/// What kind of failure an [`Error`] is: the one classification every
+/// front end (exit codes, HTTP statuses, LSP and MCP errors) maps from, so
+/// none of them inspects the variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Nothing is there: a file or a stored source that does not exist.
+    NotFound,
+    /// The request is wrong: a query that does not compile, a source over
+    /// the size limit, an invalid configuration, a zero chunk budget.
+    InvalidInput,
+    /// The request is well formed but cst cannot answer it: a file of an
+    /// unknown language, a grammar not compiled in, no tags query.
+    Unsupported,
+    /// Another party holds what is needed (the store's writer lock), or the
+    /// file changed under the request: try again.
+    Busy,
+    /// Stored bytes are damaged.
+    Corrupt,
+    /// The operating system failed (a full disk, a read error).
+    Io,
+    /// Not allowed: the operating system's permissions, or a path that
+    /// leaves the workspace.
+    PermissionDenied,
+    /// A bug in cst (a panicked worker, an incompatible tree-sitter).
+    Internal,
+}
+
+impl ErrorKind {
+    /// A stable lower-case name (`not_found`, `invalid_input`, …), for
+    /// error codes in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Corrupt => "corrupt",
+            ErrorKind::Io => "io",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+impl Error {
+    /// The kind of failure (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        use cst_tiers::FrozenError as F;
+        match self {
+            Error::UnknownLanguage(_) | Error::NoTagsQuery(_) => ErrorKind::Unsupported,
+            Error::Grammar(_) => ErrorKind::Unsupported,
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                ErrorKind::NotFound
+            }
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::InvalidData => {
+                ErrorKind::InvalidInput
+            }
+            Error::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                ErrorKind::PermissionDenied
+            }
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Store(F::Io { .. }) => ErrorKind::Io,
+            Error::Store(F::Locked(_)) => ErrorKind::Busy,
+            Error::Store(F::ReadOnly(_)) => ErrorKind::Busy,
+            Error::Store(F::TooLarge { .. }) => ErrorKind::InvalidInput,
+            Error::Store(F::Exhausted { .. }) => ErrorKind::Io,
+            Error::Store(_) => ErrorKind::Corrupt,
+            Error::Decode { .. } => ErrorKind::Corrupt,
+            Error::Encode(_) | Error::TooLarge { .. } | Error::Config(_) | Error::Chunk(_) => {
+                ErrorKind::InvalidInput
+            }
+            Error::Query(cst_query::Error::Incompatible(_)) => ErrorKind::Internal,
+            Error::Query(_) => ErrorKind::InvalidInput,
+            Error::SourceChanged(_) => ErrorKind::Busy,
+            Error::NoSource => ErrorKind::NotFound,
+            Error::Parse(_) | Error::WorkerPanicked | Error::Tags { .. } => ErrorKind::Internal,
+        }
+    }
 }

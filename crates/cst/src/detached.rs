@@ -1,0 +1,187 @@
+//! Trees of content that no path maps to: an editor's unsaved buffer.
+//!
+//! [`Cache::edit`] and [`Cache::insert`] file a tree under a path, and what
+//! they file is what `cst show` and every reader of the store see. An open
+//! buffer must never become that: its text is the client's until the client
+//! saves it. A [`Detached`] tree holds the live tree, its parser and its
+//! source, and is recorded nowhere: an edit is tree-sitter's incremental
+//! reparse and nothing else; the encoded view the queries, tags and chunks
+//! read is made once per version, when first asked for. Its parses are not
+//! counted in [`CacheStats::parses`](crate::CacheStats) (the store's work).
+
+use std::sync::{Arc, OnceLock};
+
+use cst_bytecode::TreeView;
+use cst_grammars::Grammar;
+
+use crate::hot::tree_key;
+use crate::paths::PathRecord;
+use crate::{Cache, Error, Outcome, Tree};
+
+/// A tree parsed from content alone (see the module documentation).
+/// `Send`; not `Sync` (its parser is reused by [`Detached::edit`]).
+pub struct Detached {
+    cache: Cache,
+    grammar: &'static Grammar,
+    parser: tree_sitter::Parser,
+    live: tree_sitter::Tree,
+    source: Arc<[u8]>,
+    /// The encoded view of this version, made on first use.
+    view: OnceLock<Tree>,
+}
+
+impl std::fmt::Debug for Detached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detached")
+            .field("language", &self.grammar.id())
+            .field("bytes", &self.source.len())
+            .finish()
+    }
+}
+
+impl Cache {
+    /// Parses `source` in `grammar` into a tree no path maps to (an open
+    /// buffer): nothing is hashed, encoded, stored or mapped. Refuses a
+    /// source over [`Config::max_file_bytes`](crate::Config::max_file_bytes).
+    pub fn detached(
+        &self,
+        grammar: &'static Grammar,
+        source: impl Into<Arc<[u8]>>,
+    ) -> Result<Detached, Error> {
+        let source = source.into();
+        self.check_size(std::path::Path::new("<buffer>"), &source)?;
+        let mut parser = grammar.parser()?;
+        let live = parser
+            .parse(&source[..], None)
+            .ok_or_else(|| Error::Parse("<buffer>".into()))?;
+        Ok(Detached {
+            cache: self.clone(),
+            grammar,
+            parser,
+            live,
+            source,
+            view: OnceLock::new(),
+        })
+    }
+}
+
+impl Detached {
+    /// Applies `edits` (in bytes and byte-column points, as tree-sitter's
+    /// `InputEdit`, in order: each against the text the previous one left)
+    /// whose result is `new_source`: one incremental reparse, and nothing
+    /// else. On an error the tree is left as it was.
+    pub fn edit(
+        &mut self,
+        edits: &[tree_sitter::InputEdit],
+        new_source: impl Into<Arc<[u8]>>,
+    ) -> Result<(), Error> {
+        let new_source = new_source.into();
+        self.cache
+            .check_size(std::path::Path::new("<buffer>"), &new_source)?;
+        let mut old = self.live.clone();
+        for edit in edits {
+            old.edit(edit);
+        }
+        let live = self
+            .parser
+            .parse(&new_source[..], Some(&old))
+            .ok_or_else(|| Error::Parse("<buffer>".into()))?;
+        self.live = live;
+        self.source = new_source;
+        self.view = OnceLock::new();
+        Ok(())
+    }
+
+    /// Replaces the whole text: a fresh parse (an edit that cannot be
+    /// described as one range, or a client that sends full texts).
+    pub fn replace(&mut self, new_source: impl Into<Arc<[u8]>>) -> Result<(), Error> {
+        let new_source = new_source.into();
+        self.cache
+            .check_size(std::path::Path::new("<buffer>"), &new_source)?;
+        let live = self
+            .parser
+            .parse(&new_source[..], None)
+            .ok_or_else(|| Error::Parse("<buffer>".into()))?;
+        self.live = live;
+        self.source = new_source;
+        self.view = OnceLock::new();
+        Ok(())
+    }
+
+    /// Files this tree under `path`, as [`Cache::insert`] of its text
+    /// would, without parsing again: for a buffer whose text is now the
+    /// file's (the client saved it). A hit when the content is stored.
+    pub fn store_as(&self, path: impl AsRef<std::path::Path>) -> Result<Outcome, Error> {
+        let path = path.as_ref();
+        let cache = &self.cache;
+        let fingerprint = self.grammar.fingerprint()?.0;
+        let key = tree_key(
+            &self.source,
+            self.grammar.id(),
+            fingerprint,
+            cst_bytecode::VERSION,
+        );
+        let record = PathRecord {
+            key,
+            language: self.grammar.id(),
+            source_hash: *blake3::hash(&self.source).as_bytes(),
+            indexed: None,
+        };
+        let _mapping = cache.inner.content.read();
+        if cache.cached_node_count(&key, self.grammar)?.is_none() {
+            cache.store_parsed(
+                path,
+                self.grammar,
+                key,
+                self.live.clone(),
+                self.source.clone(),
+            )?;
+            cache.set_path(path, record);
+            return Ok(Outcome::Parsed);
+        }
+        cache.set_path(path, record);
+        Ok(Outcome::Hit)
+    }
+
+    /// The live tree (for tree-sitter's own APIs).
+    pub fn live(&self) -> &tree_sitter::Tree {
+        &self.live
+    }
+
+    /// The current text.
+    pub fn source(&self) -> &Arc<[u8]> {
+        &self.source
+    }
+
+    /// The language.
+    pub fn language(&self) -> &'static Grammar {
+        self.grammar
+    }
+
+    /// The tree as the cache hands trees out (queries, tags, outlines and
+    /// chunks read it), encoded on first use for this version. It carries no
+    /// content key: what is computed from it is not kept in the store.
+    pub fn tree(&self) -> Result<Tree, Error> {
+        if let Some(t) = self.view.get() {
+            return Ok(t.clone());
+        }
+        let fingerprint = self.grammar.fingerprint()?.0;
+        let encoded = bytes::Bytes::from(cst_bytecode::encode(
+            &self.live,
+            &self.source,
+            fingerprint,
+        )?);
+        let view = TreeView::from_trusted_bytes(encoded, self.cache.symbols(self.grammar)?)
+            .map_err(|source| Error::Decode {
+                path: "<buffer>".into(),
+                source,
+            })?;
+        let tree = Tree {
+            view,
+            source: Some(self.source.clone()),
+            language: self.grammar,
+            key: None,
+        };
+        Ok(self.view.get_or_init(|| tree).clone())
+    }
+}
