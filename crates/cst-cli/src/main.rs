@@ -177,14 +177,27 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// Index a workspace, then serve /healthz, /readyz and /metrics (Prometheus) over HTTP.
+    /// Serve the workspace over HTTP: trees, nodes, outlines, tags, chunks,
+    /// queries and open buffers under /v1 (docs/API.md), /healthz, /readyz
+    /// and /metrics; kept current by watching the files.
     Serve {
         /// Workspace directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// Address to listen on (loopback unless told otherwise).
+        /// Address to listen on: ip:port (loopback unless a token is
+        /// given) or unix:/path/to/socket.
         #[arg(long, default_value = "127.0.0.1:9464")]
         addr: String,
+        /// Watch the files and keep the index current (the default).
+        #[arg(long, overrides_with = "no_watch")]
+        watch: bool,
+        /// Do not watch: the index is as fresh as the last reconcile.
+        #[arg(long)]
+        no_watch: bool,
+        /// A file holding the bearer token requests must carry (required
+        /// for an address that is not loopback).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
     },
     /// Remove stored trees no file refers to and compact the store.
     Gc {
@@ -203,13 +216,19 @@ struct Failure {
 impl<E: Into<anyhow::Error>> From<E> for Failure {
     fn from(e: E) -> Self {
         let error = e.into();
-        let code = match error.downcast_ref::<cst::Error>() {
-            Some(cst::Error::Store(cst::tiers::FrozenError::Io { .. }) | cst::Error::Io { .. }) => {
-                3
-            }
-            Some(cst::Error::Store(_) | cst::Error::Decode { .. }) => 4,
-            Some(cst::Error::UnknownLanguage(_)) => 1,
-            Some(cst::Error::Config(_)) => 2,
+        let kind = error
+            .downcast_ref::<cst::Error>()
+            .map(cst::Error::kind)
+            .or_else(|| {
+                error
+                    .downcast_ref::<cst_workspace::Error>()
+                    .map(cst_workspace::Error::kind)
+            });
+        // The exit codes of `--help`, from the one classification.
+        let code = match kind {
+            Some(cst::ErrorKind::Unsupported) => 1,
+            Some(cst::ErrorKind::InvalidInput) => 2,
+            Some(cst::ErrorKind::Busy | cst::ErrorKind::Corrupt) => 4,
             _ => 3,
         };
         Failure { code, error }
@@ -559,21 +578,21 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             done_reading(cache);
             Ok(0)
         }
-        Command::Serve { dir, addr } => {
-            let workspace = dir
-                .canonicalize()
-                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
-            let cache = open(&cli, &workspace)?;
-            let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let (c, r) = (cache.clone(), ready.clone());
-            std::thread::spawn(move || {
-                if c.index(&workspace, &|_| {}).is_ok() && c.flush().is_ok() {
-                    r.store(true, std::sync::atomic::Ordering::Release);
-                }
-            });
-            serve::serve(cache, addr, ready)?;
-            Ok(0)
-        }
+        Command::Serve {
+            dir,
+            addr,
+            no_watch,
+            token_file,
+            ..
+        } => serve::serve(
+            &cli,
+            &serve::ServeArgs {
+                dir,
+                addr,
+                watch: !*no_watch,
+                token_file: token_file.as_deref(),
+            },
+        ),
         Command::Gc { dir } => {
             let cache = open(&cli, dir)?;
             let gc = cache.gc()?;
@@ -588,6 +607,29 @@ fn index(cli: &Cli, dir: &Path, as_json: bool, verify_content: bool) -> Result<u
     let workspace = dir
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let cache_dir = cli
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| cst::default_cache_dir(&workspace));
+    // A server writes this cache: it reconciles, on our behalf.
+    if let Some(server) = serve::running_server(&cache_dir) {
+        let v = serve::ask_reconcile(&server)?;
+        if as_json {
+            outln!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+        } else {
+            outln!(
+                "{} files in {} ms; {} parsed, {} cached, {} forgotten (reconciled by the server at {}, generation {})",
+                v["files"],
+                v["millis"],
+                v["parsed"],
+                v["hits"],
+                v["removed"],
+                server.addr,
+                v["generation"]
+            );
+        }
+        return Ok(0);
+    }
     let cache = open(cli, &workspace)?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);

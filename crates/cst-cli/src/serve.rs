@@ -1,201 +1,130 @@
-//! `cst serve`: `/healthz`, `/readyz` and `/metrics` (Prometheus text format,
-//! via prometheus-client) over HTTP on a loopback address by default.
+//! `cst serve`: the workspace's long-running process — the HTTP/JSON API
+//! (crate `cst-api`) over a workspace kept current by its watcher (crate
+//! `cst-workspace`), and the file in the cache directory through which
+//! other `cst` commands find it.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use cst::Cache;
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
-use prometheus_client::metrics::MetricType;
-use prometheus_client::metrics::counter::ConstCounter;
-use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::registry::{Registry, Unit};
+use cst_workspace::discover::{Access, OpenOptions, ServerFile};
+use cst_workspace::{Workspace, WorkspaceOptions};
 
-/// Exports the cache's counters on each scrape.
-#[derive(Debug)]
-struct CacheCollector(Cache);
+use crate::{Cli, Failure};
 
-impl Collector for CacheCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let s = self.0.stats();
-        let counters: [(&str, &str, u64); 7] = [
-            ("cst_hits", "Lookups answered from a tier", s.hits),
-            ("cst_misses", "Lookups that found nothing", s.misses),
-            (
-                "cst_promotions",
-                "Entries moved to a hotter tier",
-                s.promotions,
-            ),
-            (
-                "cst_demotions",
-                "Entries moved to a colder tier",
-                s.demotions,
-            ),
-            ("cst_evictions", "Entries dropped from memory", s.evictions),
-            ("cst_parses", "Files parsed", s.parses),
-            (
-                "cst_checksum_failures",
-                "Stored records that failed their checksum (never served)",
-                s.tiers.iter().map(|t| t.checksum_failures).sum(),
-            ),
-        ];
-        for (name, help, v) in counters {
-            let c = ConstCounter::new(v);
-            c.encode(encoder.encode_descriptor(name, help, None, c.metric_type())?)?;
-        }
-        let tiers = ["hot", "warm", "cold", "frozen"];
-        for (name, help, pick) in [
-            ("cst_tier_bytes", "Bytes held per tier", 0usize),
-            ("cst_tier_entries", "Entries held per tier", 1),
-        ] {
-            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
-            for (tier, t) in tiers.iter().zip(&s.tiers) {
-                let v = if pick == 0 { t.bytes } else { t.entries } as i64;
-                let g = ConstGauge::new(v);
-                g.encode(family.encode_family(&[("tier", *tier)])?)?;
+/// The options of `cst serve`.
+pub(crate) struct ServeArgs<'a> {
+    pub dir: &'a Path,
+    pub addr: &'a str,
+    pub watch: bool,
+    pub token_file: Option<&'a Path>,
+}
+
+pub(crate) fn serve(cli: &Cli, args: &ServeArgs<'_>) -> Result<u8, Failure> {
+    let root = args
+        .dir
+        .canonicalize()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.dir.display()))?;
+    let listen: cst_api::Listen = args.addr.parse().map_err(|e: String| Failure {
+        code: 2,
+        error: anyhow::anyhow!(e),
+    })?;
+    let token = match args.token_file {
+        Some(f) => {
+            let t = std::fs::read_to_string(f)
+                .map_err(|e| anyhow::anyhow!("--token-file {}: {e}", f.display()))?;
+            let t = t.trim().to_string();
+            if t.len() < 16 {
+                return Err(Failure {
+                    code: 2,
+                    error: anyhow::anyhow!(
+                        "--token-file {}: a token of at least 16 characters is required",
+                        f.display()
+                    ),
+                });
             }
+            Some(t)
         }
-        let g = ConstGauge::new(s.disk_bytes as i64);
-        g.encode(encoder.encode_descriptor(
-            "cst_disk_bytes",
-            "Bytes of the store's files",
-            None,
-            g.metric_type(),
-        )?)?;
-        let g = ConstGauge::new(s.paths as i64);
-        g.encode(encoder.encode_descriptor(
-            "cst_paths",
-            "Indexed paths",
-            None,
-            g.metric_type(),
-        )?)?;
-        for (name, help, h) in [
-            ("cst_get_latency", "Latency of get", &s.get_latency),
-            (
-                "cst_insert_latency",
-                "Latency of inserting a file",
-                &s.insert_latency,
-            ),
-        ] {
-            let mut cumulative = 0;
-            let buckets: Vec<(f64, u64)> = cst::LATENCY_BUCKETS
-                .iter()
-                .copied()
-                .chain([f64::INFINITY])
-                .zip(&h.counts)
-                .map(|(b, c)| {
-                    cumulative += c;
-                    (b, cumulative)
-                })
-                .collect();
-            encoder
-                .encode_descriptor(name, help, Some(&Unit::Seconds), MetricType::Histogram)?
-                .encode_histogram::<prometheus_client::encoding::NoLabelSet>(
-                    h.sum_seconds,
-                    h.count,
-                    &buckets,
-                    None,
-                )?;
-        }
-        Ok(())
-    }
-}
-
-/// Serves until the process is stopped. `ready` turns true when the initial index is done.
-pub(crate) fn serve(cache: Cache, addr: &str, ready: Arc<AtomicBool>) -> std::io::Result<()> {
-    let listener = TcpListener::bind(addr)?;
-    println!("listening on http://{}", listener.local_addr()?);
-    std::io::stdout().flush()?;
-    let mut registry = Registry::default();
-    registry.register_collector(Box::new(CacheCollector(cache)));
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        // One request per connection; a bad client cannot stop the server.
-        let _ = handle(stream, &registry, &ready);
-    }
-    Ok(())
-}
-
-/// The classic Prometheus text format (0.0.4) from OpenMetrics text, for
-/// scrapers that do not ask for OpenMetrics: counter descriptors take the
-/// `_total` name of their samples, `# UNIT` and `# EOF` lines go.
-fn to_classic(openmetrics: &str) -> String {
-    let counters: Vec<&str> = openmetrics
-        .lines()
-        .filter_map(|l| l.strip_prefix("# TYPE "))
-        .filter_map(|l| l.strip_suffix(" counter"))
-        .collect();
-    let mut out = String::with_capacity(openmetrics.len());
-    for line in openmetrics.lines() {
-        if line.starts_with("# UNIT ") || line == "# EOF" {
-            continue;
-        }
-        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|p| {
-            let rest = line.strip_prefix(p)?;
-            let (name, tail) = rest.split_once(' ')?;
-            counters
-                .contains(&name)
-                .then(|| format!("{p}{name}_total {tail}"))
-        });
-        out.push_str(renamed.as_deref().unwrap_or(line));
-        out.push('\n');
-    }
-    out
-}
-
-fn handle(mut stream: TcpStream, registry: &Registry, ready: &AtomicBool) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
-    let mut reader = BufReader::new((&stream).take(16 * 1024));
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-    let mut openmetrics = false;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
-            break;
-        }
-        let lower = header.to_ascii_lowercase();
-        if lower.starts_with("accept:") && lower.contains("application/openmetrics-text") {
-            openmetrics = true;
-        }
-    }
-    let (status, content_type, body) = match path.as_str() {
-        "/healthz" => ("200 OK", "text/plain", "ok\n".to_owned()),
-        "/readyz" if ready.load(Ordering::Acquire) => {
-            ("200 OK", "text/plain", "ready\n".to_owned())
-        }
-        "/readyz" => (
-            "503 Service Unavailable",
-            "text/plain",
-            "indexing\n".to_owned(),
-        ),
-        "/metrics" => {
-            let mut body = String::new();
-            prometheus_client::encoding::text::encode(&mut body, registry)
-                .map_err(std::io::Error::other)?;
-            if openmetrics {
-                (
-                    "200 OK",
-                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                    body,
-                )
-            } else {
-                (
-                    "200 OK",
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    to_classic(&body),
-                )
-            }
-        }
-        _ => ("404 Not Found", "text/plain", "not found\n".to_owned()),
+        None => None,
     };
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+    if !cst_api::is_local(&listen) && token.is_none() {
+        return Err(Failure {
+            code: 2,
+            error: anyhow::anyhow!("{listen} is not a loopback address: give --token-file"),
+        });
+    }
+    let open = OpenOptions {
+        cache_dir: cli.cache_dir.clone(),
+        config_file: cli.config.clone(),
+        access: if cli.wait {
+            Access::WriteWaiting
+        } else {
+            Access::Write
+        },
+    };
+    let cache_dir: PathBuf = open.cache_dir_of(&root);
+    let ws = Workspace::open(
+        &root,
+        None,
+        WorkspaceOptions {
+            open,
+            watch: args.watch,
+            ..WorkspaceOptions::default()
+        },
+    )?;
+    let running = cst_api::start(
+        ws.clone(),
+        cst_api::ServerOptions {
+            listen,
+            token: token.clone(),
+            ..cst_api::ServerOptions::default()
+        },
+        true,
     )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let local = running.local().to_string();
+    let file = ServerFile {
+        addr: local.clone(),
+        token,
+        pid: std::process::id(),
+    };
+    if let Err(e) = file.write(&cache_dir) {
+        eprintln!(
+            "cst: {}: {e} (other commands will not find this server)",
+            cache_dir.display()
+        );
+    }
+    match running.local() {
+        cst_api::Listen::Tcp(_) => println!("listening on http://{local}"),
+        cst_api::Listen::Unix(_) => println!("listening on {local}"),
+    }
+    std::io::stdout().flush()?;
+    running.wait();
+    file.remove(&cache_dir);
+    ws.shutdown()?;
+    Ok(0)
+}
+
+/// The server running for the workspace whose cache is `cache_dir`, if
+/// one answers.
+pub(crate) fn running_server(cache_dir: &Path) -> Option<ServerFile> {
+    let f = ServerFile::read(cache_dir)?;
+    (f.is_alive() && !f.addr.starts_with("unix:")).then_some(f)
+}
+
+/// Asks the server to reconcile the workspace with the disk (what
+/// `cst index` does beside a server). Returns its JSON answer.
+pub(crate) fn ask_reconcile(server: &ServerFile) -> Result<serde_json::Value, Failure> {
+    let url = format!("http://{}/v1/reconcile", server.addr);
+    let mut req = ureq::post(&url);
+    if let Some(t) = &server.token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let mut resp = req
+        .send_empty()
+        .map_err(|e| anyhow::anyhow!("asking the server at {}: {e}", server.addr))?;
+    let v: serde_json::Value = resp
+        .body_mut()
+        .read_json()
+        .map_err(|e| anyhow::anyhow!("the server's answer: {e}"))?;
+    Ok(v)
 }

@@ -1,0 +1,197 @@
+//! A bounded load test on loopback: 16 clients for 5 s (120 s with
+//! `CST_LONG_TESTS=1`) mix trees, nodes, outlines, tags, queries and
+//! buffer edits; every answer is compared with the library's (or a fresh
+//! parse); latencies per endpoint (p50/p99) and the resident memory are
+//! reported. 0 errors and 0 wrong answers are required.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::common::{Server, agent, fresh_sexp};
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+#[test]
+fn sixteen_clients_mixed_requests_no_errors_no_wrong_answers() {
+    let long = std::env::var("CST_LONG_TESTS").is_ok_and(|v| v == "1");
+    let secs = if long { 120 } else { 5 };
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpora/samples");
+    let rust = std::fs::read_to_string(base.join("rust/sample.rs")).unwrap();
+    let python = std::fs::read_to_string(base.join("python/sample.py")).unwrap();
+    let mut files: Vec<(String, String)> = Vec::new();
+    for i in 0..40 {
+        files.push((format!("src/r{i}.rs"), format!("// file {i}\n{rust}")));
+        files.push((format!("py/p{i}.py"), format!("# file {i}\n{python}")));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let s = Server::start(&refs);
+    // What every answer must be, from the library and tree-sitter.
+    let expected: BTreeMap<String, (String, Vec<String>, usize)> = files
+        .iter()
+        .map(|(p, text)| {
+            let lang = if p.ends_with(".rs") { "rust" } else { "python" };
+            let full = s.root().join(p);
+            let outline: Vec<String> =
+                s.ws.cache()
+                    .outline(&full)
+                    .unwrap()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i.name.clone())
+                    .collect();
+            let tags = s.ws.cache().tags(&full).unwrap().unwrap().tags().len();
+            (
+                p.clone(),
+                (format!("{}\n", fresh_sexp(lang, text)), outline, tags),
+            )
+        })
+        .collect();
+    let query_count: usize = {
+        let (_, recs) =
+            s.query(&serde_json::json!({"pattern": "(function_item name: (identifier) @n)"}));
+        recs.last().unwrap()["matches"].as_u64().unwrap() as usize
+    };
+    assert!(query_count > 0);
+    let latencies: Mutex<BTreeMap<&'static str, Vec<Duration>>> = Mutex::new(BTreeMap::new());
+    let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let rss_start = rss_kib();
+    let until = Instant::now() + Duration::from_secs(secs);
+    std::thread::scope(|scope| {
+        for client in 0..16usize {
+            let (s, expected, latencies, failures, files) =
+                (&s, &expected, &latencies, &failures, &files);
+            scope.spawn(move || {
+                let agent = agent();
+                let mut local: BTreeMap<&'static str, Vec<Duration>> = BTreeMap::new();
+                let mut i = client;
+                let buffer = format!("buf/c{client}.rs");
+                let mut version = 0i64;
+                while Instant::now() < until {
+                    i += 1;
+                    let (path, _) = &files[i % files.len()];
+                    let (sexp, outline, tags) = &expected[path];
+                    let kind = ["tree", "node", "outline", "tags", "query", "edit"][i % 6];
+                    let started = Instant::now();
+                    let result: Result<(), String> = (|| {
+                        let get = |url: String| -> Result<String, String> {
+                            let mut r = agent.get(format!("{}{url}", s.base)).call().map_err(|e| e.to_string())?;
+                            let status = r.status().as_u16();
+                            let body = r.body_mut().read_to_string().map_err(|e| e.to_string())?;
+                            if status != 200 {
+                                return Err(format!("{url}: {status} {body}"));
+                            }
+                            Ok(body)
+                        };
+                        match kind {
+                            "tree" => {
+                                let body = get(format!("/v1/tree?path={path}"))?;
+                                (body == *sexp).then_some(()).ok_or(format!("wrong tree of {path}"))
+                            }
+                            "node" => {
+                                let v: serde_json::Value = serde_json::from_str(&get(format!("/v1/node?path={path}&byte=0"))?).map_err(|e| e.to_string())?;
+                                let root = v["ancestors"].as_array().and_then(|a| a.last()).map(|r| r["kind"].clone());
+                                let want = if path.ends_with(".rs") { "source_file" } else { "module" };
+                                (root == Some(serde_json::json!(want))).then_some(()).ok_or(format!("wrong node of {path}: {v}"))
+                            }
+                            "outline" => {
+                                let v: serde_json::Value = serde_json::from_str(&get(format!("/v1/outline?path={path}"))?).map_err(|e| e.to_string())?;
+                                let names: Vec<String> = v["items"].as_array().map(|a| a.iter().map(|i| i["name"].as_str().unwrap_or("").to_string()).collect()).unwrap_or_default();
+                                (names == *outline).then_some(()).ok_or(format!("wrong outline of {path}"))
+                            }
+                            "tags" => {
+                                let v: serde_json::Value = serde_json::from_str(&get(format!("/v1/tags?path={path}"))?).map_err(|e| e.to_string())?;
+                                (v["tags"].as_array().map(Vec::len) == Some(*tags)).then_some(()).ok_or(format!("wrong tags of {path}"))
+                            }
+                            "query" => {
+                                let mut r = agent
+                                    .post(format!("{}/v1/query", s.base))
+                                    .send_json(serde_json::json!({"pattern": "(function_item name: (identifier) @n)", "paths": ["src"]}))
+                                    .map_err(|e| e.to_string())?;
+                                let body = r.body_mut().read_to_string().map_err(|e| e.to_string())?;
+                                let last: serde_json::Value = serde_json::from_str(body.lines().last().unwrap_or("")).map_err(|e| e.to_string())?;
+                                (last["matches"] == query_count).then_some(()).ok_or(format!("wrong query count: {last}"))
+                            }
+                            _ => {
+                                version += 1;
+                                let text = format!("fn client_{client}_v{version}() -> u64 {{ {version} }}\n");
+                                let mut r = agent
+                                    .put(format!("{}/v1/buffers/{buffer}?version={version}", s.base))
+                                    .send(&text)
+                                    .map_err(|e| e.to_string())?;
+                                let status = r.status().as_u16();
+                                let body = r.body_mut().read_to_string().map_err(|e| e.to_string())?;
+                                if status != 200 {
+                                    return Err(format!("edit: {status} {body}"));
+                                }
+                                let got = get(format!("/v1/tree?path={buffer}"))?;
+                                (got == format!("{}\n", fresh_sexp("rust", &text))).then_some(()).ok_or(format!("wrong buffer tree {buffer}"))
+                            }
+                        }
+                    })();
+                    local.entry(kind).or_default().push(started.elapsed());
+                    if let Err(e) = result {
+                        failures.lock().unwrap().push(e);
+                    }
+                }
+                let mut all = latencies.lock().unwrap();
+                for (k, v) in local {
+                    all.entry(k).or_default().extend(v);
+                }
+            });
+        }
+    });
+    let rss_end = rss_kib();
+    let failures = failures.into_inner().unwrap();
+    let mut total = 0;
+    for (kind, mut v) in latencies.into_inner().unwrap() {
+        v.sort();
+        total += v.len();
+        eprintln!(
+            "load {kind:<8} n={:>6} p50={:>8.3} ms p99={:>8.3} ms",
+            v.len(),
+            percentile(&v, 0.5).as_secs_f64() * 1e3,
+            percentile(&v, 0.99).as_secs_f64() * 1e3
+        );
+    }
+    eprintln!(
+        "load: {total} requests in {secs} s by 16 clients, {} failures; RSS {} KiB -> {} KiB",
+        failures.len(),
+        rss_start,
+        rss_end
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures, first: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    assert!(total > 100, "only {total} requests");
+    if long {
+        // Flat memory over a long run: no more than half again.
+        assert!(
+            rss_end < rss_start + rss_start / 2,
+            "RSS {rss_start} -> {rss_end} KiB"
+        );
+    }
+}

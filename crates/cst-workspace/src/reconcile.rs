@@ -1,0 +1,210 @@
+//! Keeping the store in step with the disk: the first index, the watcher's
+//! batches (a few paths: each indexed on its own; a burst or a rescan: one
+//! index run of the whole root), and the delayed flushes that let readers
+//! beside the server see the changes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crossbeam::channel::{Receiver, bounded, unbounded};
+
+use crate::Error;
+use crate::workspace::{RunSummary, Shared, Workspace, WorkspaceOptions};
+
+/// More paths than this in one batch are reconciled by one run over the
+/// whole root (which trusts unchanged files by their status) instead of
+/// one run per path.
+const MANY_PATHS: usize = 256;
+
+/// Stops the reconcile thread and joins it when dropped.
+pub(crate) struct ThreadGuard {
+    shared: Arc<Shared>,
+    stop: crossbeam::channel::Sender<()>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for ThreadGuard {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+        self.shared.watcher.lock().take();
+        let _ = self.stop.send(());
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+        if !self.shared.read_only
+            && let Err(e) = self.shared.cache.flush()
+        {
+            tracing::warn!(error = %e, "flush on close failed");
+        }
+    }
+}
+
+/// Starts the reconcile thread: the first index (when asked), then the
+/// watcher's batches until the workspace closes.
+pub(crate) fn start(shared: Arc<Shared>, options: &WorkspaceOptions) -> Result<ThreadGuard, Error> {
+    let (batches_tx, batches) = unbounded::<cst_watch::Batch>();
+    let (stop_tx, stop) = bounded::<()>(1);
+    // The watcher first: a change made while the first index runs is then
+    // not missed (it is reconciled after).
+    if options.watch {
+        let w = cst_watch::Watcher::start(&shared.root, options.watch_options.clone(), batches_tx)
+            .map_err(Error::Watch)?;
+        *shared.watcher.lock() = Some(w);
+    } else {
+        drop(batches_tx);
+    }
+    let index_on_open = options.index_on_open;
+    let s = shared.clone();
+    let handle = std::thread::Builder::new()
+        .name("cst-reconcile".into())
+        .spawn(move || run(&s, index_on_open, &batches, &stop))
+        .map_err(|source| Error::Io {
+            path: "<thread>".into(),
+            source,
+        })?;
+    Ok(ThreadGuard {
+        shared,
+        stop: stop_tx,
+        handle: Some(handle),
+    })
+}
+
+fn run(
+    shared: &Arc<Shared>,
+    index_on_open: bool,
+    batches: &Receiver<cst_watch::Batch>,
+    stop: &Receiver<()>,
+) {
+    if index_on_open {
+        match all(shared) {
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "the first index failed"),
+        }
+        shared.ready.store(true, Ordering::Release);
+    }
+    let mut last_flush = Instant::now();
+    loop {
+        if shared.stop.load(Ordering::Acquire) {
+            return;
+        }
+        let wait = if shared.dirty.load(Ordering::Acquire) {
+            shared.flush_delay.saturating_sub(last_flush.elapsed())
+        } else {
+            Duration::from_secs(3600)
+        };
+        crossbeam::select! {
+            recv(batches) -> b => match b {
+                Ok(mut batch) => {
+                    // Whatever else is queued joins this batch.
+                    while let Ok(more) = batches.try_recv() {
+                        batch.rescan |= more.rescan;
+                        batch.changed.extend(more.changed);
+                        batch.removed.extend(more.removed);
+                    }
+                    apply(shared, batch);
+                }
+                // No watcher: only flushes and the stop signal are left.
+                Err(_) => {
+                    let _ = stop.recv_timeout(wait.max(Duration::from_millis(1)));
+                }
+            },
+            recv(stop) -> _ => return,
+            default(wait) => {}
+        }
+        if shared.dirty.load(Ordering::Acquire) && last_flush.elapsed() >= shared.flush_delay {
+            if !shared.read_only
+                && let Err(e) = shared.cache.flush()
+            {
+                tracing::warn!(error = %e, "flush failed");
+            }
+            shared.dirty.store(false, Ordering::Release);
+            last_flush = Instant::now();
+        }
+    }
+}
+
+/// Applies one batch of the watcher.
+fn apply(shared: &Arc<Shared>, batch: cst_watch::Batch) {
+    let mut paths: Vec<PathBuf> = batch.changed;
+    paths.extend(batch.removed);
+    paths.sort();
+    paths.dedup();
+    {
+        let mut stale = shared.stale.lock();
+        stale.extend(paths.iter().cloned());
+    }
+    let result = if batch.rescan || paths.len() > MANY_PATHS {
+        all(shared).map(|_| ())
+    } else {
+        self::paths(shared, &paths)
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "reconcile failed");
+    }
+    shared.reconciles.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Reconciles the whole root: one index run.
+pub(crate) fn all(shared: &Shared) -> Result<RunSummary, Error> {
+    let _one = shared.index_lock.lock();
+    // Paths that change from here on are stale again after this run; the
+    // ones noted before it are reconciled by it.
+    let noted: Vec<PathBuf> = shared.stale.lock().iter().cloned().collect();
+    shared.indexing.store(true, Ordering::Release);
+    let progress = |p: cst::Progress| {
+        shared.progress[0].store(p.done, Ordering::Relaxed);
+        shared.progress[1].store(p.total, Ordering::Relaxed);
+    };
+    let result = shared.cache.index(&shared.root, &progress);
+    shared.indexing.store(false, Ordering::Release);
+    let report = result?;
+    let summary = RunSummary::from(&report);
+    *shared.last_run.lock() = Some(summary.clone());
+    {
+        let mut stale = shared.stale.lock();
+        for p in &noted {
+            stale.remove(p);
+        }
+    }
+    if report.parsed > 0 || report.removed > 0 || !noted.is_empty() {
+        Workspace::bump(shared);
+    }
+    shared.dirty.store(true, Ordering::Release);
+    Ok(summary)
+}
+
+/// Reconciles `paths` one by one (a file: indexed again, or forgotten when
+/// it is gone or now skipped; a directory: an index run over it). A file
+/// whose open buffer holds its content gets the buffer's tree.
+pub(crate) fn paths(shared: &Shared, paths: &[PathBuf]) -> Result<(), Error> {
+    let _one = shared.index_lock.lock();
+    for p in paths {
+        if !p.starts_with(&shared.root) {
+            continue;
+        }
+        // Saved from an open buffer: its tree is the file's, no parse.
+        let buffer = shared.buffers.read().get(p).cloned();
+        let from_buffer = match buffer {
+            Some(b) if !shared.read_only => {
+                let b = b.lock();
+                match std::fs::read(p) {
+                    Ok(on_disk) if on_disk[..] == b.text()[..] => {
+                        b.tree().store_as(p)?;
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        };
+        if !from_buffer {
+            shared.cache.index(p, &|_| {})?;
+        }
+        shared.stale.lock().remove(p);
+    }
+    Workspace::bump(shared);
+    shared.dirty.store(true, Ordering::Release);
+    Ok(())
+}
