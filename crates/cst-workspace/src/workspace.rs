@@ -165,8 +165,6 @@ pub struct BufferState {
     pub lines: usize,
     /// Whether the tree has ERROR or MISSING nodes.
     pub has_error: bool,
-    /// The generation after the change.
-    pub generation: u64,
 }
 
 pub(crate) struct Shared {
@@ -428,9 +426,15 @@ impl Workspace {
         }
         // Not indexed, or changed on disk and not reconciled yet: this file
         // now.
-        let meta = std::fs::metadata(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
+        let meta = std::fs::metadata(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                Error::NotFound(PathBuf::from(&rel))
+            } else {
+                Error::Io {
+                    path: PathBuf::from(&rel),
+                    source,
+                }
+            }
         })?;
         if !meta.is_file() {
             return Err(Error::NotAFile(rel));
@@ -473,7 +477,8 @@ impl Workspace {
         if let Some(b) = self.buffer(path) {
             let mut b = b.lock();
             b.replace(text, version)?;
-            return Ok(self.state_of(path, &b, Self::bump(&self.shared)));
+            Self::bump(&self.shared);
+            return Ok(self.state_of(path, &b));
         }
         let grammar = match language {
             Some(l) => grammars::by_id(l)
@@ -492,8 +497,8 @@ impl Workspace {
         let buffer = Buffer::new(tree, version);
         let mut buffers = self.shared.buffers.write();
         // Opened by another request meanwhile: the later text wins.
-        let generation = Self::bump(&self.shared);
-        let state = self.state_of(path, &buffer, generation);
+        Self::bump(&self.shared);
+        let state = self.state_of(path, &buffer);
         buffers.insert(path.to_path_buf(), Arc::new(Mutex::new(buffer)));
         Ok(state)
     }
@@ -513,7 +518,8 @@ impl Workspace {
             .ok_or_else(|| Error::NotOpen(self.rel(path)))?;
         let mut b = b.lock();
         b.apply(changes, encoding, version)?;
-        Ok(self.state_of(path, &b, Self::bump(&self.shared)))
+        Self::bump(&self.shared);
+        Ok(self.state_of(path, &b))
     }
 
     /// Runs `f` on the open buffer of `path`.
@@ -546,7 +552,7 @@ impl Workspace {
         Ok(true)
     }
 
-    fn state_of(&self, path: &Path, b: &Buffer, generation: u64) -> BufferState {
+    fn state_of(&self, path: &Path, b: &Buffer) -> BufferState {
         BufferState {
             path: self.rel(path),
             language: b.language().id(),
@@ -554,7 +560,6 @@ impl Workspace {
             bytes: b.text().len(),
             lines: b.lines.lines(),
             has_error: b.tree.live().root_node().has_error(),
-            generation,
         }
     }
 

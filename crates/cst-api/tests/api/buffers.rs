@@ -118,6 +118,7 @@ fn a_buffer_shadows_its_file_and_never_becomes_the_stored_file() {
     let r = s.request("PUT", "/v1/buffers/src/a.rs", None, unsaved);
     assert_eq!(r.status, 200, "{}", r.body);
     let g1 = r.json()["generation"].as_u64().unwrap();
+    assert_eq!(r.body.matches("\"generation\"").count(), 1, "{}", r.body);
     // Every endpoint sees the buffer.
     assert_eq!(
         s.get("/v1/tree?path=src/a.rs").body,
