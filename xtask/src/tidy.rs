@@ -52,7 +52,39 @@ const OURS: &[&str] = &[
     "cst-query",
     "cst-tags",
     "cst",
+    "cst-watch",
+    "cst-workspace",
+    "cst-api",
     "cst-cli",
+];
+
+/// The crates of the library: everything below the protocol crates and the
+/// command. None of them has an async runtime or a protocol's types.
+const LIBRARY: &[&str] = &[
+    "cst-grammars",
+    "cst-bytecode",
+    "cst-tiers",
+    "cst-policy",
+    "cst-query",
+    "cst-tags",
+    "cst",
+    "cst-watch",
+    "cst-workspace",
+];
+
+/// An async runtime, an HTTP stack, or a protocol's serialisation: only in
+/// the protocol crates (and the command, tools and benchmarks).
+const PROTOCOL_DEPS: &[&str] = &[
+    "tokio",
+    "axum",
+    "hyper",
+    "tower",
+    "tower-http",
+    "serde_json",
+    "lsp-types",
+    "lsp-server",
+    "rmcp",
+    "ureq",
 ];
 
 fn normal_deps(
@@ -234,13 +266,81 @@ fn tiers_store_opaque_bytes() {
 }
 
 #[test]
-fn cli_uses_only_the_facade() {
+fn cli_uses_the_facade_and_the_layers_above_it() {
     let m = members();
-    let ours: Vec<&str> = normal_deps(&m["cst-cli"])
+    let mut ours: Vec<&str> = normal_deps(&m["cst-cli"])
         .map(|d| d.0.as_str())
         .filter(|d| OURS.contains(d) || d.starts_with("tree-sitter"))
         .collect();
-    assert_eq!(ours, ["cst"], "cst-cli may depend on the facade only");
+    ours.sort();
+    assert_eq!(
+        ours,
+        ["cst", "cst-api", "cst-workspace"],
+        "cst-cli may depend on the facade, the workspace layer and the protocol crates only"
+    );
+}
+
+#[test]
+fn service_code_lives_above_the_facade() {
+    let m = members();
+    // The facade and everything below it know nothing of the service.
+    for name in [
+        "cst-grammars",
+        "cst-bytecode",
+        "cst-tiers",
+        "cst-policy",
+        "cst-query",
+        "cst-tags",
+        "cst",
+    ] {
+        for (dep, _, _) in normal_deps(&m[name]) {
+            assert!(
+                !["cst-watch", "cst-workspace", "cst-api"].contains(&dep.as_str()),
+                "{name} depends on {dep}: service code lives above the facade"
+            );
+        }
+    }
+    // The watcher composes nothing of ours; the workspace stands on the
+    // facade and the watcher; the API on the workspace.
+    let ours_of = |name: &str| -> Vec<String> {
+        normal_deps(&m[name])
+            .map(|d| d.0.clone())
+            .filter(|d| OURS.contains(&d.as_str()))
+            .collect()
+    };
+    assert!(
+        ours_of("cst-watch").is_empty(),
+        "cst-watch composes nothing"
+    );
+    assert_eq!(ours_of("cst-workspace"), ["cst", "cst-watch"]);
+    assert_eq!(ours_of("cst-api"), ["cst-workspace"]);
+}
+
+#[test]
+fn async_runtimes_and_protocols_stay_in_the_protocol_crates() {
+    let m = members();
+    for name in LIBRARY {
+        for (dep, _, _) in normal_deps(&m[*name]) {
+            assert!(
+                !PROTOCOL_DEPS.contains(&dep.as_str()),
+                "{name} depends on {dep}: the library stays synchronous and protocol-free \
+                 (tokio, axum, serde_json… belong to cst-api and the command)"
+            );
+        }
+    }
+    // In their sources too (a re-export would hide a dependency).
+    for name in LIBRARY {
+        for entry in walk(&crate::root().join("crates").join(name).join("src")) {
+            let text = std::fs::read_to_string(&entry).unwrap();
+            for banned in ["tokio::", "axum::", "serde_json::", "lsp_types::"] {
+                assert!(
+                    !text.contains(banned),
+                    "{} uses {banned}: the library stays synchronous and protocol-free",
+                    entry.display()
+                );
+            }
+        }
+    }
 }
 
 #[test]
