@@ -119,6 +119,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/v1/status", get(status))
         .route("/v1/stats", get(stats))
         .route("/v1/reconcile", post(reconcile))
+        .route("/v1/gc", post(gc))
         .route("/v1/tree", get(tree))
         .route("/v1/node", get(node))
         .route("/v1/outline", get(outline))
@@ -204,6 +205,34 @@ async fn reconcile(State(s): State<Shared>) -> Response {
         let summary = ws.reconcile()?;
         ws.flush()?;
         Ok(answer(ws.meta(), summary))
+    })
+    .await
+}
+
+/// `POST /v1/gc`: what `cst gc` does, by the store's writer (`cst gc`
+/// beside a server asks it).
+async fn gc(State(s): State<Shared>) -> Response {
+    blocking(&s, "gc", |ws| {
+        if ws.cache().is_read_only() {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "busy",
+                "this server reads the store beside another writer",
+            ));
+        }
+        let r = ws.cache().gc()?;
+        #[derive(serde::Serialize)]
+        struct Out {
+            removed: u64,
+            reclaimed_bytes: u64,
+        }
+        Ok(answer(
+            ws.meta(),
+            Out {
+                removed: r.removed,
+                reclaimed_bytes: r.reclaimed_bytes,
+            },
+        ))
     })
     .await
 }

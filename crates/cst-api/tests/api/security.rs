@@ -214,3 +214,51 @@ fn a_client_that_goes_away_mid_stream_does_not_stop_the_server() {
     // 50 functions in each of 200 files.
     assert_eq!(records.last().unwrap()["matches"], 10_000);
 }
+
+#[test]
+fn a_unix_socket_serves_the_same_api() {
+    use std::io::{Read, Write};
+    let s = Server::start(&[("src/lib.rs", "fn main() {}\n")]);
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("cst.sock");
+    let running = cst_api::start(
+        s.ws.clone(),
+        cst_api::ServerOptions {
+            listen: cst_api::Listen::Unix(sock.clone()),
+            ..cst_api::ServerOptions::default()
+        },
+        false,
+    )
+    .unwrap();
+    assert!(cst_api::is_local(running.local()));
+    let mut c = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    write!(
+        c,
+        "GET /v1/tree?path=src/lib.rs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    c.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(
+        out.ends_with(&format!(
+            "{}\n",
+            crate::common::fresh_sexp("rust", "fn main() {}\n")
+        )),
+        "{out}"
+    );
+    running.stop();
+}
+
+#[test]
+fn gc_runs_on_the_servers_store() {
+    let s = Server::start(&[
+        ("src/lib.rs", "fn main() {}\n"),
+        ("src/b.rs", "fn b() {}\n"),
+    ]);
+    std::fs::remove_file(s.root().join("src/b.rs")).unwrap();
+    assert_eq!(s.request("POST", "/v1/reconcile", None, "").status, 200);
+    let r = s.request("POST", "/v1/gc", None, "").json();
+    assert!(r["removed"].as_u64().unwrap() >= 1, "{r}");
+    assert_eq!(s.get("/v1/tree?path=src/lib.rs").status, 200);
+}
