@@ -179,7 +179,13 @@ pub(crate) fn all(shared: &Shared) -> Result<RunSummary, Error> {
 /// it is gone or now skipped; a directory: an index run over it). A file
 /// whose open buffer holds its content gets the buffer's tree.
 pub(crate) fn paths(shared: &Shared, paths: &[PathBuf]) -> Result<(), Error> {
-    let _one = shared.index_lock.lock();
+    // Not behind a whole reconcile for long: a request that needs one
+    // file must not wait minutes for the first index of a large tree. The
+    // cache is safe to use from both; at worst the whole run forgets a
+    // file it did not see, and the next request indexes it again.
+    let _one = shared
+        .index_lock
+        .try_lock_for(std::time::Duration::from_millis(50));
     for p in paths {
         if !p.starts_with(&shared.root) {
             continue;
