@@ -6,22 +6,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use cst_bytecode::{Symbols, TreeView};
 use cst_grammars::Grammar;
-use cst_tiers::{FrozenOptions, FrozenStore, Key, MemTier};
+use cst_tiers::{FrozenOptions, FrozenStore, Key};
 
-use crate::hot::{HotEntry, HotTier, tree_key};
+use crate::hot::HotEntry;
+use crate::keys::{StoreKey, tree_key};
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 
+use crate::counters::Counters;
 use crate::paths::PathMap;
-use crate::placement::{new_policy, policy_shards};
-use crate::stats::Latency;
+use crate::placement::Placement;
+use crate::stats::CacheStats;
+use crate::tier::Tier;
 use crate::walk::{IndexReport, Progress};
 use crate::{Config, Error};
-
-/// Tier numbers, hottest first (`cst-policy` orders tiers the same way).
-pub(crate) const HOT: usize = 0;
-pub(crate) const WARM: usize = 1;
-pub(crate) const COLD: usize = 2;
 
 use crate::paths::{Indexed, OpenReport, PathRecord};
 
@@ -107,9 +105,8 @@ pub(crate) struct Inner {
     pub(crate) dicts: crate::dicts::Dicts,
     /// The background compaction, while one runs.
     pub(crate) compactor: Mutex<Option<std::thread::JoinHandle<()>>>,
-    pub(crate) hot: HotTier<Key>,
-    pub(crate) warm: MemTier<Key>,
-    pub(crate) cold: MemTier<Key>,
+    /// The memory tiers and the policy placing keys in them.
+    pub(crate) placement: Placement,
     /// Source of each cached key (kept when `store_source`; hot entries hold theirs too).
     pub(crate) sources: RwLock<FxHashMap<Key, Arc<[u8]>>>,
     pub(crate) paths: RwLock<PathMap>,
@@ -133,24 +130,12 @@ pub(crate) struct Inner {
     pub(crate) content: RwLock<()>,
     pub(crate) languages: RwLock<FxHashMap<Key, &'static str>>,
     pub(crate) symbols: RwLock<FxHashMap<&'static str, Arc<Symbols>>>,
-    /// The policy, sharded by key: a key's tier decisions are made by one
-    /// shard, whose budgets are the configured ones divided by the number of
-    /// shards, so readers of different keys do not wait on one lock.
-    pub(crate) policies: Box<[Mutex<cst_policy::TierPolicy<Key>>]>,
-    /// Logical clock for the policy (one tick per operation).
-    pub(crate) clock: AtomicU64,
-    pub(crate) hits: AtomicU64,
-    pub(crate) misses: AtomicU64,
-    /// Per tier (hot, warm, cold, frozen): moves in from colder tiers, out
-    /// to colder tiers, and drops.
-    pub(crate) promotions: [AtomicU64; 4],
-    pub(crate) demotions: [AtomicU64; 4],
-    pub(crate) evictions: [AtomicU64; 4],
-    pub(crate) parses: AtomicU64,
-    pub(crate) get_latency: Latency,
-    pub(crate) insert_latency: Latency,
+    /// Hits, misses, parses, moves, latencies.
+    pub(crate) counters: Counters,
     /// Compiled queries and tags configurations (see `navigate.rs`).
     pub(crate) compiled: crate::navigate::Compiled,
+    /// Edited trees not written to the store yet (see `writeback.rs`).
+    pub(crate) writeback: crate::writeback::WriteBehind,
 }
 
 /// A cache of syntax trees. `Send + Sync` and cheap to clone (an `Arc`).
@@ -248,10 +233,7 @@ impl Cache {
 
     /// The store, when this cache may write to it.
     pub(crate) fn writable_store(&self) -> Option<&FrozenStore> {
-        match &self.inner.store {
-            Some(s) if !self.inner.read_only => Some(s),
-            _ => None,
-        }
+        self.inner.writable_store()
     }
 
     /// A cache in memory only.
@@ -265,10 +247,7 @@ impl Cache {
         read_only: bool,
         dicts: crate::dicts::Dicts,
     ) -> Cache {
-        let shards = policy_shards(&config);
-        let policies = (0..shards)
-            .map(|_| Mutex::new(new_policy(&config, shards)))
-            .collect();
+        let placement = Placement::new(&config);
         Cache {
             inner: Arc::new(Inner {
                 config,
@@ -276,9 +255,7 @@ impl Cache {
                 read_only,
                 dicts,
                 compactor: Mutex::new(None),
-                hot: HotTier::new(),
-                warm: MemTier::new(),
-                cold: MemTier::new(),
+                placement,
                 sources: RwLock::new(FxHashMap::default()),
                 paths: RwLock::new(PathMap::default()),
                 paths_dirty: Default::default(),
@@ -288,17 +265,9 @@ impl Cache {
                 content: RwLock::new(()),
                 languages: RwLock::new(FxHashMap::default()),
                 symbols: RwLock::new(FxHashMap::default()),
-                policies,
-                clock: AtomicU64::new(0),
-                hits: AtomicU64::new(0),
-                misses: AtomicU64::new(0),
-                promotions: Default::default(),
-                demotions: Default::default(),
-                evictions: Default::default(),
-                parses: AtomicU64::new(0),
-                get_latency: Latency::default(),
-                insert_latency: Latency::default(),
+                counters: Counters::default(),
                 compiled: Default::default(),
+                writeback: Default::default(),
             }),
         }
     }
@@ -306,6 +275,29 @@ impl Cache {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Counters: the cache's, and each tier's.
+    pub fn stats(&self) -> CacheStats {
+        let i = &self.inner;
+        let frozen = i
+            .store
+            .as_deref()
+            .map(FrozenStore::stats)
+            .unwrap_or_default();
+        let mut stats = CacheStats {
+            tiers: [
+                i.placement.stats(Tier::Hot),
+                i.placement.stats(Tier::Warm),
+                i.placement.stats(Tier::Cold),
+                frozen,
+            ],
+            paths: i.paths.read().len() as u64,
+            disk_bytes: i.store.as_deref().map_or(0, FrozenStore::disk_bytes),
+            ..CacheStats::default()
+        };
+        i.counters.read_into(&mut stats);
+        stats
     }
 
     /// Every indexed path, sorted.
@@ -364,7 +356,7 @@ impl Cache {
     ) -> Result<(Outcome, u64, Key), Error> {
         let started = std::time::Instant::now();
         let result = self.insert_parsed_inner(path, grammar, source, parser);
-        self.inner.insert_latency.record(started.elapsed());
+        self.inner.counters.insert_latency.record(started.elapsed());
         result
     }
 
@@ -385,21 +377,26 @@ impl Cache {
             source_hash,
             indexed: None,
         };
-        {
+        let hit = {
             let _mapping = self.inner.content.read();
-            if let Some(nodes) = self.cached_node_count(&key, grammar)? {
-                self.set_path(path, record);
-                return Ok((Outcome::Hit, nodes, key));
-            }
+            self.cached_node_count(&key, grammar)?
+                .map(|nodes| (nodes, self.set_path(path, record.clone())))
+        };
+        if let Some((nodes, replaced)) = hit {
+            self.forget_superseded(replaced, &key);
+            return Ok((Outcome::Hit, nodes, key));
         }
         let source: Arc<[u8]> = source.into();
         let tree = parser
             .parse(&source, None)
             .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
         let nodes = tree.root_node().descendant_count() as u64;
-        let _mapping = self.inner.content.read();
-        self.store_parsed(path, grammar, key, tree, source)?;
-        self.set_path(path, record);
+        let replaced = {
+            let _mapping = self.inner.content.read();
+            self.store_parsed(path, grammar, key, tree, source)?;
+            self.set_path(path, record)
+        };
+        self.forget_superseded(replaced, &key);
         Ok((Outcome::Parsed, nodes, key))
     }
 
@@ -451,12 +448,8 @@ impl Cache {
             return None;
         }
         let present = match &self.inner.store {
-            Some(store) => store.contains(key.as_bytes()),
-            None => {
-                self.inner.hot.contains(&key)
-                    || self.inner.warm.contains(&key)
-                    || self.inner.cold.contains(&key)
-            }
+            Some(store) => store.contains(&StoreKey::Tree(key).bytes()),
+            None => self.inner.placement.holds(&key),
         };
         present.then_some((language, indexed.lines, indexed.nodes))
     }
@@ -476,16 +469,19 @@ impl Cache {
 
     /// Maps `path` to `record`, marking the path map for the next flush
     /// only when it changed (a re-index of unchanged files writes nothing).
-    pub(crate) fn set_path(&self, path: &Path, record: PathRecord) {
+    /// Returns the record it replaced, if it changed one (for
+    /// [`Cache::forget_superseded`]).
+    pub(crate) fn set_path(&self, path: &Path, record: PathRecord) -> Option<PathRecord> {
         let mut paths = self.inner.paths.write();
         // An unchanged record keeps what an index run noted about the file.
         let unchanged = paths
             .get(path)
             .is_some_and(|r| r.key == record.key && r.source_hash == record.source_hash);
-        if !unchanged {
-            paths.insert(path.to_path_buf(), record);
-            self.inner.paths_dirty.store(true, Ordering::Release);
+        if unchanged {
+            return None;
         }
+        self.inner.paths_dirty.store(true, Ordering::Release);
+        paths.insert(path.to_path_buf(), record)
     }
 
     /// Keeps a freshly parsed tree: the compressed tree (and source) go to
@@ -499,7 +495,7 @@ impl Cache {
         tree: tree_sitter::Tree,
         source: Arc<[u8]>,
     ) -> Result<bytes::Bytes, Error> {
-        self.inner.parses.fetch_add(1, Ordering::Relaxed);
+        self.inner.counters.parsed();
         // Encoded once: kept beside the live tree (so `get` and a demotion
         // to warm need no re-encoding) and, compressed, written to disk.
         let encoded = bytes::Bytes::from(cst_bytecode::encode(
@@ -508,54 +504,24 @@ impl Cache {
             grammar.fingerprint()?.0,
         )?);
         if let Some(store) = self.writable_store() {
-            let codec = self.inner.config.disk_codec();
-            let dense = self.pack(&encoded, codec, Some(grammar.id()), path)?;
-            // The source first: a thread (or, after a crash, a reopened
-            // cache) that finds the tree on disk must find its source too.
-            if self.inner.config.store_source {
-                let packed = self.pack_source(grammar.id(), &source, path)?;
-                store.put(&source_key(&key), &packed)?;
-            }
-            store.put(key.as_bytes(), &dense)?;
-            if self.inner.config.dictionaries {
-                if codec == crate::Compression::Zstd
-                    && self
-                        .inner
-                        .dicts
-                        .wants(grammar.id(), crate::dicts::Kind::Tree)
-                    && let Ok(packed) = cst_bytecode::pack(&encoded)
-                {
-                    // Trained on what it will compress: packed trees.
-                    self.inner
-                        .dicts
-                        .offer(store, grammar.id(), crate::dicts::Kind::Tree, &packed);
-                }
-                if self.inner.config.store_source {
-                    self.inner.dicts.offer(
-                        store,
-                        grammar.id(),
-                        crate::dicts::Kind::Source,
-                        &source,
-                    );
-                }
-            }
+            self.inner
+                .write_records(store, grammar, &key, &encoded, &source, path)?;
+            // Written: no longer pending if an edit made the same content.
+            self.inner.writeback.discard(&key);
         }
         self.inner.languages.write().insert(key, grammar.id());
         if self.inner.config.store_source {
             self.inner.sources.write().insert(key, source.clone());
         }
         let entry = HotEntry::new(tree, source).with_encoded(encoded.clone());
-        let weight = entry.bytes;
-        let now = self.tick();
-        // Under the policy lock: the key lives in exactly one tier, even if
-        // another thread cached the same content meanwhile.
-        let mut policy = self.policy(&key).lock();
-        self.inner.warm.remove(&key);
-        self.inner.cold.remove(&key);
-        self.inner.hot.insert(key, entry);
-        let moves = policy.insert_at(key, weight, HOT, now);
-        self.apply(policy, moves)?;
+        self.admit_hot(key, entry)?;
         Ok(encoded)
+    }
+
+    /// Admits `entry` to the hot tier under `key` and carries out the
+    /// policy's moves.
+    pub(crate) fn admit_hot(&self, key: Key, entry: HotEntry) -> Result<(), Error> {
+        self.inner.placement.admit_hot(key, entry, &*self.inner)
     }
 
     /// The tree of `path`, from whichever tier holds it; `None` if the path
@@ -567,7 +533,7 @@ impl Cache {
         if self.inner.read_only && matches!(result, Ok(None)) {
             result = self.reparse(path);
         }
-        self.inner.get_latency.record(started.elapsed());
+        self.inner.counters.get_latency.record(started.elapsed());
         result
     }
 
@@ -606,7 +572,7 @@ impl Cache {
                     source,
                 }
             })?;
-        self.inner.hits.fetch_add(1, Ordering::Relaxed);
+        self.inner.counters.hit();
         Ok(Some(Tree {
             view,
             source: Some(source),
@@ -618,23 +584,36 @@ impl Cache {
     pub(crate) fn get_inner(&self, path: &Path) -> Result<Option<Tree>, Error> {
         let _reading = self.inner.content.read();
         let Some(record) = self.inner.paths.read().get(path) else {
-            self.inner.misses.fetch_add(1, Ordering::Relaxed);
+            self.inner.counters.miss();
             return Ok(None);
         };
         let grammar =
             cst_grammars::by_id(record.language).expect("ids in the path map are registry ids");
-        // The encoded bytes kept beside the live tree (the tree itself is
-        // not cloned: that allocates).
-        let hot = self.inner.hot.get_with(&record.key, |e| match &e.encoded {
-            Some(bytes) => Ok(bytes.clone()),
-            None => grammar
-                .fingerprint()
-                .map_err(Error::from)
-                .and_then(|fp| Ok(cst_bytecode::encode(&e.tree, &e.source, fp.0)?.into())),
-        });
-        let view = if let Some(encoded) = hot {
+        // The encoded bytes kept beside the live tree, and its source (the
+        // tree itself is cloned only when it must be encoded: an edited
+        // tree's first reader encodes it, and keeps the result).
+        let hot = self
+            .inner
+            .placement
+            .hot
+            .get_with(&record.key, |e| match &e.encoded {
+                Some(bytes) => (Ok(bytes.clone()), e.source.clone()),
+                None => (Err(e.tree.clone()), e.source.clone()),
+            });
+        let mut hot_source = None;
+        let view = if let Some((encoded, source)) = hot {
+            let encoded = match encoded {
+                Ok(bytes) => bytes,
+                Err(tree) => {
+                    let fingerprint = grammar.fingerprint()?.0;
+                    let bytes =
+                        bytes::Bytes::from(cst_bytecode::encode(&tree, &source, fingerprint)?);
+                    self.keep_encoded(&record.key, tree, source.clone(), bytes.clone())?;
+                    bytes
+                }
+            };
             self.touch(&record.key)?;
-            let encoded: bytes::Bytes = encoded?;
+            hot_source = Some(source);
             // Written by this process: opened in place, in O(1).
             TreeView::from_trusted_bytes(encoded, self.symbols(grammar)?).map_err(|source| {
                 Error::Decode {
@@ -646,13 +625,18 @@ impl Cache {
             match self.load_view(&record.key, grammar, path)? {
                 Some(v) => v,
                 None => {
-                    self.inner.misses.fetch_add(1, Ordering::Relaxed);
+                    self.inner.counters.miss();
                     return Ok(None);
                 }
             }
         };
-        self.inner.hits.fetch_add(1, Ordering::Relaxed);
-        let source = self.source_of(&record, path)?;
+        self.inner.counters.hit();
+        // A live tree's own source (an edited file's, whatever the file on
+        // disk holds); else the kept, stored or read-back one.
+        let source = match hot_source {
+            Some(s) => Some(s),
+            None => self.source_of(&record, path)?,
+        };
         Ok(Some(Tree {
             view,
             source,
@@ -671,14 +655,17 @@ impl Cache {
     /// The key, language and indexed source of `path`, from one reading of
     /// its record (so the three belong together).
     pub(crate) fn indexed_source(&self, path: &Path) -> Result<Option<IndexedSource>, Error> {
+        // (Under the content lock, as `get`: an edited version the path
+        // moved away from may leave memory, unwritten, once it is released.)
+        let _reading = self.inner.content.read();
         let Some(record) = self.inner.paths.read().get(path) else {
             return Ok(None);
         };
         let Some(g) = cst_grammars::by_id(record.language) else {
             return Ok(None);
         };
-        let source = match self.inner.sources.read().get(&record.key) {
-            Some(s) => Some(bytes::Bytes::from_owner(s.clone())),
+        let source = match self.memory_source(&record.key) {
+            Some(s) => Some(bytes::Bytes::from_owner(s)),
             None => self.stored_source(&record, path)?,
         };
         Ok(source.map(|s| (record.key, g, s)))
@@ -686,6 +673,7 @@ impl Cache {
 
     /// The indexed source of `path` (without its tree).
     pub(crate) fn source_for(&self, path: &Path) -> Result<Option<Arc<[u8]>>, Error> {
+        let _reading = self.inner.content.read();
         let Some(record) = self.inner.paths.read().get(path) else {
             return Ok(None);
         };
@@ -699,10 +687,24 @@ impl Cache {
         record: &PathRecord,
         path: &Path,
     ) -> Result<Option<Arc<[u8]>>, Error> {
-        if let Some(s) = self.inner.sources.read().get(&record.key) {
-            return Ok(Some(s.clone()));
+        if let Some(s) = self.memory_source(&record.key) {
+            return Ok(Some(s));
         }
         Ok(self.stored_source(record, path)?.map(|s| Arc::from(&s[..])))
+    }
+
+    /// The source of `key` kept in memory: with the sources, or beside its
+    /// live tree (an edited tree's, also when sources are not kept).
+    fn memory_source(&self, key: &Key) -> Option<Arc<[u8]>> {
+        if let Some(s) = self.inner.sources.read().get(key) {
+            return Some(s.clone());
+        }
+        // (`contains` first: a lookup that finds nothing is not a miss.)
+        let hot = &self.inner.placement.hot;
+        if !hot.contains(key) {
+            return None;
+        }
+        hot.get_with(key, |e| e.source.clone())
     }
 
     /// The source of a path from the store or the disk (not from memory),
@@ -716,15 +718,15 @@ impl Cache {
         // this content's key (which the store checks), so it is not hashed
         // again; a file read from disk is.
         if let Some(store) = &self.inner.store {
-            match store.get(&source_key(&record.key)) {
-                Ok(Some(packed)) => match self.decompress(&packed) {
+            match store.get(&StoreKey::Source(record.key).bytes()) {
+                Ok(Some(packed)) => match self.inner.decompress(&packed) {
                     Ok(s) => return Ok(Some(s.into())),
                     Err(e) => {
                         tracing::warn!(path = %path.display(), error = %e, "stored source unreadable");
                     }
                 },
                 Ok(None) => {
-                    if let Ok(Some(s)) = store.get(&raw_source_key(&record.key)) {
+                    if let Ok(Some(s)) = store.get(&StoreKey::RawSource(record.key).bytes()) {
                         return Ok(Some(s));
                     }
                 }
@@ -749,27 +751,48 @@ impl Cache {
     /// to read a tree.
     pub fn live_tree(&self, path: impl AsRef<Path>) -> Result<Option<tree_sitter::Tree>, Error> {
         let path = path.as_ref();
-        let Some(record) = self.inner.paths.read().get(path) else {
-            return Ok(None);
-        };
-        if let Some(e) = self.inner.hot.get(&record.key) {
-            self.touch(&record.key)?;
-            return Ok(Some(e.tree));
-        }
-        let Some(source) = self.source_of(&record, path)? else {
-            return Ok(None);
+        let (record, source) = {
+            let _reading = self.inner.content.read();
+            let Some(record) = self.inner.paths.read().get(path) else {
+                return Ok(None);
+            };
+            if let Some(e) = self.inner.placement.hot.get(&record.key) {
+                self.touch(&record.key)?;
+                return Ok(Some(e.tree));
+            }
+            let Some(source) = self.source_of(&record, path)? else {
+                return Ok(None);
+            };
+            (record, source)
         };
         let grammar = cst_grammars::by_id(record.language).expect("registry id");
         let tree = grammar
             .parser()?
             .parse(&source, None)
             .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
-        self.inner.parses.fetch_add(1, Ordering::Relaxed);
+        self.inner.counters.parsed();
         Ok(Some(tree))
     }
 
     /// Applies an edit: reparses incrementally from the hot tree when there
     /// is one (a full parse otherwise) and caches the result for `path`.
+    ///
+    /// Write-behind: on the caller's thread only the reparse and the content
+    /// hashes are done; the new tree is kept hot (every reader — `get`,
+    /// `tags`, `outline`, `chunks`, `live_tree`, `source` — answers from the
+    /// new content at once, `get` encoding it on first use) and is encoded,
+    /// compressed and written to the store later: by [`Cache::flush`], when
+    /// the last handle is dropped, or when the memory budget moves it out of
+    /// the hot tier. Of consecutive edits of a path only the last version is
+    /// written; the intermediate ones leave memory.
+    ///
+    /// Durability: a crash loses the edits not flushed yet (the caller's
+    /// text; the path then maps to the content of the last flush), never a
+    /// stored tree of content that was flushed. A path map on disk names
+    /// only trees on disk (`flush` writes the edited trees first), so the
+    /// store stays consistent and a reader beside the writer
+    /// ([`Cache::open_read_only`]) never finds a path mapped to a missing
+    /// record.
     pub fn edit(
         &self,
         path: impl AsRef<Path>,
@@ -783,7 +806,7 @@ impl Cache {
         self.check_size(path, &new_source)?;
         let grammar = cst_grammars::by_id(record.language).expect("registry id");
         let mut parser = grammar.parser()?;
-        let old = self.inner.hot.get(&record.key).map(|e| {
+        let old = self.inner.placement.hot.get(&record.key).map(|e| {
             let mut t = e.tree;
             t.edit(edit);
             t
@@ -791,26 +814,30 @@ impl Cache {
         let tree = parser
             .parse(&new_source, old.as_ref())
             .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
-        // Cache under the new content's key.
+        drop(old);
+        // Cached under the new content's key.
         let key = tree_key(
             &new_source,
             grammar.id(),
             grammar.fingerprint()?.0,
             cst_bytecode::VERSION,
         );
+        let source_hash = *blake3::hash(&new_source).as_bytes();
         let source: Arc<[u8]> = new_source.into();
-        let _mapping = self.inner.content.read();
-        self.store_parsed(path, grammar, key, tree, source.clone())?;
-        let source_hash = *blake3::hash(&source).as_bytes();
-        self.set_path(
-            path,
-            PathRecord {
-                key,
-                language: grammar.id(),
-                source_hash,
-                indexed: None,
-            },
-        );
+        let replaced = {
+            let _mapping = self.inner.content.read();
+            self.keep_edited(path, grammar, key, tree, source)?;
+            self.set_path(
+                path,
+                PathRecord {
+                    key,
+                    language: grammar.id(),
+                    source_hash,
+                    indexed: None,
+                },
+            )
+        };
+        self.forget_superseded(replaced, &key);
         Ok(())
     }
 
@@ -915,22 +942,6 @@ fn store_options(config: &Config, wait_for_lock: bool) -> FrozenOptions {
         wait_for_lock,
         ..FrozenOptions::default()
     }
-}
-
-/// The key of a stored source: the content key and `Z` (a compressed
-/// container, `CSTZ`), or `S` (the raw bytes, as stores before version 2 of
-/// the path map wrote them; still read).
-pub(crate) fn source_key(key: &Key) -> Vec<u8> {
-    let mut k = key.0.to_vec();
-    k.push(b'Z');
-    k
-}
-
-/// The key of a source stored raw by an older build.
-pub(crate) fn raw_source_key(key: &Key) -> Vec<u8> {
-    let mut k = key.0.to_vec();
-    k.push(b'S');
-    k
 }
 
 #[cfg(all(test, unix))]

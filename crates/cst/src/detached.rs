@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 use cst_bytecode::TreeView;
 use cst_grammars::Grammar;
 
-use crate::hot::tree_key;
+use crate::keys::tree_key;
 use crate::paths::PathRecord;
 use crate::{Cache, Error, Outcome, Tree};
 
@@ -127,20 +127,23 @@ impl Detached {
             source_hash: *blake3::hash(&self.source).as_bytes(),
             indexed: None,
         };
-        let _mapping = cache.inner.content.read();
-        if cache.cached_node_count(&key, self.grammar)?.is_none() {
-            cache.store_parsed(
-                path,
-                self.grammar,
-                key,
-                self.live.clone(),
-                self.source.clone(),
-            )?;
-            cache.set_path(path, record);
-            return Ok(Outcome::Parsed);
-        }
-        cache.set_path(path, record);
-        Ok(Outcome::Hit)
+        let (outcome, replaced) = {
+            let _mapping = cache.inner.content.read();
+            if cache.cached_node_count(&key, self.grammar)?.is_none() {
+                cache.store_parsed(
+                    path,
+                    self.grammar,
+                    key,
+                    self.live.clone(),
+                    self.source.clone(),
+                )?;
+                (Outcome::Parsed, cache.set_path(path, record))
+            } else {
+                (Outcome::Hit, cache.set_path(path, record))
+            }
+        };
+        cache.forget_superseded(replaced, &key);
+        Ok(outcome)
     }
 
     /// The live tree (for tree-sitter's own APIs).
@@ -166,11 +169,8 @@ impl Detached {
             return Ok(t.clone());
         }
         let fingerprint = self.grammar.fingerprint()?.0;
-        let encoded = bytes::Bytes::from(cst_bytecode::encode(
-            &self.live,
-            &self.source,
-            fingerprint,
-        )?);
+        let encoded =
+            bytes::Bytes::from(cst_bytecode::encode(&self.live, &self.source, fingerprint)?);
         let view = TreeView::from_trusted_bytes(encoded, self.cache.symbols(self.grammar)?)
             .map_err(|source| Error::Decode {
                 path: "<buffer>".into(),

@@ -19,6 +19,8 @@ use std::sync::Arc;
 
 use cst_bytecode::Dictionary;
 use cst_tiers::FrozenStore;
+
+use crate::keys::StoreKey;
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 
@@ -31,14 +33,8 @@ pub(crate) const MIN_SAMPLES: usize = 48;
 /// Largest dictionary trained.
 pub(crate) const DICT_BYTES: usize = 64 << 10;
 
-/// The directory record's key.
-pub(crate) const DIRECTORY_KEY: &[u8] = b"\0cst/dicts/v1";
 const DIRECTORY_MAGIC: [u8; 4] = *b"CSTD";
 const DIRECTORY_VERSION: u16 = 1;
-
-fn dict_key(id: u32) -> Vec<u8> {
-    format!("\0cst/dict/v1/{id:08x}").into_bytes()
-}
 
 /// What a dictionary compresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,7 +85,7 @@ impl Dicts {
     /// name theirs by id).
     pub(crate) fn load(store: &FrozenStore) -> Dicts {
         let dicts = Dicts::default();
-        match store.get(DIRECTORY_KEY) {
+        match store.get(&StoreKey::DictionaryDirectory.bytes()) {
             Ok(Some(b)) => match decode_directory(&b) {
                 Some(entries) => *dicts.current.write() = entries.into_iter().collect(),
                 None => tracing::warn!("dictionary directory unreadable: training new ones"),
@@ -111,7 +107,7 @@ impl Dicts {
         if let Some(d) = self.by_id.read().get(&id) {
             return Some(d.clone());
         }
-        let bytes = store?.get(&dict_key(id)).ok()??;
+        let bytes = store?.get(&StoreKey::Dictionary(id).bytes()).ok()??;
         let d = Dictionary::from_bytes(bytes.to_vec());
         if d.id() != id {
             tracing::warn!(id, "stored dictionary does not match its id: not used");
@@ -179,7 +175,7 @@ impl Dicts {
                 return None;
             }
         };
-        if let Err(e) = store.put(&dict_key(d.id()), d.as_bytes()) {
+        if let Err(e) = store.put(&StoreKey::Dictionary(d.id()).bytes(), d.as_bytes()) {
             tracing::warn!(error = %e, "could not store a dictionary");
             all.remove(&(language, kind));
             return None;
@@ -190,7 +186,7 @@ impl Dicts {
             current.insert((language, kind), d.id());
             encode_directory(&current)
         };
-        if let Err(e) = store.put(DIRECTORY_KEY, &directory) {
+        if let Err(e) = store.put(&StoreKey::DictionaryDirectory.bytes(), &directory) {
             tracing::warn!(error = %e, "could not store the dictionary directory");
         }
         all.remove(&(language, kind));
@@ -225,11 +221,6 @@ impl Dicts {
         out.sort_by_key(|e| (e.0, e.1.byte()));
         out
     }
-}
-
-/// Whether `key` is one of the dictionary records.
-pub(crate) fn is_dictionary_record(key: &[u8]) -> bool {
-    key == DIRECTORY_KEY || key.starts_with(b"\0cst/dict/v1/")
 }
 
 fn encode_directory(current: &FxHashMap<(&'static str, Kind), u32>) -> Vec<u8> {

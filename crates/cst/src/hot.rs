@@ -1,31 +1,8 @@
-//! The hot tier (live tree-sitter trees with their sources) and the content
-//! keys trees are filed under. They live in the facade: the tiers crate
-//! stores opaque bytes under opaque keys and knows nothing of trees.
+//! The hot tier: live tree-sitter trees with their sources. It lives in the
+//! facade: the tiers crate stores opaque bytes under opaque keys and knows
+//! nothing of trees (the content keys are `keys.rs`'s).
 
 use std::sync::Arc;
-
-use cst_tiers::Key;
-
-/// The key of the tree of `source` in `language_id`, parsed with the grammar
-/// of `fingerprint`, encoded with format `format_version`: BLAKE3 over all
-/// four, length-prefixed. Changing any of them changes the key: an unchanged
-/// file is found again after a restart, a grammar upgrade misses.
-pub(crate) fn tree_key(
-    source: &[u8],
-    language_id: &str,
-    fingerprint: [u8; 16],
-    format_version: u16,
-) -> Key {
-    let mut h = blake3::Hasher::new();
-    h.update(b"cst-key/1");
-    h.update(&(language_id.len() as u64).to_le_bytes());
-    h.update(language_id.as_bytes());
-    h.update(&fingerprint);
-    h.update(&format_version.to_le_bytes());
-    h.update(&(source.len() as u64).to_le_bytes());
-    h.update(source);
-    Key(*h.finalize().as_bytes())
-}
 
 /// Estimated heap bytes of a live tree: 112 bytes per node the cursor visits
 /// (`descendant_count`) plus 512 per tree. tree-sitter does not report its
@@ -86,33 +63,3 @@ impl cst_tiers::Weigh for HotEntry {
 /// The hot tier: live trees by key. `tree_sitter::Tree` clones are cheap
 /// (reference counted), so a get hands out a clone.
 pub(crate) type HotTier<K> = cst_tiers::MemTier<K, HotEntry>;
-
-#[cfg(test)]
-mod tests {
-    use super::tree_key;
-
-    #[test]
-    fn keys_are_content_addresses() {
-        let k = tree_key(b"fn main() {}", "rust", [1; 16], 1);
-        assert_eq!(k, tree_key(b"fn main() {}", "rust", [1; 16], 1));
-        assert_ne!(k, tree_key(b"fn main() {} ", "rust", [1; 16], 1), "source");
-        assert_ne!(
-            k,
-            tree_key(b"fn main() {}", "rust2", [1; 16], 1),
-            "language"
-        );
-        assert_ne!(k, tree_key(b"fn main() {}", "rust", [2; 16], 1), "grammar");
-        assert_ne!(k, tree_key(b"fn main() {}", "rust", [1; 16], 2), "format");
-        // Length-prefixing: moving bytes between language id and source changes the key.
-        assert_ne!(
-            tree_key(b"xa", "b", [0; 16], 1),
-            tree_key(b"a", "bx", [0; 16], 1)
-        );
-        assert_eq!(k.to_string().len(), 64);
-        // The derivation is the one every stored key was made with.
-        assert_eq!(
-            k.to_string(),
-            "d4e56f76a2a99219fdad13baaeb8c1b63fd3b53d22010cac77aff634f6fd94f3"
-        );
-    }
-}

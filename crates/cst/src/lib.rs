@@ -21,26 +21,32 @@
 //! or a grammar upgrade is parsed again.
 
 mod cache;
+mod codec;
 mod config;
+mod counters;
 mod detached;
 mod dicts;
 mod hot;
+mod keys;
+mod lookup;
 mod maintenance;
 mod navigate;
 mod paths;
 mod placement;
 mod stats;
+mod tier;
 mod walk;
+mod writeback;
 
 pub use cache::{Cache, Outcome, Tree, default_cache_dir};
 pub use config::{Compression, Config, ConfigError};
-pub use detached::Detached;
 pub use cst_bytecode as bytecode;
 pub use cst_grammars as grammars;
 pub use cst_policy as policy;
 pub use cst_query as query;
 pub use cst_tags as tags;
 pub use cst_tiers as tiers;
+pub use detached::Detached;
 pub use hot::estimate_tree_bytes;
 pub use maintenance::{DictionaryInfo, DiskUsage, GcReport, LanguageUsage, VerifyReport};
 pub use navigate::FileTags;
@@ -189,9 +195,7 @@ impl Error {
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::InvalidData => {
                 ErrorKind::InvalidInput
             }
-            Error::Io { source, .. }
-                if source.kind() == std::io::ErrorKind::PermissionDenied =>
-            {
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
                 ErrorKind::PermissionDenied
             }
             Error::Io { .. } => ErrorKind::Io,

@@ -8,7 +8,8 @@ use cst_tiers::{FrozenStore, Key};
 use rustc_hash::FxHashMap;
 
 use crate::cache::Inner;
-use crate::paths::{OpenReport, PATHS_KEY_V1, PATHS_KEYS, PathMapStatus, PathRecord};
+use crate::keys::{PathCopy, StoreKey};
+use crate::paths::{OpenReport, PathMapStatus, PathRecord};
 use crate::{Cache, Error};
 
 /// What [`Cache::gc`] did.
@@ -239,33 +240,35 @@ impl Cache {
             l.lines += lines;
         }
         for e in store.entries() {
-            match classify(&e.key) {
-                Some((key, class)) => {
-                    let language = live.get(&key).map(|l| l.0);
-                    let lang = language.map(|l| u.languages.entry(l).or_default());
-                    match class {
-                        b't' => {
-                            u.trees += e.record_bytes;
-                            if let Some(l) = lang {
-                                l.trees += e.record_bytes;
-                            }
-                        }
-                        b'S' | b'Z' => {
-                            u.sources += e.record_bytes;
-                            if let Some(l) = lang {
-                                l.sources += e.record_bytes;
-                            }
-                        }
-                        _ => u.tags += e.record_bytes,
+            let key = StoreKey::parse(&e.key);
+            let Some(content) = key.and_then(|k| k.content()) else {
+                match key {
+                    Some(StoreKey::Dictionary(_) | StoreKey::DictionaryDirectory) => {
+                        u.dictionaries += e.record_bytes;
                     }
-                    if language.is_none() {
-                        u.unreferenced += e.record_bytes;
+                    _ => u.other += e.record_bytes,
+                }
+                continue;
+            };
+            let language = live.get(&content).map(|l| l.0);
+            let lang = language.map(|l| u.languages.entry(l).or_default());
+            match key {
+                Some(StoreKey::Tree(_)) => {
+                    u.trees += e.record_bytes;
+                    if let Some(l) = lang {
+                        l.trees += e.record_bytes;
                     }
                 }
-                None if crate::dicts::is_dictionary_record(&e.key) => {
-                    u.dictionaries += e.record_bytes;
+                Some(StoreKey::Source(_) | StoreKey::RawSource(_)) => {
+                    u.sources += e.record_bytes;
+                    if let Some(l) = lang {
+                        l.sources += e.record_bytes;
+                    }
                 }
-                None => u.other += e.record_bytes,
+                _ => u.tags += e.record_bytes,
+            }
+            if language.is_none() {
+                u.unreferenced += e.record_bytes;
             }
         }
         u.dictionary_list = self
@@ -288,10 +291,9 @@ impl Cache {
 
     /// Drops `key` from every memory tier, the policy and the sources.
     pub(crate) fn drop_from_memory(&self, key: &Key) {
-        self.policy(key).lock().remove(key);
-        self.inner.hot.remove(key);
-        self.inner.warm.remove(key);
-        self.inner.cold.remove(key);
+        // Not written, if it was pending: no path maps to it.
+        self.inner.writeback.discard(key);
+        self.inner.placement.remove(key);
         self.inner.sources.write().remove(key);
         self.inner.languages.write().remove(key);
     }
@@ -308,6 +310,9 @@ impl Cache {
     /// the last clone of the cache is dropped. Then keeps the disk budget
     /// (see [`Config::disk_bytes`](crate::Config::disk_bytes)).
     pub fn flush(&self) -> Result<(), Error> {
+        // Intermediate versions of edited files left undecided are dropped,
+        // not written.
+        self.forget_superseded_later();
         self.inner.flush()?;
         self.keep_disk_budget()
     }
@@ -324,8 +329,8 @@ impl Cache {
         let stamp = crate::paths::build_stamp();
         let mut copies: Vec<(u64, bytes::Bytes)> = Vec::new();
         let mut damaged = 0;
-        for key in PATHS_KEYS {
-            match store.get(key) {
+        for copy in PathCopy::BOTH {
+            match store.get(&StoreKey::PathMap(copy).bytes()) {
                 Ok(Some(b)) => match crate::paths::generation_of(&b) {
                     Some(generation) => copies.push((generation, b)),
                     None => damaged += 1,
@@ -378,7 +383,7 @@ impl Cache {
                     .store(d.1.generation, Ordering::Release);
                 (status, d)
             }
-            None => match store.get(PATHS_KEY_V1) {
+            None => match store.get(&StoreKey::PathMapV1.bytes()) {
                 // A map written before version 2: read once, then
                 // rewritten as version 2 at the next flush.
                 Ok(Some(b)) => {
@@ -389,7 +394,11 @@ impl Cache {
                 }
                 Ok(None) | Err(cst_tiers::FrozenError::Corrupt { .. }) => {
                     // No map: lost if the store holds trees (content keys).
-                    let trees = store.keys().iter().filter(|k| k.len() == 32).count();
+                    let trees = store
+                        .keys()
+                        .iter()
+                        .filter(|k| matches!(StoreKey::parse(k), Some(StoreKey::Tree(_))))
+                        .count();
                     let status = if damaged > 0 || trees > 0 {
                         PathMapStatus::Lost
                     } else {
@@ -440,24 +449,11 @@ struct Group {
     records: Vec<Box<[u8]>>,
 }
 
-/// A content record's key and class: `t` a tree (32 bytes), `S` or `Z` a
-/// source, `T` tags (`T` + 16 bytes); `None` for the reserved records (the
-/// path map, dictionaries, tags kinds).
-fn classify(k: &[u8]) -> Option<(Key, u8)> {
-    let class = match (k.len(), k.get(32)) {
-        (32, None) => b't',
-        (33, Some(&c)) if c == b'S' || c == b'Z' => c,
-        (49, Some(&b'T')) => b'T',
-        _ => return None,
-    };
-    Some((Key(k[..32].try_into().ok()?), class))
-}
-
 /// The store's content records grouped by key.
 fn content_groups(store: &FrozenStore) -> FxHashMap<Key, Group> {
     let mut groups: FxHashMap<Key, Group> = FxHashMap::default();
     for e in store.entries() {
-        let Some((key, _)) = classify(&e.key) else {
+        let Some(key) = StoreKey::parse(&e.key).and_then(|k| k.content()) else {
             continue;
         };
         let g = groups.entry(key).or_insert(Group {
@@ -542,33 +538,46 @@ impl DiskUsage {
 
 impl Inner {
     pub(crate) fn flush(&self) -> Result<(), Error> {
-        let Some(store) = self.store.as_deref().filter(|_| !self.read_only) else {
+        let Some(store) = self.writable_store() else {
             return Ok(());
         };
         let _one_at_a_time = self.flushing.lock();
-        if !self.paths_dirty.swap(false, Ordering::AcqRel) {
-            // Nothing new in the path map: only the store may have writes.
-            return Ok(store.flush()?);
-        }
+        let dirty = self.paths_dirty.swap(false, Ordering::AcqRel);
         let result = (|| -> Result<(), Error> {
-            let paths = self.paths.read();
-            let owned: Vec<(PathBuf, PathRecord)> = paths.iter().collect();
+            // Edited trees first, then the path map that names them: a map
+            // on disk never names a tree that is not. Taken under the
+            // pending lock, the map's copy names no key another thread is
+            // writing (a key leaves `pending` once written).
+            let mut pending = self.writeback.lock();
+            if !dirty {
+                // Nothing new in the path map: only the store may have
+                // writes (and edited trees, if any, their records).
+                self.persist_named(store, &mut pending, None)?;
+                drop(pending);
+                return Ok(store.flush()?);
+            }
+            let owned: Vec<(PathBuf, PathRecord)> = self.paths.read().iter().collect();
+            self.persist_named(store, &mut pending, Some(&owned))?;
+            drop(pending);
             let entries: Vec<(&PathBuf, &PathRecord)> = owned.iter().map(|(p, r)| (p, r)).collect();
             // The other copy than the last one: a crash or damage while this
             // one is written leaves the previous map readable.
             let generation = self.paths_generation.load(Ordering::Acquire) + 1;
             let out = crate::paths::encode(&entries, crate::paths::build_stamp(), generation);
             drop(entries);
-            drop(paths);
-            store.put(PATHS_KEYS[(generation % 2) as usize], &out)?;
+            store.put(
+                &StoreKey::PathMap(PathCopy::of_generation(generation)).bytes(),
+                &out,
+            )?;
             self.paths_generation.store(generation, Ordering::Release);
-            if store.contains(PATHS_KEY_V1) {
-                store.remove(PATHS_KEY_V1)?;
+            let v1 = StoreKey::PathMapV1.bytes();
+            if store.contains(&v1) {
+                store.remove(&v1)?;
             }
             store.flush()?;
             Ok(())
         })();
-        if result.is_err() {
+        if result.is_err() && dirty {
             // Not written: the next flush (or the one on drop) tries again.
             self.paths_dirty.store(true, Ordering::Release);
         }

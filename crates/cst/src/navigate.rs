@@ -12,6 +12,7 @@ use cst_tags::{Chunk, ChunkOptions, OutlineItem, Tag, TagsConfig};
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 
+use crate::keys::{StoreKey, TagsHash};
 use crate::{Cache, Error, Tree};
 
 /// A compiled query's language and the BLAKE3 hash of its text.
@@ -25,10 +26,8 @@ pub(crate) struct Compiled {
     queries: Mutex<FxHashMap<QueryKey, Arc<Query>>>,
     /// Per language: the hash in its tags record keys, and its syntax type
     /// names (which reading stored tags needs, compiling nothing).
-    tags_hash: RwLock<FxHashMap<&'static str, [u8; 16]>>,
+    tags_hash: RwLock<FxHashMap<&'static str, TagsHash>>,
     kinds: RwLock<FxHashMap<&'static str, Arc<[String]>>>,
-    pub(crate) tags_computed: std::sync::atomic::AtomicU64,
-    pub(crate) tags_reused: std::sync::atomic::AtomicU64,
 }
 
 /// Most distinct ad-hoc queries kept compiled (the oldest half is dropped
@@ -104,7 +103,7 @@ const TAGS_ALGORITHM: &[u8] = b"cst-tags/1";
 /// hash of the algorithm version and the language's candidate tags
 /// queries, so a query or algorithm change leaves old tags unused (and
 /// `gc` removes them with their tree).
-fn tags_hash(g: &Grammar) -> [u8; 16] {
+fn tags_hash(g: &Grammar) -> TagsHash {
     let mut h = blake3::Hasher::new();
     h.update(TAGS_ALGORITHM);
     for (tags, locals) in tags_sources(g) {
@@ -114,23 +113,6 @@ fn tags_hash(g: &Grammar) -> [u8; 16] {
         }
     }
     h.finalize().as_bytes()[..16].try_into().expect("16 bytes")
-}
-
-/// The store key of a tree's tags: its content key, `T`, the tags hash.
-pub(crate) fn tags_record_key(key: &cst_tiers::Key, hash: &[u8; 16]) -> Vec<u8> {
-    let mut k = key.0.to_vec();
-    k.push(b'T');
-    k.extend_from_slice(hash);
-    k
-}
-
-/// The store key of a language's syntax type names, for a tags hash.
-fn kinds_record_key(hash: &[u8; 16]) -> Vec<u8> {
-    // 35 bytes: never the length of a content key (32) or of the records
-    // filed under one (33, 49), which `gc` weighs against the path map.
-    let mut k = b"\0cst/tags-kinds/v1/".to_vec();
-    k.extend_from_slice(hash);
-    k
 }
 
 /// `u32` count, then per name a `u32` length and UTF-8 bytes (LE).
@@ -243,10 +225,10 @@ impl Cache {
         // Tags kept earlier: read with the source only (no tree, no query).
         // Key, language and source come from one reading of the record.
         if let Some(store) = &self.inner.store
-            && store.contains(&tags_record_key(&key, &self.tags_hash(g)))
+            && store.contains(&StoreKey::Tags(key, self.tags_hash(g)).bytes())
             && let Some(kinds) = self.stored_kinds(g)
             && let Some((key, g, source)) = self.indexed_source(path)?
-            && let Ok(Some(bytes)) = store.get(&tags_record_key(&key, &self.tags_hash(g)))
+            && let Ok(Some(bytes)) = store.get(&StoreKey::Tags(key, self.tags_hash(g)).bytes())
             && let Some(t) = self.read_kept(g, &bytes, source, kinds)
         {
             return Ok(Some(t));
@@ -280,10 +262,7 @@ impl Cache {
     ) -> Option<FileTags> {
         match cst_tags::decode_tags(bytes, source.len(), kinds.len()) {
             Ok(tags) => {
-                self.inner
-                    .compiled
-                    .tags_reused
-                    .fetch_add(1, Ordering::Relaxed);
+                self.inner.counters.tags_reused();
                 Some(FileTags {
                     language: g,
                     source,
@@ -299,7 +278,7 @@ impl Cache {
     }
 
     /// The memoized tags hash of a language.
-    pub(crate) fn tags_hash(&self, g: &'static Grammar) -> [u8; 16] {
+    pub(crate) fn tags_hash(&self, g: &'static Grammar) -> TagsHash {
         if let Some(h) = self.inner.compiled.tags_hash.read().get(g.id()) {
             return *h;
         }
@@ -315,7 +294,9 @@ impl Cache {
             return Some(k.clone());
         }
         let store = self.inner.store.as_ref()?;
-        let bytes = store.get(&kinds_record_key(&self.tags_hash(g))).ok()??;
+        let bytes = store
+            .get(&StoreKey::TagsKinds(self.tags_hash(g)).bytes())
+            .ok()??;
         let kinds: Arc<[String]> = decode_kinds(&bytes)?.into();
         self.inner
             .compiled
@@ -337,7 +318,10 @@ impl Cache {
         }
         let kinds: Arc<[String]> = config.syntax_type_names().to_vec().into();
         if let Some(store) = self.writable_store()
-            && let Err(e) = store.put(&kinds_record_key(&self.tags_hash(g)), &encode_kinds(&kinds))
+            && let Err(e) = store.put(
+                &StoreKey::TagsKinds(self.tags_hash(g)).bytes(),
+                &encode_kinds(&kinds),
+            )
         {
             tracing::warn!(error = %e, "tags kinds not kept");
         }
@@ -427,7 +411,9 @@ impl Cache {
         let source = bytes::Bytes::from_owner(tree.source.clone().ok_or(Error::NoSource)?);
         let kinds = self.keep_kinds(g, &config);
         let record = match (&self.inner.store, &tree.key) {
-            (Some(store), Some(key)) => Some((store, tags_record_key(key, &self.tags_hash(g)))),
+            (Some(store), Some(key)) => {
+                Some((store, StoreKey::Tags(*key, self.tags_hash(g)).bytes()))
+            }
             _ => None,
         };
         if let Some((store, rk)) = &record
@@ -442,15 +428,17 @@ impl Cache {
                 language: g.id(),
                 source,
             })?;
-        self.inner
-            .compiled
-            .tags_computed
-            .fetch_add(1, Ordering::Relaxed);
+        self.inner.counters.tags_computed();
         if let Some((_, rk)) = record
             && let Some(store) = self.writable_store()
+            && !tree
+                .key
+                .is_some_and(|k| self.inner.writeback.is_pending(&k))
         {
             // A cache that cannot write (a full disk) still answers; a
-            // read-only one does not try.
+            // read-only one does not try; the tags of an edited tree not
+            // written yet are not kept (a version edited again would leave
+            // them behind).
             if let Err(e) = store.put(&rk, &cst_tags::encode_tags(&tags)) {
                 tracing::warn!(error = %e, "tags not kept");
             }

@@ -10,13 +10,6 @@ use cst_bytecode::varint::{put, unzigzag, zigzag as zz};
 use cst_tiers::Key;
 use rustc_hash::FxHashMap;
 
-/// Store keys of the two copies of the path map, version 2 (this module's
-/// format): each flush writes the copy the last one did not, so the
-/// previous map survives damage to the newest.
-pub(crate) const PATHS_KEYS: [&[u8]; 2] = [b"\0cst/paths/v2/a", b"\0cst/paths/v2/b"];
-/// Store key of the version 1 path map (read, then replaced by version 2).
-pub(crate) const PATHS_KEY_V1: &[u8] = b"\0cst/paths/v1";
-
 const MAGIC: &[u8; 4] = b"CSTP";
 const VERSION: u8 = 2;
 

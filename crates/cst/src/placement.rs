@@ -1,19 +1,22 @@
-//! Placement: which tier holds a key, and the moves between tiers (a
-//! demotion encodes or compresses, a promotion decompresses), under the
-//! policy of `cst-policy`.
+//! Placement: which memory tier holds a key, and the moves between tiers,
+//! under the policy of `cst-policy`. [`Placement`] owns the three tiers,
+//! the policy (sharded by key) and its clock, and carries out the policy's
+//! moves; what a move does to the bytes (encode, compress, decompress, write
+//! an edited tree first) it asks of its owner, through [`Codecs`]. It knows
+//! nothing of the cache that owns it.
 
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use cst_bytecode::{Codec, Symbols, TreeView};
-use cst_grammars::Grammar;
-use cst_tiers::Key;
+use cst_tiers::{Key, MemTier, TierStats};
 use parking_lot::{Mutex, MutexGuard};
 
-use crate::cache::{COLD, HOT, WARM};
-use crate::hot::HotEntry;
-use crate::{Cache, Compression, Config, Error};
+use crate::counters::Counters;
+use crate::hot::{HotEntry, HotTier};
+use crate::tier::Tier;
+use crate::{Config, Error};
+
+/// One shard of the policy.
+pub(crate) type Policy = cst_policy::TierPolicy<Key>;
 
 /// Smallest per-shard budget of any tier: below it, sharding would make
 /// large files spill out of a shard that is too small for them.
@@ -32,7 +35,7 @@ pub(crate) fn policy_shards(config: &Config) -> usize {
 }
 
 /// One policy shard: the configured budgets divided by `shards`.
-pub(crate) fn new_policy(config: &Config, shards: usize) -> cst_policy::TierPolicy<Key> {
+fn new_policy(config: &Config, shards: usize) -> Policy {
     let share = |b: u64| b / shards as u64;
     // Hot entries are the trees parsed or edited here; nothing is promoted
     // into hot (that would need a parse). Two hits in cold promote an entry
@@ -47,238 +50,176 @@ pub(crate) fn new_policy(config: &Config, shards: usize) -> cst_policy::TierPoli
     // docs/BENCHMARKS.md), then `set_weight` applies the exact size.
     cst_policy::TierPolicy::new(tiers)
         .expect("three tiers")
-        .with_reweigh(|_, w, from, to| match (from, to) {
-            (HOT, WARM) => (w / 50).max(64),
-            (WARM, COLD) => (w / 3).max(32),
-            (COLD, WARM) => w.saturating_mul(3),
+        .with_reweigh(|_, w, from, to| match (Tier::of(from), Tier::of(to)) {
+            (Some(Tier::Hot), Some(Tier::Warm)) => (w / 50).max(64),
+            (Some(Tier::Warm), Some(Tier::Cold)) => (w / 3).max(32),
+            (Some(Tier::Cold), Some(Tier::Warm)) => w.saturating_mul(3),
             _ => w,
         })
 }
 
+/// What the moves between tiers need of the placement's owner: the
+/// conversion of an entry for its new tier, and what leaves memory with it.
+pub(crate) trait Codecs {
+    /// A hot entry is about to leave the hot tier (it is still there): an
+    /// edited tree not written yet is written now. Returns its encoded form
+    /// when writing it made one.
+    fn leaving_hot(&self, key: &Key) -> Option<bytes::Bytes>;
+    /// The encoded form of a hot entry demoted to warm (`None`: it cannot
+    /// be made, its language being unknown; the entry is dropped).
+    fn encode(&self, key: &Key, entry: &HotEntry) -> Result<Option<bytes::Bytes>, Error>;
+    /// An encoded tree compressed for the cold tier.
+    fn compress(&self, key: &Key, raw: &bytes::Bytes) -> Result<bytes::Bytes, Error>;
+    /// A cold entry decompressed for the warm tier (an error: unreadable,
+    /// it is forgotten; the disk or a parse restores it).
+    fn decompress(&self, dense: &bytes::Bytes) -> Result<bytes::Bytes, cst_bytecode::DecodeError>;
+    /// `key` left memory: what was kept beside it goes too.
+    fn forget(&self, key: &Key);
+    /// The counters moves are counted in.
+    fn counters(&self) -> &Counters;
+}
+
 /// What a batch of moves freed, dropped once the policy lock is released.
 #[derive(Default)]
-pub(crate) struct Freed {
+struct Freed {
     trees: Vec<HotEntry>,
     bytes: Vec<bytes::Bytes>,
 }
 
-impl Cache {
-    /// A tree's bytes as `codec` keeps them: the tree itself (`None`, read
-    /// in place) or a dense container.
-    pub(crate) fn pack(
-        &self,
-        raw: &bytes::Bytes,
-        codec: Compression,
-        language: Option<&'static str>,
-        path: &Path,
-    ) -> Result<bytes::Bytes, Error> {
-        let (codec, dict) = match codec {
-            Compression::None => return Ok(raw.clone()),
-            Compression::Lz4 => (Codec::Lz4, None),
-            Compression::Zstd => (
-                Codec::Zstd(self.inner.config.zstd_level),
-                language.and_then(|l| self.dictionary_for(l, crate::dicts::Kind::Tree)),
-            ),
-        };
-        // zstd compresses the packed form (byte-aligned, several times
-        // smaller compressed); lz4 the tree as it is (the fastest to read).
-        let packed;
-        let input: &[u8] = if codec == Codec::Lz4 {
-            raw
-        } else {
-            packed = cst_bytecode::pack(raw).map_err(|e| Error::Decode {
-                path: path.to_path_buf(),
-                source: e,
-            })?;
-            &packed
-        };
-        cst_bytecode::compress(input, codec, dict.as_deref())
-            .map(bytes::Bytes::from)
-            .map_err(|source| Error::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-    }
+/// The memory tiers and the policy that places keys in them.
+pub(crate) struct Placement {
+    /// Live trees.
+    pub(crate) hot: HotTier<Key>,
+    /// Encoded trees.
+    pub(crate) warm: MemTier<Key>,
+    /// Compressed trees.
+    pub(crate) cold: MemTier<Key>,
+    /// The policy, sharded by key: a key's tier decisions are made by one
+    /// shard, whose budgets are the configured ones divided by the number
+    /// of shards, so readers of different keys do not wait on one lock.
+    policies: Box<[Mutex<Policy>]>,
+    /// Logical clock for the policy (one tick per operation).
+    clock: AtomicU64,
+}
 
-    /// A source as stored: a zstd container, with the language's source
-    /// dictionary once one is trained.
-    pub(crate) fn pack_source(
-        &self,
-        language: &'static str,
-        source: &[u8],
-        path: &Path,
-    ) -> Result<Vec<u8>, Error> {
-        let dict = self.dictionary_for(language, crate::dicts::Kind::Source);
-        cst_bytecode::compress(
-            source,
-            Codec::Zstd(self.inner.config.zstd_level),
-            dict.as_deref(),
-        )
-        .map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-    }
-
-    /// The current dictionary of `language` and `kind`, when the cache
-    /// uses dictionaries.
-    pub(crate) fn dictionary_for(
-        &self,
-        language: &'static str,
-        kind: crate::dicts::Kind,
-    ) -> Option<Arc<cst_bytecode::Dictionary>> {
-        if !self.inner.config.dictionaries {
-            return None;
+impl Placement {
+    /// Empty tiers under `config`'s budgets.
+    pub(crate) fn new(config: &Config) -> Placement {
+        let shards = policy_shards(config);
+        Placement {
+            hot: HotTier::new(),
+            warm: MemTier::new(),
+            cold: MemTier::new(),
+            policies: (0..shards)
+                .map(|_| Mutex::new(new_policy(config, shards)))
+                .collect(),
+            clock: AtomicU64::new(0),
         }
-        self.inner
-            .dicts
-            .current(self.inner.store.as_deref(), language, kind)
-    }
-
-    /// The bytes of a compressed container, decompressed with the
-    /// dictionary it names (read from the store when not yet in memory).
-    pub(crate) fn decompress(&self, dense: &[u8]) -> Result<Vec<u8>, cst_bytecode::DecodeError> {
-        let id = cst_bytecode::dictionary_id(dense)?;
-        let dict = match id {
-            0 => None,
-            id => self.inner.dicts.get(self.inner.store.as_deref(), id),
-        };
-        cst_bytecode::decompress(dense, dict.as_deref())
-    }
-
-    /// The tree bytes of a record of the cold tier or the disk: the tree
-    /// itself (codec `none`) or a dense container, decompressed (its
-    /// checksum checked).
-    pub(crate) fn unpack(
-        &self,
-        record: &bytes::Bytes,
-    ) -> Result<bytes::Bytes, cst_bytecode::DecodeError> {
-        if record.starts_with(&cst_bytecode::MAGIC) {
-            return Ok(record.clone());
-        }
-        let raw = self.decompress(record)?;
-        if cst_bytecode::is_packed(&raw) {
-            return cst_bytecode::unpack(&raw).map(bytes::Bytes::from);
-        }
-        Ok(raw.into())
-    }
-
-    /// Opens a record of the cold tier or the disk: in place for codec
-    /// `none` (no copy), else decompressed. A record read from disk is
-    /// checked as bytes crossing a trust boundary are (checksum, shape
-    /// directories, palette: `TreeView::from_bytes`); one of the cold tier
-    /// was checked when it entered memory.
-    pub(crate) fn open_record(
-        &self,
-        record: &bytes::Bytes,
-        symbols: Arc<Symbols>,
-        from_disk: bool,
-    ) -> Result<TreeView, cst_bytecode::DecodeError> {
-        let raw = self.unpack(record)?;
-        if from_disk {
-            TreeView::from_bytes(raw, symbols)
-        } else {
-            TreeView::from_trusted_bytes(raw, symbols)
-        }
-    }
-
-    /// Node count of `key` if it is cached in any tier (a hit).
-    pub(crate) fn cached_node_count(
-        &self,
-        key: &Key,
-        grammar: &'static Grammar,
-    ) -> Result<Option<u64>, Error> {
-        if let Some(e) = self.inner.hot.get(key) {
-            self.touch(key)?;
-            return Ok(Some(e.tree.root_node().descendant_count() as u64));
-        }
-        match self.load_view(key, grammar, Path::new(""))? {
-            Some(view) => Ok(Some(view.node_count() as u64)),
-            None => Ok(None),
-        }
-    }
-
-    /// Records an access with the policy and carries out any promotion.
-    pub(crate) fn touch(&self, key: &Key) -> Result<(), Error> {
-        let now = self.tick();
-        let mut policy = self.policy(key).lock();
-        let (_, moves) = policy.access(key, now);
-        self.apply(policy, moves)
     }
 
     /// The policy shard that decides for `key`.
-    pub(crate) fn policy(&self, key: &Key) -> &Mutex<cst_policy::TierPolicy<Key>> {
-        let p = &self.inner.policies;
+    pub(crate) fn policy(&self, key: &Key) -> &Mutex<Policy> {
+        let p = &self.policies;
         // Keys are BLAKE3 digests: any byte is uniform.
         &p[usize::from(key.as_bytes()[0]) & (p.len() - 1)]
     }
 
+    /// The policy's time for a new operation.
     pub(crate) fn tick(&self) -> u64 {
-        self.inner.clock.fetch_add(1, Ordering::Relaxed)
+        self.clock.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// The decoded tree of `key` from the warm, cold or frozen tier, or
-    /// `None`. A hit is recorded with the policy (which may promote it); an
-    /// entry read from disk enters the cold tier.
-    pub(crate) fn load_view(
+    /// The counters of `tier` (its own: entries, bytes, hits, misses).
+    pub(crate) fn stats(&self, tier: Tier) -> TierStats {
+        match tier {
+            Tier::Hot => self.hot.stats(),
+            Tier::Warm => self.warm.stats(),
+            Tier::Cold => self.cold.stats(),
+        }
+    }
+
+    /// Whether any tier holds `key`.
+    pub(crate) fn holds(&self, key: &Key) -> bool {
+        self.hot.contains(key) || self.warm.contains(key) || self.cold.contains(key)
+    }
+
+    /// Keeps `entry` hot under `key` (taking it out of a colder tier that
+    /// holds it) and carries out the policy's moves.
+    pub(crate) fn admit_hot(
+        &self,
+        key: Key,
+        entry: HotEntry,
+        codecs: &impl Codecs,
+    ) -> Result<(), Error> {
+        let weight = entry.bytes;
+        let now = self.tick();
+        // Under the policy lock: the key lives in exactly one tier, even if
+        // another thread cached the same content meanwhile.
+        let mut policy = self.policy(&key).lock();
+        self.warm.remove(&key);
+        self.cold.remove(&key);
+        self.hot.insert(key, entry);
+        let moves = policy.insert_at(key, weight, Tier::Hot.index(), now);
+        self.apply(policy, moves, codecs)
+    }
+
+    /// Keeps `dense` (a record read from disk) cold under `key`, unless
+    /// another thread brought the key into memory meanwhile.
+    pub(crate) fn admit_cold(
+        &self,
+        key: Key,
+        dense: bytes::Bytes,
+        codecs: &impl Codecs,
+    ) -> Result<(), Error> {
+        let now = self.tick();
+        let mut policy = self.policy(&key).lock();
+        if policy.tier_of(&key).is_some() {
+            return Ok(());
+        }
+        let weight = dense.len() as u64;
+        self.cold.insert(key, dense);
+        let moves = policy.insert_at(key, weight, Tier::Cold.index(), now);
+        codecs.counters().promoted(Tier::Cold);
+        self.apply(policy, moves, codecs)
+    }
+
+    /// Replaces hot `key`'s entry with `entry` (the same tree, now with its
+    /// encoded form), if it is still hot and has none; its weight goes to
+    /// the policy.
+    pub(crate) fn replace_unencoded_hot(
         &self,
         key: &Key,
-        grammar: &'static Grammar,
-        path: &Path,
-    ) -> Result<Option<TreeView>, Error> {
-        let symbols = self.symbols(grammar)?;
-        let decode_err = |source| Error::Decode {
-            path: path.to_path_buf(),
-            source,
-        };
-        if self.inner.warm.contains(key) || self.inner.cold.contains(key) {
-            self.touch(key)?;
+        entry: HotEntry,
+        codecs: &impl Codecs,
+    ) -> Result<(), Error> {
+        let mut policy = self.policy(key).lock();
+        // (A drop from memory leaves the policy first, under this lock.)
+        if policy.tier_of(key) != Some(Tier::Hot.index())
+            || self.hot.get_with(key, |e| e.encoded.is_none()) != Some(true)
+        {
+            return Ok(());
         }
-        if let Some(bytes) = self.inner.warm.get(key) {
-            // Checked when it entered memory: opened in place, in O(1).
-            return Ok(Some(
-                TreeView::from_trusted_bytes(bytes, symbols).map_err(decode_err)?,
-            ));
-        }
-        let dense = match self.inner.cold.get(key) {
-            Some(d) => d,
-            None => {
-                let Some(store) = &self.inner.store else {
-                    return Ok(None);
-                };
-                let dense = match store.get(key.as_bytes()) {
-                    Ok(Some(v)) => v,
-                    Ok(None) => return Ok(None),
-                    // A corrupt record is counted by the store and treated
-                    // as a miss: the file is parsed again.
-                    Err(e @ cst_tiers::FrozenError::Corrupt { .. }) => {
-                        tracing::warn!(path = %path.display(), error = %e, "corrupt stored tree: parsing again");
-                        return Ok(None);
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                // The record's checksum held; check that it opens before
-                // admitting it to memory.
-                let Ok(view) = self.open_record(&dense, symbols, true) else {
-                    return Ok(None);
-                };
-                self.inner.languages.write().insert(*key, grammar.id());
-                let now = self.tick();
-                let mut policy = self.policy(key).lock();
-                // Another thread may have brought it in meanwhile.
-                if policy.tier_of(key).is_none() {
-                    self.inner.cold.insert(*key, dense.clone());
-                    let moves = policy.insert_at(*key, dense.len() as u64, COLD, now);
-                    self.inner.promotions[COLD].fetch_add(1, Ordering::Relaxed);
-                    self.apply(policy, moves)?;
-                }
-                return Ok(Some(view));
-            }
-        };
-        Ok(Some(
-            self.open_record(&dense, symbols, false)
-                .map_err(decode_err)?,
-        ))
+        let weight = entry.bytes;
+        self.hot.insert(*key, entry);
+        let moves = policy.set_weight(key, weight);
+        self.apply(policy, moves, codecs)
+    }
+
+    /// Records an access with the policy and carries out any promotion.
+    pub(crate) fn touch(&self, key: &Key, codecs: &impl Codecs) -> Result<(), Error> {
+        let now = self.tick();
+        let mut policy = self.policy(key).lock();
+        let (_, moves) = policy.access(key, now);
+        self.apply(policy, moves, codecs)
+    }
+
+    /// Drops `key` from the policy and every tier (the policy first: a
+    /// racing move under its lock then finds nothing to move).
+    pub(crate) fn remove(&self, key: &Key) {
+        self.policy(key).lock().remove(key);
+        self.hot.remove(key);
+        self.warm.remove(key);
+        self.cold.remove(key);
     }
 
     /// Carries out the policy's moves, in order: a demotion re-encodes or
@@ -291,69 +232,68 @@ impl Cache {
     /// free (live trees, buffers) is dropped after the lock is released.
     pub(crate) fn apply(
         &self,
-        mut policy: MutexGuard<'_, cst_policy::TierPolicy<Key>>,
+        mut policy: MutexGuard<'_, Policy>,
         moves: Vec<cst_policy::Move<Key>>,
+        codecs: &impl Codecs,
     ) -> Result<(), Error> {
         let mut freed = Freed::default();
-        let result = self.apply_moves(&mut policy, moves, &mut freed);
+        let result = self.apply_moves(&mut policy, moves, codecs, &mut freed);
         drop(policy);
         drop(freed);
         result
     }
 
-    pub(crate) fn apply_moves(
+    fn apply_moves(
         &self,
-        policy: &mut cst_policy::TierPolicy<Key>,
+        policy: &mut Policy,
         moves: Vec<cst_policy::Move<Key>>,
+        codecs: &impl Codecs,
         freed: &mut Freed,
     ) -> Result<(), Error> {
+        let counters = codecs.counters();
         let mut queue: std::collections::VecDeque<cst_policy::Move<Key>> = moves.into();
         while let Some(m) = queue.pop_front() {
             let key = m.key;
-            let exact = match (m.from, m.to) {
-                (HOT, Some(WARM)) => {
-                    let Some(entry) = self.inner.hot.remove(&key) else {
+            let Some(from) = Tier::of(m.from) else {
+                continue;
+            };
+            let exact = match (from, m.to.map(Tier::of)) {
+                (Tier::Hot, Some(Some(Tier::Warm))) => {
+                    // An edited tree is written before it leaves hot (a
+                    // reader that misses it in hot finds it on disk).
+                    let written = codecs.leaving_hot(&key);
+                    let Some(entry) = self.hot.remove(&key) else {
                         continue;
                     };
-                    let encoded = match entry.encoded.clone() {
-                        Some(e) => e,
-                        None => {
-                            let lang = self.inner.languages.read().get(&key).copied();
-                            let Some(g) = lang.and_then(cst_grammars::by_id) else {
-                                continue;
-                            };
-                            cst_bytecode::encode(&entry.tree, &entry.source, g.fingerprint()?.0)?
-                                .into()
-                        }
+                    let encoded = match written.or_else(|| entry.encoded.clone()) {
+                        Some(e) => Some(e),
+                        None => codecs.encode(&key, &entry)?,
                     };
                     freed.trees.push(entry);
-                    let weight = encoded.len() as u64;
-                    self.inner.warm.insert(key, encoded);
-                    self.inner.demotions[HOT].fetch_add(1, Ordering::Relaxed);
-                    Some(weight)
-                }
-                (WARM, Some(COLD)) => {
-                    let Some(raw) = self.inner.warm.remove(&key) else {
+                    let Some(encoded) = encoded else {
                         continue;
                     };
-                    let language = self.inner.languages.read().get(&key).copied();
-                    let dense = self.pack(
-                        &raw,
-                        self.inner.config.cold_codec(),
-                        language,
-                        Path::new(""),
-                    )?;
+                    let weight = encoded.len() as u64;
+                    self.warm.insert(key, encoded);
+                    counters.demoted(Tier::Hot);
+                    Some(weight)
+                }
+                (Tier::Warm, Some(Some(Tier::Cold))) => {
+                    let Some(raw) = self.warm.remove(&key) else {
+                        continue;
+                    };
+                    let dense = codecs.compress(&key, &raw)?;
                     freed.bytes.push(raw);
                     let weight = dense.len() as u64;
-                    self.inner.cold.insert(key, dense);
-                    self.inner.demotions[WARM].fetch_add(1, Ordering::Relaxed);
+                    self.cold.insert(key, dense);
+                    counters.demoted(Tier::Warm);
                     Some(weight)
                 }
-                (COLD, Some(WARM)) => {
-                    let Some(dense) = self.inner.cold.remove(&key) else {
+                (Tier::Cold, Some(Some(Tier::Warm))) => {
+                    let Some(dense) = self.cold.remove(&key) else {
                         continue;
                     };
-                    let raw = match self.unpack(&dense) {
+                    let raw = match codecs.decompress(&dense) {
                         Ok(raw) => raw,
                         Err(_) => {
                             // Unreadable: forget it (disk or a parse restores it).
@@ -363,23 +303,21 @@ impl Cache {
                     };
                     freed.bytes.push(dense);
                     let weight = raw.len() as u64;
-                    self.inner.warm.insert(key, raw);
-                    self.inner.promotions[WARM].fetch_add(1, Ordering::Relaxed);
+                    self.warm.insert(key, raw);
+                    counters.promoted(Tier::Warm);
                     Some(weight)
                 }
                 (from, None) => {
                     match from {
-                        HOT => freed.trees.extend(self.inner.hot.remove(&key)),
-                        WARM => freed.bytes.extend(self.inner.warm.remove(&key)),
-                        _ => freed.bytes.extend(self.inner.cold.remove(&key)),
+                        Tier::Hot => {
+                            codecs.leaving_hot(&key);
+                            freed.trees.extend(self.hot.remove(&key));
+                        }
+                        Tier::Warm => freed.bytes.extend(self.warm.remove(&key)),
+                        Tier::Cold => freed.bytes.extend(self.cold.remove(&key)),
                     }
-                    // Out of memory, the source goes too: a persistent
-                    // cache reads it back from the store (or the file).
-                    // Kept, the sources of every version ever cached grew
-                    // without bound (and the language of every key).
-                    self.inner.sources.write().remove(&key);
-                    self.inner.languages.write().remove(&key);
-                    self.inner.evictions[from.min(COLD)].fetch_add(1, Ordering::Relaxed);
+                    codecs.forget(&key);
+                    counters.evicted(from);
                     None
                 }
                 _ => None,
@@ -397,7 +335,7 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hot::tree_key;
+    use crate::keys::tree_key;
 
     #[test]
     fn policy_shards_follow_the_smallest_budget() {
@@ -420,19 +358,18 @@ mod tests {
 
     #[test]
     fn shards_split_budgets_and_every_key_has_one_shard() {
-        let cache = Cache::in_memory(Config::default());
-        let n = cache.inner.policies.len();
+        let placement = Placement::new(&Config::default());
+        let n = placement.policies.len();
         assert_eq!(n, 8);
-        let total: u64 = cache
-            .inner
+        let total: u64 = placement
             .policies
             .iter()
-            .map(|p| p.lock().config(WARM).budget)
+            .map(|p| p.lock().config(Tier::Warm.index()).budget)
             .sum();
         assert!(total <= Config::default().warm_bytes);
         assert!(total > Config::default().warm_bytes - n as u64);
         // The shard of a key is a function of the key.
         let key = tree_key(b"fn main() {}", "rust", [0; 16], 1);
-        assert!(std::ptr::eq(cache.policy(&key), cache.policy(&key)));
+        assert!(std::ptr::eq(placement.policy(&key), placement.policy(&key)));
     }
 }

@@ -1,6 +1,8 @@
 //! The cache end to end: exact trees from every tier, persistence and
 //! invalidation, budgets, skips, and a model-based test of the tier stack.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -378,4 +380,236 @@ fn opening_and_closing_without_changes_writes_nothing() {
         before,
         "read-only sessions appended records"
     );
+}
+
+/// Records of each kind in the store under `cache_dir`, as a reader opened
+/// now sees them: (trees, sources).
+fn stored_records(cache_dir: &Path) -> (usize, usize) {
+    let store = cst::tiers::FrozenStore::open_read_only(
+        cache_dir.join("store"),
+        cst::tiers::FrozenOptions::default(),
+    )
+    .unwrap();
+    let keys = store.keys();
+    let trees = keys.iter().filter(|k| k.len() == 32).count();
+    let sources = keys
+        .iter()
+        .filter(|k| k.len() == 33 && (k[32] == b'Z' || k[32] == b'S'))
+        .count();
+    (trees, sources)
+}
+
+/// Checks everything `cache` answers for `path` against a fresh parse of
+/// `content`: the tree (node by node and as an S-expression), its source,
+/// `source`, `live_tree`, and tags and chunks equal to those of a detached
+/// tree of the same text.
+fn check_answers(cache: &Cache, path: &Path, content: &[u8]) {
+    common::check_served(cache, path, content).unwrap();
+    let tree = cache.get(path).unwrap().unwrap();
+    assert_eq!(tree.source(), Some(content));
+    assert_eq!(tree.root().to_sexp(), live_sexp(path, content));
+    assert_eq!(cache.source(path).unwrap().as_deref(), Some(content));
+    let live = cache.live_tree(path).unwrap().unwrap();
+    assert_eq!(live.root_node().to_sexp(), live_sexp(path, content));
+    let g = cache.language_of(path).unwrap();
+    let detached = cache.detached(g, content.to_vec()).unwrap();
+    let expected = cache.tags_for(detached.tree().unwrap()).unwrap();
+    let tags = cache.tags(path).unwrap().unwrap();
+    assert_eq!(tags.tags(), expected.tags());
+    assert_eq!(tags.source(), content);
+    assert_eq!(
+        cache.outline(path).unwrap().unwrap(),
+        expected.outline(),
+        "outline"
+    );
+    let options = cst::tags::ChunkOptions {
+        max: 200,
+        ..Default::default()
+    };
+    assert_eq!(
+        cache.chunks(path, &options).unwrap().unwrap(),
+        cache
+            .chunks_for(&detached.tree().unwrap(), &options)
+            .unwrap()
+    );
+}
+
+/// `Cache::edit` is write-behind: a sequence of random edits is served
+/// exactly (tree, source, tags, chunks) after each edit while nothing is
+/// written; `flush` writes the last version only; a reader and a reopened
+/// cache then see it.
+#[test]
+fn edits_are_exact_at_once_and_written_behind() {
+    for (seed, rel) in [(1u64, "src/lib.rs"), (2, "app/main.py"), (3, "web/app.js")] {
+        let cache_dir = tempfile::tempdir().unwrap();
+        let path = PathBuf::from("/ws").join(rel);
+        let mut rng = common::Rng::new(seed);
+        let mut content = common::source_for(rel, 4 + seed * 6).into_bytes();
+        let cache = Cache::open(cache_dir.path(), Config::default()).unwrap();
+        cache.insert(&path, content.clone()).unwrap();
+        // Tags once, so the language's tags kinds are stored now.
+        cache.tags(&path).unwrap().unwrap();
+        cache.flush().unwrap();
+        let original = content.clone();
+        assert_eq!(stored_records(cache_dir.path()), (1, 1));
+        let disk = cache.stats().disk_bytes;
+        for _ in 0..25 {
+            let new = common::mutate(rel, &content, &mut rng);
+            let edit = common::input_edit(&content, &new);
+            cache.edit(&path, &edit, new.clone()).unwrap();
+            content = new;
+            check_answers(&cache, &path, &content);
+            assert_eq!(
+                cache.stats().disk_bytes,
+                disk,
+                "{rel}: an edit (or a reader of it) wrote to the store"
+            );
+        }
+        assert_ne!(content, original);
+        // A reader beside the writer sees the flushed content, exactly.
+        let reader = Cache::open_read_only(cache_dir.path(), Config::default()).unwrap();
+        common::check_served(&reader, &path, &original).unwrap();
+        cache.flush().unwrap();
+        assert!(cache.stats().disk_bytes > disk, "{rel}: flush wrote");
+        // The original and the last version; no intermediate one.
+        assert_eq!(stored_records(cache_dir.path()), (2, 2), "{rel}");
+        reader.refresh().unwrap();
+        common::check_served(&reader, &path, &content).unwrap();
+        let reader = Cache::open_read_only(cache_dir.path(), Config::default()).unwrap();
+        common::check_served(&reader, &path, &content).unwrap();
+        drop(cache);
+        let cache = Cache::open(cache_dir.path(), Config::default()).unwrap();
+        common::check_served(&cache, &path, &content).unwrap();
+        assert_eq!(cache.stats().parses, 0, "served from the store");
+        check_answers(&cache, &path, &content);
+        assert_eq!(stored_records(cache_dir.path()), (2, 2), "{rel}");
+    }
+}
+
+#[test]
+fn unflushed_edits_are_written_when_the_last_handle_is_dropped() {
+    let cache_dir = tempfile::tempdir().unwrap();
+    let path = Path::new("/ws/lib.rs");
+    let old = rust_source(1).into_bytes();
+    let new = rust_source(2).into_bytes();
+    {
+        let cache = Cache::open(cache_dir.path(), Config::default()).unwrap();
+        cache.insert(path, old.clone()).unwrap();
+        let clone = cache.clone();
+        clone
+            .edit(path, &common::input_edit(&old, &new), new.clone())
+            .unwrap();
+        drop(clone);
+        // Not yet: another handle lives.
+        assert_eq!(stored_records(cache_dir.path()).0, 1);
+        cache.wait_for_maintenance();
+        assert_eq!(stored_records(cache_dir.path()).0, 1);
+    }
+    assert_eq!(stored_records(cache_dir.path()).0, 2);
+    let cache = Cache::open(cache_dir.path(), Config::default()).unwrap();
+    common::check_served(&cache, path, &new).unwrap();
+    assert_eq!(cache.stats().parses, 0);
+    check_answers(&cache, path, &new);
+}
+
+/// Editing back to stored content writes nothing; a version another path
+/// shares is written although the edited path moved on; a removed path's
+/// pending version is not written.
+#[test]
+fn only_versions_a_path_maps_to_are_written() {
+    let cache_dir = tempfile::tempdir().unwrap();
+    let (p, q, r) = (
+        Path::new("/ws/p.rs"),
+        Path::new("/ws/q.rs"),
+        Path::new("/ws/r.rs"),
+    );
+    let v: Vec<Vec<u8>> = (0..5).map(|i| rust_source(i).into_bytes()).collect();
+    let cache = Cache::open(cache_dir.path(), Config::default()).unwrap();
+    cache.insert(p, v[0].clone()).unwrap();
+    cache.insert(r, v[4].clone()).unwrap();
+    cache.flush().unwrap();
+    assert_eq!(stored_records(cache_dir.path()), (2, 2));
+    let edit = |path: &Path, from: usize, to: usize| {
+        cache
+            .edit(path, &common::input_edit(&v[from], &v[to]), v[to].clone())
+            .unwrap();
+    };
+    // p: 0 → 1 → 0 (undo): nothing new to write.
+    edit(p, 0, 1);
+    edit(p, 1, 0);
+    cache.flush().unwrap();
+    assert_eq!(stored_records(cache_dir.path()), (2, 2));
+    // p: 0 → 2, q takes the same content, p moves on to 3: both written.
+    edit(p, 0, 2);
+    assert_eq!(cache.insert(q, v[2].clone()).unwrap(), Outcome::Hit);
+    edit(p, 2, 3);
+    // r: 4 → 1, then forgotten: its version is not written.
+    edit(r, 4, 1);
+    assert!(cache.remove(r).unwrap());
+    cache.flush().unwrap();
+    assert_eq!(stored_records(cache_dir.path()), (4, 4));
+    drop(cache);
+    let cache = Cache::open(cache_dir.path(), Config::default()).unwrap();
+    common::check_served(&cache, p, &v[3]).unwrap();
+    common::check_served(&cache, q, &v[2]).unwrap();
+    assert!(cache.get(r).unwrap().is_none());
+    assert_eq!(cache.stats().parses, 0);
+    check_answers(&cache, p, &v[3]);
+    check_answers(&cache, q, &v[2]);
+}
+
+/// Under budgets too small to keep edited trees hot, each is written when
+/// it leaves the hot tier: every tree stays exact, and after a flush and a
+/// reopen every path is served from the store.
+#[test]
+fn edited_trees_leaving_hot_are_written_first() {
+    let config = Config {
+        hot_bytes: 20_000,
+        warm_bytes: 3_000,
+        cold_bytes: 1_500,
+        store_source: false,
+        ..Config::default()
+    };
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(cache_dir.path(), config.clone()).unwrap();
+    let mut rng = common::Rng::new(7);
+    let mut files: Vec<(PathBuf, Vec<u8>)> = (0..12)
+        .map(|i| {
+            let rel = format!("src/m{i}.rs");
+            (
+                PathBuf::from("/ws").join(&rel),
+                common::source_for(&rel, 100 + i).into_bytes(),
+            )
+        })
+        .collect();
+    for (path, content) in &files {
+        cache.insert(path, content.clone()).unwrap();
+    }
+    for round in 0..60 {
+        let i = rng.below(files.len() as u64) as usize;
+        let (path, content) = &mut files[i];
+        let new = common::mutate("x.rs", content, &mut rng);
+        cache
+            .edit(&*path, &common::input_edit(content, &new), new.clone())
+            .unwrap();
+        *content = new;
+        // Sources are not kept: an edited tree is served with its own.
+        common::check_served(&cache, path, content).unwrap();
+        let (path, content) = &files[(i + round) % files.len()];
+        common::check_served(&cache, path, content).unwrap();
+        let s = cache.stats();
+        assert!(s.tiers[0].bytes <= config.hot_bytes, "{s:?}");
+    }
+    assert!(cache.stats().demotions > 0);
+    // (Trees out of hot have no source here: the files do not exist.)
+    let v = cache.verify_all().unwrap();
+    assert!(v.mismatches.is_empty(), "{v:?}");
+    cache.flush().unwrap();
+    drop(cache);
+    let cache = Cache::open(cache_dir.path(), config).unwrap();
+    for (path, content) in &files {
+        let tree = cache.get(path).unwrap().expect("written");
+        assert_eq!(tree.root().to_sexp(), live_sexp(path, content));
+    }
+    assert_eq!(cache.stats().parses, 0);
 }
