@@ -393,6 +393,7 @@ impl Cache {
         let nodes = tree.root_node().descendant_count() as u64;
         let replaced = {
             let _mapping = self.inner.content.read();
+            self.inner.counters.parsed();
             self.store_parsed(path, grammar, key, tree, source)?;
             self.set_path(path, record)
         };
@@ -486,7 +487,8 @@ impl Cache {
 
     /// Keeps a freshly parsed tree: the compressed tree (and source) go to
     /// disk, the live tree to the hot tier, and the policy's moves are done.
-    /// Returns the encoded tree.
+    /// Returns the encoded tree. The caller counts the parse, if it parsed
+    /// (a saved buffer's tree is stored without one).
     pub(crate) fn store_parsed(
         &self,
         path: &Path,
@@ -495,7 +497,6 @@ impl Cache {
         tree: tree_sitter::Tree,
         source: Arc<[u8]>,
     ) -> Result<bytes::Bytes, Error> {
-        self.inner.counters.parsed();
         // Encoded once: kept beside the live tree (so `get` and a demotion
         // to warm need no re-encoding) and, compressed, written to disk.
         let encoded = bytes::Bytes::from(cst_bytecode::encode(
@@ -563,6 +564,7 @@ impl Cache {
         let source: Arc<[u8]> = source.into();
         let encoded = {
             let _mapping = self.inner.content.read();
+            self.inner.counters.parsed();
             self.store_parsed(path, grammar, record.key, tree, source.clone())?
         };
         let view =
