@@ -27,7 +27,11 @@ fn texts() -> (Vec<u8>, Vec<u8>, usize) {
 
 fn point(text: &[u8], at: usize) -> tree_sitter::Point {
     let row = text[..at].iter().filter(|&&c| c == b'\n').count();
-    let col = at - text[..at].iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+    let col = at
+        - text[..at]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |i| i + 1);
     tree_sitter::Point { row, column: col }
 }
 
@@ -154,7 +158,10 @@ fn edit(c: &mut Criterion) {
     let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
     let bodies = [
         format!("{{\"edits\":[{{\"start_byte\":{at},\"old_end_byte\":{at},\"text\":\"x\"}}]}}"),
-        format!("{{\"edits\":[{{\"start_byte\":{at},\"old_end_byte\":{},\"text\":\"\"}}]}}", at + 1),
+        format!(
+            "{{\"edits\":[{{\"start_byte\":{at},\"old_end_byte\":{},\"text\":\"\"}}]}}",
+            at + 1
+        ),
     ];
     let mut on_b = false;
     group.bench_function("http", |bench| {
