@@ -203,7 +203,12 @@ fn serve_answers_health_readiness_and_metrics() {
     let request = |path: &str, headers: &str| -> String {
         let mut s = std::net::TcpStream::connect(&addr)
             .unwrap_or_else(|e| panic!("connect {addr} for {path}: {e}"));
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n{headers}\r\n").unwrap();
+        // hyper keeps HTTP/1.1 connections open unless told otherwise.
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n"
+        )
+        .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         out

@@ -71,9 +71,21 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
+/// A client of a server's address.
+struct Client(String);
+
 impl Serving {
     fn get(&self, path: &str) -> (u16, String) {
-        match agent().get(format!("http://{}{path}", self.addr)).call() {
+        Client(self.addr.clone()).get(path)
+    }
+    fn client(&self) -> Client {
+        Client(self.addr.clone())
+    }
+}
+
+impl Client {
+    fn get(&self, path: &str) -> (u16, String) {
+        match agent().get(format!("http://{}{path}", self.0)).call() {
             Ok(mut r) => (
                 r.status().as_u16(),
                 r.body_mut().read_to_string().unwrap_or_default(),
@@ -82,7 +94,7 @@ impl Serving {
         }
     }
     fn put(&self, path: &str, body: &str) -> (u16, String) {
-        match agent().put(format!("http://{}{path}", self.addr)).send(body) {
+        match agent().put(format!("http://{}{path}", self.0)).send(body) {
             Ok(mut r) => (
                 r.status().as_u16(),
                 r.body_mut().read_to_string().unwrap_or_default(),
@@ -118,23 +130,42 @@ fn commands_run_beside_a_server_and_index_asks_it_to_reconcile() {
     // A file the server has not seen yet (no watcher race: it is new).
     std::fs::write(root.join("src/late.rs"), "fn late() {}\n").unwrap();
     let out = cst(cache.path(), &["index", root.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["files"], 22, "{v}");
-    assert!(v["generation"].as_u64().is_some(), "answered by the server: {v}");
+    assert!(
+        v["generation"].as_u64().is_some(),
+        "answered by the server: {v}"
+    );
     // show, query, tags, outline, chunks, stats and verify: never refused.
     let file = root.join("src/m3.rs");
     let text = std::fs::read_to_string(&file).unwrap();
     let out = cst(cache.path(), &["show", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), fresh(&text));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        fresh(&text)
+    );
     for args in [
-        vec!["query", "(function_item name: (identifier) @f)", root.to_str().unwrap()],
+        vec![
+            "query",
+            "(function_item name: (identifier) @f)",
+            root.to_str().unwrap(),
+        ],
         vec!["tags", root.to_str().unwrap()],
         vec!["outline", file.to_str().unwrap()],
         vec!["chunks", root.to_str().unwrap()],
         vec!["stats", root.to_str().unwrap()],
         vec!["verify", root.to_str().unwrap()],
+        vec!["gc", root.to_str().unwrap()],
     ] {
         let out = cst(cache.path(), &args);
         assert!(
@@ -145,7 +176,11 @@ fn commands_run_beside_a_server_and_index_asks_it_to_reconcile() {
     }
     let out = cst(
         cache.path(),
-        &["query", "(function_item name: (identifier) @f)", root.to_str().unwrap()],
+        &[
+            "query",
+            "(function_item name: (identifier) @f)",
+            root.to_str().unwrap(),
+        ],
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("late.rs"));
     // The server answers the same.
@@ -166,9 +201,10 @@ fn a_killed_server_restarts_with_the_same_answers() {
     assert!(before.iter().all(|(st, _)| *st == 200));
     // Under load — reads, buffer edits, files written on disk — kill -9.
     let stop = std::sync::atomic::AtomicBool::new(false);
+    let client = s.client();
     std::thread::scope(|scope| {
         for t in 0..4 {
-            let (s, stop, root) = (&s, &stop, &root);
+            let (s, stop, root) = (&client, &stop, &root);
             scope.spawn(move || {
                 let mut n = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {

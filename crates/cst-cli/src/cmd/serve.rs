@@ -6,68 +6,47 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use cst_workspace::discover::{Access, OpenOptions, ServerFile};
+use cst_workspace::discover::{Access, ServerFile};
 use cst_workspace::{Workspace, WorkspaceOptions};
 
-use crate::{Cli, Failure};
+use crate::Failure;
+use crate::flags::{Cli, ServeArgs};
+use crate::session;
 
-/// The options of `cst serve`.
-pub(crate) struct ServeArgs<'a> {
-    pub dir: &'a Path,
-    pub addr: &'a str,
-    pub watch: bool,
-    pub token_file: Option<&'a Path>,
-}
-
-pub(crate) fn serve(cli: &Cli, args: &ServeArgs<'_>) -> Result<u8, Failure> {
+pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> Result<u8, Failure> {
     let root = args
         .dir
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.dir.display()))?;
-    let listen: cst_api::Listen = args.addr.parse().map_err(|e: String| Failure {
-        code: 2,
-        error: anyhow::anyhow!(e),
-    })?;
-    let token = match args.token_file {
+    let listen: cst_api::Listen = args.addr.parse().map_err(Failure::usage::<String>)?;
+    let token = match &args.token_file {
         Some(f) => {
             let t = std::fs::read_to_string(f)
                 .map_err(|e| anyhow::anyhow!("--token-file {}: {e}", f.display()))?;
             let t = t.trim().to_string();
             if t.len() < 16 {
-                return Err(Failure {
-                    code: 2,
-                    error: anyhow::anyhow!(
-                        "--token-file {}: a token of at least 16 characters is required",
-                        f.display()
-                    ),
-                });
+                return Err(Failure::usage(format!(
+                    "--token-file {}: a token of at least 16 characters is required",
+                    f.display()
+                )));
             }
             Some(t)
         }
         None => None,
     };
     if !cst_api::is_local(&listen) && token.is_none() {
-        return Err(Failure {
-            code: 2,
-            error: anyhow::anyhow!("{listen} is not a loopback address: give --token-file"),
-        });
+        return Err(Failure::usage(format!(
+            "{listen} is not a loopback address: give --token-file"
+        )));
     }
-    let open = OpenOptions {
-        cache_dir: cli.cache_dir.clone(),
-        config_file: cli.config.clone(),
-        access: if cli.wait {
-            Access::WriteWaiting
-        } else {
-            Access::Write
-        },
-    };
+    let open = session::open_options(cli, Access::Write);
     let cache_dir: PathBuf = open.cache_dir_of(&root);
     let ws = Workspace::open(
         &root,
         None,
         WorkspaceOptions {
             open,
-            watch: args.watch,
+            watch: !args.no_watch,
             ..WorkspaceOptions::default()
         },
     )?;
@@ -114,17 +93,44 @@ pub(crate) fn running_server(cache_dir: &Path) -> Option<ServerFile> {
 /// Asks the server to reconcile the workspace with the disk (what
 /// `cst index` does beside a server). Returns its JSON answer.
 pub(crate) fn ask_reconcile(server: &ServerFile) -> Result<serde_json::Value, Failure> {
-    let url = format!("http://{}/v1/reconcile", server.addr);
-    let mut req = ureq::post(&url);
+    ask(server, "/v1/reconcile")
+}
+
+/// Sends `POST route` to the server; its JSON answer, or its JSON error
+/// as a failure with the exit code of the error's kind.
+pub(crate) fn ask(server: &ServerFile, route: &str) -> Result<serde_json::Value, Failure> {
+    let url = format!("http://{}{route}", server.addr);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut req = agent.post(&url);
     if let Some(t) = &server.token {
         req = req.header("Authorization", &format!("Bearer {t}"));
     }
     let mut resp = req
         .send_empty()
         .map_err(|e| anyhow::anyhow!("asking the server at {}: {e}", server.addr))?;
+    let status = resp.status().as_u16();
     let v: serde_json::Value = resp
         .body_mut()
         .read_json()
         .map_err(|e| anyhow::anyhow!("the server's answer: {e}"))?;
+    if status != 200 {
+        let code = match status {
+            400 | 413 => 2,
+            409 | 503 => 4,
+            422 => 1,
+            _ => 3,
+        };
+        return Err(Failure {
+            code,
+            error: anyhow::anyhow!(
+                "the server at {}: {}",
+                server.addr,
+                v["error"]["message"].as_str().unwrap_or("failed")
+            ),
+        });
+    }
     Ok(v)
 }

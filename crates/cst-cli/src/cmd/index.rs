@@ -1,0 +1,199 @@
+//! `cst index`: index a workspace (or have its running server reconcile
+//! it) and print the summary.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+use cst_workspace::discover::Access;
+use serde::Serialize;
+
+use crate::Failure;
+use crate::cmd::serve;
+use crate::flags::{Cli, IndexArgs};
+use crate::output::print_pretty;
+use crate::session;
+
+/// `cst index --json`.
+#[derive(Serialize)]
+struct IndexOut {
+    files: u64,
+    lines: u64,
+    nodes: u64,
+    parsed: u64,
+    hits: u64,
+    unread: u64,
+    removed: u64,
+    /// Files skipped, by reason.
+    skipped: BTreeMap<&'static str, u64>,
+    /// By language id.
+    languages: BTreeMap<&'static str, LanguageOut>,
+    seconds: f64,
+    lines_per_second: f64,
+    bytes: BytesOut,
+    lines_per_mb: f64,
+}
+
+/// One language of [`IndexOut`].
+#[derive(Serialize)]
+struct LanguageOut {
+    files: u64,
+    lines: u64,
+    nodes: u64,
+    bytes: u64,
+}
+
+/// The bytes of each tier, and on disk.
+#[derive(Serialize)]
+struct BytesOut {
+    hot: u64,
+    warm: u64,
+    cold: u64,
+    frozen: u64,
+    disk: u64,
+}
+
+pub(crate) fn run(cli: &Cli, args: &IndexArgs) -> Result<u8, Failure> {
+    let dir = &args.dir;
+    let workspace = dir
+        .canonicalize()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let cache_dir = session::open_options(cli, Access::Write).cache_dir_of(&workspace);
+    // A server writes this cache: it reconciles, on our behalf.
+    if let Some(server) = serve::running_server(&cache_dir) {
+        let v = serve::ask_reconcile(&server)?;
+        if args.json {
+            print_pretty(&v)?;
+        } else {
+            outln!(
+                "{} files in {} ms; {} parsed, {} cached, {} forgotten (reconciled by the server at {}, generation {})",
+                v["files"],
+                v["millis"],
+                v["parsed"],
+                v["hits"],
+                v["removed"],
+                server.addr,
+                v["generation"]
+            );
+        }
+        return Ok(0);
+    }
+    let cache = session::open(cli, &workspace, Access::Write)?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} files {wide_bar} {eta}")
+                .expect("valid template"),
+        );
+        b
+    });
+    let options = if args.verify_content {
+        cst::IndexOptions::verify_content()
+    } else {
+        cst::IndexOptions::default()
+    };
+    let report = cache.index_with(&workspace, &options, &|p| {
+        if let Some(b) = &bar {
+            b.set_length(p.total);
+            b.set_position(p.done);
+        }
+    })?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    cache.flush()?;
+    let s = cache.stats();
+    let secs = report.elapsed.as_secs_f64();
+    let lines = report.lines();
+    let memory: u64 = s.tiers[..3].iter().map(|t| t.bytes).sum();
+    let lines_per_mb = if memory > 0 {
+        lines as f64 / (memory as f64 / 1e6)
+    } else {
+        0.0
+    };
+    if args.json {
+        print_pretty(&IndexOut {
+            files: report.files(),
+            lines,
+            nodes: report.nodes(),
+            parsed: report.parsed,
+            hits: report.hits,
+            unread: report.unread,
+            removed: report.removed,
+            skipped: report
+                .skipped
+                .iter()
+                .map(|(r, n)| (r.as_str(), *n))
+                .collect(),
+            languages: report
+                .languages
+                .iter()
+                .map(|(id, l)| {
+                    let out = LanguageOut {
+                        files: l.files,
+                        lines: l.lines,
+                        nodes: l.nodes,
+                        bytes: l.bytes,
+                    };
+                    (*id, out)
+                })
+                .collect(),
+            seconds: (secs * 1000.0).round() / 1000.0,
+            lines_per_second: if secs > 0.0 {
+                (lines as f64 / secs).round()
+            } else {
+                0.0
+            },
+            bytes: BytesOut {
+                hot: s.tiers[0].bytes,
+                warm: s.tiers[1].bytes,
+                cold: s.tiers[2].bytes,
+                frozen: s.tiers[3].bytes,
+                disk: s.disk_bytes,
+            },
+            lines_per_mb: lines_per_mb.round(),
+        })?;
+        session::done_writing(cache)?;
+        return Ok(0);
+    }
+    outln!(
+        "{:<20} {:>8} {:>10} {:>12}",
+        "language",
+        "files",
+        "lines",
+        "nodes"
+    );
+    for (id, l) in &report.languages {
+        outln!("{id:<20} {:>8} {:>10} {:>12}", l.files, l.lines, l.nodes);
+    }
+    outln!(
+        "{} files, {} lines, {} nodes in {:.2} s ({:.0} lines/s); {} parsed, {} cached ({} unread: status unchanged)",
+        report.files(),
+        lines,
+        report.nodes(),
+        secs,
+        lines as f64 / secs.max(1e-9),
+        report.parsed,
+        report.hits,
+        report.unread
+    );
+    for (reason, n) in &report.skipped {
+        outln!("skipped {n} files: {}", reason.as_str());
+    }
+    if report.removed > 0 {
+        outln!(
+            "forgot {} paths indexed earlier (deleted, now ignored or skipped)",
+            report.removed
+        );
+    }
+    outln!(
+        "bytes: hot {} warm {} cold {} frozen {} (disk {}); {:.0} lines per MB of memory",
+        s.tiers[0].bytes,
+        s.tiers[1].bytes,
+        s.tiers[2].bytes,
+        s.tiers[3].bytes,
+        s.disk_bytes,
+        lines_per_mb
+    );
+    session::done_writing(cache)?;
+    Ok(0)
+}

@@ -1,0 +1,240 @@
+//! The command line: the global flags and one argument struct per command.
+//! Names, defaults and help texts are the interface users and scripts
+//! depend on; change them only on purpose.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// cst — compact, lossless tree-sitter trees for a whole workspace.
+#[derive(Parser)]
+#[command(
+    version,
+    about,
+    after_help = "Exit codes: 0 ok; 1 a check failed (verify found a mismatch, a file's language is unknown); \
+                  2 usage error; 3 I/O error; 4 corrupt or locked store."
+)]
+pub(crate) struct Cli {
+    /// Cache directory (default: a per-workspace folder under $XDG_CACHE_HOME/cst or ~/.cache/cst).
+    #[arg(long, global = true)]
+    pub cache_dir: Option<PathBuf>,
+    /// Configuration file (default: cst.toml in the workspace, if present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Print error details.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    /// Commands that write the cache (index, gc, serve, and tags, outline,
+    /// chunks and query, which keep what they compute): wait for another
+    /// writer to finish instead of failing. `show`, `stats` and `verify`
+    /// only read, beside any writer.
+    #[arg(long, global = true)]
+    pub wait: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// The help of a command is its variant's doc comment; the argument structs
+// carry none (`//` comments only), so that it stays the one shown.
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Index a workspace: parse every file of a known language, keep the trees.
+    Index(IndexArgs),
+    /// Print the stored tree of a file (indexing it first if needed).
+    Show(ShowArgs),
+    /// Definitions and references (tree-sitter-tags semantics) from the
+    /// stored trees of files or directories.
+    Tags(TagsArgs),
+    /// A file's definitions, nested (from its tags and the tree).
+    Outline(OutlineArgs),
+    /// AST-aware chunks for retrieval: exact slices that tile each file,
+    /// cut at node boundaries, with symbol paths and stable ids.
+    Chunks(ChunksArgs),
+    /// Run a tree-sitter query over the stored trees of files or
+    /// directories; prints `path:line:col: line` per capture, like ripgrep.
+    Query(QueryArgs),
+    /// Compare every stored tree with a fresh parse, node by node.
+    Verify(VerifyArgs),
+    /// Counters of the cache and its tiers.
+    Stats(StatsArgs),
+    /// List the languages of the registry.
+    Languages(LanguagesArgs),
+    /// Serve the workspace over HTTP: trees, nodes, outlines, tags, chunks,
+    /// queries and open buffers under /v1 (docs/API.md), /healthz, /readyz
+    /// and /metrics; kept current by watching the files.
+    Serve(ServeArgs),
+    /// Remove stored trees no file refers to and compact the store.
+    Gc(GcArgs),
+}
+
+// `cst index`.
+#[derive(Args)]
+pub(crate) struct IndexArgs {
+    /// Workspace directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Read and hash every file (by default a file whose status is the
+    /// one noted when it was last read is not read again).
+    #[arg(long)]
+    pub verify_content: bool,
+}
+
+// `cst show`.
+#[derive(Args)]
+pub(crate) struct ShowArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// tree-sitter's S-expression (the default).
+    #[arg(long, group = "format")]
+    pub sexp: bool,
+    /// The tree as JSON (named and anonymous nodes, ranges, fields).
+    #[arg(long, group = "format")]
+    pub json: bool,
+    /// The file's outline (as `cst outline`).
+    #[arg(long, group = "format")]
+    pub outline: bool,
+}
+
+// `cst tags`.
+#[derive(Args)]
+pub(crate) struct TagsArgs {
+    /// Files or directories (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// One JSON object per line.
+    #[arg(long, group = "format")]
+    pub json: bool,
+    /// Write a ctags-format `tags` file an editor can load (definitions;
+    /// with --references, references too).
+    #[arg(long, group = "format")]
+    pub ctags: bool,
+    /// Where --ctags writes (`-` for stdout; default `tags`).
+    #[arg(long, short, requires = "ctags")]
+    pub output: Option<PathBuf>,
+    /// Definitions only (text and JSON; --ctags has them by default).
+    #[arg(long)]
+    pub definitions: bool,
+    /// With --ctags: references too.
+    #[arg(long, requires = "ctags")]
+    pub references: bool,
+    /// Index the paths again first (default: answer from the index,
+    /// indexing only paths it does not know).
+    #[arg(long)]
+    pub index: bool,
+}
+
+// `cst outline`.
+#[derive(Args)]
+pub(crate) struct OutlineArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `cst chunks`.
+#[derive(Args)]
+pub(crate) struct ChunksArgs {
+    /// Files or directories (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Budget per chunk.
+    #[arg(long, default_value_t = 1500)]
+    pub max: usize,
+    /// What the budget counts: nws (non-whitespace characters), bytes or
+    /// tokens (cl100k; needs the `tokens` feature).
+    #[arg(long, default_value = "nws")]
+    pub unit: String,
+    /// Lines of preceding context per chunk (JSON `context_bytes`).
+    #[arg(long, default_value_t = 0)]
+    pub overlap_lines: usize,
+    /// One JSON object per chunk and line, with its text.
+    #[arg(long)]
+    pub json: bool,
+    /// Index the paths again first.
+    #[arg(long)]
+    pub index: bool,
+}
+
+// `cst query`.
+#[derive(Args)]
+pub(crate) struct QueryArgs {
+    /// The query (tree-sitter's query language), with at least one capture.
+    pub pattern: String,
+    /// Files or directories (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Only files of this language (id, name or alias).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// Report only this capture (name without `@`).
+    #[arg(long)]
+    pub capture: Option<String>,
+    /// One JSON object per capture and line.
+    #[arg(long)]
+    pub json: bool,
+    /// Index the paths again first.
+    #[arg(long)]
+    pub index: bool,
+}
+
+// `cst verify`.
+#[derive(Args)]
+pub(crate) struct VerifyArgs {
+    /// Workspace directory (selects the default cache).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+// `cst stats`.
+#[derive(Args)]
+pub(crate) struct StatsArgs {
+    /// Workspace directory (selects the default cache).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `cst languages`.
+#[derive(Args)]
+pub(crate) struct LanguagesArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Include languages that are known but not compiled into this binary.
+    #[arg(long)]
+    pub all: bool,
+}
+
+// `cst serve`.
+#[derive(Args)]
+pub(crate) struct ServeArgs {
+    /// Workspace directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Address to listen on: ip:port (loopback unless a token is
+    /// given) or unix:/path/to/socket.
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    pub addr: String,
+    /// Watch the files and keep the index current (the default).
+    #[arg(long, overrides_with = "no_watch")]
+    pub watch: bool,
+    /// Do not watch: the index is as fresh as the last reconcile.
+    #[arg(long)]
+    pub no_watch: bool,
+    /// A file holding the bearer token requests must carry (required
+    /// for an address that is not loopback).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+}
+
+// `cst gc`.
+#[derive(Args)]
+pub(crate) struct GcArgs {
+    /// Workspace directory (selects the default cache).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
