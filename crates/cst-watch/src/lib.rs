@@ -39,11 +39,10 @@ use parking_lot::Mutex;
 /// How to watch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchOptions {
-    /// How long a path must be quiet before its events are delivered (the
-    /// notify-debouncer-full window). Events of one path within the window
-    /// are merged, never replaced; deliveries that follow each other closely
-    /// (less than half a window apart, for at most 1 s or ten windows) make
-    /// one batch, so a burst is seen whole. Default 75 ms.
+    /// The debounce window: a batch gathers events until this long passes
+    /// without one (for at most 1 s or ten windows), so a burst is seen
+    /// whole; the paths of its events are unioned, never replaced. Default
+    /// 75 ms.
     pub debounce: Duration,
     /// The watch budget: how many directories may be watched natively. Above
     /// it the watcher polls. Default 8192, or half of
