@@ -170,6 +170,13 @@ pub fn router(ws: Workspace, options: &ServerOptions) -> axum::Router {
         limits: options.query_limits,
     });
     let token: Option<Arc<[u8]>> = options.token.as_ref().map(|t| t.as_bytes().into());
+    // Without a token, only requests that name this machine: a web page
+    // that rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own
+    // name as Host, and is refused.
+    let check_host = options.token.is_none() && matches!(options.listen, Listen::Tcp(_));
+    // Layers wrap outward: the last added runs first. The timeout is
+    // outside the concurrency limit, so a request waiting for a slot
+    // times out too.
     routes::router(state)
         .layer(axum::middleware::map_response(error::json_errors))
         .layer(axum::middleware::from_fn(move |req, next| {
@@ -177,14 +184,53 @@ pub fn router(ws: Workspace, options: &ServerOptions) -> axum::Router {
             authorize(token, req, next)
         }))
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            options.max_concurrency.max(1),
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             options.request_timeout,
         ))
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-            options.max_concurrency.max(1),
-        ))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            local_host(check_host, req, next)
+        }))
         .layer(axum::middleware::map_response(error::json_errors))
+}
+
+/// Without a token, a request's `Host` must name this machine (`localhost`
+/// or a loopback address; a request without one, such as a Unix socket's
+/// client may send, passes).
+async fn local_host(check: bool, req: Request, next: Next) -> Response {
+    if check
+        && let Some(host) = req.headers().get(header::HOST)
+        && !is_local_host(host.as_bytes())
+    {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_host",
+            "the Host header must name this machine (localhost or a loopback address)",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// Whether `host` (with or without a port) is `localhost` or a loopback
+/// address.
+fn is_local_host(host: &[u8]) -> bool {
+    let Ok(host) = std::str::from_utf8(host) else {
+        return false;
+    };
+    // `[::1]:9464`, `[::1]`, `127.0.0.1:9464`, `localhost`.
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Requests must carry `Authorization: Bearer <token>` when the server has
@@ -239,6 +285,7 @@ pub fn start(
         .map_err(Error::Runtime)?;
     let router = router(ws, &options);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let stop = async move {
         let signal = async {
             if handle_signals {
@@ -251,6 +298,7 @@ pub fn start(
             _ = rx => {}
             _ = signal => {}
         }
+        let _ = stopping_tx.send(());
     };
     let (local, serve): (
         Listen,
@@ -278,8 +326,13 @@ pub fn start(
             (Listen::Tcp(local), Box::pin(fut))
         }
         Listen::Unix(path) => {
-            // A stale socket of a process that is gone is replaced.
-            let _ = std::fs::remove_file(path);
+            // A stale socket of a process that is gone is replaced (a
+            // socket only: never another kind of file).
+            if std::fs::symlink_metadata(path)
+                .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
+            {
+                let _ = std::fs::remove_file(path);
+            }
             let listener = {
                 let _guard = runtime.enter();
                 tokio::net::UnixListener::bind(path)
@@ -288,6 +341,12 @@ pub fn start(
                 addr: path.display().to_string(),
                 source,
             })?;
+            // Its owner's only: the socket needs no token.
+            std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .map_err(|source| Error::Bind {
+                    addr: path.display().to_string(),
+                    source,
+                })?;
             let fut = async move {
                 if let Err(e) = axum::serve(listener, router)
                     .with_graceful_shutdown(stop)
@@ -302,7 +361,17 @@ pub fn start(
     let thread = std::thread::Builder::new()
         .name("cst-http-main".into())
         .spawn(move || {
-            runtime.block_on(serve);
+            runtime.block_on(async move {
+                // Once told to stop, connections that do not finish (a
+                // stream nobody reads) get a bounded time.
+                tokio::select! {
+                    _ = serve => {}
+                    _ = async {
+                        let _ = stopping_rx.await;
+                        tokio::time::sleep(SHUTDOWN_GRACE).await;
+                    } => {}
+                }
+            });
             // Requests still on the blocking pool get a moment to finish.
             runtime.shutdown_timeout(Duration::from_secs(5));
         })
@@ -313,6 +382,9 @@ pub fn start(
         thread: Some(thread),
     })
 }
+
+/// How long a stopping server waits for connections that do not finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 async fn wait_for_signal() {
     let ctrl_c = async {

@@ -399,6 +399,10 @@ async fn chunks(State(s): State<Shared>, Params(p): Params<ChunksParams>) -> Res
     .await
 }
 
+/// How long past its deadline a query's stream may wait for a client that
+/// does not read.
+const STREAM_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// `POST /v1/query`: NDJSON, one record per line, closed by a summary.
 async fn query(State(s): State<Shared>, body: Bytes) -> Response {
     let started = Instant::now();
@@ -418,6 +422,11 @@ async fn query(State(s): State<Shared>, body: Bytes) -> Response {
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
     let st = s.clone();
+    let runtime = tokio::runtime::Handle::current();
+    // A client that stops reading holds the stream no longer than the
+    // query's own time plus a grace period; then the query stops and the
+    // blocking thread is free again.
+    let deadline = tokio::time::Instant::now() + prepared.max_wall() + STREAM_GRACE;
     tokio::task::spawn_blocking(move || {
         let mut sink = |record: QueryRecord| {
             let mut line = match serde_json::to_vec(&record) {
@@ -425,8 +434,14 @@ async fn query(State(s): State<Shared>, body: Bytes) -> Response {
                 Err(_) => return true,
             };
             line.push(b'\n');
-            // A closed channel: the client went away; stop.
-            tx.blocking_send(Bytes::from(line)).is_ok()
+            // A closed channel (the client went away) or a client that
+            // does not read: stop.
+            runtime
+                .block_on(tokio::time::timeout_at(
+                    deadline,
+                    tx.send(Bytes::from(line)),
+                ))
+                .is_ok_and(|sent| sent.is_ok())
         };
         st.ws.run_query(&prepared, &mut sink);
     });

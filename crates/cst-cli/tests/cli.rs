@@ -206,7 +206,7 @@ fn serve_answers_health_readiness_and_metrics() {
         // hyper keeps HTTP/1.1 connections open unless told otherwise.
         write!(
             s,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n"
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}\r\n"
         )
         .unwrap();
         let mut out = String::new();

@@ -40,6 +40,10 @@ pub enum Change {
     Range {
         /// The range.
         range: Range,
+        /// LSP's deprecated `rangeLength` (UTF-16 units), accepted and
+        /// ignored: the range says it.
+        #[serde(default, rename = "rangeLength")]
+        range_length: Option<u64>,
         /// The new text.
         text: String,
     },
@@ -132,7 +136,9 @@ impl Buffer {
                     }
                     (*start_byte, *old_end_byte, new.as_str())
                 }
-                Change::Range { range, text: new } => {
+                Change::Range {
+                    range, text: new, ..
+                } => {
                     let s = lines
                         .offset(&text, range.start, encoding)
                         .map_err(Error::BadEdit)?;

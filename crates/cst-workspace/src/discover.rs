@@ -190,8 +190,11 @@ impl ServerFile {
         let path = Self::path(cache_dir);
         let tmp = path.with_extension("tmp");
         {
+            // A new file, never one left (or planted) there: it holds the
+            // token, so it is created owner-only and not followed if a link.
+            let _ = std::fs::remove_file(&tmp);
             let mut o = std::fs::OpenOptions::new();
-            o.write(true).create(true).truncate(true);
+            o.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
             let mut f = o.open(&tmp)?;

@@ -39,7 +39,7 @@ mod workspace;
 
 pub use buffer::{Buffer, Change, Range};
 pub use ops::{NodeRequest, TreeFormat};
-pub use query::{QueryLimits, QueryRecord, QueryRequest, QuerySummary};
+pub use query::{PreparedQuery, QueryLimits, QueryRecord, QueryRequest, QuerySummary};
 pub use text::{Encoding, LineIndex, Position};
 pub use workspace::{
     BufferState, FileTree, Meta, RunSummary, Status, WatchInfo, Workspace, WorkspaceOptions,

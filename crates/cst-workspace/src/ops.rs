@@ -9,6 +9,9 @@ use crate::Error;
 use crate::answers::{ChunkOut, NodeAt, NodeInfo, OutlineItemOut, OutlineOut, TagOut};
 use crate::workspace::{FileTree, Workspace};
 
+/// The most nodes a tree is printed as JSON with (about 150 bytes each).
+pub const MAX_JSON_NODES: usize = 2_000_000;
+
 /// How a tree is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -87,6 +90,12 @@ impl Workspace {
                 s
             }
             TreeFormat::Json => {
+                if node.descendant_count() > MAX_JSON_NODES {
+                    return Err(Error::Invalid(format!(
+                        "{} nodes: over {MAX_JSON_NODES} for JSON; ask for the S-expression or a range",
+                        node.descendant_count()
+                    )));
+                }
                 let mut s = serde_json_like::node_json(node);
                 s.push('\n');
                 s

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cst::grammars::{self, Grammar};
-use cst::query::Query;
+use cst::query::{Query, QueryCursor};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -111,6 +111,18 @@ pub struct PreparedQuery {
     max_wall: Duration,
 }
 
+impl PreparedQuery {
+    /// The longest the query may run.
+    pub fn max_wall(&self) -> Duration {
+        self.max_wall
+    }
+
+    /// The files it will search.
+    pub fn files(&self) -> usize {
+        self.files.len()
+    }
+}
+
 impl std::fmt::Debug for PreparedQuery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PreparedQuery")
@@ -119,6 +131,9 @@ impl std::fmt::Debug for PreparedQuery {
             .finish()
     }
 }
+
+/// The longest pattern a request may send (compiled queries are cached).
+const MAX_PATTERN_BYTES: usize = 64 * 1024;
 
 const NAMED: [&str; 4] = ["highlights", "tags", "locals", "injections"];
 
@@ -143,6 +158,15 @@ impl Workspace {
         req: &QueryRequest,
         limits: &QueryLimits,
     ) -> Result<PreparedQuery, Error> {
+        if req
+            .pattern
+            .as_ref()
+            .is_some_and(|p| p.len() > MAX_PATTERN_BYTES)
+        {
+            return Err(Error::Invalid(format!(
+                "the pattern is over {MAX_PATTERN_BYTES} bytes"
+            )));
+        }
         match (&req.pattern, &req.query) {
             (Some(_), Some(_)) => {
                 return Err(Error::Invalid("give `pattern` or `query`, not both".into()));
@@ -328,7 +352,13 @@ impl Workspace {
                 .as_deref()
                 .and_then(|c| query.capture_index_for_name(c));
             let source = file.tree.source().unwrap_or_default();
-            let matches = match file.tree.query(query) {
+            // Match by match (not collected): the caps hold inside a file
+            // too, however many matches it has.
+            if !query.could_match(source) {
+                continue;
+            }
+            let mut cursor = QueryCursor::new();
+            let matches = match cursor.matches(query, file.tree.root(), source) {
                 Ok(m) => m,
                 Err(e) => {
                     summary.errors += 1;
@@ -344,6 +374,10 @@ impl Workspace {
             for m in matches {
                 if summary.matches >= q.max_matches {
                     summary.limit_hit = true;
+                    break 'files;
+                }
+                if started.elapsed() >= q.max_wall {
+                    summary.deadline_hit = true;
                     break 'files;
                 }
                 let captures: Vec<CaptureOut> = m

@@ -49,9 +49,31 @@ pub(crate) fn start(shared: Arc<Shared>, options: &WorkspaceOptions) -> Result<T
     // The watcher first: a change made while the first index runs is then
     // not missed (it is reconciled after).
     if options.watch {
-        let w = cst_watch::Watcher::start(&shared.root, options.watch_options.clone(), batches_tx)
+        // Its batches pass through a thread that marks their paths stale at
+        // once: answers say so (and a request for one reconciles it) while
+        // the reconcile thread is busy with a whole run.
+        let (raw_tx, raw) = unbounded::<cst_watch::Batch>();
+        let w = cst_watch::Watcher::start(&shared.root, options.watch_options.clone(), raw_tx)
             .map_err(Error::Watch)?;
         *shared.watcher.lock() = Some(w);
+        let s = shared.clone();
+        std::thread::Builder::new()
+            .name("cst-stale".into())
+            .spawn(move || {
+                // Ends when the watcher (its sender) is dropped.
+                for batch in raw {
+                    s.stale
+                        .lock()
+                        .extend(batch.changed.iter().chain(&batch.removed).cloned());
+                    if batches_tx.send(batch).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|source| Error::Io {
+                path: "<thread>".into(),
+                source,
+            })?;
     } else {
         drop(batches_tx);
     }
@@ -89,10 +111,12 @@ fn run(
         if shared.stop.load(Ordering::Acquire) {
             return;
         }
+        // Request threads mark the path map dirty too (a file indexed on
+        // demand, a saved buffer stored): look again every `flush_delay`.
         let wait = if shared.dirty.load(Ordering::Acquire) {
             shared.flush_delay.saturating_sub(last_flush.elapsed())
         } else {
-            Duration::from_secs(3600)
+            shared.flush_delay
         };
         crossbeam::select! {
             recv(batches) -> b => match b {
@@ -186,6 +210,7 @@ pub(crate) fn paths(shared: &Shared, paths: &[PathBuf]) -> Result<(), Error> {
     let _one = shared
         .index_lock
         .try_lock_for(std::time::Duration::from_millis(50));
+    let mut first_error: Option<Error> = None;
     for p in paths {
         if !p.starts_with(&shared.root) {
             continue;
@@ -196,21 +221,28 @@ pub(crate) fn paths(shared: &Shared, paths: &[PathBuf]) -> Result<(), Error> {
             Some(b) if !shared.read_only => {
                 let b = b.lock();
                 match std::fs::read(p) {
-                    Ok(on_disk) if on_disk[..] == b.text()[..] => {
-                        b.tree().store_as(p)?;
-                        true
-                    }
+                    Ok(on_disk) if on_disk[..] == b.text()[..] => b.tree().store_as(p).is_ok(),
                     _ => false,
                 }
             }
             _ => false,
         };
-        if !from_buffer {
-            shared.cache.index(p, &|_| {})?;
+        // One path failing (a full disk) does not stop the others.
+        let result = if from_buffer {
+            Ok(())
+        } else {
+            shared.cache.index(p, &|_| {}).map(|_| ())
+        };
+        match result {
+            Ok(()) => {
+                shared.stale.lock().remove(p);
+            }
+            Err(e) => {
+                first_error.get_or_insert(e.into());
+            }
         }
-        shared.stale.lock().remove(p);
     }
     Workspace::bump(shared);
     shared.dirty.store(true, Ordering::Release);
-    Ok(())
+    first_error.map_or(Ok(()), Err)
 }

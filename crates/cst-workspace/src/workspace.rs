@@ -17,6 +17,12 @@ use crate::discover::{OpenOptions, open_cache};
 use crate::text::Encoding;
 use crate::{Error, reconcile};
 
+/// Most buffers open at once.
+pub const MAX_BUFFERS: usize = 1024;
+
+/// Most bytes of text in all open buffers together.
+pub const MAX_BUFFER_BYTES: usize = 1 << 30;
+
 /// How to open a [`Workspace`].
 #[derive(Debug, Clone)]
 pub struct WorkspaceOptions {
@@ -490,13 +496,32 @@ impl Workspace {
                     .ok_or_else(|| Error::UnknownLanguage(self.rel(path)))?
             }
         };
+        {
+            let buffers = self.shared.buffers.read();
+            let bytes: usize = buffers.values().map(|b| b.lock().text().len()).sum();
+            if buffers.len() >= MAX_BUFFERS || bytes + text.len() > MAX_BUFFER_BYTES {
+                return Err(Error::Invalid(format!(
+                    "too many open buffers ({} of at most {MAX_BUFFERS}, {bytes} bytes of at most {MAX_BUFFER_BYTES}): close some",
+                    buffers.len()
+                )));
+            }
+        }
+        let new_text = text.clone();
         let tree = self
             .shared
             .cache
             .detached(grammar, text.into_bytes().into_boxed_slice())?;
         let buffer = Buffer::new(tree, version);
         let mut buffers = self.shared.buffers.write();
-        // Opened by another request meanwhile: the later text wins.
+        if let Some(open) = buffers.get(path).cloned() {
+            // Opened by another request meanwhile: this text replaces its
+            // (with its version check), never its later edits silently.
+            drop(buffers);
+            let mut b = open.lock();
+            b.replace(new_text, version)?;
+            Self::bump(&self.shared);
+            return Ok(self.state_of(path, &b));
+        }
         Self::bump(&self.shared);
         let state = self.state_of(path, &buffer);
         buffers.insert(path.to_path_buf(), Arc::new(Mutex::new(buffer)));

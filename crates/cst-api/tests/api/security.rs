@@ -196,7 +196,7 @@ fn a_client_that_goes_away_mid_stream_does_not_stop_the_server() {
         let body = "{\"pattern\": \"(identifier) @id\"}";
         write!(
             c,
-            "POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST /v1/query HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         )
         .unwrap();
@@ -261,4 +261,44 @@ fn gc_runs_on_the_servers_store() {
     let r = s.request("POST", "/v1/gc", None, "").json();
     assert!(r["removed"].as_u64().unwrap() >= 1, "{r}");
     assert_eq!(s.get("/v1/tree?path=src/lib.rs").status, 200);
+}
+
+#[test]
+fn without_a_token_only_requests_naming_this_machine_are_served() {
+    use std::io::{Read, Write};
+    let s = server();
+    let addr = s.base.strip_prefix("http://").unwrap().to_string();
+    let ask = |host: &str| -> String {
+        let mut c = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            c,
+            "GET /v1/tree?path=src/lib.rs HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).unwrap();
+        out
+    };
+    // A page that rebound its name to 127.0.0.1 sends its own name.
+    for host in [
+        "evil.example",
+        "evil.example:9464",
+        "10.0.0.1",
+        "localhost.evil.example",
+    ] {
+        let out = ask(host);
+        assert!(out.starts_with("HTTP/1.1 403"), "{host}: {out}");
+        assert!(out.contains("forbidden_host"), "{out}");
+    }
+    for host in [
+        "localhost",
+        "LOCALHOST:1",
+        "127.0.0.1",
+        "127.0.0.1:9464",
+        "[::1]:9464",
+        "[::1]",
+    ] {
+        let out = ask(host);
+        assert!(out.starts_with("HTTP/1.1 200"), "{host}: {out}");
+    }
 }
