@@ -31,6 +31,7 @@ mod keys;
 mod lookup;
 mod maintenance;
 mod navigate;
+mod parsers;
 mod paths;
 mod placement;
 mod stats;
