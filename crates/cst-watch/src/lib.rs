@@ -313,14 +313,21 @@ impl Ctx {
     /// stop. False when the thread must end (stopped, or nobody listens).
     pub(crate) fn send(&self, batch: Batch) -> bool {
         let rescan = batch.rescan;
+        // Counted before it is handed over: a consumer that has the batch
+        // must find it counted.
+        {
+            let mut s = self.status.lock();
+            s.batches += 1;
+            s.rescans += u64::from(rescan);
+        }
         let sent = channel::select! {
             send(self.sink, batch) -> r => r.is_ok(),
             recv(self.stop.0) -> _ => false,
         };
-        if sent {
+        if !sent {
             let mut s = self.status.lock();
-            s.batches += 1;
-            s.rescans += u64::from(rescan);
+            s.batches -= 1;
+            s.rescans -= u64::from(rescan);
         }
         sent
     }
