@@ -315,15 +315,10 @@ pub fn start(
                 addr: addr.to_string(),
                 source,
             })?;
-            let fut = async move {
-                if let Err(e) = axum::serve(listener, router)
-                    .with_graceful_shutdown(stop)
-                    .await
-                {
-                    tracing::error!(error = %e, "the server failed");
-                }
-            };
-            (Listen::Tcp(local), Box::pin(fut))
+            (
+                Listen::Tcp(local),
+                Box::pin(serve_on(listener, router, stop)),
+            )
         }
         Listen::Unix(path) => {
             // A stale socket of a process that is gone is replaced (a
@@ -347,15 +342,10 @@ pub fn start(
                     addr: path.display().to_string(),
                     source,
                 })?;
-            let fut = async move {
-                if let Err(e) = axum::serve(listener, router)
-                    .with_graceful_shutdown(stop)
-                    .await
-                {
-                    tracing::error!(error = %e, "the server failed");
-                }
-            };
-            (Listen::Unix(path.clone()), Box::pin(fut))
+            (
+                Listen::Unix(path.clone()),
+                Box::pin(serve_on(listener, router, stop)),
+            )
         }
     };
     let thread = std::thread::Builder::new()
@@ -381,6 +371,23 @@ pub fn start(
         shutdown: Some(tx),
         thread: Some(thread),
     })
+}
+
+/// Serves `router` on `listener` until `stop` completes.
+async fn serve_on<L>(
+    listener: L,
+    router: axum::Router,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    if let Err(e) = axum::serve(listener, router)
+        .with_graceful_shutdown(stop)
+        .await
+    {
+        tracing::error!(error = %e, "the server failed");
+    }
 }
 
 /// How long a stopping server waits for connections that do not finish.

@@ -225,22 +225,24 @@ impl Workspace {
             .collect();
         files.sort();
         files.dedup();
-        // The languages present, each compiled once.
+        // Each file's language, looked up once; the languages present, each
+        // compiled once.
         let mut langs: Vec<&'static Grammar> = Vec::new();
-        files.retain(|f| {
-            let g = self
-                .with_buffer(f, |b| b.language())
-                .or_else(|| self.cache().language_of(f));
-            match g {
-                Some(g) if only.is_none_or(|o| o.id() == g.id()) => {
-                    if !langs.iter().any(|x| x.id() == g.id()) {
-                        langs.push(g);
-                    }
-                    true
+        let files: Vec<(PathBuf, &'static Grammar)> = files
+            .into_iter()
+            .filter_map(|f| {
+                let g = self
+                    .with_buffer(&f, |b| b.language())
+                    .or_else(|| self.cache().language_of(&f))?;
+                if only.is_some_and(|o| o.id() != g.id()) {
+                    return None;
                 }
-                _ => false,
-            }
-        });
+                if !langs.iter().any(|x| x.id() == g.id()) {
+                    langs.push(g);
+                }
+                Some((f, g))
+            })
+            .collect();
         let mut compiled = Vec::new();
         let mut first_error: Option<Error> = None;
         for g in langs {
@@ -289,12 +291,11 @@ impl Workspace {
         {
             return Err(e);
         }
-        files.retain(|f| {
-            let g = self
-                .with_buffer(f, |b| b.language())
-                .or_else(|| self.cache().language_of(f));
-            g.is_some_and(|g| compiled.iter().any(|(id, _)| *id == g.id()))
-        });
+        let files = files
+            .into_iter()
+            .filter(|(_, g)| compiled.iter().any(|(id, _)| *id == g.id()))
+            .map(|(f, _)| f)
+            .collect();
         Ok(PreparedQuery {
             compiled,
             files,

@@ -155,10 +155,8 @@ fn apply(shared: &Arc<Shared>, batch: cst_watch::Batch) {
     paths.extend(batch.removed);
     paths.sort();
     paths.dedup();
-    {
-        let mut stale = shared.stale.lock();
-        stale.extend(paths.iter().cloned());
-    }
+    // Their paths are stale already: the `cst-stale` thread marked them
+    // when the watcher sent the batch.
     let result = if batch.rescan || paths.len() > MANY_PATHS {
         all(shared).map(|_| ())
     } else {

@@ -61,6 +61,7 @@ pub fn write_files(root: &Path, files: &[(&str, &str)]) {
 
 pub struct Setup {
     pub watch: bool,
+    pub watch_options: cst_watch::WatchOptions,
     pub token: Option<String>,
     pub options: ServerOptions,
 }
@@ -69,6 +70,10 @@ impl Default for Setup {
     fn default() -> Self {
         Setup {
             watch: false,
+            watch_options: cst_watch::WatchOptions {
+                debounce: Duration::from_millis(50),
+                ..cst_watch::WatchOptions::default()
+            },
             token: None,
             options: ServerOptions {
                 listen: Listen::Tcp("127.0.0.1:0".parse().unwrap()),
@@ -104,10 +109,7 @@ impl Server {
                     ..OpenOptions::default()
                 },
                 watch: setup.watch,
-                watch_options: cst_watch::WatchOptions {
-                    debounce: Duration::from_millis(50),
-                    ..cst_watch::WatchOptions::default()
-                },
+                watch_options: setup.watch_options,
                 ..WorkspaceOptions::default()
             },
         )
@@ -247,42 +249,19 @@ pub fn enc(s: &str) -> String {
 impl Server {
     /// A watching server whose watcher may watch `max_watches` directories.
     pub fn start_budget(files: &[(&str, &str)], max_watches: usize) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        write_files(dir.path(), files);
-        let cache = tempfile::tempdir().unwrap();
-        let ws = Workspace::open(
-            dir.path(),
-            None,
-            WorkspaceOptions {
-                open: OpenOptions {
-                    cache_dir: Some(cache.path().to_path_buf()),
-                    ..OpenOptions::default()
-                },
+        let setup = Setup::default();
+        let watch_options = cst_watch::WatchOptions {
+            max_watches,
+            poll_interval: Duration::from_millis(100),
+            ..setup.watch_options.clone()
+        };
+        Self::start_with(
+            files,
+            Setup {
                 watch: true,
-                watch_options: cst_watch::WatchOptions {
-                    debounce: Duration::from_millis(50),
-                    max_watches,
-                    poll_interval: Duration::from_millis(100),
-                    ..cst_watch::WatchOptions::default()
-                },
-                ..WorkspaceOptions::default()
+                watch_options,
+                ..setup
             },
         )
-        .unwrap();
-        assert!(ws.wait_ready(Duration::from_secs(120)), "never ready");
-        let running = cst_api::start(ws.clone(), Setup::default().options, false).unwrap();
-        let base = match running.local() {
-            Listen::Tcp(a) => format!("http://{a}"),
-            Listen::Unix(_) => unreachable!(),
-        };
-        Server {
-            ws,
-            running: Some(running),
-            base,
-            _dir: dir,
-            _cache: cache,
-            token: None,
-            agent: agent(),
-        }
     }
 }

@@ -124,11 +124,6 @@ fn a_checkout_burst_is_reconciled() {
 
 #[test]
 fn the_watcher_falls_back_to_polling_within_its_budget() {
-    let mut setup = Setup {
-        watch: true,
-        ..Setup::default()
-    };
-    let _ = &mut setup;
     let dir_files: Vec<(String, String)> = (0..5)
         .map(|i| (format!("d{i}/x.rs"), "fn x() {}\n".to_string()))
         .collect();
