@@ -136,8 +136,6 @@ pub(crate) struct Inner {
     pub(crate) compiled: crate::navigate::Compiled,
     /// Edited trees not written to the store yet (see `writeback.rs`).
     pub(crate) writeback: crate::writeback::WriteBehind,
-    /// Parsers kept for `edit` (see `parsers.rs`).
-    pub(crate) parsers: crate::parsers::Parsers,
 }
 
 /// A cache of syntax trees. `Send + Sync` and cheap to clone (an `Arc`).
@@ -270,7 +268,6 @@ impl Cache {
                 counters: Counters::default(),
                 compiled: Default::default(),
                 writeback: Default::default(),
-                parsers: Default::default(),
             }),
         }
     }
@@ -810,15 +807,14 @@ impl Cache {
         };
         self.check_size(path, &new_source)?;
         let grammar = cst_grammars::by_id(record.language).expect("registry id");
+        let mut parser = grammar.parser()?;
         let old = self.inner.placement.hot.get(&record.key).map(|e| {
             let mut t = e.tree;
             t.edit(edit);
             t
         });
-        let tree = self
-            .inner
-            .parsers
-            .with(grammar, |parser| parser.parse(&new_source, old.as_ref()))?
+        let tree = parser
+            .parse(&new_source, old.as_ref())
             .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
         drop(old);
         // Cached under the new content's key.

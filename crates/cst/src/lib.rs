@@ -31,7 +31,6 @@ mod keys;
 mod lookup;
 mod maintenance;
 mod navigate;
-mod parsers;
 mod paths;
 mod placement;
 mod stats;
