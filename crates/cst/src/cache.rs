@@ -600,16 +600,16 @@ impl Cache {
             .hot
             .get_with(&record.key, |e| match &e.encoded {
                 Some(bytes) => (Ok(bytes.clone()), e.source.clone()),
-                None => (Err(e.tree.clone()), e.source.clone()),
+                None => (Err((e.tree.clone(), e.incremental)), e.source.clone()),
             });
         let mut hot_source = None;
         let view = if let Some((encoded, source)) = hot {
             let encoded = match encoded {
                 Ok(bytes) => bytes,
-                Err(tree) => {
-                    let fingerprint = grammar.fingerprint()?.0;
-                    let bytes =
-                        bytes::Bytes::from(cst_bytecode::encode(&tree, &source, fingerprint)?);
+                Err((tree, incremental)) => {
+                    let (tree, bytes) =
+                        crate::codec::encode_exact(grammar, &tree, &source, incremental)?;
+                    let bytes = bytes::Bytes::from(bytes);
                     self.keep_encoded(&record.key, tree, source.clone(), bytes.clone())?;
                     bytes
                 }
@@ -788,6 +788,13 @@ impl Cache {
     /// the hot tier. Of consecutive edits of a path only the last version is
     /// written; the intermediate ones leave memory.
     ///
+    /// Exactness: what is encoded (for the first reader or the store) is a
+    /// fresh parse of the new content, made then, not the incremental tree:
+    /// tree-sitter may nest the hidden nodes of an incrementally reparsed
+    /// tree differently from a fresh parse, and a served or stored tree
+    /// equals a fresh parse node by node. The fresh tree then replaces the
+    /// incremental one as the base of the next edit.
+    ///
     /// Durability: a crash loses the edits not flushed yet (the caller's
     /// text; the path then maps to the content of the last flush), never a
     /// stored tree of content that was flushed. A path map on disk names
@@ -816,6 +823,7 @@ impl Cache {
         let tree = parser
             .parse(&new_source, old.as_ref())
             .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
+        let incremental = old.is_some();
         drop(old);
         // Cached under the new content's key.
         let key = tree_key(
@@ -828,7 +836,7 @@ impl Cache {
         let source: Arc<[u8]> = new_source.into();
         let replaced = {
             let _mapping = self.inner.content.read();
-            self.keep_edited(path, grammar, key, tree, source)?;
+            self.keep_edited(path, grammar, key, tree, source, incremental)?;
             self.set_path(
                 path,
                 PathRecord {

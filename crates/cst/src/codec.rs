@@ -15,6 +15,44 @@ use crate::hot::HotEntry;
 use crate::placement::Codecs;
 use crate::{Compression, Error};
 
+/// Encodes the tree of `source` exactly as a fresh parse gives it: `tree`
+/// itself when it was made by a full parse, else (`incremental`) a fresh
+/// parse of `source`, done here, off the edit's path. Returns the tree that
+/// was encoded (the fresh one replaces an incremental tree as the base of
+/// later edits) and its encoding.
+///
+/// Why: tree-sitter's incremental reparse gives the visible nodes of a
+/// fresh parse, but may nest the hidden nodes of repetitions differently,
+/// and those steer the query cursor (the stored tree records them). A
+/// stored or served tree must equal a fresh parse node by node.
+pub(crate) fn encode_exact(
+    grammar: &'static cst_grammars::Grammar,
+    tree: &tree_sitter::Tree,
+    source: &[u8],
+    incremental: bool,
+) -> Result<(tree_sitter::Tree, Vec<u8>), Error> {
+    let tree = exact_tree(grammar, tree, source, incremental)?;
+    let encoded = cst_bytecode::encode(&tree, source, grammar.fingerprint()?.0)?;
+    Ok((tree, encoded))
+}
+
+/// `tree`, or a fresh parse of `source` when `tree` is `incremental` (see
+/// [`encode_exact`]).
+pub(crate) fn exact_tree(
+    grammar: &'static cst_grammars::Grammar,
+    tree: &tree_sitter::Tree,
+    source: &[u8],
+    incremental: bool,
+) -> Result<tree_sitter::Tree, Error> {
+    if !incremental {
+        return Ok(tree.clone());
+    }
+    grammar
+        .parser()?
+        .parse(source, None)
+        .ok_or_else(|| Error::Parse("<edited>".into()))
+}
+
 impl Inner {
     /// A tree's bytes as `codec` keeps them: the tree itself (`None`, read
     /// in place) or a dense container.
@@ -121,7 +159,7 @@ impl Codecs for Inner {
         let Some(g) = language.and_then(cst_grammars::by_id) else {
             return Ok(None);
         };
-        let encoded = cst_bytecode::encode(&entry.tree, &entry.source, g.fingerprint()?.0)?;
+        let (_, encoded) = encode_exact(g, &entry.tree, &entry.source, entry.incremental)?;
         Ok(Some(encoded.into()))
     }
 

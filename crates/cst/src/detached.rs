@@ -26,6 +26,9 @@ pub struct Detached {
     parser: tree_sitter::Parser,
     live: tree_sitter::Tree,
     source: Arc<[u8]>,
+    /// Whether `live` came from an incremental reparse (then the view and a
+    /// stored tree are made from a fresh parse: see `Cache::edit`).
+    incremental: bool,
     /// The encoded view of this version, made on first use.
     view: OnceLock<Tree>,
 }
@@ -60,6 +63,7 @@ impl Cache {
             parser,
             live,
             source,
+            incremental: false,
             view: OnceLock::new(),
         })
     }
@@ -88,6 +92,7 @@ impl Detached {
             .ok_or_else(|| Error::Parse("<buffer>".into()))?;
         self.live = live;
         self.source = new_source;
+        self.incremental = true;
         self.view = OnceLock::new();
         Ok(())
     }
@@ -104,13 +109,15 @@ impl Detached {
             .ok_or_else(|| Error::Parse("<buffer>".into()))?;
         self.live = live;
         self.source = new_source;
+        self.incremental = false;
         self.view = OnceLock::new();
         Ok(())
     }
 
     /// Files this tree under `path`, as [`Cache::insert`] of its text
-    /// would, without parsing again: for a buffer whose text is now the
-    /// file's (the client saved it). A hit when the content is stored.
+    /// would (without parsing again unless the tree was edited): for a
+    /// buffer whose text is now the file's (the client saved it). A hit
+    /// when the content is stored.
     pub fn store_as(&self, path: impl AsRef<std::path::Path>) -> Result<Outcome, Error> {
         let path = path.as_ref();
         let cache = &self.cache;
@@ -130,13 +137,14 @@ impl Detached {
         let (outcome, replaced) = {
             let _mapping = cache.inner.content.read();
             if cache.cached_node_count(&key, self.grammar)?.is_none() {
-                cache.store_parsed(
-                    path,
+                // An edited buffer's tree is stored as a fresh parse gives it.
+                let tree = crate::codec::exact_tree(
                     self.grammar,
-                    key,
-                    self.live.clone(),
-                    self.source.clone(),
+                    &self.live,
+                    &self.source,
+                    self.incremental,
                 )?;
+                cache.store_parsed(path, self.grammar, key, tree, self.source.clone())?;
                 (Outcome::Parsed, cache.set_path(path, record))
             } else {
                 (Outcome::Hit, cache.set_path(path, record))
@@ -168,9 +176,9 @@ impl Detached {
         if let Some(t) = self.view.get() {
             return Ok(t.clone());
         }
-        let fingerprint = self.grammar.fingerprint()?.0;
-        let encoded =
-            bytes::Bytes::from(cst_bytecode::encode(&self.live, &self.source, fingerprint)?);
+        let (_, encoded) =
+            crate::codec::encode_exact(self.grammar, &self.live, &self.source, self.incremental)?;
+        let encoded = bytes::Bytes::from(encoded);
         let view = TreeView::from_trusted_bytes(encoded, self.cache.symbols(self.grammar)?)
             .map_err(|source| Error::Decode {
                 path: "<buffer>".into(),

@@ -27,6 +27,12 @@ pub(crate) struct HotEntry {
     pub tree: tree_sitter::Tree,
     /// The source it was parsed from.
     pub source: Arc<[u8]>,
+    /// Whether the tree came from an incremental reparse. Its visible nodes
+    /// are a fresh parse's, but its hidden ones need not be (tree-sitter
+    /// balances the hidden nodes of repetitions differently when it reuses
+    /// subtrees; the Go grammar shows it within tens of edits), so it is
+    /// never encoded as it is: see [`crate::codec::encode_exact`].
+    pub incremental: bool,
     /// The tree's encoded form, when the owner keeps one beside the live
     /// tree (opaque bytes to this crate; counted in `bytes`).
     pub encoded: Option<bytes::Bytes>,
@@ -41,9 +47,16 @@ impl HotEntry {
         HotEntry {
             tree,
             source,
+            incremental: false,
             encoded: None,
             bytes,
         }
+    }
+
+    /// The same entry, marked as made by an incremental reparse.
+    pub(crate) fn incremental(mut self, incremental: bool) -> HotEntry {
+        self.incremental = incremental;
+        self
     }
 
     /// The same entry keeping `encoded` beside the live tree.

@@ -144,11 +144,15 @@ impl Inner {
         };
         let encoded = match kept.or_else(|| p.entry.encoded.clone()) {
             Some(e) => e,
-            None => bytes::Bytes::from(cst_bytecode::encode(
-                &p.entry.tree,
-                &p.entry.source,
-                p.grammar.fingerprint()?.0,
-            )?),
+            None => bytes::Bytes::from(
+                crate::codec::encode_exact(
+                    p.grammar,
+                    &p.entry.tree,
+                    &p.entry.source,
+                    p.entry.incremental,
+                )?
+                .1,
+            ),
         };
         self.write_records(store, p.grammar, key, &encoded, &p.entry.source, &p.path)?;
         Ok(encoded)
@@ -232,13 +236,14 @@ impl Cache {
         key: Key,
         tree: tree_sitter::Tree,
         source: Arc<[u8]>,
+        incremental: bool,
     ) -> Result<(), Error> {
         self.inner.counters.parsed();
         self.inner.languages.write().insert(key, grammar.id());
         if self.inner.config.store_source {
             self.inner.sources.write().insert(key, source.clone());
         }
-        let entry = HotEntry::new(tree, source);
+        let entry = HotEntry::new(tree, source).incremental(incremental);
         if let Some(store) = self.inner.writable_store()
             && !store.contains(&StoreKey::Tree(key).bytes())
         {
