@@ -9,7 +9,7 @@ use cst_grammars::Grammar;
 use cst_tiers::{FrozenOptions, FrozenStore, Key};
 
 use crate::hot::HotEntry;
-use crate::keys::{StoreKey, tree_key};
+use crate::keys::{StoreKey, content_keys};
 use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 
@@ -369,8 +369,8 @@ impl Cache {
     ) -> Result<(Outcome, u64, Key), Error> {
         self.check_size(path, &source)?;
         let fingerprint = grammar.fingerprint()?.0;
-        let key = tree_key(&source, grammar.id(), fingerprint, cst_bytecode::VERSION);
-        let source_hash = *blake3::hash(&source).as_bytes();
+        let (key, source_hash) =
+            content_keys(&source, grammar.id(), fingerprint, cst_bytecode::VERSION);
         let record = PathRecord {
             key,
             language: grammar.id(),
@@ -806,13 +806,14 @@ impl Cache {
         &self,
         path: impl AsRef<Path>,
         edit: &tree_sitter::InputEdit,
-        new_source: Vec<u8>,
+        new_source: impl Into<Arc<[u8]>>,
     ) -> Result<(), Error> {
         let path = path.as_ref();
+        let source: Arc<[u8]> = new_source.into();
         let Some(record) = self.inner.paths.read().get(path) else {
-            return self.insert(path, new_source).map(|_| ());
+            return self.insert(path, source.to_vec()).map(|_| ());
         };
-        self.check_size(path, &new_source)?;
+        self.check_size(path, &source)?;
         let grammar = cst_grammars::by_id(record.language).expect("registry id");
         let mut parser = grammar.parser()?;
         let old = self.inner.placement.hot.get(&record.key).map(|e| {
@@ -821,19 +822,17 @@ impl Cache {
             t
         });
         let tree = parser
-            .parse(&new_source, old.as_ref())
+            .parse(&source[..], old.as_ref())
             .ok_or_else(|| Error::Parse(path.to_path_buf()))?;
         let incremental = old.is_some();
         drop(old);
         // Cached under the new content's key.
-        let key = tree_key(
-            &new_source,
+        let (key, source_hash) = content_keys(
+            &source,
             grammar.id(),
             grammar.fingerprint()?.0,
             cst_bytecode::VERSION,
         );
-        let source_hash = *blake3::hash(&new_source).as_bytes();
-        let source: Arc<[u8]> = new_source.into();
         let replaced = {
             let _mapping = self.inner.content.read();
             self.keep_edited(path, grammar, key, tree, source, incremental)?;

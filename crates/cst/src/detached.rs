@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 use cst_bytecode::TreeView;
 use cst_grammars::Grammar;
 
-use crate::keys::tree_key;
+use crate::keys::content_keys;
 use crate::paths::PathRecord;
 use crate::{Cache, Error, Outcome, Tree};
 
@@ -122,7 +122,7 @@ impl Detached {
         let path = path.as_ref();
         let cache = &self.cache;
         let fingerprint = self.grammar.fingerprint()?.0;
-        let key = tree_key(
+        let (key, source_hash) = content_keys(
             &self.source,
             self.grammar.id(),
             fingerprint,
@@ -131,7 +131,7 @@ impl Detached {
         let record = PathRecord {
             key,
             language: self.grammar.id(),
-            source_hash: *blake3::hash(&self.source).as_bytes(),
+            source_hash,
             indexed: None,
         };
         let (outcome, replaced) = {
