@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam::channel::{self, Receiver};
 use notify::EventKind;
@@ -38,7 +38,12 @@ type Delivery = notify::Result<notify::Event>;
 
 /// The native backend's state.
 pub(crate) struct Native {
-    watcher: notify::RecommendedWatcher,
+    /// notify watchers, each with its own inotify instance and event
+    /// thread; a directory's watch lives in the one [`shard`] names. Adding
+    /// a watch is a round trip to notify's thread (about 90 µs, mostly
+    /// waiting), so the watches of a large tree are added through all of
+    /// them at once.
+    watchers: Vec<notify::RecommendedWatcher>,
     /// Events of notify, forwarded by its handler (which runs on notify's
     /// thread and must not block).
     events: Receiver<Delivery>,
@@ -139,13 +144,25 @@ impl Native {
     /// `Err` is the reason to poll instead.
     pub(crate) fn start(ctx: &Ctx) -> Result<Native, String> {
         let (tx, events) = channel::unbounded();
-        let watcher = notify::recommended_watcher(move |r: Delivery| {
-            // The receiver is gone only when the watcher thread has ended.
-            let _ = tx.send(r);
-        })
-        .map_err(|e| format!("cannot start native watching: {e}"))?;
+        let watchers = (0..SHARDS)
+            .map(|_| {
+                let tx = tx.clone();
+                notify::recommended_watcher(move |r: Delivery| {
+                    // Opening and reading say nothing about content, and
+                    // every directory an index walk lists raises them: they
+                    // are dropped here, on notify's thread, not forwarded.
+                    if matches!(&r, Ok(e) if matches!(e.kind, EventKind::Access(_)) && !e.need_rescan())
+                    {
+                        return;
+                    }
+                    // The receiver is gone only when the watcher thread has ended.
+                    let _ = tx.send(r);
+                })
+                .map_err(|e| format!("cannot start native watching: {e}"))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         let mut native = Native {
-            watcher,
+            watchers,
             events,
             watched: BTreeMap::new(),
         };
@@ -401,9 +418,10 @@ impl Native {
     }
 
     /// Watches the directories under `top` (itself included) that the index
-    /// walk enters, then lists it again now that the watches are in place:
-    /// what appeared in between raised no event, so its directories are
-    /// watched in turn and, when `out` is given, its files reported.
+    /// walk enters, then looks again at those that may have changed since
+    /// the walk began: what appeared in between raised no event, so its
+    /// directories are watched in turn and, when `out` is given, its files
+    /// reported (with those of the walk).
     ///
     /// Watches under `top` of directories no longer there (or now ignored)
     /// are dropped; existing watches are added again as `renew` says.
@@ -419,8 +437,8 @@ impl Native {
         let mut tried: HashSet<PathBuf> = HashSet::new();
         let mut todo = vec![top.to_path_buf()];
         while let Some(dir) = todo.pop() {
-            // Errors are counted on the second listing only (the same ones).
-            let listed = recurse::list(&dir, max, &ctx.stop, &mut 0)?;
+            let began = SystemTime::now();
+            let listed = recurse::list(&dir, max, out.is_some(), &ctx.stop, &mut errors)?;
             let keep: HashSet<&Path> = listed.dirs.iter().map(|d| d.path.as_path()).collect();
             let gone: Vec<PathBuf> = self
                 .subtree(&dir)
@@ -439,7 +457,8 @@ impl Native {
                     "more than {max} directories to watch (the watch budget)"
                 )));
             }
-            for d in listed.dirs {
+            let mut add = Vec::new();
+            for d in &listed.dirs {
                 let stale = match self.watched.get(&d.path) {
                     None => true,
                     Some(ino) => *ino != d.ino || renew.forces(&d.path),
@@ -450,18 +469,31 @@ impl Native {
                         // which may follow the old directory elsewhere.
                         self.unwatch_one(&d.path);
                     }
-                    self.watch(ctx, d)?;
+                    add.push(d.clone());
                 }
             }
-            let listed = recurse::list(&dir, usize::MAX, &ctx.stop, &mut errors)?;
-            for d in listed.dirs {
-                if !self.watched.contains_key(&d.path) && !tried.contains(&d.path) {
-                    todo.push(d.path);
-                }
-            }
+            self.watch_all(ctx, add)?;
             if let Some(out) = out.as_deref_mut() {
-                for f in listed.files {
-                    out.change(f);
+                for f in &listed.files {
+                    out.change(f.clone());
+                }
+            }
+            // Entries made in a directory after the walk read it raised no
+            // event if its watch came later. Such a directory's change time
+            // is at or after `began` (a directory's entries cannot change
+            // without it); the margin covers coarse timestamps and clocks
+            // (git's racy-file rule). Only those directories are listed again.
+            for d in listed.dirs.iter().filter(|d| changed_since(&d.path, began)) {
+                let again = recurse::list_one(&d.path, &mut errors);
+                for sub in again.dirs {
+                    if !self.watched.contains_key(&sub.path) && !tried.contains(&sub.path) {
+                        todo.push(sub.path);
+                    }
+                }
+                if let Some(out) = out.as_deref_mut() {
+                    for f in again.files {
+                        out.change(f);
+                    }
                 }
             }
         }
@@ -469,30 +501,61 @@ impl Native {
         Ok(())
     }
 
-    /// Adds one directory's watch.
-    fn watch(&mut self, ctx: &Ctx, dir: Dir) -> Result<(), Fail> {
-        match self
-            .watcher
-            .watch(&dir.path, notify::RecursiveMode::NonRecursive)
-        {
-            Ok(()) => {
-                self.watched.insert(dir.path, dir.ino);
-                Ok(())
+    /// Adds the watches of `dirs`, through every shard at once when there
+    /// are many.
+    fn watch_all(&mut self, ctx: &Ctx, dirs: Vec<Dir>) -> Result<(), Fail> {
+        let mut by_shard: Vec<Vec<Dir>> = vec![Vec::new(); self.watchers.len()];
+        for d in dirs {
+            by_shard[shard(&d.path, self.watchers.len())].push(d);
+        }
+        let results: Vec<Vec<(Dir, notify::Result<()>)>> =
+            if by_shard.iter().map(Vec::len).sum::<usize>() < PARALLEL_FROM {
+                self.watchers
+                    .iter_mut()
+                    .zip(by_shard)
+                    .map(|(w, dirs)| add_watches(w, dirs, &ctx.stop))
+                    .collect()
+            } else {
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = self
+                        .watchers
+                        .iter_mut()
+                        .zip(by_shard)
+                        .map(|(w, dirs)| scope.spawn(|| add_watches(w, dirs, &ctx.stop)))
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().map_err(|_| ()))
+                        .collect::<Result<Vec<_>, ()>>()
+                })
+                .map_err(|()| Fail::Budget("a thread adding watches panicked".to_string()))?
+            };
+        if ctx.stop.requested() {
+            return Err(Fail::Stopped);
+        }
+        let mut failed = None;
+        for (dir, result) in results.into_iter().flatten() {
+            match result {
+                Ok(()) => {
+                    self.watched.insert(dir.path, dir.ino);
+                }
+                // Removed since it was listed: its removal is an event of
+                // its parent's watch. Nothing to do with the budget.
+                Err(e) if is_vanished(&e) => {}
+                // An unreadable directory cannot be watched, nor indexed.
+                Err(e) if is_denied(&e) => {
+                    tracing::debug!("{}: {e}", dir.path.display());
+                    ctx.errors(1);
+                }
+                // ENOSPC (the user's inotify watch limit) and anything else.
+                Err(e) => {
+                    failed.get_or_insert(format!("cannot watch {}: {e}", dir.path.display()));
+                }
             }
-            // Removed since it was listed: its removal is an event of its
-            // parent's watch. Nothing to do with the budget.
-            Err(e) if is_vanished(&e) => Ok(()),
-            // An unreadable directory cannot be watched, nor indexed.
-            Err(e) if is_denied(&e) => {
-                tracing::debug!("{}: {e}", dir.path.display());
-                ctx.errors(1);
-                Ok(())
-            }
-            // ENOSPC (the user's inotify watch limit) and anything else.
-            Err(e) => Err(Fail::Budget(format!(
-                "cannot watch {}: {e}",
-                dir.path.display()
-            ))),
+        }
+        match failed {
+            Some(reason) => Err(Fail::Budget(reason)),
+            None => Ok(()),
         }
     }
 
@@ -516,13 +579,72 @@ impl Native {
     fn unwatch_one(&mut self, dir: &Path) {
         // notify already dropped the watch of a deleted or moved directory
         // itself; the error that then comes back means nothing.
-        let _ = self.watcher.unwatch(dir);
+        let n = self.watchers.len();
+        let _ = self.watchers[shard(dir, n)].unwatch(dir);
         self.watched.remove(dir);
     }
 
     fn publish(&self, ctx: &Ctx) {
         ctx.status.lock().watched_dirs = self.watched.len();
     }
+}
+
+/// How many notify watchers (inotify instances) a native watcher uses. The
+/// default per-user limit of instances is 128.
+const SHARDS: usize = 4;
+
+/// Below this many watches to add, they are added from the calling thread.
+const PARALLEL_FROM: usize = 64;
+
+/// How far before a walk a directory's change time still counts as a change
+/// during it (git's racy-file margin: coarse timestamps, 1 s granularity).
+const RACY: Duration = Duration::from_secs(2);
+
+/// The shard whose watcher holds `dir`'s watch.
+fn shard(dir: &Path, shards: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut h);
+    (h.finish() % shards as u64) as usize
+}
+
+/// Adds the watches of `dirs` with `watcher`, in order; stops early (the
+/// rest unreported) when the watcher is being dropped.
+fn add_watches(
+    watcher: &mut notify::RecommendedWatcher,
+    dirs: Vec<Dir>,
+    stop: &crate::Stop,
+) -> Vec<(Dir, notify::Result<()>)> {
+    let mut out = Vec::with_capacity(dirs.len());
+    for (i, d) in dirs.into_iter().enumerate() {
+        if i % 256 == 255 && stop.requested() {
+            break;
+        }
+        let r = watcher.watch(&d.path, notify::RecursiveMode::NonRecursive);
+        out.push((d, r));
+    }
+    out
+}
+
+/// Whether `dir` may have changed since `began` (or cannot be told).
+fn changed_since(dir: &Path, began: SystemTime) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return true;
+    };
+    // The later of the modification and status-change times.
+    let at = |secs: i64, nanos: i64| {
+        u64::try_from(secs)
+            .ok()
+            .map(|s| SystemTime::UNIX_EPOCH + Duration::new(s, nanos.clamp(0, 999_999_999) as u32))
+    };
+    let (Some(m), Some(c)) = (
+        at(meta.mtime(), meta.mtime_nsec()),
+        at(meta.ctime(), meta.ctime_nsec()),
+    ) else {
+        return true;
+    };
+    m.max(c) + RACY >= began
 }
 
 /// What `resolve` found.

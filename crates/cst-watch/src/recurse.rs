@@ -10,7 +10,10 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use ignore::WalkBuilder;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use ignore::{WalkBuilder, WalkState};
+use parking_lot::Mutex;
 
 use crate::Stop;
 
@@ -57,32 +60,75 @@ pub(crate) struct Listing {
 
 /// Walks `dir`, giving up with [`Cut::TooMany`] as soon as there are more
 /// than `dir_limit` directories. Unreadable entries are counted in `errors`.
+/// The walk runs on up to four threads (ignore's parallel walker); the
+/// directories come out sorted (a parent before its children), the files
+/// (only when `files`) in no order.
 pub(crate) fn list(
     dir: &Path,
     dir_limit: usize,
+    files: bool,
     stop: &Stop,
     errors: &mut u64,
 ) -> Result<Listing, Cut> {
-    let mut found = Listing::default();
-    for (i, entry) in walker(dir).build().enumerate() {
-        if i % STOP_EVERY == 0 && stop.requested() {
-            return Err(Cut::Stopped);
-        }
-        match entry {
-            Ok(e) if e.file_type().is_some_and(|t| t.is_dir()) => {
-                if found.dirs.len() == dir_limit {
-                    return Err(Cut::TooMany);
-                }
-                found.dirs.push(Dir {
-                    ino: e.ino(),
-                    path: e.into_path(),
-                });
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let found = Mutex::new(Listing::default());
+    let cut: Mutex<Option<Cut>> = Mutex::new(None);
+    let dirs = AtomicUsize::new(0);
+    let failed = AtomicU64::new(0);
+    walker(dir).threads(threads).build_parallel().run(|| {
+        let mut seen = 0usize;
+        let (found, cut, dirs, failed) = (&found, &cut, &dirs, &failed);
+        Box::new(move |entry| {
+            seen += 1;
+            if seen.is_multiple_of(STOP_EVERY) && stop.requested() {
+                cut.lock().get_or_insert(Cut::Stopped);
+                return WalkState::Quit;
             }
+            match entry {
+                Ok(e) if e.file_type().is_some_and(|t| t.is_dir()) => {
+                    if dirs.fetch_add(1, Ordering::Relaxed) >= dir_limit {
+                        cut.lock().get_or_insert(Cut::TooMany);
+                        return WalkState::Quit;
+                    }
+                    found.lock().dirs.push(Dir {
+                        ino: e.ino(),
+                        path: e.into_path(),
+                    });
+                }
+                Ok(e) if files => found.lock().files.push(e.into_path()),
+                Ok(_) => {}
+                Err(_) => {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            WalkState::Continue
+        })
+    });
+    *errors += failed.into_inner();
+    if let Some(cut) = cut.into_inner() {
+        return Err(cut);
+    }
+    let mut found = found.into_inner();
+    found.dirs.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
+}
+
+/// The directories and files directly in `dir` that the index walk would
+/// visit, `dir` itself not included.
+pub(crate) fn list_one(dir: &Path, errors: &mut u64) -> Listing {
+    let mut found = Listing::default();
+    for entry in walker(dir).max_depth(Some(1)).build() {
+        match entry {
+            Ok(e) if e.depth() == 0 => {}
+            Ok(e) if e.file_type().is_some_and(|t| t.is_dir()) => found.dirs.push(Dir {
+                ino: e.ino(),
+                path: e.into_path(),
+            }),
             Ok(e) => found.files.push(e.into_path()),
             Err(_) => *errors += 1,
         }
     }
-    Ok(found)
+    found
 }
 
 /// The entries of `dir` the index walk would visit (not `dir` itself): the

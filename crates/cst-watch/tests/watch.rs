@@ -474,3 +474,90 @@ fn growing_past_the_budget_switches_to_polling() {
     assert!(status.polling_reason.is_some(), "{status:?}");
     polling_reports_create_modify_delete(root, &rx);
 }
+
+/// A tree large enough that its watches are added through every notify
+/// watcher at once: all are in place, and a change in any directory is seen.
+#[test]
+fn a_large_tree_is_watched_through_every_shard() {
+    let dir = tempdir();
+    let root = dir.path().canonicalize().unwrap();
+    let mut dirs = Vec::new();
+    for a in 0..20 {
+        for b in 0..15 {
+            let d = root.join(format!("a{a}/b{b}"));
+            fs::create_dir_all(&d).unwrap();
+            dirs.push(d);
+        }
+    }
+    let (watcher, rx) = start(&root, options());
+    // The root, 20 `a` directories and 300 `b` directories.
+    assert_eq!(watcher.status().watched_dirs, 321);
+    let files: Vec<PathBuf> = dirs.iter().step_by(7).map(|d| d.join("new.rs")).collect();
+    for f in &files {
+        write(f, "fn x() {}\n");
+    }
+    wait_for(&rx, |s| files.iter().all(|f| s.changed.contains(f)));
+}
+
+/// Directories made while the watcher starts (after the walk read their
+/// parent, before that parent's watch was added, or after) are all watched
+/// once `start` returns: a file written in each afterwards is seen.
+#[test]
+fn directories_made_during_start_are_watched() {
+    let dir = tempdir();
+    let root = dir.path().canonicalize().unwrap();
+    for a in 0..40 {
+        for b in 0..10 {
+            fs::create_dir_all(root.join(format!("a{a}/b{b}"))).unwrap();
+        }
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let maker = {
+        let (root, stop) = (root.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut made = Vec::new();
+            let mut n = 0;
+            // At most 400 (a batch of more paths than the burst limit
+            // would be a rescan, which says nothing about the watches).
+            while !stop.load(std::sync::atomic::Ordering::Acquire) && n < 400 {
+                let d = root.join(format!("a{}/b{}/new{n}", n % 40, n % 10));
+                fs::create_dir(&d).unwrap();
+                made.push(d);
+                n += 1;
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            made
+        })
+    };
+    // Let the maker run before, during and a little after the start.
+    std::thread::sleep(Duration::from_millis(5));
+    let (watcher, rx) = start(&root, options());
+    std::thread::sleep(Duration::from_millis(5));
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    let made = maker.join().unwrap();
+    assert!(!made.is_empty());
+    // Those made after `start` returned are reported as new directories
+    // (and watched); wait until the last one has been.
+    let last = made.last().unwrap().clone();
+    let mut seen = Seen::default();
+    drain_for(&rx, &mut seen, Duration::from_millis(300));
+    let files: Vec<PathBuf> = made.iter().map(|d| d.join("f.rs")).collect();
+    for f in &files {
+        write(f, "fn f() {}\n");
+    }
+    let before = seen.rescans();
+    collect_until(&rx, &mut seen, |s| {
+        files.iter().all(|f| s.changed.contains(f))
+    });
+    assert_eq!(
+        seen.rescans(),
+        before,
+        "seen through a rescan, not the watches"
+    );
+    assert!(
+        watcher.status().watched_dirs >= 1 + 40 + 400 + made.len(),
+        "{} watched, {} made ({last:?} last)",
+        watcher.status().watched_dirs,
+        made.len()
+    );
+}
