@@ -15,6 +15,7 @@
 //! to the workspace; bodies, results, time and concurrency are bounded;
 //! every error is JSON with a stable code.
 
+mod bulk;
 mod error;
 mod metrics;
 mod routes;
@@ -75,7 +76,8 @@ pub struct ServerOptions {
     pub max_body_bytes: usize,
     /// Longest time to the first byte of an answer.
     pub request_timeout: Duration,
-    /// Requests handled at once (more wait for a slot).
+    /// Requests handled at once (more wait for a slot); also the most
+    /// queries run at once, on their own low-priority threads.
     pub max_concurrency: usize,
     /// Caps of a query's matches and time.
     pub query_limits: QueryLimits,
@@ -168,6 +170,7 @@ pub fn router(ws: Workspace, options: &ServerOptions) -> axum::Router {
         metrics: metrics::Metrics::new(ws.clone()),
         ws,
         limits: options.query_limits,
+        bulk: bulk::Bulk::new(options.max_concurrency),
     });
     let token: Option<Arc<[u8]>> = options.token.as_ref().map(|t| t.as_bytes().into());
     // Without a token, only requests that name this machine: a web page

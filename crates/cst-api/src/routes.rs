@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use tokio::sync::mpsc::error::TrySendError;
 
 use cst_workspace::cst::tags::{ChunkOptions, Unit};
 use cst_workspace::{
@@ -30,6 +31,8 @@ pub(crate) struct AppState {
     pub(crate) ws: Workspace,
     pub(crate) metrics: Metrics,
     pub(crate) limits: QueryLimits,
+    /// Where queries run.
+    pub(crate) bulk: crate::bulk::Bulk,
 }
 
 type Shared = Arc<AppState>;
@@ -422,12 +425,11 @@ async fn query(State(s): State<Shared>, body: Bytes) -> Response {
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
     let st = s.clone();
-    let runtime = tokio::runtime::Handle::current();
-    // A client that stops reading holds the stream no longer than the
-    // query's own time plus a grace period; then the query stops and the
-    // blocking thread is free again.
-    let deadline = tokio::time::Instant::now() + prepared.max_wall() + STREAM_GRACE;
-    tokio::task::spawn_blocking(move || {
+    let job = move || {
+        // A client that stops reading holds the stream no longer than the
+        // query's own time plus a grace period; then the query stops and
+        // its thread is free again.
+        let deadline = Instant::now() + prepared.max_wall() + STREAM_GRACE;
         let mut sink = |record: QueryRecord| {
             let mut line = match serde_json::to_vec(&record) {
                 Ok(l) => l,
@@ -435,16 +437,30 @@ async fn query(State(s): State<Shared>, body: Bytes) -> Response {
             };
             line.push(b'\n');
             // A closed channel (the client went away) or a client that
-            // does not read: stop.
-            runtime
-                .block_on(tokio::time::timeout_at(
-                    deadline,
-                    tx.send(Bytes::from(line)),
-                ))
-                .is_ok_and(|sent| sent.is_ok())
+            // does not read: stop. No runtime timer here: this thread is not
+            // the runtime's, and may outlive it.
+            let mut item = Bytes::from(line);
+            loop {
+                match tx.try_send(item) {
+                    Ok(()) => return true,
+                    Err(TrySendError::Closed(_)) => return false,
+                    Err(TrySendError::Full(back)) => {
+                        if Instant::now() >= deadline {
+                            return false;
+                        }
+                        item = back;
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                }
+            }
         };
         st.ws.run_query(&prepared, &mut sink);
-    });
+    };
+    // On the bulk lane: a query's cost grows with the workspace, and it
+    // must not hold up the per-file requests.
+    if let Err(job) = s.bulk.run(Box::new(job)) {
+        drop(tokio::task::spawn_blocking(job));
+    }
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<Bytes, Infallible>(b), rx))
     });
