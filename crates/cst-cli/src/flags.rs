@@ -65,6 +65,30 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// Remove stored trees no file refers to and compact the store.
     Gc(GcArgs),
+    /// A ranked repo map (aider's): files with their most referenced
+    /// definitions, by PageRank over the definitions and references of the
+    /// stored tags, within a token budget (estimated: characters / 4).
+    Map(MapArgs),
+    /// Serve the workspace to an agent over MCP on stdin/stdout (tools:
+    /// outline, symbols, definition, references, query, chunks, repo_map,
+    /// status), kept current by watching the files.
+    Mcp(McpArgs),
+    /// Serve the workspace to an editor as a language server over
+    /// stdin/stdout (LSP): document symbols, folding and selection ranges,
+    /// semantic tokens, syntax diagnostics. The workspace is the client's
+    /// rootUri (or first workspace folder).
+    Lsp(LspArgs),
+}
+
+// `cst mcp`.
+#[derive(Args)]
+pub(crate) struct McpArgs {
+    /// Workspace directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Do not watch the files (the index is then as fresh as its start).
+    #[arg(long)]
+    pub no_watch: bool,
 }
 
 // `cst index`.
@@ -209,6 +233,19 @@ pub(crate) struct LanguagesArgs {
     pub all: bool,
 }
 
+// `cst lsp`.
+#[derive(Args)]
+pub(crate) struct LspArgs {
+    /// Do not watch the files (the client's didChangeWatchedFiles still
+    /// reconciles them).
+    #[arg(long)]
+    pub no_watch: bool,
+    /// Do not index the workspace when it opens (files are indexed when
+    /// first asked for).
+    #[arg(long)]
+    pub no_index: bool,
+}
+
 // `cst serve`.
 #[derive(Args)]
 pub(crate) struct ServeArgs {
@@ -237,4 +274,28 @@ pub(crate) struct GcArgs {
     /// Workspace directory (selects the default cache).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+}
+
+// `cst map`.
+#[derive(Args)]
+pub(crate) struct MapArgs {
+    /// Workspace directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Token budget of the map (estimated as characters / 4; the map is
+    /// accepted within 15 % of it).
+    #[arg(long, default_value_t = 1024)]
+    pub tokens: usize,
+    /// A focus file (repeatable): its references weigh more, the ranking
+    /// leans towards it, and it is left out of the map.
+    #[arg(long)]
+    pub focus: Vec<PathBuf>,
+    /// A mentioned identifier (repeatable): its references weigh more,
+    /// and files named after it lean the ranking towards them.
+    #[arg(long)]
+    pub mention: Vec<String>,
+    /// Print a JSON object (`files`: path, rank and definitions with name,
+    /// line, kind and rank; `text`; `tokens`).
+    #[arg(long)]
+    pub json: bool,
 }

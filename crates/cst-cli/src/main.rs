@@ -103,5 +103,8 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Languages(args) => cmd::languages::run(args),
         Command::Serve(args) => cmd::serve::run(cli, args),
         Command::Gc(args) => cmd::gc::run(cli, args),
+        Command::Map(args) => cmd::map::run(cli, args),
+        Command::Mcp(args) => cmd::mcp::run(cli, args),
+        Command::Lsp(args) => cmd::lsp::run(cli, args),
     }
 }

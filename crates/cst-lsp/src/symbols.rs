@@ -1,0 +1,153 @@
+//! The symbol provider of `cst lsp`: `workspace/symbol`, `definition` and
+//! `references` answered from cst-symbols' name index over the stored tags
+//! of the whole workspace (open buffers included), kept between requests
+//! and refreshed when the workspace's generation moves.
+//!
+//! Definitions and references are syntactic: by the name under the cursor,
+//! every candidate, ranked (the asking file, its directory, then the
+//! rest) — never claimed precise.
+
+use std::path::Path;
+
+use cst_symbols::SymbolIndex;
+use cst_workspace::Workspace;
+use parking_lot::Mutex;
+
+use crate::provider::{SymbolHit, SymbolLocation, SymbolProvider};
+
+/// How long a request waits for the workspace's first index.
+const FIRST_INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Most answers of one `workspace/symbol` request.
+const WORKSPACE_SYMBOLS: usize = 256;
+
+/// The provider backed by a [`SymbolIndex`].
+#[derive(Default)]
+pub struct IndexProvider {
+    state: Mutex<Option<(SymbolIndex, u64)>>,
+}
+
+impl std::fmt::Debug for IndexProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexProvider").finish_non_exhaustive()
+    }
+}
+
+impl IndexProvider {
+    /// Runs `f` on the index, current as of the workspace's generation.
+    /// Waits (a while) for the workspace's first index: before it, the
+    /// index would miss most of the workspace.
+    fn with<T>(&self, ws: &Workspace, f: impl FnOnce(&SymbolIndex) -> T) -> Result<T, String> {
+        if !ws.wait_ready(FIRST_INDEX_WAIT) {
+            return Err("the workspace's first index is still running; try again soon".into());
+        }
+        let mut state = self.state.lock();
+        let generation = ws.generation();
+        match state.as_mut() {
+            Some((_, g)) if *g == generation => {}
+            Some((index, g)) => {
+                index.refresh(ws).map_err(|e| e.to_string())?;
+                *g = generation;
+            }
+            None => {
+                *state = Some((
+                    SymbolIndex::build(ws).map_err(|e| e.to_string())?,
+                    generation,
+                ))
+            }
+        }
+        Ok(f(&state.as_ref().expect("set above").0))
+    }
+
+    fn located(symbols: Vec<&cst_symbols::Symbol>) -> Vec<SymbolLocation> {
+        symbols
+            .into_iter()
+            .map(|s| SymbolLocation {
+                path: s.path.clone(),
+                start_byte: s.bytes.start,
+                end_byte: s.bytes.end,
+            })
+            .collect()
+    }
+}
+
+/// The identifier around byte `offset` of `path`'s current text (an open
+/// buffer's, else the stored source): the longest run of identifier
+/// characters (letters, digits, `_`, `$`, and any non-ASCII character)
+/// touching it.
+fn name_at(ws: &Workspace, path: &Path, offset: usize) -> Result<Option<String>, String> {
+    let file = ws.file_at(path).map_err(|e| e.to_string())?;
+    let Some(text) = file.tree.source() else {
+        return Ok(None);
+    };
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
+    let at = offset.min(text.len());
+    let mut start = at;
+    while start > 0 && is_ident(text[start - 1]) {
+        start -= 1;
+    }
+    let mut end = at;
+    while end < text.len() && is_ident(text[end]) {
+        end += 1;
+    }
+    if start == end {
+        return Ok(None);
+    }
+    Ok(std::str::from_utf8(&text[start..end])
+        .ok()
+        .map(str::to_owned))
+}
+
+impl SymbolProvider for IndexProvider {
+    fn workspace_symbols(&self, ws: &Workspace, query: &str) -> Result<Vec<SymbolHit>, String> {
+        self.with(ws, |index| {
+            index
+                .search(query, WORKSPACE_SYMBOLS)
+                .into_iter()
+                .map(|h| SymbolHit {
+                    name: h.symbol.name.clone(),
+                    kind: h.symbol.kind.clone(),
+                    container: None,
+                    location: SymbolLocation {
+                        path: h.symbol.path.clone(),
+                        start_byte: h.symbol.bytes.start,
+                        end_byte: h.symbol.bytes.end,
+                    },
+                })
+                .collect()
+        })
+    }
+
+    fn definition(
+        &self,
+        ws: &Workspace,
+        path: &Path,
+        offset: usize,
+    ) -> Result<Vec<SymbolLocation>, String> {
+        let Some(name) = name_at(ws, path, offset)? else {
+            return Ok(Vec::new());
+        };
+        self.with(ws, |index| {
+            Self::located(index.definitions(&name, Some(path)))
+        })
+    }
+
+    fn references(
+        &self,
+        ws: &Workspace,
+        path: &Path,
+        offset: usize,
+        include_declaration: bool,
+    ) -> Result<Vec<SymbolLocation>, String> {
+        let Some(name) = name_at(ws, path, offset)? else {
+            return Ok(Vec::new());
+        };
+        self.with(ws, |index| {
+            let mut found = Self::located(index.references(&name, Some(path)));
+            if include_declaration {
+                found.extend(Self::located(index.definitions(&name, Some(path))));
+            }
+            found
+        })
+    }
+}

@@ -1,0 +1,76 @@
+//! `cst mcp`: a Model Context Protocol server for agents over a cst
+//! workspace, with the official Rust SDK (`rmcp`, pinned).
+//!
+//! Tools: `outline`, `symbols`, `definition`, `references`, `query`,
+//! `chunks`, `repo_map`, `status`. Every answer is a compact text for the
+//! model plus the same answer as structured content, and carries the
+//! workspace's generation and its stale paths; lists are paginated
+//! (`offset`, `limit`, and `next_offset` while more remain). There is no
+//! "update the index" tool: the workspace's watcher keeps the store
+//! current, and the symbol index and repo-map ranking follow its
+//! generation (`symbols.rs`).
+//!
+//! The async runtime stays inside this crate: [`serve_stdio`] builds its
+//! own and blocks until the client closes the connection; the tools run the
+//! workspace's synchronous calls on its blocking pool.
+
+mod render;
+mod server;
+mod symbols;
+
+use cst_workspace::Workspace;
+
+pub use server::CstServer;
+
+/// How the server answers.
+#[derive(Debug, Clone)]
+pub struct McpOptions {
+    /// The most items a list answer holds when the call gives no `limit`.
+    pub page_size: usize,
+    /// The largest `limit` a call may ask for.
+    pub max_page_size: usize,
+}
+
+impl Default for McpOptions {
+    fn default() -> Self {
+        McpOptions {
+            page_size: 50,
+            max_page_size: 1000,
+        }
+    }
+}
+
+/// Errors of running the server.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The runtime could not be built.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The MCP session could not start or ended with an error.
+    #[error("MCP session: {0}")]
+    Session(String),
+}
+
+/// Serves MCP over standard input and output (newline-delimited JSON-RPC)
+/// until the client closes the connection.
+pub fn serve_stdio(ws: Workspace, options: McpOptions) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("cst-mcp")
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    runtime.block_on(async move {
+        use rmcp::ServiceExt;
+        let service = CstServer::new(ws, options)
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| Error::Session(e.to_string()))?;
+        service
+            .waiting()
+            .await
+            .map_err(|e| Error::Session(e.to_string()))?;
+        Ok(())
+    })
+}
