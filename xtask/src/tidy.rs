@@ -54,7 +54,10 @@ const OURS: &[&str] = &[
     "cst",
     "cst-watch",
     "cst-workspace",
+    "cst-symbols",
     "cst-api",
+    "cst-lsp",
+    "cst-mcp",
     "cst-cli",
 ];
 
@@ -70,6 +73,7 @@ const LIBRARY: &[&str] = &[
     "cst",
     "cst-watch",
     "cst-workspace",
+    "cst-symbols",
 ];
 
 /// An async runtime, an HTTP stack, or a protocol's serialisation: only in
@@ -275,7 +279,14 @@ fn cli_uses_the_facade_and_the_layers_above_it() {
     ours.sort();
     assert_eq!(
         ours,
-        ["cst", "cst-api", "cst-workspace"],
+        [
+            "cst",
+            "cst-api",
+            "cst-lsp",
+            "cst-mcp",
+            "cst-symbols",
+            "cst-workspace"
+        ],
         "cst-cli may depend on the facade, the workspace layer and the protocol crates only"
     );
 }
@@ -295,7 +306,15 @@ fn service_code_lives_above_the_facade() {
     ] {
         for (dep, _, _) in normal_deps(&m[name]) {
             assert!(
-                !["cst-watch", "cst-workspace", "cst-api"].contains(&dep.as_str()),
+                ![
+                    "cst-watch",
+                    "cst-workspace",
+                    "cst-symbols",
+                    "cst-api",
+                    "cst-lsp",
+                    "cst-mcp"
+                ]
+                .contains(&dep.as_str()),
                 "{name} depends on {dep}: service code lives above the facade"
             );
         }
@@ -313,7 +332,19 @@ fn service_code_lives_above_the_facade() {
         "cst-watch composes nothing"
     );
     assert_eq!(ours_of("cst-workspace"), ["cst", "cst-watch"]);
-    assert_eq!(ours_of("cst-api"), ["cst-workspace"]);
+    // Symbols (names, definitions, references, the repo map) stand on the
+    // workspace; each protocol on the workspace and the symbols, never on
+    // another protocol.
+    assert_eq!(ours_of("cst-symbols"), ["cst-workspace"]);
+    for protocol in ["cst-api", "cst-lsp", "cst-mcp"] {
+        for dep in ours_of(protocol) {
+            assert!(
+                ["cst-workspace", "cst-symbols"].contains(&dep.as_str()),
+                "{protocol} depends on {dep}: a protocol crate stands on the workspace \
+                 and the symbols only"
+            );
+        }
+    }
 }
 
 #[test]
