@@ -253,7 +253,7 @@ fn neovim_drives_cst_lsp() {
     let script = dir.path().join("client.lua");
     std::fs::write(&script, SCRIPT).expect("script");
     let out = dir.path().join("out.json");
-    let status = Command::new("nvim")
+    let mut child = Command::new("nvim")
         .args(["--headless", "--clean", "-u", "NONE", "-n", "-c"])
         .arg(format!("luafile {}", script.display()))
         .env("CST_BIN", env!("CARGO_BIN_EXE_cst"))
@@ -263,8 +263,22 @@ fn neovim_drives_cst_lsp() {
         .env("CST_CACHE_DIR", dir.path().join("cache"))
         .env("XDG_STATE_HOME", dir.path().join("state"))
         .env("XDG_CACHE_HOME", dir.path().join("xdg-cache"))
-        .status()
+        .stdin(std::process::Stdio::null())
+        .spawn()
         .expect("nvim runs");
+    // A watchdog: the script bounds its own waits, but a hung nvim must
+    // fail the test, not hold CI.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("nvim did not finish within 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     assert!(status.success(), "nvim: {status}");
     let results: Value =
         serde_json::from_str(&std::fs::read_to_string(&out).expect("results")).expect("JSON");

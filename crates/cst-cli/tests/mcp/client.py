@@ -51,4 +51,5 @@ async def main() -> None:
     print(json.dumps(out))
 
 
-asyncio.run(main())
+# A hung server fails the test instead of holding it.
+asyncio.run(asyncio.wait_for(main(), timeout=120))
