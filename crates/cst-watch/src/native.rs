@@ -50,6 +50,12 @@ pub(crate) struct Native {
     /// The directories watched, exactly those the index walk enters, with
     /// the inode each watch is on.
     watched: BTreeMap<PathBuf, Option<u64>>,
+    /// The watched directory of each inode. A directory renamed or moved
+    /// keeps its inode; one inotify instance gives a second watch of the
+    /// same inode the same descriptor, so removing the watch under the old
+    /// name would remove the new one. The old name's watch is dropped
+    /// before the new one is added.
+    by_ino: HashMap<u64, PathBuf>,
 }
 
 impl std::fmt::Debug for Native {
@@ -165,6 +171,7 @@ impl Native {
             watchers,
             events,
             watched: BTreeMap::new(),
+            by_ino: HashMap::new(),
         };
         let root = ctx.root.clone();
         match native.plan(ctx, &root, Renew::Moved, None) {
@@ -351,6 +358,7 @@ impl Native {
             if path == ctx.root {
                 if !path.is_dir() {
                     self.watched.clear();
+                    self.by_ino.clear();
                     out.remove(path);
                     return Ok(Resolved::RootGone);
                 }
@@ -504,6 +512,19 @@ impl Native {
     /// Adds the watches of `dirs`, through every shard at once when there
     /// are many.
     fn watch_all(&mut self, ctx: &Ctx, dirs: Vec<Dir>) -> Result<(), Fail> {
+        // A directory now here under a new name is still watched under
+        // its old one (its events not seen yet, or in a later batch):
+        // that watch goes first (see `by_ino`).
+        for d in &dirs {
+            if let Some(old) = d
+                .ino
+                .and_then(|ino| self.by_ino.get(&ino))
+                .filter(|p| **p != d.path)
+                .cloned()
+            {
+                self.unwatch_one(&old);
+            }
+        }
         let mut by_shard: Vec<Vec<Dir>> = vec![Vec::new(); self.watchers.len()];
         for d in dirs {
             by_shard[shard(&d.path, self.watchers.len())].push(d);
@@ -537,6 +558,9 @@ impl Native {
         for (dir, result) in results.into_iter().flatten() {
             match result {
                 Ok(()) => {
+                    if let Some(ino) = dir.ino {
+                        self.by_ino.insert(ino, dir.path.clone());
+                    }
                     self.watched.insert(dir.path, dir.ino);
                 }
                 // Removed since it was listed: its removal is an event of
@@ -581,7 +605,11 @@ impl Native {
         // itself; the error that then comes back means nothing.
         let n = self.watchers.len();
         let _ = self.watchers[shard(dir, n)].unwatch(dir);
-        self.watched.remove(dir);
+        if let Some(Some(ino)) = self.watched.remove(dir)
+            && self.by_ino.get(&ino).is_some_and(|p| p == dir)
+        {
+            self.by_ino.remove(&ino);
+        }
     }
 
     fn publish(&self, ctx: &Ctx) {

@@ -561,3 +561,33 @@ fn directories_made_during_start_are_watched() {
         made.len()
     );
 }
+
+/// Renames and moves of watched directories, many times over: a directory
+/// keeps its inode, and one inotify instance gives a second watch of the
+/// same inode the same descriptor, so the watch under the old name must go
+/// before the one under the new name is added (removing it afterwards
+/// would remove both). After every move, a file written deep in the moved
+/// tree is seen.
+#[test]
+fn directories_moved_again_and_again_stay_watched() {
+    let dir = tempdir();
+    let root = dir.path();
+    for d in ["a", "b"] {
+        fs::create_dir_all(root.join(d)).unwrap();
+    }
+    write(&root.join("a/t0/sub/deep/x.rs"), "fn x() {}");
+    let (_watcher, rx) = start(root, options());
+    let mut at = root.join("a/t0");
+    for i in 1..=12 {
+        // Alternately a rename in place and a move to the other parent.
+        let parent = if i % 2 == 0 { "a" } else { "b" };
+        let to = root.join(format!("{parent}/t{i}"));
+        fs::rename(&at, &to).unwrap();
+        at = to;
+        let moved = at.join("sub/deep/x.rs");
+        wait_for(&rx, |s| s.changed.contains(&moved));
+        let later = at.join(format!("sub/deep/later{i}.rs"));
+        write(&later, "fn later() {}");
+        wait_for(&rx, |s| s.changed.contains(&later));
+    }
+}
