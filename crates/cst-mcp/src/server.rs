@@ -60,8 +60,7 @@ pub struct SymbolsArgs {
     /// A name to look for among the workspace's definitions: exact, prefix,
     /// substring and fuzzy matches, best first.
     pub name: Option<String>,
-    /// A file whose definitions to list instead (or, with `name`, to rank
-    /// first).
+    /// A file whose definitions to list (when no `name` is given).
     pub path: Option<String>,
     /// Items to skip (pagination).
     pub offset: Option<usize>,
