@@ -84,6 +84,10 @@ pub struct ServerOptions {
     /// Worker threads of the runtime (the blocking pool is sized from
     /// `max_concurrency`).
     pub threads: usize,
+    /// More routes to serve beside `/v1` (e.g. MCP at `/mcp`, from the
+    /// crate that speaks it), behind the same token, Host check, limits
+    /// and error shape.
+    pub extra_routes: Option<axum::Router>,
 }
 
 impl Default for ServerOptions {
@@ -96,6 +100,7 @@ impl Default for ServerOptions {
             max_concurrency: 64,
             query_limits: QueryLimits::default(),
             threads: 2,
+            extra_routes: None,
         }
     }
 }
@@ -180,7 +185,11 @@ pub fn router(ws: Workspace, options: &ServerOptions) -> axum::Router {
     // Layers wrap outward: the last added runs first. The timeout is
     // outside the concurrency limit, so a request waiting for a slot
     // times out too.
-    routes::router(state)
+    let mut routes = routes::router(state);
+    if let Some(extra) = options.extra_routes.clone() {
+        routes = routes.merge(extra);
+    }
+    routes
         .layer(axum::middleware::map_response(error::json_errors))
         .layer(axum::middleware::from_fn(move |req, next| {
             let token = token.clone();

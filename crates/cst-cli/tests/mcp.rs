@@ -292,3 +292,88 @@ fn a_python_mcp_client_lists_and_calls_every_tool() {
     assert!(call(10)["is_error"].as_bool().unwrap(), "{}", call(10));
     assert!(call(11)["is_error"].as_bool().unwrap(), "{}", call(11));
 }
+
+/// The same server over MCP's streamable HTTP transport, at `/mcp` on a
+/// running `cst serve`, with the same Python client.
+#[test]
+fn a_python_mcp_client_talks_to_cst_serve_at_mcp() {
+    if !python_mcp_available() {
+        eprintln!(
+            "SKIPPED: python3 with the `mcp` package (pip install mcp) not found; \
+             /mcp on `cst serve` was not tested against a real client"
+        );
+        return;
+    }
+    use std::io::{BufRead, BufReader};
+    let ws = workspace();
+    let cache = tempfile::tempdir().unwrap();
+    let root = ws.path().canonicalize().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cst"))
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .args(["serve", root.to_str().unwrap(), "--addr", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("address line: {line:?}"))
+        .to_owned();
+    // `definition` first: it waits for the server's first index, which
+    // `status` then reports finished.
+    let calls = json!([
+        ["definition", {"name": "parse_config"}],
+        ["status", {}],
+        ["outline", {"path": "src/config.rs"}],
+        ["outline", {"path": "/etc/passwd"}]
+    ]);
+    let report = run_client_url(&root, &format!("http://{addr}/mcp"), &calls);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(report["server"], "cst", "{report}");
+    assert_eq!(report["tools"].as_array().unwrap().len(), 8, "{report}");
+    let calls = report["calls"].as_array().unwrap();
+    assert_eq!(calls[1]["structured"]["ready"], true, "{}", calls[1]);
+    let outline: Value = serde_json::from_str(&cst(
+        cache.path(),
+        &[
+            "outline",
+            root.join("src/config.rs").to_str().unwrap(),
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(calls[2]["structured"]["outline"]["items"], outline["items"]);
+    assert_eq!(
+        listed(&calls[0]["structured"], "definitions"),
+        tags_named(cache.path(), &root, "parse_config", true)
+    );
+    assert!(calls[3]["is_error"].as_bool().unwrap(), "{}", calls[3]);
+}
+
+/// The client's report for `calls` against an MCP server at `url`.
+fn run_client_url(root: &Path, url: &str, calls: &Value) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/client.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_cst"))
+        .arg(root)
+        .arg(json!({ "url": url }).to_string())
+        .arg(calls.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the MCP client failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -12,7 +12,9 @@
 //!
 //! The async runtime stays inside this crate: [`serve_stdio`] builds its
 //! own and blocks until the client closes the connection; the tools run the
-//! workspace's synchronous calls on its blocking pool.
+//! workspace's synchronous calls on its blocking pool. [`http_router`] is
+//! the same server over MCP's streamable HTTP transport, for `cst serve`
+//! to mount at `/mcp` (behind its own token, Host check and limits).
 
 mod render;
 mod server;
@@ -50,6 +52,29 @@ pub enum Error {
     /// The MCP session could not start or ended with an error.
     #[error("MCP session: {0}")]
     Session(String),
+}
+
+/// The server over MCP's streamable HTTP transport, as a router answering
+/// at `path` (e.g. `/mcp`), to be merged into the HTTP server's router
+/// (which runs it on its runtime). One [`CstServer`] serves every session,
+/// so they share the symbol index. `check_host`: accept only loopback
+/// names in `Host` (DNS rebinding); without it, the host embedding this
+/// router checks requests itself (a bearer token).
+pub fn http_router(server: CstServer, path: &str, check_host: bool) -> axum::Router {
+    use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+    use rmcp::transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService,
+    };
+    let mut config = StreamableHttpServerConfig::default();
+    if !check_host {
+        config.allowed_hosts.clear();
+    }
+    let service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        std::sync::Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    axum::Router::new().nest_service(path, service)
 }
 
 /// Serves MCP over standard input and output (newline-delimited JSON-RPC)

@@ -1,7 +1,7 @@
 //! `cst serve`: the workspace's long-running process — the HTTP/JSON API
-//! (crate `cst-api`) over a workspace kept current by its watcher (crate
-//! `cst-workspace`), and the file in the cache directory through which
-//! other `cst` commands find it.
+//! (crate `cst-api`) and MCP at `/mcp` (crate `cst-mcp`) over a workspace
+//! kept current by its watcher (crate `cst-workspace`), and the file in
+//! the cache directory through which other `cst` commands find it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -55,6 +55,13 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> Result<u8, Failure> {
         cst_api::ServerOptions {
             listen,
             token: token.clone(),
+            // MCP for agents at /mcp, on the same workspace (and the same
+            // token and limits).
+            extra_routes: Some(cst_mcp::http_router(
+                cst_mcp::CstServer::new(ws.clone(), cst_mcp::McpOptions::default()),
+                "/mcp",
+                token.is_none(),
+            )),
             ..cst_api::ServerOptions::default()
         },
         true,
