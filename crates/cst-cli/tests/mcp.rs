@@ -161,7 +161,9 @@ fn a_python_mcp_client_lists_and_calls_every_tool() {
         ["chunks", {"path": "src/main.rs"}],
         ["repo_map", {"tokens": 512}],
         ["outline", {"path": "../outside.rs"}],
-        ["symbols", {}]
+        ["symbols", {}],
+        ["query", {"pattern": "(identifier) @i", "language": "rust", "offset": u64::MAX, "limit": u64::MAX}],
+        ["references", {"name": "parse_config", "offset": u64::MAX}]
     ]);
     let report = run_client(cache.path(), &root, &calls);
     let expected_tools = [
@@ -291,6 +293,21 @@ fn a_python_mcp_client_lists_and_calls_every_tool() {
     // Errors are tool errors the model can read, not crashes.
     assert!(call(10)["is_error"].as_bool().unwrap(), "{}", call(10));
     assert!(call(11)["is_error"].as_bool().unwrap(), "{}", call(11));
+    // Hostile pages: empty answers, no overflow.
+    for i in [12, 13] {
+        assert!(!call(i)["is_error"].as_bool().unwrap(), "{}", call(i));
+        assert!(
+            call(i)["structured"]["next_offset"].is_null(),
+            "{}",
+            call(i)
+        );
+    }
+    assert!(
+        call(12)["structured"]["matches"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// The same server over MCP's streamable HTTP transport, at `/mcp` on a

@@ -228,7 +228,7 @@ impl CstServer {
                 language: args.language,
                 capture: args.capture,
                 // One more than the page: whether more remain.
-                max_matches: Some(page.end() + 1),
+                max_matches: Some(page.end().saturating_add(1)),
                 max_wall_ms: None,
                 text: true,
             };
