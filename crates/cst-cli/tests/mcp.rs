@@ -72,20 +72,15 @@ fn python_mcp_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// The client's report for `calls`.
-fn run_client(cache: &Path, root: &Path, calls: &Value) -> Value {
+/// The client's report for `calls`, with `server` telling it how to
+/// reach the server: the arguments of `cst` over stdio, or `{"url": …}`.
+fn run_client(root: &Path, server: &Value, calls: &Value) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/client.py");
-    let args = json!([
-        "--cache-dir",
-        cache.to_str().unwrap(),
-        "mcp",
-        root.to_str().unwrap()
-    ]);
     let out = Command::new("python3")
         .arg(script)
         .arg(env!("CARGO_BIN_EXE_cst"))
         .arg(root)
-        .arg(args.to_string())
+        .arg(server.to_string())
         .arg(calls.to_string())
         .stdin(Stdio::null())
         .output()
@@ -166,7 +161,13 @@ fn a_python_mcp_client_lists_and_calls_every_tool() {
         ["references", {"name": "parse_config", "offset": u64::MAX}],
         ["status", {}]
     ]);
-    let report = run_client(cache.path(), &root, &calls);
+    let stdio = json!([
+        "--cache-dir",
+        cache.path().to_str().unwrap(),
+        "mcp",
+        root.to_str().unwrap()
+    ]);
+    let report = run_client(&root, &stdio, &calls);
     let expected_tools = [
         "chunks",
         "definition",
@@ -354,7 +355,8 @@ fn a_python_mcp_client_talks_to_cst_serve_at_mcp() {
         ["outline", {"path": "src/config.rs"}],
         ["outline", {"path": "/etc/passwd"}]
     ]);
-    let report = run_client_url(&root, &format!("http://{addr}/mcp"), &calls);
+    let url = json!({ "url": format!("http://{addr}/mcp") });
+    let report = run_client(&root, &url, &calls);
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(report["server"], "cst", "{report}");
@@ -376,25 +378,4 @@ fn a_python_mcp_client_talks_to_cst_serve_at_mcp() {
         tags_named(cache.path(), &root, "parse_config", true)
     );
     assert!(calls[3]["is_error"].as_bool().unwrap(), "{}", calls[3]);
-}
-
-/// The client's report for `calls` against an MCP server at `url`.
-fn run_client_url(root: &Path, url: &str, calls: &Value) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/client.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(env!("CARGO_BIN_EXE_cst"))
-        .arg(root)
-        .arg(json!({ "url": url }).to_string())
-        .arg(calls.to_string())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the MCP client failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
