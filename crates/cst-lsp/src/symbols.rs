@@ -9,54 +9,27 @@
 
 use std::path::Path;
 
-use cst_symbols::SymbolIndex;
+use cst_symbols::{LiveIndex, SymbolIndex};
 use cst_workspace::Workspace;
-use parking_lot::Mutex;
 
 use crate::provider::{SymbolHit, SymbolLocation, SymbolProvider};
-
-/// How long a request waits for the workspace's first index.
-const FIRST_INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Most answers of one `workspace/symbol` request.
 const WORKSPACE_SYMBOLS: usize = 256;
 
-/// The provider backed by a [`SymbolIndex`].
-#[derive(Default)]
+/// The provider backed by a [`SymbolIndex`] kept current with the
+/// workspace's generation ([`LiveIndex`]).
+#[derive(Debug, Default)]
 pub struct IndexProvider {
-    state: Mutex<Option<(SymbolIndex, u64)>>,
-}
-
-impl std::fmt::Debug for IndexProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IndexProvider").finish_non_exhaustive()
-    }
+    index: LiveIndex,
 }
 
 impl IndexProvider {
-    /// Runs `f` on the index, current as of the workspace's generation.
-    /// Waits (a while) for the workspace's first index: before it, the
-    /// index would miss most of the workspace.
+    /// Runs `f` on the index, current as of now.
     fn with<T>(&self, ws: &Workspace, f: impl FnOnce(&SymbolIndex) -> T) -> Result<T, String> {
-        if !ws.wait_ready(FIRST_INDEX_WAIT) {
-            return Err("the workspace's first index is still running; try again soon".into());
-        }
-        let mut state = self.state.lock();
-        let generation = ws.generation();
-        match state.as_mut() {
-            Some((_, g)) if *g == generation => {}
-            Some((index, g)) => {
-                index.refresh(ws).map_err(|e| e.to_string())?;
-                *g = generation;
-            }
-            None => {
-                *state = Some((
-                    SymbolIndex::build(ws).map_err(|e| e.to_string())?,
-                    generation,
-                ))
-            }
-        }
-        Ok(f(&state.as_ref().expect("set above").0))
+        self.index
+            .with(ws, |index, _| f(index))
+            .map_err(|e| e.to_string())
     }
 
     fn located(symbols: Vec<&cst_symbols::Symbol>) -> Vec<SymbolLocation> {

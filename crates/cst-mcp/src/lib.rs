@@ -8,7 +8,7 @@
 //! (`offset`, `limit`, and `next_offset` while more remain). There is no
 //! "update the index" tool: the workspace's watcher keeps the store
 //! current, and the symbol index and repo-map ranking follow its
-//! generation (`symbols.rs`).
+//! generation (`cst_symbols::LiveIndex`).
 //!
 //! The async runtime stays inside this crate: [`serve_stdio`] builds its
 //! own and blocks until the client closes the connection; the tools run the
@@ -18,7 +18,6 @@
 
 mod render;
 mod server;
-mod symbols;
 
 use cst_workspace::Workspace;
 

@@ -20,7 +20,6 @@ use serde_json::{Value, json};
 
 use crate::McpOptions;
 use crate::render::{self, Page};
-use crate::symbols::Symbols;
 
 /// The MCP server of one workspace (cheap to clone: state is shared).
 #[derive(Clone)]
@@ -32,7 +31,7 @@ pub struct CstServer {
 struct Inner {
     ws: Workspace,
     options: McpOptions,
-    symbols: Symbols,
+    symbols: cst_symbols::LiveIndex,
 }
 
 impl std::fmt::Debug for CstServer {
@@ -142,7 +141,7 @@ impl CstServer {
             inner: Arc::new(Inner {
                 ws,
                 options,
-                symbols: Symbols::default(),
+                symbols: cst_symbols::LiveIndex::default(),
             }),
             tool_router: Self::tool_router(),
         }
@@ -179,7 +178,8 @@ impl CstServer {
                             .into_iter()
                             .map(|h| render::symbol_json(&s.ws, &h.symbol))
                             .collect::<Vec<Value>>()
-                    })?;
+                    });
+                    let hits = hits.map_err(|e| e.to_string())?;
                     Ok(render::list("symbols", hits, page, render::symbol_line))
                 }
                 (None, Some(path)) => {
@@ -305,7 +305,8 @@ impl CstServer {
             };
             let map = s
                 .symbols
-                .with(&s.ws, |index, ranker| ranker.map(index, &s.ws, &options))?
+                .with(&s.ws, |index, ranker| ranker.map(index, &s.ws, &options))
+                .and_then(|map| map)
                 .map_err(|e| e.to_string())?;
             let value = serde_json::to_value(&map).map_err(|e| e.to_string())?;
             Ok((map.text.clone(), value))
@@ -399,7 +400,8 @@ impl Inner {
             list.into_iter()
                 .map(|s| render::symbol_json(&self.ws, s))
                 .collect::<Vec<Value>>()
-        })?;
+        });
+        let found = found.map_err(|e| e.to_string())?;
         let key = if definitions {
             "definitions"
         } else {

@@ -24,6 +24,7 @@
 
 mod index;
 mod intern;
+mod live;
 mod map;
 mod rank;
 mod render;
@@ -33,6 +34,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 pub use index::{RefreshReport, SymbolIndex};
+pub use live::LiveIndex;
 pub use map::{MapDef, MapFile, MapOptions, Ranker, RepoMap};
 pub use render::estimate_tokens;
 pub use search::{MatchKind, SymbolHit};
@@ -50,6 +52,16 @@ pub enum Error {
     /// A request that cannot be answered as given.
     #[error("{0}")]
     Invalid(String),
+    /// The workspace's first index is still running.
+    #[error(
+        "the workspace's first index is still running ({done} of {total} files); try again soon"
+    )]
+    NotReady {
+        /// Files done.
+        done: u64,
+        /// Files in all.
+        total: u64,
+    },
 }
 
 impl Error {
@@ -59,6 +71,7 @@ impl Error {
             Error::Workspace(e) => e.kind(),
             Error::Cache(e) => e.kind(),
             Error::Invalid(_) => cst_workspace::cst::ErrorKind::InvalidInput,
+            Error::NotReady { .. } => cst_workspace::cst::ErrorKind::Busy,
         }
     }
 }
