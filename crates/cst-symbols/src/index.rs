@@ -12,6 +12,7 @@ use cst_workspace::cst::{self, Cache, FileTags};
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 
 use crate::intern::Interner;
+use crate::persist;
 use crate::search::SearchIndex;
 use crate::{Error, Symbol};
 
@@ -36,10 +37,10 @@ pub(crate) struct CTag {
 /// whose status differs later is read again. `None` in [`Origin::Stored`]:
 /// the store did not hold what the disk held, always checked again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    len: u64,
-    modified: Option<SystemTime>,
-    ino: u64,
+pub(crate) struct Stamp {
+    pub(crate) len: u64,
+    pub(crate) modified: Option<SystemTime>,
+    pub(crate) ino: u64,
 }
 
 /// Where a file's tags came from.
@@ -59,6 +60,9 @@ pub(crate) struct FileData {
     pub rel: String,
     pub tags: Box<[CTag]>,
     origin: Origin,
+    /// The fingerprint of the stored tags read ([`cst::Cache::tags_fingerprint`],
+    /// taken before reading them); `None` for a buffer or tags not read.
+    fingerprint: Option<[u8; 32]>,
     /// The tags as [`Symbol`]s, made when first asked for.
     symbols: OnceLock<Box<[Symbol]>>,
 }
@@ -138,7 +142,12 @@ pub struct SymbolIndex {
     kind_ids: FxHashMap<String, u16>,
     postings: OnceLock<Postings>,
     search: OnceLock<SearchIndex>,
+    /// Files [`SymbolIndex::build`] took from the snapshot.
+    from_snapshot: usize,
 }
+
+/// A file's tags taken from the snapshot, with their fingerprint.
+type Reuse = ([u8; 32], persist::SnapFile);
 
 /// A file's tags as one worker read them: names interned, kinds local to
 /// the file.
@@ -146,6 +155,7 @@ struct Read {
     kinds: Vec<String>,
     tags: Vec<CTag>,
     origin: Origin,
+    fingerprint: Option<[u8; 32]>,
 }
 
 impl SymbolIndex {
@@ -155,6 +165,11 @@ impl SymbolIndex {
     /// every open buffer, which shadows its file. A file whose tags cannot
     /// be read is logged and kept without tags (tried again by
     /// [`SymbolIndex::refresh`]).
+    ///
+    /// A snapshot of the index kept in the cache directory (written by
+    /// the last build that read anything from the store) gives the tags of
+    /// every file whose stored tags have not changed since
+    /// ([`cst::Cache::tags_fingerprint`]), so a warm build reads no source.
     pub fn build(ws: &Workspace) -> Result<SymbolIndex, Error> {
         let mut index = SymbolIndex {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -171,6 +186,7 @@ impl SymbolIndex {
             kind_ids: FxHashMap::default(),
             postings: OnceLock::new(),
             search: OnceLock::new(),
+            from_snapshot: 0,
         };
         let buffers = buffers_of(ws);
         let stored: Vec<PathBuf> = stored_paths(ws)
@@ -178,15 +194,96 @@ impl SymbolIndex {
             .filter(|p| !buffers.contains(p))
             .collect();
         let started = std::time::Instant::now();
-        let reads = read_stored(ws.cache(), &index.interner, &stored, false);
+        // Each stored file's tags from the snapshot where its fingerprint
+        // is unchanged; the others are read from the store.
+        let snapshot_path = persist::path_of(ws);
+        let mut snapshot = snapshot_path
+            .as_deref()
+            .and_then(|p| match persist::load(p, &index.root) {
+                Ok(s) => Some(s),
+                Err(persist::SnapshotError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                    None
+                }
+                Err(e) => {
+                    tracing::info!(path = %p.display(), error = %e, "symbol snapshot not used");
+                    None
+                }
+            })
+            .unwrap_or_default();
+        tracing::debug!(elapsed = ?started.elapsed(), "snapshot loaded");
+        let kind_map: Vec<u16> = std::mem::take(&mut snapshot.kinds)
+            .into_iter()
+            .map(|k| index.intern_kind(k))
+            .collect();
+        // The snapshot's names are interned on one thread while this one
+        // compares fingerprints.
+        let names = std::mem::take(&mut snapshot.names);
+        let interner = &index.interner;
+        let root = &index.root;
+        let files = &mut snapshot.files;
+        let mut to_read: Vec<PathBuf> = Vec::new();
+        let (name_map, plan) = std::thread::scope(|scope| {
+            let names = scope.spawn(move || interner.preload(names));
+            let mut plan: Vec<(PathBuf, Option<Reuse>)> = Vec::with_capacity(stored.len());
+            for path in stored {
+                let reuse = match path.strip_prefix(root) {
+                    Ok(rel) if !files.is_empty() => {
+                        ws.cache().tags_fingerprint(&path).and_then(|fp| {
+                            let f = files.remove(persist::os_bytes(rel))?;
+                            (f.fingerprint == fp).then_some((fp, f))
+                        })
+                    }
+                    _ => None,
+                };
+                if reuse.is_none() {
+                    to_read.push(path.clone());
+                }
+                plan.push((path, reuse));
+            }
+            let name_map = names
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (name_map, plan)
+        });
+        let reused = plan.len() - to_read.len();
+        index.from_snapshot = reused;
+        tracing::debug!(elapsed = ?started.elapsed(), "fingerprints compared");
+        // Files read from the store, or gone since the snapshot: write a
+        // new one.
+        let dirty = !to_read.is_empty() || !snapshot.files.is_empty();
+        drop(snapshot.files);
+        let mut reads = read_stored(ws.cache(), &index.interner, &to_read, false).into_iter();
         index.interner.drain_into(&mut index.names);
-        tracing::debug!(elapsed = ?started.elapsed(), files = stored.len(), "tags read");
-        for (path, read) in stored.into_iter().zip(reads) {
-            if let Some(read) = read {
-                index.put(ws, path, read);
+        tracing::debug!(elapsed = ?started.elapsed(), reused, read = to_read.len(), "tags read");
+        for (path, reuse) in plan {
+            match reuse {
+                Some((fingerprint, f)) => {
+                    let mut tags = f.tags;
+                    for t in &mut tags {
+                        // (Ids checked against both tables when read.)
+                        t.name = name_map[t.name as usize];
+                        t.kind = kind_map[usize::from(t.kind)];
+                    }
+                    index.insert(FileData {
+                        rel: ws.rel(&path),
+                        path,
+                        tags: tags.into_boxed_slice(),
+                        origin: Origin::Stored(f.stamp),
+                        fingerprint: Some(fingerprint),
+                        symbols: OnceLock::new(),
+                    });
+                }
+                None => {
+                    if let Some(read) = reads.next().flatten() {
+                        index.put(ws, path, read);
+                    }
+                }
             }
         }
         tracing::debug!(elapsed = ?started.elapsed(), names = index.names.len(), "names interned");
+        if dirty && let Some(p) = &snapshot_path {
+            index.save_snapshot(p);
+        }
         let mut buffers: Vec<PathBuf> = buffers.into_iter().collect();
         buffers.sort();
         for path in buffers {
@@ -328,19 +425,59 @@ impl SymbolIndex {
                 t
             })
             .collect();
-        let data = FileData {
+        self.insert(FileData {
             rel: ws.rel(&path),
             path,
             tags,
             origin: read.origin,
+            fingerprint: read.fingerprint,
             symbols: OnceLock::new(),
-        };
+        });
+    }
+
+    /// Adds or replaces a file.
+    fn insert(&mut self, data: FileData) {
         match self.by_path.get(&data.path) {
             Some(&i) => self.files[i as usize] = data,
             None => {
                 self.by_path
                     .insert(data.path.clone(), self.files.len() as u32);
                 self.files.push(data);
+            }
+        }
+    }
+
+    /// Writes the snapshot of the stored files' tags to `path` (see
+    /// `persist.rs`); a failure is logged (the snapshot is a cache).
+    fn save_snapshot(&self, path: &Path) {
+        let started = std::time::Instant::now();
+        let names = self.interner.export();
+        let files: Vec<persist::FileOut<'_>> = self
+            .files
+            .iter()
+            .filter_map(|f| {
+                let Origin::Stored(stamp) = f.origin else {
+                    return None;
+                };
+                Some(persist::FileOut {
+                    rel: persist::os_bytes(f.path.strip_prefix(&self.root).ok()?),
+                    fingerprint: f.fingerprint?,
+                    stamp,
+                    tags: &f.tags,
+                })
+            })
+            .collect();
+        let bytes = persist::encode(&self.root, &names, &self.kinds, &files);
+        match persist::write(path, &bytes) {
+            Ok(()) => tracing::debug!(
+                path = %path.display(),
+                bytes = bytes.len(),
+                files = files.len(),
+                elapsed = ?started.elapsed(),
+                "symbol snapshot written"
+            ),
+            Err(e) => {
+                tracing::info!(path = %path.display(), error = %e, "symbol snapshot not written")
             }
         }
     }
@@ -372,6 +509,13 @@ impl SymbolIndex {
     /// The tags (definitions and references) in the index.
     pub fn symbols(&self) -> usize {
         self.files.iter().map(|f| f.tags.len()).sum()
+    }
+
+    /// How many files [`SymbolIndex::build`] took from the snapshot kept
+    /// in the cache directory (their stored tags unchanged since it was
+    /// written), rather than reading their tags from the store.
+    pub fn built_from_snapshot(&self) -> usize {
+        self.from_snapshot
     }
 
     /// The workspace root the index was built for.
@@ -627,6 +771,10 @@ fn read_stored(
 
 fn read_one(cache: &Cache, names: &Interner, path: &Path, exact: bool) -> Option<Read> {
     let stamp = stamp_of(path);
+    // Before the tags: a change between the two then shows as a
+    // fingerprint that no longer matches (read again), never as old tags
+    // under a new fingerprint.
+    let fingerprint = cache.tags_fingerprint(path);
     match cache.tags(path) {
         Ok(Some(ft)) => {
             let source = ft.source();
@@ -637,13 +785,16 @@ fn read_one(cache: &Cache, names: &Interner, path: &Path, exact: bool) -> Option
                 _ => false,
             };
             let stamp = if current { stamp } else { None };
-            Some(compact(&ft, names, Origin::Stored(stamp)))
+            let mut read = compact(&ft, names, Origin::Stored(stamp));
+            read.fingerprint = fingerprint;
+            Some(read)
         }
         Ok(None) => None,
         Err(cst::Error::NoTagsQuery(_)) => Some(Read {
             kinds: Vec::new(),
             tags: Vec::new(),
             origin: Origin::Stored(stamp),
+            fingerprint,
         }),
         Err(e) => {
             tracing::warn!(path = %path.display(), error = %e, "tags not read");
@@ -651,6 +802,7 @@ fn read_one(cache: &Cache, names: &Interner, path: &Path, exact: bool) -> Option
                 kinds: Vec::new(),
                 tags: Vec::new(),
                 origin: Origin::Stored(None),
+                fingerprint: None,
             })
         }
     }
@@ -677,6 +829,7 @@ fn read_buffer(ws: &Workspace, names: &Interner, path: &Path) -> Option<Read> {
                 kinds: Vec::new(),
                 tags: Vec::new(),
                 origin: Origin::Buffer(text_hash),
+                fingerprint: None,
             })
         }
     }
@@ -747,6 +900,7 @@ fn compact(ft: &FileTags, names: &Interner, origin: Origin) -> Read {
         kinds,
         tags,
         origin,
+        fingerprint: None,
     }
 }
 

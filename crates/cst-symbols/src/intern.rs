@@ -41,11 +41,16 @@ impl Default for Interner {
     }
 }
 
+/// The shard of `name`.
+fn shard_of(name: &[u8]) -> usize {
+    let mut h = FxHasher::default();
+    name.hash(&mut h);
+    (h.finish() >> 32) as usize & (SHARDS - 1)
+}
+
 impl Interner {
     fn shard(&self, name: &[u8]) -> &Mutex<Shard> {
-        let mut h = FxHasher::default();
-        name.hash(&mut h);
-        &self.shards[(h.finish() >> 32) as usize & (SHARDS - 1)]
+        &self.shards[shard_of(name)]
     }
 
     /// The id of `name`, given one if it has none.
@@ -66,6 +71,48 @@ impl Interner {
     /// The id of `name`, if it has one.
     pub(crate) fn get(&self, name: &[u8]) -> Option<u32> {
         self.shard(name).lock().ids.get(name).copied()
+    }
+
+    /// Interns `names` in order, as many [`Interner::intern`] calls would,
+    /// but holding each shard's lock once and moving the bytes in (for a
+    /// whole table read back at once). Their ids, in order.
+    pub(crate) fn preload(&self, names: Vec<Box<[u8]>>) -> Vec<u32> {
+        let mut shards: Vec<_> = self.shards.iter().map(|s| s.lock()).collect();
+        let per_shard = names.len() / SHARDS + names.len() / (SHARDS * 8) + 1;
+        for s in shards.iter_mut() {
+            s.ids.reserve(per_shard);
+            s.fresh.reserve(per_shard);
+        }
+        let mut ids = Vec::with_capacity(names.len());
+        for name in names {
+            let shard = &mut shards[shard_of(&name)];
+            if let Some(&id) = shard.ids.get(&name[..]) {
+                ids.push(id);
+                continue;
+            }
+            let id = self.next.fetch_add(1, Ordering::Relaxed);
+            shard.fresh.push((
+                id,
+                String::from_utf8_lossy(&name).into_owned().into_boxed_str(),
+            ));
+            shard.ids.insert(name, id);
+            ids.push(id);
+        }
+        ids
+    }
+
+    /// Every name's bytes, by id.
+    pub(crate) fn export(&self) -> Vec<Box<[u8]>> {
+        let mut out: Vec<Box<[u8]>> =
+            vec![Box::from(&b""[..]); self.next.load(Ordering::Acquire) as usize];
+        for shard in self.shards.iter() {
+            for (name, &id) in shard.lock().ids.iter() {
+                if let Some(slot) = out.get_mut(id as usize) {
+                    *slot = name.clone();
+                }
+            }
+        }
+        out
     }
 
     /// Moves the names interned since the last call into `names` (indexed

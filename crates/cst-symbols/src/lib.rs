@@ -26,6 +26,7 @@ mod index;
 mod intern;
 mod live;
 mod map;
+mod persist;
 mod rank;
 mod render;
 mod search;

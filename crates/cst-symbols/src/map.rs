@@ -155,9 +155,23 @@ impl Ranker {
         tracing::debug!(elapsed = ?started.elapsed(), "ranked");
         let mut ranked = g.ranked_definitions(&ranks, &personal);
         ranked.retain(|r| !focus.contains(&r.1));
-        // Ties by file id (stored files come in path order) and name id:
-        // integers, so sorting a million definitions stays cheap.
-        ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        // Ties by file id (stored files come in path order), then by name
+        // (not by name id: ids depend on the order names were first read
+        // in). The map shows at most `tokens` definitions (see `fit`):
+        // only those are sorted.
+        let names = &index.names;
+        let order = |a: &Ranked, b: &Ranked| {
+            b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then_with(|| {
+                let name = |r: &Ranked| names.get(r.2 as usize).map(|n| &**n);
+                name(a).cmp(&name(b)).then(a.2.cmp(&b.2))
+            })
+        };
+        let keep = options.tokens.min(ranked.len());
+        if keep > 0 && keep < ranked.len() {
+            ranked.select_nth_unstable_by(keep - 1, order);
+            ranked.truncate(keep);
+        }
+        ranked.sort_unstable_by(order);
         tracing::debug!(elapsed = ?started.elapsed(), definitions = ranked.len(), "definitions sorted");
         let map = fit(index, ws, &ranked, &ranks, options.tokens);
         tracing::debug!(elapsed = ?started.elapsed(), "rendered");

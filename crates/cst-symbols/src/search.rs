@@ -29,7 +29,7 @@ pub enum MatchKind {
 }
 
 /// One result of [`SymbolIndex::search`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SymbolHit {
     /// The definition.
     pub symbol: Symbol,

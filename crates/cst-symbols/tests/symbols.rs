@@ -599,3 +599,105 @@ fn a_ranker_keeps_its_graph_until_the_index_changes() {
     assert_ne!(c.text, a.text);
     assert!(position(&c, "app/d.py").is_some(), "{}", c.text);
 }
+
+/// Every definition and reference of `names`, as plain tuples.
+fn dump(index: &SymbolIndex, names: &[&str]) -> Vec<(String, String, u32, u32, String, bool)> {
+    let mut out = Vec::new();
+    for name in names {
+        for s in index
+            .definitions(name, None)
+            .into_iter()
+            .chain(index.references(name, None))
+        {
+            out.push((
+                s.name.clone(),
+                s.path.display().to_string(),
+                s.line,
+                s.column,
+                s.kind.clone(),
+                s.is_definition,
+            ));
+        }
+    }
+    out
+}
+
+fn snapshot_files(cache: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(cache.join("symbols"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_snapshot_gives_the_index_a_fresh_build_gives() {
+    let fx = project();
+    let cache = fx._cache.path().to_path_buf();
+    let names = [
+        "compute_total",
+        "helper",
+        "Widget",
+        "render",
+        "run_a",
+        "special_widget_factory",
+        "never_called_function",
+        "renamed_lonely_function",
+        "add",
+        "main",
+    ];
+    let first = SymbolIndex::build(&fx.ws).expect("index");
+    assert_eq!(first.built_from_snapshot(), 0);
+    let snaps = snapshot_files(&cache);
+    assert_eq!(snaps.len(), 1, "one snapshot written: {snaps:?}");
+    let want = dump(&first, &names);
+    assert!(want.len() > 10, "{want:?}");
+    let want_map = serde_json::to_string(&map(&fx, &first, tokens(2000))).expect("json");
+
+    // Warm: every stored file from the snapshot, the same answers.
+    let warm = SymbolIndex::build(&fx.ws).expect("index");
+    assert_eq!(warm.built_from_snapshot(), warm.files());
+    assert_eq!(dump(&warm, &names), want);
+    assert_eq!(warm.search("compute", 10), first.search("compute", 10));
+    let warm_map = serde_json::to_string(&map(&fx, &warm, tokens(2000))).expect("json");
+    assert_eq!(warm_map, want_map);
+
+    // One file changes: only it is read; the rest still come from the
+    // snapshot, and the answers are those of a build without one.
+    fx.write(
+        "lonely.py",
+        "def renamed_lonely_function():\n    return compute_total([])\n",
+    );
+    fx.ws
+        .reconcile_paths(&[fx.root().join("lonely.py")])
+        .expect("reconcile");
+    let changed = SymbolIndex::build(&fx.ws).expect("index");
+    assert_eq!(changed.built_from_snapshot(), changed.files() - 1);
+    assert_eq!(
+        changed.definitions("renamed_lonely_function", None).len(),
+        1
+    );
+    assert!(
+        changed
+            .definitions("never_called_function", None)
+            .is_empty()
+    );
+    for s in snapshot_files(&cache) {
+        std::fs::remove_file(s).expect("rm");
+    }
+    let fresh = SymbolIndex::build(&fx.ws).expect("index");
+    assert_eq!(fresh.built_from_snapshot(), 0);
+    assert_eq!(dump(&changed, &names), dump(&fresh, &names));
+
+    // A damaged snapshot is ignored: read from the store, same answers,
+    // and written again whole.
+    let snap = snapshot_files(&cache).pop().expect("written again");
+    let mut bytes = std::fs::read(&snap).expect("read");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&snap, &bytes).expect("write");
+    let after = SymbolIndex::build(&fx.ws).expect("index");
+    assert_eq!(after.built_from_snapshot(), 0);
+    assert_eq!(dump(&after, &names), dump(&fresh, &names));
+    let again = SymbolIndex::build(&fx.ws).expect("index");
+    assert_eq!(again.built_from_snapshot(), again.files());
+    assert_eq!(dump(&again, &names), dump(&fresh, &names));
+}

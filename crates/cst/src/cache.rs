@@ -136,6 +136,9 @@ pub(crate) struct Inner {
     pub(crate) compiled: crate::navigate::Compiled,
     /// Edited trees not written to the store yet (see `writeback.rs`).
     pub(crate) writeback: crate::writeback::WriteBehind,
+    /// The directory a persisted cache was opened in (set once by
+    /// `from_store`).
+    pub(crate) dir: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 /// A cache of syntax trees. `Send + Sync` and cheap to clone (an `Arc`).
@@ -195,6 +198,7 @@ impl Cache {
         let recovery = recovery.clone();
         let dicts = crate::dicts::Dicts::load(&store);
         let cache = Cache::with_store(Some(store), config, read_only, dicts);
+        let _ = cache.inner.dir.set(dir.to_path_buf());
         let (path_map, paths, paths_dropped) = cache.load_paths()?;
         let report = OpenReport {
             store: recovery,
@@ -207,6 +211,14 @@ impl Cache {
         }
         let _ = cache.inner.open_report.set(report);
         Ok(cache)
+    }
+
+    /// The directory a persisted cache lives in (`None` in memory). Layers
+    /// above may keep files of their own there (cst-symbols keeps a
+    /// snapshot of its symbol index under `symbols/`); the store itself is
+    /// under `store/`.
+    pub fn dir(&self) -> Option<&Path> {
+        self.inner.dir.get().map(|d| d.as_path())
     }
 
     /// Whether the cache was opened with [`Cache::open_read_only`].
@@ -268,6 +280,7 @@ impl Cache {
                 counters: Counters::default(),
                 compiled: Default::default(),
                 writeback: Default::default(),
+                dir: std::sync::OnceLock::new(),
             }),
         }
     }

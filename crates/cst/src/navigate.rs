@@ -239,6 +239,22 @@ impl Cache {
         self.tags_for(tree).map(Some)
     }
 
+    /// A fingerprint of what [`Cache::tags`] gives for `path` now: BLAKE3
+    /// over its indexed content key (source, language, grammar, format),
+    /// and its language's tags query. It changes whenever those tags may;
+    /// read from the path map alone (nothing is decoded). `None`: the path
+    /// is not indexed. For caches of data derived from a file's tags.
+    pub fn tags_fingerprint(&self, path: impl AsRef<Path>) -> Option<[u8; 32]> {
+        let (key, g) = self.record_of(path.as_ref())?;
+        let mut h = blake3::Hasher::new();
+        h.update(b"cst-tags-fingerprint/1");
+        h.update(&key.0);
+        h.update(&(g.id().len() as u64).to_le_bytes());
+        h.update(g.id().as_bytes());
+        h.update(&self.tags_hash(g));
+        Some(*h.finalize().as_bytes())
+    }
+
     /// The indexed source of `path` (kept in the store or read back and
     /// checked against the indexed hash), without loading its tree.
     pub fn source(&self, path: impl AsRef<Path>) -> Result<Option<Arc<[u8]>>, Error> {

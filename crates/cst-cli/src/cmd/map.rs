@@ -85,7 +85,8 @@ pub(crate) fn run(cli: &Cli, args: &MapArgs) -> Result<u8, Failure> {
         ws.flush()?;
         ws.cache().wait_for_maintenance();
     }
-    drop(index);
+    std::mem::forget(map);
+    std::mem::forget(index);
     std::mem::forget(ws);
     Ok(0)
 }
