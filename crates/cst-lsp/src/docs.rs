@@ -1,15 +1,15 @@
 //! The documents the client has open, as the main loop keeps them.
 //!
 //! A document opened with exactly the text the store holds for its path is
-//! answered from the stored tree (nothing is parsed on the request path);
-//! its workspace buffer is opened in the background, and joined before
-//! the first change is applied. Any other document gets its buffer at once.
-//! Paths outside the workspace root are served as buffers too.
+//! answered from the stored tree: nothing is parsed, on the request path or
+//! beside it. Its workspace buffer (a live tree for incremental edits) is
+//! opened at its first change; until then the workspace sees the stored
+//! file, which has the same text. Any other document gets its buffer at
+//! once. Paths outside the workspace root are served as buffers too.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::thread::JoinHandle;
 
 use cst_workspace::cst::grammars::{self, Grammar};
 use cst_workspace::{Change, Encoding, LineIndex, Workspace};
@@ -31,7 +31,9 @@ pub(crate) type OutlineSlot = Mutex<Option<(i32, Arc<Vec<DocumentSymbol>>)>>;
 
 enum BufferState {
     Open,
-    Pending(JoinHandle<Result<(), cst_workspace::Error>>),
+    /// Not opened yet: the text the client opened, equal to the stored
+    /// one, and its version.
+    Deferred(String, i32),
 }
 
 /// An open document.
@@ -61,27 +63,24 @@ pub(crate) fn language_of(path: &Path, text: &[u8], language_id: &str) -> Option
 /// of the same text; answers must be a fresh parse's, so a tree with an
 /// error is parsed again from scratch (an error-free one is used as is).
 fn live_snapshot(ws: &Workspace, path: &Path, version: i32) -> Result<Snapshot, String> {
-    let mut snap = ws
-        .with_buffer(path, |b| Snapshot {
+    ws.with_buffer(path, |b| -> Result<Snapshot, String> {
+        let live = b.tree().live();
+        // The buffer's fresh parse (made once per version, and shared with
+        // the encoded view the outline reads) where error recovery ran.
+        let tree = if live.root_node().has_error() {
+            b.tree().fresh().map_err(|e| e.to_string())?.clone()
+        } else {
+            live.clone()
+        };
+        Ok(Snapshot {
             version,
             text: b.text().clone(),
             lines: Arc::new(b.lines().clone()),
             grammar: b.language(),
-            tree: Tree::Live(b.tree().live().clone()),
+            tree: Tree::Live(tree),
         })
-        .ok_or_else(|| format!("{}: no open buffer", path.display()))?;
-    if let Tree::Live(t) = &snap.tree
-        && t.root_node().has_error()
-    {
-        let fresh = snap
-            .grammar
-            .parser()
-            .map_err(|e| e.to_string())?
-            .parse(&snap.text[..], None)
-            .ok_or_else(|| format!("{}: the parse failed", path.display()))?;
-        snap.tree = Tree::Live(fresh);
-    }
-    Ok(snap)
+    })
+    .ok_or_else(|| format!("{}: no open buffer", path.display()))?
 }
 
 impl Doc {
@@ -109,15 +108,7 @@ impl Doc {
                     grammar,
                     tree: Tree::Stored(Box::new(tree)),
                 };
-                let (ws, p) = (ws.clone(), path.clone());
-                let handle = std::thread::Builder::new()
-                    .name("cst-lsp-open".into())
-                    .spawn(move || {
-                        ws.open_buffer(&p, text, Some(version as i64), Some(grammar.id()))
-                            .map(|_| ())
-                    })
-                    .map_err(|e| e.to_string())?;
-                (snapshot, BufferState::Pending(handle))
+                (snapshot, BufferState::Deferred(text, version))
             }
             None => {
                 ws.open_buffer(&path, text, Some(version as i64), Some(grammar.id()))
@@ -135,22 +126,16 @@ impl Doc {
         })
     }
 
-    /// Waits for the buffer opened in the background.
-    fn join_buffer(&mut self) -> Result<(), String> {
-        match self.buffer.take() {
-            Some(BufferState::Pending(h)) => {
-                let r = h
-                    .join()
-                    .map_err(|_| "opening the buffer panicked".to_string())
-                    .and_then(|r| r.map_err(|e| e.to_string()));
-                self.buffer = Some(BufferState::Open);
-                r
-            }
-            other => {
-                self.buffer = other;
-                Ok(())
-            }
+    /// Opens the workspace buffer of a document opened with the stored
+    /// text (its first change is coming).
+    fn open_deferred(&mut self, ws: &Workspace) -> Result<(), String> {
+        if let Some(BufferState::Deferred(text, version)) = self.buffer.take() {
+            let grammar = self.snapshot.grammar;
+            ws.open_buffer(&self.path, text, Some(version as i64), Some(grammar.id()))
+                .map_err(|e| e.to_string())?;
         }
+        self.buffer = Some(BufferState::Open);
+        Ok(())
     }
 
     /// Applies the client's changes, in order, as version `version`.
@@ -162,7 +147,7 @@ impl Doc {
         version: i32,
     ) -> Result<(), String> {
         // A refused change (all or nothing) leaves the document as it was.
-        self.join_buffer()?;
+        self.open_deferred(ws)?;
         ws.edit_buffer(&self.path, changes, encoding, Some(version as i64))
             .map_err(|e| e.to_string())?;
         self.snapshot = Arc::new(live_snapshot(ws, &self.path, version)?);
@@ -172,10 +157,13 @@ impl Doc {
     }
 
     /// Closes the document's buffer.
-    pub(crate) fn close(mut self, ws: &Workspace) -> Result<(), String> {
+    pub(crate) fn close(self, ws: &Workspace) -> Result<(), String> {
         self.current.store(CLOSED, Ordering::Release);
-        self.join_buffer()?;
-        ws.close(&self.path).map(|_| ()).map_err(|e| e.to_string())
+        match self.buffer {
+            // Never opened in the workspace: nothing to close.
+            Some(BufferState::Deferred(..)) => Ok(()),
+            _ => ws.close(&self.path).map(|_| ()).map_err(|e| e.to_string()),
+        }
     }
 }
 

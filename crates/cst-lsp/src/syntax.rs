@@ -19,9 +19,6 @@ pub(crate) trait SyntaxNode: Copy {
     fn has_error(&self) -> bool;
     fn start_byte(&self) -> usize;
     fn end_byte(&self) -> usize;
-    fn start_row(&self) -> usize;
-    fn end_row(&self) -> usize;
-    fn end_column(&self) -> usize;
     fn parent(&self) -> Option<Self>;
     /// The children, in order (zero-width MISSING ones included: walked
     /// with a cursor, as `next_sibling` can step over them).
@@ -50,15 +47,6 @@ impl<'t> SyntaxNode for tree_sitter::Node<'t> {
     }
     fn end_byte(&self) -> usize {
         tree_sitter::Node::end_byte(self)
-    }
-    fn start_row(&self) -> usize {
-        self.start_position().row
-    }
-    fn end_row(&self) -> usize {
-        self.end_position().row
-    }
-    fn end_column(&self) -> usize {
-        self.end_position().column
     }
     fn parent(&self) -> Option<Self> {
         tree_sitter::Node::parent(self)
@@ -93,15 +81,6 @@ impl<'t> SyntaxNode for bytecode::Node<'t> {
     }
     fn end_byte(&self) -> usize {
         bytecode::Node::end_byte(self)
-    }
-    fn start_row(&self) -> usize {
-        self.start_position().row
-    }
-    fn end_row(&self) -> usize {
-        self.end_position().row
-    }
-    fn end_column(&self) -> usize {
-        self.end_position().column
     }
     fn parent(&self) -> Option<Self> {
         bytecode::Node::parent(self)

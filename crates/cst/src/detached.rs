@@ -29,6 +29,9 @@ pub struct Detached {
     /// Whether `live` came from an incremental reparse (then the view and a
     /// stored tree are made from a fresh parse: see `Cache::edit`).
     incremental: bool,
+    /// A fresh parse of this version's text, made on first use when `live`
+    /// is incremental (see [`Detached::fresh`]).
+    fresh: OnceLock<tree_sitter::Tree>,
     /// The encoded view of this version, made on first use.
     view: OnceLock<Tree>,
 }
@@ -64,6 +67,7 @@ impl Cache {
             live,
             source,
             incremental: false,
+            fresh: OnceLock::new(),
             view: OnceLock::new(),
         })
     }
@@ -82,7 +86,8 @@ impl Detached {
         let new_source = new_source.into();
         self.cache
             .check_size(std::path::Path::new("<buffer>"), &new_source)?;
-        let mut old = self.live.clone();
+        // The next edit starts from the fresh parse where one was made.
+        let mut old = self.fresh.take().unwrap_or_else(|| self.live.clone());
         for edit in edits {
             old.edit(edit);
         }
@@ -93,6 +98,7 @@ impl Detached {
         self.live = live;
         self.source = new_source;
         self.incremental = true;
+        self.fresh = OnceLock::new();
         self.view = OnceLock::new();
         Ok(())
     }
@@ -110,6 +116,7 @@ impl Detached {
         self.live = live;
         self.source = new_source;
         self.incremental = false;
+        self.fresh = OnceLock::new();
         self.view = OnceLock::new();
         Ok(())
     }
@@ -138,12 +145,17 @@ impl Detached {
             let _mapping = cache.inner.content.read();
             if cache.cached_node_count(&key, self.grammar)?.is_none() {
                 // An edited buffer's tree is stored as a fresh parse gives it.
-                let tree = crate::codec::exact_tree(
-                    self.grammar,
-                    &self.live,
-                    &self.source,
-                    self.incremental,
-                )?;
+                let tree = match self.fresh.get() {
+                    Some(fresh) => {
+                        crate::codec::exact_tree(self.grammar, fresh, &self.source, false)?
+                    }
+                    None => crate::codec::exact_tree(
+                        self.grammar,
+                        &self.live,
+                        &self.source,
+                        self.incremental,
+                    )?,
+                };
                 cache.store_parsed(path, self.grammar, key, tree, self.source.clone())?;
                 (Outcome::Parsed, cache.set_path(path, record))
             } else {
@@ -157,6 +169,27 @@ impl Detached {
     /// The live tree (for tree-sitter's own APIs).
     pub fn live(&self) -> &tree_sitter::Tree {
         &self.live
+    }
+
+    /// The tree a fresh parse of the current text gives: the live tree
+    /// when it was not made by an incremental reparse, else a fresh parse,
+    /// made once per version (and the base of the next edit). An
+    /// incremental reparse gives the visible nodes of a fresh parse where
+    /// the text parses without error; where error recovery ran, it may not,
+    /// so answers that must equal a fresh parse read this tree.
+    pub fn fresh(&self) -> Result<&tree_sitter::Tree, Error> {
+        if !self.incremental {
+            return Ok(&self.live);
+        }
+        if let Some(t) = self.fresh.get() {
+            return Ok(t);
+        }
+        let tree = self
+            .grammar
+            .parser()?
+            .parse(&self.source[..], None)
+            .ok_or_else(|| Error::Parse("<buffer>".into()))?;
+        Ok(self.fresh.get_or_init(|| tree))
     }
 
     /// The current text.
@@ -176,8 +209,10 @@ impl Detached {
         if let Some(t) = self.view.get() {
             return Ok(t.clone());
         }
+        // From the fresh parse (made here if not yet): the view records
+        // hidden nodes, where an incremental reparse may differ.
         let (_, encoded) =
-            crate::codec::encode_exact(self.grammar, &self.live, &self.source, self.incremental)?;
+            crate::codec::encode_exact(self.grammar, self.fresh()?, &self.source, false)?;
         let encoded = bytes::Bytes::from(encoded);
         let view = TreeView::from_trusted_bytes(encoded, self.cache.symbols(self.grammar)?)
             .map_err(|source| Error::Decode {

@@ -19,6 +19,8 @@
 
 use lsp_types::{FoldingRange, FoldingRangeKind};
 
+use cst_workspace::LineIndex;
+
 use crate::syntax::{Snapshot, SyntaxNode, with_root};
 
 /// Whether a named node of this kind folds when it spans lines.
@@ -41,20 +43,26 @@ fn is_comment(kind: &str) -> bool {
     kind.contains("comment")
 }
 
-/// The last line a node covers.
-fn last_line<N: SyntaxNode>(n: &N) -> usize {
-    if n.end_column() == 0 && n.end_row() > n.start_row() {
-        n.end_row() - 1
+/// A node's first and last line (the last is the row before its end when
+/// it ends at column 0 of a later line), from the document's line index
+/// (a binary search over line starts: cheaper than either tree's rows).
+fn lines_of<N: SyntaxNode>(n: &N, lines: &LineIndex) -> (usize, usize) {
+    let start = lines.point(n.start_byte()).row;
+    let end = lines.point(n.end_byte());
+    let last = if end.column == 0 && end.row > start {
+        end.row - 1
     } else {
-        n.end_row()
-    }
+        end.row
+    };
+    (start, last)
 }
 
 pub(crate) fn folding_ranges(snap: &Snapshot) -> Vec<FoldingRange> {
-    with_root!(snap, |root| collect(root))
+    let lines = &*snap.lines;
+    with_root!(snap, |root| collect(root, lines))
 }
 
-fn collect<N: SyntaxNode>(root: N) -> Vec<FoldingRange> {
+fn collect<N: SyntaxNode>(root: N, lines: &LineIndex) -> Vec<FoldingRange> {
     let mut out: Vec<FoldingRange> = Vec::new();
     let mut push = |start: usize, end: usize, comment: bool| {
         if end <= start {
@@ -71,40 +79,44 @@ fn collect<N: SyntaxNode>(root: N) -> Vec<FoldingRange> {
         out.push(r);
     };
     // Preorder over multi-line nodes, without recursion.
-    let mut stack = vec![root];
-    while let Some(node) = stack.pop() {
-        if node.is_named() && is_fold_kind(node.kind()) && node.start_row() < node.end_row() {
-            push(node.start_row(), last_line(&node), is_comment(node.kind()));
+    let (start, last) = lines_of(&root, lines);
+    let mut stack = vec![(root, start, last)];
+    let mut visit = Vec::new();
+    while let Some((node, start, last)) = stack.pop() {
+        if node.is_named() && is_fold_kind(node.kind()) && start < last {
+            push(start, last, is_comment(node.kind()));
         }
         // The children: runs of single-line comments, and the multi-line
         // children to visit (pushed in reverse for document order).
-        let mut visit = Vec::new();
         let mut run: Option<(usize, usize)> = None;
         for c in node.children() {
-            let single_comment =
-                c.is_named() && is_comment(c.kind()) && c.start_row() == last_line(&c);
+            let (c_start, c_last) = lines_of(&c, lines);
+            let single_comment = c_start == c_last && c.is_named() && is_comment(c.kind());
             if single_comment {
                 run = match run {
-                    Some((s, e)) if c.start_row() == e + 1 => Some((s, c.start_row())),
+                    Some((s, e)) if c_start == e + 1 => Some((s, c_start)),
                     Some((s, e)) => {
                         push(s, e, true);
-                        Some((c.start_row(), c.start_row()))
+                        Some((c_start, c_start))
                     }
-                    None => Some((c.start_row(), c.start_row())),
+                    None => Some((c_start, c_start)),
                 };
             } else {
                 if let Some((s, e)) = run.take() {
                     push(s, e, true);
                 }
-                if c.start_row() < c.end_row() {
-                    visit.push(c);
+                // Spans two rows or more (its end row past its start row:
+                // it may still end at column 0 of the next line, and so
+                // fold nothing itself, yet hold nothing that folds).
+                if c_last > c_start || lines.point(c.end_byte()).row > c_start {
+                    visit.push((c, c_start, c_last));
                 }
             }
         }
         if let Some((s, e)) = run {
             push(s, e, true);
         }
-        stack.extend(visit.into_iter().rev());
+        stack.extend(visit.drain(..).rev());
     }
     out.sort_by_key(|r| (r.start_line, std::cmp::Reverse(r.end_line)));
     out.dedup_by_key(|r| (r.start_line, r.end_line));
