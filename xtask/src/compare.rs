@@ -1,12 +1,21 @@
-//! `cargo xtask compare [--tier ci] [--lang L,…] [--runs N]`: cst beside
-//! the tools users would pick instead, on the same files in the same run.
+//! `cargo xtask compare [--tier ci] [--lang L,…] [--runs N] [--only
+//! tier|map]`: cst beside the tools users would pick instead, on the same
+//! files in the same run.
 //!
 //! - tags: `cst tags` from the warm store vs `ctags -R` (Universal Ctags)
 //!   vs tree-sitter-tags (parse + tags), and cst-tags in process;
 //! - workspace query: `cst query` vs `ast-grep run -p` with an equivalent
 //!   pattern (the match counts are printed side by side);
 //! - chunks: `cst chunks` (and cst in process) vs semantic-text-splitter's
-//!   `CodeSplitter` (which parses), throughput and chunk sizes.
+//!   `CodeSplitter` (which parses), throughput and chunk sizes;
+//! - repo map (`--only map`): `cst map --tokens 1024` vs aider's `RepoMap`
+//!   (PyPI `aider-chat`, driven by `xtask/peers/aider_map.py`) on this
+//!   workspace's `crates/`, a pinned Flask sdist (whole, and its `.py`
+//!   files alone) and pip from the ci tier: times (aider with its tags
+//!   cache cold and warm), the ranked files (top 20) and definitions the
+//!   two agree on. aider runs from `$CST_AIDER_PYTHON` or
+//!   `~/.cache/cst-compare/aider-venv/bin/python` (`python3 -m venv …;
+//!   …/bin/pip install aider-chat==0.86.2`); without it only cst runs.
 //!
 //! Peers are found on PATH (`ctags`, `ast-grep`, `python3` with
 //! `semantic_text_splitter`), `ast-grep` also under
@@ -16,7 +25,7 @@
 //! `target/compare/ws/<language>/…` so every tool sees the same tree.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -136,7 +145,60 @@ pub(crate) fn build(args: &[&str]) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
+/// The steps of `cargo xtask compare`, for `--only`.
+pub(crate) const STEPS: &[&str] = &["tier", "map"];
+
+/// A row of the summary table: step, time, result.
+type Row = (String, String, String);
+
+pub(crate) fn run(tier: &str, langs: &[String], runs: usize, only: &[String]) -> Result<()> {
+    for o in only {
+        anyhow::ensure!(
+            STEPS.contains(&o.as_str()),
+            "--only {o}: the steps are {}",
+            STEPS.join(", ")
+        );
+    }
+    let wanted = |step: &str| only.is_empty() || only.iter().any(|o| o == step);
+    let root = crate::root();
+    let out_dir = root.join("target/compare");
+    std::fs::create_dir_all(&out_dir)?;
+    build(&["-p", "cst-cli", "--bin", "cst"])?;
+    let mut report = json!({});
+    let mut rows: Vec<Row> = Vec::new();
+    if wanted("tier") {
+        tier_steps(tier, langs, runs, &mut report, &mut rows)?;
+    }
+    if wanted("map") {
+        report["repo_map"] = repo_map(runs, &mut rows)?;
+    }
+    println!();
+    println!("| step | time | result |");
+    println!("|---|---|---|");
+    for (what, time, note) in &rows {
+        println!("| {what} | {time} | {note} |");
+    }
+    let name = if only.is_empty() {
+        "report.json".to_string()
+    } else {
+        format!("report-{}.json", only.join("-"))
+    };
+    let path = out_dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    println!("\nwrote {}", path.display());
+    Ok(())
+}
+
+/// The tier steps: index, tags, workspace queries, outline and chunks on
+/// the corpus tier's files, beside ctags, tree-sitter-tags, ast-grep and
+/// semantic-text-splitter.
+fn tier_steps(
+    tier: &str,
+    langs: &[String],
+    runs: usize,
+    into: &mut Value,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
     let root = crate::root();
     let out_dir = root.join("target/compare");
     let ws = out_dir.join("ws");
@@ -186,8 +248,7 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
         println!("  {id:<12} {f:>6} files {l:>9} lines");
     }
 
-    // 2. Release builds of cst and the in-process runner.
-    build(&["-p", "cst-cli", "--bin", "cst"])?;
+    // 2. Release builds of cst (made by `run`) and the in-process runner.
     build(&[
         "-p",
         "cst-benches",
@@ -210,7 +271,6 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
         c
     };
     let mut report = json!({"tier": tier, "files": list.len(), "lines": total_lines, "languages": lines_per_lang});
-    let mut rows: Vec<(String, String, String)> = Vec::new();
     let mut row_for = |lines: usize, what: &str, secs: f64, note: String| {
         let per_kline = secs * 1e6 / lines.max(1) as f64;
         rows.push((
@@ -522,14 +582,503 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize) -> Result<()> {
     }
 
     rows.push(outline_row);
-    println!();
-    println!("| step | time | result |");
-    println!("|---|---|---|");
-    for (what, time, note) in &rows {
-        println!("| {what} | {time} | {note} |");
+    if let (Some(into), Value::Object(report)) = (into.as_object_mut(), report) {
+        into.extend(report);
     }
-    let path = out_dir.join("report.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
-    println!("\nwrote {}", path.display());
     Ok(())
+}
+
+// ---------------------------------------------------------------- repo map --
+
+/// The repo map's token budget (aider's default `--map-tokens`).
+const MAP_TOKENS: usize = 1024;
+/// A budget that shows the best files well beyond [`MAP_TOKENS`], for the
+/// top-[`TOP_FILES`] comparison (aider's full ranked list needs no budget).
+const FULL_MAP_TOKENS: usize = 16384;
+/// Ranked files compared.
+const TOP_FILES: usize = 20;
+/// Definitions compared per file agreeing in the top files: the best few.
+const TOP_DEFS: usize = 5;
+/// The Python project both tools map: PyPI name, version, sdist file and
+/// its sha256 (a Python repository aider handles, 17,874 lines of Python).
+const PY_PROJECT: (&str, &str, &str, &str) = (
+    "flask",
+    "3.1.2",
+    "flask-3.1.2.tar.gz",
+    "bf656c15c80190ed628ad08cdfd3aaa35beb087855e2f494910aa3774cc4fd87",
+);
+const AIDER_INSTALL: &str = "python3 -m venv ~/.cache/cst-compare/aider-venv && \
+     ~/.cache/cst-compare/aider-venv/bin/pip install aider-chat==0.86.2, or set CST_AIDER_PYTHON";
+
+/// The Python of the environment aider-chat is installed in:
+/// `$CST_AIDER_PYTHON`, else `~/.cache/cst-compare/aider-venv/bin/python`.
+fn aider_python() -> std::result::Result<PathBuf, String> {
+    let p = match std::env::var_os("CST_AIDER_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(std::env::var_os("HOME").ok_or("HOME is not set")?)
+            .join(".cache/cst-compare/aider-venv/bin/python"),
+    };
+    if !p.is_file() {
+        return Err(format!("{} not found ({AIDER_INSTALL})", p.display()));
+    }
+    let imports = Command::new(&p)
+        .args(["-c", "import aider.repomap"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !imports {
+        return Err(format!(
+            "{} cannot import aider.repomap ({AIDER_INSTALL})",
+            p.display()
+        ));
+    }
+    Ok(p)
+}
+
+/// Whether a directory entry is left out of the trees both tools map:
+/// hidden entries and `target/`.
+fn skipped(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with('.') || name == "target"
+}
+
+/// Copies the regular files under `from` that `keep` keeps to `to`
+/// (hidden entries and `target/` left out).
+fn copy_tree(from: &Path, to: &Path, keep: &dyn Fn(&Path) -> bool) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)?.flatten() {
+        if skipped(&e.file_name()) {
+            continue;
+        }
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()), keep)?;
+        } else if ft.is_file() && keep(&e.path()) {
+            std::fs::copy(e.path(), to.join(e.file_name()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The regular files under `dir` relative to it, sorted (hidden entries
+/// and `target/` left out): what aider is given.
+fn tree_files(dir: &Path) -> Vec<String> {
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            if skipped(&e.file_name()) {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            let r = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            match e.file_type() {
+                Ok(ft) if ft.is_dir() => walk(&e.path(), &r, out),
+                Ok(ft) if ft.is_file() => out.push(r),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, "", &mut out);
+    out.sort();
+    out
+}
+
+/// The pinned Python project's sdist, downloaded with pip (once, checked
+/// against its sha256) and unpacked under `base`; its directory.
+fn python_project(out_dir: &Path, base: &Path) -> Result<PathBuf> {
+    let (name, version, file, sha256) = PY_PROJECT;
+    let downloads = out_dir.join("downloads");
+    std::fs::create_dir_all(&downloads)?;
+    let archive = downloads.join(file);
+    let ok =
+        |p: &Path| -> Result<bool> { Ok(p.is_file() && crate::corpus::sha256_file(p)? == sha256) };
+    if !ok(&archive)? {
+        let _ = std::fs::remove_file(&archive);
+        let out = Command::new("python3")
+            .args(["-m", "pip", "download", "--no-deps", "-q", "-d"])
+            .arg(&downloads)
+            // Only this package from source (never `:all:`: build deps too).
+            .args(["--no-binary", name])
+            .arg(format!("{name}=={version}"))
+            .output()
+            .context("python3 -m pip download")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "pip download {name}=={version}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if !ok(&archive)? {
+            bail!(
+                "{}: not produced by pip, or its sha256 is not the pinned {sha256}",
+                archive.display()
+            );
+        }
+    }
+    let status = Command::new("tar")
+        .arg("-xf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(base)
+        .arg("--no-same-owner")
+        .status()
+        .context("tar")?;
+    anyhow::ensure!(status.success(), "tar -xf {}", archive.display());
+    Ok(base.join(format!("{name}-{version}")))
+}
+
+/// The trees both tools map, fresh: this workspace's `crates/`, the
+/// pinned Python project as released and reduced to its Python files (cst
+/// tags data and markup languages that aider does not: the reduced tree
+/// compares the ranking alone), and pip from the corpus's ci tier when it
+/// was fetched (a larger Python tree).
+fn map_repos(out_dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let base = out_dir.join("ws-map");
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base)?;
+    let all = |_: &Path| true;
+    let python = |p: &Path| p.extension().is_some_and(|e| e == "py");
+    let ws = base.join("cst");
+    copy_tree(&crate::root().join("crates"), &ws, &all)?;
+    let mut repos = vec![("cst (this workspace's crates/)".to_string(), ws)];
+    let (name, version, _, _) = PY_PROJECT;
+    match python_project(out_dir, &base) {
+        Ok(dir) => {
+            let py = base.join(format!("{name}-{version}-py"));
+            copy_tree(&dir, &py, &python)?;
+            repos.push((format!("{name} {version} (sdist)"), dir));
+            repos.push((format!("{name} {version} (its .py files only)"), py));
+        }
+        Err(e) => println!("SKIPPED {name} {version}: {e:#}"),
+    }
+    let pip = crate::corpus::corpora_dir().join("src/pip");
+    if pip.join("pip").is_dir() {
+        let dir = base.join("pip-25.3");
+        copy_tree(&pip.join("pip"), &dir.join("pip"), &all)?;
+        repos.push(("pip 25.3 (corpus tier ci)".to_string(), dir));
+    } else {
+        println!(
+            "SKIPPED pip 25.3: not fetched (cargo xtask corpus fetch --tier ci --lang python)"
+        );
+    }
+    Ok(repos)
+}
+
+/// The paths of the first `n` files of a JSON list of `{path, …}`.
+fn paths_of(files: &Value, n: usize) -> Vec<String> {
+    files
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .take(n)
+                .filter_map(|f| f["path"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The definitions (name, line) of `path` in a JSON list of `{path,
+/// definitions: [{name, line}]}`, best first.
+fn defs_of(files: &Value, path: &str) -> Vec<(String, u64)> {
+    files
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["path"].as_str() == Some(path)))
+        .and_then(|f| f["definitions"].as_array())
+        .map(|d| {
+            d.iter()
+                .filter_map(|d| Some((d["name"].as_str()?.to_string(), d["line"].as_u64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Definitions, references and files with tags in `cst tags` output
+/// (`path:line:col: def|ref kind name`).
+fn count_tags(out: &[u8]) -> Value {
+    let (mut defs, mut refs) = (0usize, 0usize);
+    let mut files = std::collections::BTreeSet::new();
+    for line in String::from_utf8_lossy(out).lines() {
+        let Some((place, rest)) = line.split_once(": ") else {
+            continue;
+        };
+        let path = place.rsplitn(3, ':').nth(2).unwrap_or(place);
+        files.insert(path.to_string());
+        if rest.starts_with("def ") {
+            defs += 1;
+        } else {
+            refs += 1;
+        }
+    }
+    json!({"files_with_tags": files.len(), "definitions": defs, "references": refs})
+}
+
+/// `cst map` beside aider's `RepoMap` (`xtask/peers/aider_map.py`) on the
+/// same trees and budget: times, the files the maps show, the top
+/// [`TOP_FILES`] ranked files and their definitions.
+fn repo_map(runs: usize, rows: &mut Vec<Row>) -> Result<Value> {
+    let root = crate::root();
+    let out_dir = root.join("target/compare");
+    let cst_bin = root.join("target/release/cst");
+    let driver = root.join("xtask/peers/aider_map.py");
+    let python = aider_python();
+    if let Err(e) = &python {
+        println!("SKIPPED aider: {e}");
+    }
+    let mut row = |lines: usize, what: String, secs: f64, note: String| {
+        let per_kline = secs * 1e6 / lines.max(1) as f64;
+        rows.push((what, format!("{secs:.3} s ({per_kline:.2} ms/kline)"), note));
+    };
+    let tokens = MAP_TOKENS.to_string();
+    let full_tokens = FULL_MAP_TOKENS.to_string();
+    let mut results = Vec::new();
+    for (name, dir) in map_repos(&out_dir)? {
+        let slug = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let cache = out_dir.join(format!("map-cache-{slug}"));
+        let _ = std::fs::remove_dir_all(&cache);
+        let cst = |args: &[&str]| {
+            let mut c = Command::new(&cst_bin);
+            c.env("CST_THREADS", "2")
+                .arg("--cache-dir")
+                .arg(&cache)
+                .args(args)
+                .arg(&dir)
+                .current_dir(&dir);
+            c
+        };
+        let (index_secs, out) = best(1, || cst(&["index", "--json"]))?;
+        let index: Value = serde_json::from_slice(&out)?;
+        let lines = index["lines"].as_u64().unwrap_or(0) as usize;
+        println!(
+            "\nrepo map: {name}: {} files, {lines} lines indexed by cst ({})",
+            index["files"],
+            dir.display()
+        );
+        let (first, _) = best(1, || cst(&["map", "--tokens", &tokens, "--json"]))?;
+        let (warm, out) = best(runs, || cst(&["map", "--tokens", &tokens, "--json"]))?;
+        let cst_map: Value = serde_json::from_slice(&out)?;
+        let (_, out) = best(1, || cst(&["map", "--tokens", &full_tokens, "--json"]))?;
+        let cst_full: Value = serde_json::from_slice(&out)?;
+        let (_, out) = best(1, || cst(&["tags"]))?;
+        let cst_tags = count_tags(&out);
+        let cst_files = paths_of(&cst_map["files"], usize::MAX);
+        row(
+            lines,
+            format!("cst index ({name}, cold, 2 threads)"),
+            index_secs,
+            format!("{} files", index["files"]),
+        );
+        row(
+            lines,
+            format!("cst map --tokens {MAP_TOKENS}, first run ({name})"),
+            first,
+            String::new(),
+        );
+        row(
+            lines,
+            format!("cst map --tokens {MAP_TOKENS} ({name}, warm store)"),
+            warm,
+            format!("{} files, {} tokens", cst_files.len(), cst_map["tokens"]),
+        );
+        let mut r = json!({
+            "repo": name,
+            "dir": dir,
+            "files": index["files"],
+            "lines": lines,
+            "tokens": MAP_TOKENS,
+            "cst": {
+                "index_seconds": index_secs,
+                "first_map_seconds": first,
+                "map_seconds": warm,
+                "map_tokens": cst_map["tokens"],
+                "map_files": cst_files,
+                "top_files": paths_of(&cst_full["files"], TOP_FILES),
+                "tags": cst_tags,
+            },
+        });
+        let Ok(py) = &python else {
+            results.push(r);
+            continue;
+        };
+        let list = out_dir.join(format!("map-{slug}.files"));
+        std::fs::write(
+            &list,
+            tree_files(&dir)
+                .iter()
+                .map(|f| format!("{f}\n"))
+                .collect::<String>(),
+        )?;
+        let aider_json = out_dir.join(format!("map-aider-{slug}.json"));
+        let started = Instant::now();
+        // aider walks sets of paths and names: a fixed hash seed makes its
+        // ranking (ties, and the order it weighs a name's definers) repeat.
+        let out = Command::new(py)
+            .env("PYTHONHASHSEED", "0")
+            .arg(&driver)
+            .arg(&dir)
+            .arg(&tokens)
+            .arg(&aider_json)
+            .arg("--files")
+            .arg(&list)
+            .arg("--runs")
+            .arg(runs.max(1).to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .with_context(|| format!("{} {}", py.display(), driver.display()))?;
+        let process_secs = started.elapsed().as_secs_f64();
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = err.lines().rev().take(5).collect();
+            println!(
+                "SKIPPED aider on {name}: the driver failed: {}",
+                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            );
+            results.push(r);
+            continue;
+        }
+        let a: Value = serde_json::from_str(&std::fs::read_to_string(&aider_json)?)?;
+        let version = a["aider_version"].as_str().unwrap_or("?").to_string();
+        let cold = a["cold_seconds"].as_f64().unwrap_or(0.0);
+        let a_warm = a["warm_seconds"].as_f64().unwrap_or(0.0);
+        let a_session = a["session_seconds"].as_f64().unwrap_or(0.0);
+        let aider_files = paths_of(&a["map_files"], usize::MAX);
+        row(
+            lines,
+            format!("aider {version} RepoMap ({name}, cold: no tags cache)"),
+            cold,
+            format!("{} files, {} tokens", aider_files.len(), a["map_tokens"]),
+        );
+        row(
+            lines,
+            format!("aider {version} RepoMap ({name}, warm tags cache)"),
+            a_warm,
+            format!(
+                "{} files, {} tokens; Python imports {:.2} s more",
+                aider_files.len(),
+                a["map_tokens"],
+                a["import_seconds"].as_f64().unwrap_or(0.0)
+            ),
+        );
+        row(
+            lines,
+            format!("aider {version} RepoMap ({name}, again in the same session)"),
+            a_session,
+            String::new(),
+        );
+        let ratio_warm = a_warm / warm;
+        let ratio_session = a_session / warm;
+        let ratio_cold = cold / (index_secs + first);
+        let ratio_cold_warm = cold / warm;
+        println!(
+            "time: cst map {warm:.3} s (first run {first:.3} s, index {index_secs:.3} s); aider cold {cold:.3} s, warm {a_warm:.3} s, same session {a_session:.3} s"
+        );
+        println!(
+            "ratios: aider warm / cst map (warm store) {ratio_warm:.1}x; aider same session / cst map {ratio_session:.1}x; aider cold / (cst index + first map) {ratio_cold:.1}x; aider cold / cst map (warm store) {ratio_cold_warm:.0}x"
+        );
+        println!(
+            "tags: cst {} definitions, {} references in {} files; aider {} definitions, {} references ({} backfilled by Pygments in {} files) in {} files",
+            cst_tags["definitions"],
+            cst_tags["references"],
+            cst_tags["files_with_tags"],
+            a["tags"]["definitions"],
+            a["tags"]["references"],
+            a["tags"]["backfilled_references"],
+            a["tags"]["backfilled_files"].as_array().map_or(0, Vec::len),
+            a["tags"]["files_with_tags"],
+        );
+
+        // The top ranked files: cst's map with a large budget, aider's
+        // whole ranked list (files in order of their first definition).
+        let top_cst = paths_of(&cst_full["files"], TOP_FILES);
+        let top_aider = paths_of(&a["ranked_files"], TOP_FILES);
+        let agree: Vec<&String> = top_cst.iter().filter(|p| top_aider.contains(p)).collect();
+        let cst_only: Vec<&String> = top_cst.iter().filter(|p| !top_aider.contains(p)).collect();
+        let aider_only: Vec<&String> = top_aider.iter().filter(|p| !top_cst.contains(p)).collect();
+        println!(
+            "top-{TOP_FILES} ranked files: {} agree; cst only {cst_only:?}; aider only {aider_only:?}",
+            agree.len()
+        );
+        let (mut shared_defs, mut compared_defs) = (0, 0);
+        let mut per_file = Vec::new();
+        for p in &agree {
+            let c = defs_of(&cst_full["files"], p);
+            let d = defs_of(&a["ranked_files"], p);
+            let k = TOP_DEFS.min(c.len()).min(d.len());
+            let cn: Vec<&str> = c.iter().take(k).map(|x| x.0.as_str()).collect();
+            let dn: Vec<&str> = d.iter().take(k).map(|x| x.0.as_str()).collect();
+            let shared = cn.iter().filter(|n| dn.contains(n)).count();
+            shared_defs += shared;
+            compared_defs += k;
+            let at = |l: &[String]| l.iter().position(|x| x == *p).map_or(0, |i| i + 1);
+            println!(
+                "  #{:<2} / #{:<2} {p}: best {k} definitions, {shared} shared (cst {cn:?}, aider {dn:?})",
+                at(&top_cst),
+                at(&top_aider)
+            );
+            per_file.push(json!({"path": p, "cst_position": at(&top_cst), "aider_position": at(&top_aider), "cst": cn, "aider": dn, "shared": shared}));
+        }
+        println!(
+            "top-{TOP_FILES} definitions: {shared_defs} of {compared_defs} shared (the best {TOP_DEFS} of each agreeing file)"
+        );
+
+        // The maps at the budget: the files both show and their definitions.
+        let mut map_shared = Vec::new();
+        let (mut names_shared, mut same_line) = (0, 0);
+        for p in aider_files.iter().filter(|p| cst_files.contains(p)) {
+            let c = defs_of(&cst_map["files"], p);
+            let d = defs_of(&a["map_files"], p);
+            let shared: Vec<&(String, u64)> =
+                c.iter().filter(|x| d.iter().any(|y| y.0 == x.0)).collect();
+            names_shared += shared.len();
+            same_line += shared.iter().filter(|x| d.contains(x)).count();
+            println!(
+                "  map {p}: definitions cst {}, aider {}, shared {}",
+                c.len(),
+                d.len(),
+                shared.len()
+            );
+            map_shared.push(json!({"path": p, "cst": c.iter().map(|x| &x.0).collect::<Vec<_>>(), "aider": d.iter().map(|x| &x.0).collect::<Vec<_>>(), "shared": shared.len()}));
+        }
+        println!(
+            "maps at {MAP_TOKENS} tokens: cst {} files ({} tokens), aider {} files ({} tokens), {} shared; {names_shared} shared definitions ({same_line} on the same line)",
+            cst_files.len(),
+            cst_map["tokens"],
+            aider_files.len(),
+            a["map_tokens"],
+            map_shared.len()
+        );
+        r["aider"] = json!({
+            "version": version,
+            "cold_seconds": cold,
+            "warm_seconds": a_warm,
+            "session_seconds": a_session,
+            "import_seconds": a["import_seconds"],
+            "process_seconds": process_secs,
+            "map_tokens": a["map_tokens"],
+            "map_files": aider_files,
+            "top_files": top_aider,
+            "tags": a["tags"],
+            "graph_nodes": a["graph_nodes"],
+            "pythonhashseed": a["pythonhashseed"],
+        });
+        r["ratio_warm"] = json!(ratio_warm);
+        r["ratio_session"] = json!(ratio_session);
+        r["ratio_cold"] = json!(ratio_cold);
+        r["ratio_cold_vs_warm_store"] = json!(ratio_cold_warm);
+        r["top"] = json!({"n": TOP_FILES, "agree": agree.len(), "cst_only": cst_only, "aider_only": aider_only, "definitions_shared": shared_defs, "definitions_compared": compared_defs, "files": per_file});
+        r["map"] = json!({"shared_files": map_shared, "definitions_shared": names_shared, "same_line": same_line});
+        results.push(r);
+    }
+    Ok(json!(results))
 }

@@ -133,7 +133,8 @@ enum Command {
     },
     /// cst beside the tools users would pick instead, same files, same run:
     /// tags vs Universal Ctags and tree-sitter-tags, query vs ast-grep,
-    /// chunks vs semantic-text-splitter (peers missing are skipped, loudly).
+    /// chunks vs semantic-text-splitter, repo map vs aider's RepoMap (peers
+    /// missing are skipped, loudly).
     Compare {
         /// Corpus tier (fetch it first).
         #[arg(long, default_value = "ci")]
@@ -148,6 +149,11 @@ enum Command {
         /// Runs per timed step (the best is kept).
         #[arg(long, default_value_t = 3)]
         runs: usize,
+        /// Only these steps (comma-separated): `tier` (index, tags, query,
+        /// outline, chunks on the corpus tier) and `map` (`cst map` vs
+        /// aider's repo map). Default: all.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Pinned real-code corpora (corpora/manifest.toml).
     Corpus {
@@ -288,7 +294,12 @@ fn main() -> ExitCode {
             threads,
         } => verify_queries::jobs(&paths, tier.as_deref(), lang.as_deref())
             .and_then(|jobs| verify_tags::run(jobs, lang.as_deref(), max_bytes, threads)),
-        Command::Compare { tier, lang, runs } => compare::run(&tier, &lang, runs).map(|()| true),
+        Command::Compare {
+            tier,
+            lang,
+            runs,
+            only,
+        } => compare::run(&tier, &lang, runs, &only).map(|()| true),
         Command::Scale {
             dir,
             subsets,
