@@ -133,12 +133,10 @@ impl Graph {
             }
         }
         // No references anywhere: aider takes the definitions as
-        // references.
+        // references, each defining file once (its `defines` sets).
         if !any_ref {
-            for (f, name, def) in tags {
-                if def && (name as usize) < n && (f as usize) < files {
-                    push_count(&mut refs_of[name as usize], f);
-                }
+            for (refs, defs) in refs_of.iter_mut().zip(&defs_of) {
+                refs.extend(defs.iter().map(|&f| (f, 1)));
             }
         }
         let mut g = Graph {
@@ -357,6 +355,25 @@ fn push_count(list: &mut Vec<(u32, u32)>, f: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_any_reference_each_defining_file_counts_once() {
+        // aider: `references = defines` (a set of files per name). File 0
+        // defines `a` three times, file 1 once: one reference each.
+        let names = ["a", "b"];
+        let tags = vec![
+            (0, 0, true),
+            (0, 0, true),
+            (0, 0, true),
+            (1, 0, true),
+            (1, 1, true),
+        ];
+        let g = Graph::from_tags(2, &names, tags.into_iter());
+        assert_eq!(g.idents, vec![0, 1]);
+        assert_eq!(g.refs(0), &[(0, 1.0), (1, 1.0)]);
+        assert_eq!(g.defs(0), &[0, 1]);
+        assert_eq!(g.refs(1), &[(1, 1.0)]);
+    }
 
     /// Tags as (file, name id, is definition).
     type Tags = Vec<(u32, u32, bool)>;
