@@ -10,9 +10,10 @@
 //!   `documentSymbol`, `foldingRange` and `semanticTokens/range` (60 lines
 //!   in the middle), each timed from its send to its response (so the
 //!   first includes the main loop's `didOpen`);
-//! - **after an edit**: a one-line `didChange` (a comment line inserted,
-//!   then removed the next round), then `semanticTokens/range` and
-//!   `documentSymbol`;
+//! - **after an edit**: a one-line `didChange` (a comment line inserted),
+//!   then `semanticTokens/range` and `documentSymbol`, twice: the first
+//!   edit makes the document's buffer (one parse of the edited text), the
+//!   second is an edit of an open buffer;
 //! - `didClose`.
 //!
 //! The file: `CST_LSP_FILE` (e.g. the kernel's `kernel/sched/core.c`),
@@ -95,13 +96,15 @@ fn main() {
     warm_up(&mut c, 1);
     warm_up(&mut c, 1);
 
-    let mut t: [Vec<Duration>; 5] = Default::default();
+    let mut t: [Vec<Duration>; 7] = Default::default();
     let names = [
         "cold documentSymbol",
         "cold foldingRange",
         "cold semanticTokens/range",
-        "edit semanticTokens/range",
-        "edit documentSymbol",
+        "1st edit semanticTokens/range",
+        "1st edit documentSymbol",
+        "2nd edit semanticTokens/range",
+        "2nd edit documentSymbol",
     ];
     let mut version = 10;
     // `CST_LSP_COLD_ONLY=1`: no edits (to profile the cold requests).
@@ -122,20 +125,23 @@ fn main() {
             c.notify("textDocument/didClose", json!({"textDocument": doc}));
             continue;
         }
-        // One line: a comment inserted at the start of line `mid + 10`.
-        let at = mid + 10 + (round % 7) as u32;
-        version += 1;
-        c.notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": uri, "version": version},
-                   "contentChanges": [{"range": {"start": {"line": at, "character": 0}, "end": {"line": at, "character": 0}},
-                                       "text": "// x\n"}]}),
-        );
-        t[3].push(c.timed(
-            "textDocument/semanticTokens/range",
-            json!({"textDocument": doc, "range": range}),
-        ));
-        t[4].push(c.timed("textDocument/documentSymbol", json!({"textDocument": doc})));
+        // Two one-line edits: a comment line inserted near the middle;
+        // the first opens the buffer, the second is a steady-state edit.
+        for (k, slot) in [(0usize, 3usize), (1, 5)] {
+            let at = mid + 10 + (round % 7) as u32 + k as u32;
+            version += 1;
+            c.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": uri, "version": version},
+                       "contentChanges": [{"range": {"start": {"line": at, "character": 0}, "end": {"line": at, "character": 0}},
+                                           "text": "// x\n"}]}),
+            );
+            t[slot].push(c.timed(
+                "textDocument/semanticTokens/range",
+                json!({"textDocument": doc, "range": range}),
+            ));
+            t[slot + 1].push(c.timed("textDocument/documentSymbol", json!({"textDocument": doc})));
+        }
         c.notify("textDocument/didClose", json!({"textDocument": doc}));
     }
 
@@ -154,10 +160,10 @@ fn main() {
         if v.is_empty() {
             continue;
         }
-        println!("{name:<28} {}", summary(v));
+        println!("{name:<30} {}", summary(v));
     }
     println!(
-        "{:<28} {}",
+        "{:<30} {}",
         "tree-sitter parse (fresh)",
         summary(&mut parse)
     );

@@ -3,8 +3,9 @@
 //! A document opened with exactly the text the store holds for its path is
 //! answered from the stored tree: nothing is parsed, on the request path or
 //! beside it. Its workspace buffer (a live tree for incremental edits) is
-//! opened at its first change; until then the workspace sees the stored
-//! file, which has the same text. Any other document gets its buffer at
+//! opened at its first change, with that change applied (one fresh parse
+//! of the new text); until then the workspace sees the stored file, which
+//! has the same text. Any other document gets its buffer at
 //! once. Paths outside the workspace root are served as buffers too.
 
 use std::path::{Path, PathBuf};
@@ -32,8 +33,8 @@ pub(crate) type OutlineSlot = Mutex<Option<(i32, Arc<Vec<DocumentSymbol>>)>>;
 enum BufferState {
     Open,
     /// Not opened yet: the text the client opened, equal to the stored
-    /// one, and its version.
-    Deferred(String, i32),
+    /// one.
+    Deferred(String),
 }
 
 /// An open document.
@@ -108,7 +109,7 @@ impl Doc {
                     grammar,
                     tree: Tree::Stored(Box::new(tree)),
                 };
-                (snapshot, BufferState::Deferred(text, version))
+                (snapshot, BufferState::Deferred(text))
             }
             None => {
                 ws.open_buffer(&path, text, Some(version as i64), Some(grammar.id()))
@@ -127,15 +128,27 @@ impl Doc {
     }
 
     /// Opens the workspace buffer of a document opened with the stored
-    /// text (its first change is coming).
-    fn open_deferred(&mut self, ws: &Workspace) -> Result<(), String> {
-        if let Some(BufferState::Deferred(text, version)) = self.buffer.take() {
-            let grammar = self.snapshot.grammar;
-            ws.open_buffer(&self.path, text, Some(version as i64), Some(grammar.id()))
-                .map_err(|e| e.to_string())?;
-        }
+    /// text, with its first `changes` applied: one fresh parse of the new
+    /// text (no parse of the old one, no incremental reparse). `false`:
+    /// the buffer was open already.
+    fn open_deferred(
+        &mut self,
+        ws: &Workspace,
+        changes: &[Change],
+        encoding: Encoding,
+        version: i32,
+    ) -> Result<bool, String> {
+        let Some(BufferState::Deferred(text)) = &self.buffer else {
+            return Ok(false);
+        };
+        let new = cst_workspace::apply_changes(text.as_bytes(), changes, encoding)
+            .map_err(|e| e.to_string())?;
+        let new = String::from_utf8(new).map_err(|e| e.to_string())?;
+        let grammar = self.snapshot.grammar;
+        ws.open_buffer(&self.path, new, Some(version as i64), Some(grammar.id()))
+            .map_err(|e| e.to_string())?;
         self.buffer = Some(BufferState::Open);
-        Ok(())
+        Ok(true)
     }
 
     /// Applies the client's changes, in order, as version `version`.
@@ -147,9 +160,10 @@ impl Doc {
         version: i32,
     ) -> Result<(), String> {
         // A refused change (all or nothing) leaves the document as it was.
-        self.open_deferred(ws)?;
-        ws.edit_buffer(&self.path, changes, encoding, Some(version as i64))
-            .map_err(|e| e.to_string())?;
+        if !self.open_deferred(ws, changes, encoding, version)? {
+            ws.edit_buffer(&self.path, changes, encoding, Some(version as i64))
+                .map_err(|e| e.to_string())?;
+        }
         self.snapshot = Arc::new(live_snapshot(ws, &self.path, version)?);
         // Answers being computed for the old version are stale from now.
         self.current.store(version, Ordering::Release);
@@ -161,7 +175,7 @@ impl Doc {
         self.current.store(CLOSED, Ordering::Release);
         match self.buffer {
             // Never opened in the workspace: nothing to close.
-            Some(BufferState::Deferred(..)) => Ok(()),
+            Some(BufferState::Deferred(_)) => Ok(()),
             _ => ws.close(&self.path).map(|_| ()).map_err(|e| e.to_string()),
         }
     }

@@ -120,54 +120,7 @@ impl Buffer {
         self.check_version(version)?;
         let mut text: Vec<u8> = self.text().to_vec();
         let mut lines = self.lines.clone();
-        let mut edits = Vec::with_capacity(changes.len());
-        for change in changes {
-            let (start, old_end, new) = match change {
-                Change::Bytes {
-                    start_byte,
-                    old_end_byte,
-                    text: new,
-                } => {
-                    if start_byte > old_end_byte || *old_end_byte > text.len() {
-                        return Err(Error::BadEdit(format!(
-                            "bytes {start_byte}..{old_end_byte} are not a range of the {} bytes of the text",
-                            text.len()
-                        )));
-                    }
-                    (*start_byte, *old_end_byte, new.as_str())
-                }
-                Change::Range {
-                    range, text: new, ..
-                } => {
-                    let s = lines
-                        .offset(&text, range.start, encoding)
-                        .map_err(Error::BadEdit)?;
-                    let e = lines
-                        .offset(&text, range.end, encoding)
-                        .map_err(Error::BadEdit)?;
-                    if s > e {
-                        return Err(Error::BadEdit(format!(
-                            "the range ends ({}:{}) before it starts ({}:{})",
-                            range.end.line,
-                            range.end.character,
-                            range.start.line,
-                            range.start.character
-                        )));
-                    }
-                    (s, e, new.as_str())
-                }
-                Change::Full { text: new } => {
-                    // The common prefix and suffix: a client that sends the
-                    // whole text per keystroke still gets an incremental
-                    // reparse.
-                    let (s, e) = differing_range(&text, new.as_bytes());
-                    (s, e, &new[s..new.len() - (text.len() - e)])
-                }
-            };
-            edits.push(input_edit(&lines, start, old_end, new.as_bytes()));
-            lines.splice(start, old_end, new.as_bytes());
-            text.splice(start..old_end, new.bytes());
-        }
+        let edits = splice_changes(&mut text, &mut lines, changes, encoding)?;
         self.tree.edit(&edits, text)?;
         self.lines = lines;
         if version.is_some() {
@@ -181,6 +134,81 @@ impl Buffer {
     pub(crate) fn replace(&mut self, new: String, version: Option<i64>) -> Result<(), Error> {
         self.apply(&[Change::Full { text: new }], Encoding::Utf8, version)
     }
+}
+
+/// Applies `changes` in order to `text` (each against the text the
+/// previous one left), keeping `lines` in step; the edits as tree-sitter
+/// describes them. All or nothing for the caller: on an error `text` and
+/// `lines` may be half-changed (callers work on copies).
+fn splice_changes(
+    text: &mut Vec<u8>,
+    lines: &mut LineIndex,
+    changes: &[Change],
+    encoding: Encoding,
+) -> Result<Vec<InputEdit>, Error> {
+    let mut edits = Vec::with_capacity(changes.len());
+    for change in changes {
+        let (start, old_end, new) = match change {
+            Change::Bytes {
+                start_byte,
+                old_end_byte,
+                text: new,
+            } => {
+                if start_byte > old_end_byte || *old_end_byte > text.len() {
+                    return Err(Error::BadEdit(format!(
+                        "bytes {start_byte}..{old_end_byte} are not a range of the {} bytes of the text",
+                        text.len()
+                    )));
+                }
+                (*start_byte, *old_end_byte, new.as_str())
+            }
+            Change::Range {
+                range, text: new, ..
+            } => {
+                let s = lines
+                    .offset(&text, range.start, encoding)
+                    .map_err(Error::BadEdit)?;
+                let e = lines
+                    .offset(&text, range.end, encoding)
+                    .map_err(Error::BadEdit)?;
+                if s > e {
+                    return Err(Error::BadEdit(format!(
+                        "the range ends ({}:{}) before it starts ({}:{})",
+                        range.end.line,
+                        range.end.character,
+                        range.start.line,
+                        range.start.character
+                    )));
+                }
+                (s, e, new.as_str())
+            }
+            Change::Full { text: new } => {
+                // The common prefix and suffix: a client that sends the
+                // whole text per keystroke still gets an incremental
+                // reparse.
+                let (s, e) = differing_range(&text, new.as_bytes());
+                (s, e, &new[s..new.len() - (text.len() - e)])
+            }
+        };
+        edits.push(input_edit(lines, start, old_end, new.as_bytes()));
+        lines.splice(start, old_end, new.as_bytes());
+        text.splice(start..old_end, new.bytes());
+    }
+    Ok(edits)
+}
+
+/// `text` with `changes` applied in order (each against the text the
+/// previous one left), as an open buffer would apply them: for a client's
+/// first changes to a document whose buffer is made only then.
+pub fn apply_changes(
+    text: &[u8],
+    changes: &[Change],
+    encoding: Encoding,
+) -> Result<Vec<u8>, Error> {
+    let mut text = text.to_vec();
+    let mut lines = LineIndex::new(&text);
+    splice_changes(&mut text, &mut lines, changes, encoding)?;
+    Ok(text)
 }
 
 /// The bytes of `old` that `new` replaces, `start..old_end`, found as the

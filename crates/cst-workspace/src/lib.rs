@@ -37,7 +37,7 @@ mod reconcile;
 pub mod text;
 mod workspace;
 
-pub use buffer::{Buffer, Change, Range};
+pub use buffer::{Buffer, Change, Range, apply_changes};
 pub use ops::{NodeRequest, TreeFormat};
 pub use query::{PreparedQuery, QueryLimits, QueryRecord, QueryRequest, QuerySummary};
 pub use text::{Encoding, LineIndex, Position};
