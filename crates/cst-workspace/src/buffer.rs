@@ -166,10 +166,10 @@ fn splice_changes(
                 range, text: new, ..
             } => {
                 let s = lines
-                    .offset(&text, range.start, encoding)
+                    .offset(text, range.start, encoding)
                     .map_err(Error::BadEdit)?;
                 let e = lines
-                    .offset(&text, range.end, encoding)
+                    .offset(text, range.end, encoding)
                     .map_err(Error::BadEdit)?;
                 if s > e {
                     return Err(Error::BadEdit(format!(
@@ -186,7 +186,7 @@ fn splice_changes(
                 // The common prefix and suffix: a client that sends the
                 // whole text per keystroke still gets an incremental
                 // reparse.
-                let (s, e) = differing_range(&text, new.as_bytes());
+                let (s, e) = differing_range(text, new.as_bytes());
                 (s, e, &new[s..new.len() - (text.len() - e)])
             }
         };
