@@ -16,9 +16,14 @@
 //!   second is an edit of an open buffer;
 //! - `didClose`.
 //!
+//! Before the rounds, 120 `workspace/symbol` requests (30 queries of
+//! every kind, four times) are timed.
+//!
 //! The file: `CST_LSP_FILE` (e.g. the kernel's `kernel/sched/core.c`),
 //! else the largest `.c` file of `../shared/peer-suites` or of the
-//! corpora samples. `CST_LSP_ROUNDS` rounds (default 40). Prints p50, p90,
+//! corpora samples; the workspace: `CST_LSP_ROOT` (holding the file, with
+//! its usual cache, e.g. an indexed kernel tree), else a new one holding a
+//! copy of the file. `CST_LSP_ROUNDS` rounds (default 40). Prints p50, p90,
 //! p99 and max per request, and the parse for scale.
 
 use std::path::{Path, PathBuf};
@@ -47,22 +52,40 @@ fn main() {
     );
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().join("ws");
-    std::fs::create_dir_all(&root).expect("mkdir");
-    let name = file.file_name().expect("a file name").to_owned();
-    std::fs::write(root.join(&name), &text).expect("copy");
-    let root = root.canonicalize().expect("canonical");
-    let path = root.join(&name);
+    // `CST_LSP_ROOT`: a workspace (holding the file) with its own cache,
+    // e.g. an indexed kernel tree; else a new one holding a copy.
+    let given_root = std::env::var_os("CST_LSP_ROOT").map(PathBuf::from);
+    let (root, path, cache_dir) = match &given_root {
+        Some(r) => {
+            let root = r.canonicalize().expect("CST_LSP_ROOT exists");
+            let path = file.canonicalize().expect("the file exists");
+            assert!(
+                path.starts_with(&root),
+                "CST_LSP_FILE is not under CST_LSP_ROOT"
+            );
+            (root, path, None)
+        }
+        None => {
+            let root = dir.path().join("ws");
+            std::fs::create_dir_all(&root).expect("mkdir");
+            let name = file.file_name().expect("a file name").to_owned();
+            std::fs::write(root.join(&name), &text).expect("copy");
+            let root = root.canonicalize().expect("canonical");
+            let path = root.join(&name);
+            (root, path, Some(dir.path().join("cache")))
+        }
+    };
     let uri = format!("file://{}", path.display());
 
     let (server, conn) = Connection::memory();
     let options = cst_lsp::LspOptions {
         open: cst_lsp::OpenOptions {
-            cache_dir: Some(dir.path().join("cache")),
+            cache_dir,
             ..cst_lsp::LspOptions::default().open
         },
         watch: false,
         index_on_open: true,
+        symbols: Some(Box::new(cst_lsp::IndexProvider::default())),
         ..cst_lsp::LspOptions::default()
     };
     let handle = std::thread::spawn(move || cst_lsp::run(server, options));
@@ -95,6 +118,56 @@ fn main() {
     std::thread::sleep(Duration::from_millis(500));
     warm_up(&mut c, 1);
     warm_up(&mut c, 1);
+
+    // workspace/symbol: the first request builds the name index (from
+    // the cache's snapshot when there is one); then queries of every
+    // kind (exact, prefix, substring, fuzzy, none), timed.
+    let started = Instant::now();
+    c.call("workspace/symbol", json!({"query": "main"}));
+    println!(
+        "workspace/symbol, first (builds the index): {:.0?}",
+        started.elapsed()
+    );
+    let queries = [
+        "schedule",
+        "sched_",
+        "task_struct",
+        "mutex_lock",
+        "kmalloc",
+        "rcu_read",
+        "spin_lock_irq",
+        "init",
+        "dev",
+        "xfs_",
+        "ext4_fill",
+        "tcp_v4",
+        "skb_put",
+        "wake_up",
+        "copy_from",
+        "zzqx",
+        "sys_open",
+        "printk",
+        "list_add",
+        "memcpy",
+        "irq",
+        "pci_",
+        "usb_",
+        "get",
+        "set",
+        "alloc_pages",
+        "vfs_read",
+        "do_fork",
+        "kfree",
+        "atomic_inc",
+    ];
+    let mut wsym = Vec::new();
+    for _ in 0..4 {
+        for q in queries {
+            let s = Instant::now();
+            c.call("workspace/symbol", json!({"query": q}));
+            wsym.push(s.elapsed());
+        }
+    }
 
     let mut t: [Vec<Duration>; 7] = Default::default();
     let names = [
@@ -167,6 +240,7 @@ fn main() {
         "tree-sitter parse (fresh)",
         summary(&mut parse)
     );
+    println!("{:<30} {}", "workspace/symbol", summary(&mut wsym));
 
     c.call("shutdown", Value::Null);
     c.notify("exit", Value::Null);

@@ -1,16 +1,13 @@
 //! The server's capabilities.
 //!
 //! Offered: incremental text sync (open/close, changes, save), document
-//! symbols, folding ranges, selection ranges, semantic tokens (full, full
-//! with delta, range) on the legend of
-//! [`LEGEND_TYPES`](crate::LEGEND_TYPES) and
+//! symbols, folding ranges, selection ranges, document highlights (from
+//! the grammar's `locals.scm` where it ships one, else syntactic: see
+//! `handlers::highlight`), semantic tokens (full, full with delta, range)
+//! on the legend of [`LEGEND_TYPES`](crate::LEGEND_TYPES) and
 //! [`LEGEND_MODIFIERS`](crate::LEGEND_MODIFIERS); diagnostics are pushed
 //! (`publishDiagnostics`). With a [`SymbolProvider`](crate::SymbolProvider):
 //! workspace symbols, definition, references.
-//!
-//! Not offered: `documentHighlight`. It would come from the grammars'
-//! `locals.scm`, and the grammars this is aimed at (C, Rust, Python, Go,
-//! …) ship none; only a few (JavaScript, TypeScript, Ruby, Haskell…) do.
 
 use cst_workspace::Encoding;
 use lsp_types::{
@@ -50,6 +47,7 @@ pub fn server_capabilities(encoding: Encoding, with_symbols: bool) -> ServerCapa
         document_symbol_provider: Some(OneOf::Left(true)),
         folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
         selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
+        document_highlight_provider: Some(OneOf::Left(true)),
         semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
             SemanticTokensOptions {
                 work_done_progress_options: Default::default(),

@@ -15,14 +15,14 @@
 //! `RequestCancelled` (-32800).
 //!
 //! Methods: `textDocument/documentSymbol` (hierarchical, from the
-//! outline), `foldingRange`, `selectionRange`, `semanticTokens/full`,
-//! `/full/delta` and `/range` (the grammars' highlights queries on a
-//! published legend), syntax diagnostics (`publishDiagnostics`: ERROR and
-//! MISSING nodes). `workspace/symbol`, `definition` and `references` are
-//! delegated to a [`SymbolProvider`] when one is given (and advertised
-//! only then). `documentHighlight` is not offered: it needs locals
-//! queries, which the grammars of C and Rust do not ship (see
-//! [`caps`]).
+//! outline), `foldingRange`, `selectionRange`, `documentHighlight` (the
+//! grammar's locals query resolving scopes where it ships one, as
+//! tree-sitter-highlight does; else syntactic: the leaves of the same kind
+//! and text), `semanticTokens/full`, `/full/delta` and `/range` (the
+//! grammars' highlights queries on a published legend), syntax
+//! diagnostics (`publishDiagnostics`: ERROR and MISSING nodes).
+//! `workspace/symbol`, `definition` and `references` are delegated to a
+//! [`SymbolProvider`] when one is given (and advertised only then).
 //!
 //! Positions are in the negotiated encoding: UTF-8 when the client offers
 //! it, UTF-16 otherwise.

@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use crate::convert::{self, TextLines};
 use crate::dispatch::{InFlight, Out, Outcome, Pool, error, respond};
 use crate::docs::{Doc, LastTokens, OutlineSlot, stored_snapshot};
+use crate::handlers::highlight::{self, Locals};
 use crate::handlers::semantic::Highlights;
 use crate::handlers::{diagnostics, folding, selection, semantic, symbols};
 use crate::provider::{SymbolLocation, SymbolProvider};
@@ -36,6 +37,9 @@ struct Shared {
     out: Out,
     inflight: InFlight,
     highlights: Mutex<HashMap<&'static str, Option<Arc<Highlights>>>>,
+    /// Per language: its locals query, compiled (`None`: answered
+    /// syntactically).
+    locals: Mutex<HashMap<&'static str, Option<Arc<Locals>>>>,
     symbols: Option<Box<dyn SymbolProvider>>,
     next_result: std::sync::atomic::AtomicU64,
 }
@@ -130,6 +134,7 @@ pub fn run(connection: Connection, options: LspOptions) -> Result<(), Error> {
         out: Arc::new(connection.sender.clone()),
         inflight: InFlight::default(),
         highlights: Mutex::new(HashMap::new()),
+        locals: Mutex::new(HashMap::new()),
         symbols: options.symbols,
         next_result: std::sync::atomic::AtomicU64::new(1),
     });
@@ -358,9 +363,9 @@ impl State {
         let _ = self.shared.out.send(Message::Notification(n));
     }
 
-    /// Compiles the language's highlights and computes the outline of the
-    /// document's new version in the background, so that requests find
-    /// them ready.
+    /// Compiles the language's highlights and locals queries and computes
+    /// the outline of the document's new version in the background, so
+    /// that requests find them ready.
     fn warm(&self, doc: &Doc) {
         let shared = self.shared.clone();
         let snap = doc.snapshot.clone();
@@ -369,6 +374,7 @@ impl State {
         let path = doc.path.clone();
         self.pool.spawn(move || {
             let _ = shared.highlights_for(snap.grammar);
+            let _ = shared.locals_for(snap.grammar);
             if current.load(Ordering::Acquire) == snap.version {
                 let _ = shared.outline(&path, &snap, &slot);
             }
@@ -439,6 +445,23 @@ impl State {
                             .map_err(|e| (ErrorCode::InvalidParams, e))?;
                     d.check()?;
                     to_value(ranges)
+                })
+            }
+            req::DocumentHighlightRequest::METHOD => {
+                let p = params!(lsp_types::DocumentHighlightParams);
+                let position = p.text_document_position_params;
+                let d = doc!(position.text_document.uri);
+                Box::new(move |s| {
+                    let lines = s.lines(&d.snap);
+                    let offset = lines
+                        .offset(position.position)
+                        .map_err(|e| (ErrorCode::InvalidParams, e))?;
+                    let locals = s.locals_for(d.snap.grammar);
+                    let found =
+                        highlight::document_highlights(&d.snap, locals.as_deref(), lines, offset)
+                            .map_err(failed)?;
+                    d.check()?;
+                    to_value(found)
                 })
             }
             req::SemanticTokensFullRequest::METHOD => {
@@ -695,6 +718,34 @@ impl Shared {
             .or_insert(compiled)
             .clone()
             .map_or(Ok(None), |h| Ok(Some(h)))
+    }
+
+    /// The language's locals query, compiled once for both engines;
+    /// `None` (answered syntactically) when it has none, or one that does
+    /// not compile or resolves nothing (said once, in the log).
+    fn locals_for(&self, g: &'static Grammar) -> Option<Arc<Locals>> {
+        if let Some(l) = self.locals.lock().get(g.id()) {
+            return l.clone();
+        }
+        let compiled = highlight::locals_source(g).and_then(|source| {
+            let compile = || -> Result<CompiledQuery, String> {
+                let stored = self
+                    .ws
+                    .cache()
+                    .query(g, &source)
+                    .map_err(|e| e.to_string())?;
+                let language = g.language().map_err(|e| e.to_string())?;
+                let live =
+                    tree_sitter::Query::new(&language, &source).map_err(|e| e.to_string())?;
+                Ok(CompiledQuery { stored, live })
+            };
+            compile()
+                .inspect_err(|e| tracing::warn!(language = g.id(), error = %e, "locals query"))
+                .ok()
+                .and_then(Locals::new)
+                .map(Arc::new)
+        });
+        self.locals.lock().entry(g.id()).or_insert(compiled).clone()
     }
 
     fn tokens(

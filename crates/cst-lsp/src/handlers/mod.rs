@@ -5,6 +5,7 @@
 
 pub(crate) mod diagnostics;
 pub(crate) mod folding;
+pub(crate) mod highlight;
 pub(crate) mod selection;
 pub(crate) mod semantic;
 pub(crate) mod symbols;
