@@ -23,7 +23,9 @@
 //! else the largest `.c` file of `../shared/peer-suites` or of the
 //! corpora samples; the workspace: `CST_LSP_ROOT` (holding the file, with
 //! its usual cache, e.g. an indexed kernel tree), else a new one holding a
-//! copy of the file. `CST_LSP_ROUNDS` rounds (default 40). Prints p50, p90,
+//! copy of the file. `CST_LSP_ROUNDS` rounds (default 40). The server has
+//! every grammar, as `cst lsp` does: a build with fewer would drop the
+//! other languages' files from the workspace's store when it reconciles. Prints p50, p90,
 //! p99 and max per request, and the parse for scale.
 
 use std::path::{Path, PathBuf};

@@ -42,7 +42,7 @@ use std::path::PathBuf;
 pub use cst_workspace::discover::{Access, OpenOptions};
 pub use handlers::folding::is_fold_kind;
 pub use handlers::semantic::{LEGEND_MODIFIERS, LEGEND_TYPES, token_type_of};
-pub use provider::{SymbolHit, SymbolLocation, SymbolProvider};
+pub use provider::{LineSpan, SymbolHit, SymbolLocation, SymbolProvider};
 pub use symbols::IndexProvider;
 
 /// How the server opens its workspace and runs.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use cst_workspace::cst::{grammars::Grammar, tree_sitter};
-use cst_workspace::{Change, Encoding, FileTree, Workspace, WorkspaceOptions};
+use cst_workspace::{Change, Encoding, FileTree, LineIndex, Workspace, WorkspaceOptions};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId};
 use lsp_types::notification::{self as notif, Notification as _};
 use lsp_types::request::{self as req, Request as _};
@@ -534,6 +534,7 @@ impl State {
                         .workspace_symbols(&s.ws, &p.query)
                         .map_err(failed)?;
                     let mut out = Vec::new();
+                    let mut texts = Texts::default();
                     for h in hits {
                         #[allow(deprecated)]
                         out.push(lsp_types::SymbolInformation {
@@ -541,7 +542,7 @@ impl State {
                             kind: convert::symbol_kind(&h.kind),
                             tags: None,
                             deprecated: None,
-                            location: s.location(&h.location).map_err(failed)?,
+                            location: s.location(&h.location, &mut texts).map_err(failed)?,
                             container_name: h.container,
                         });
                     }
@@ -579,9 +580,10 @@ impl State {
                     }
                     .map_err(failed)?;
                     d.check()?;
+                    let mut texts = Texts::default();
                     let locations = found
                         .iter()
-                        .map(|l| s.location(l))
+                        .map(|l| s.location(l, &mut texts))
                         .collect::<Result<Vec<_>, _>>()
                         .map_err(failed)?;
                     to_value(locations)
@@ -664,6 +666,9 @@ impl DocRef {
         }
     }
 }
+
+/// Texts read for one request, by path.
+type Texts = HashMap<PathBuf, (Arc<[u8]>, Arc<LineIndex>)>;
 
 fn failed(e: impl ToString) -> (ErrorCode, String) {
     (ErrorCode::RequestFailed, e.to_string())
@@ -806,12 +811,62 @@ impl Shared {
         Ok(symbols)
     }
 
-    /// A provider's location in the client's terms.
-    fn location(&self, l: &SymbolLocation) -> Result<lsp_types::Location, String> {
-        let snap = stored_snapshot(&self.ws, &l.path)?;
+    /// A provider's location in the client's terms: from its lines and
+    /// byte columns where those are the client's columns (UTF-8
+    /// negotiated, or an ASCII file), else from the file's current text
+    /// (its open buffer's, or the stored source: no tree is read), read
+    /// once per request and file.
+    fn location(
+        &self,
+        l: &SymbolLocation,
+        texts: &mut Texts,
+    ) -> Result<lsp_types::Location, String> {
+        let uri = convert::path_to_uri(&l.path)?;
+        if let Some(span) = l.lines
+            && (self.encoding == Encoding::Utf8 || span.ascii)
+        {
+            let at = |line, character| lsp_types::Position { line, character };
+            return Ok(lsp_types::Location {
+                uri,
+                range: lsp_types::Range {
+                    start: at(span.start_line, span.start_column),
+                    end: at(span.end_line, span.end_column),
+                },
+            });
+        }
+        let (text, lines) = match texts.get(&l.path) {
+            Some(t) => t.clone(),
+            None => {
+                let t = self.text_of(&l.path)?;
+                texts.insert(l.path.clone(), t.clone());
+                t
+            }
+        };
+        let lines = TextLines {
+            text: &text,
+            lines: &lines,
+            encoding: self.encoding,
+        };
         Ok(lsp_types::Location {
-            uri: convert::path_to_uri(&l.path)?,
-            range: self.lines(&snap).range(l.start_byte, l.end_byte),
+            uri,
+            range: lines.range(l.start_byte, l.end_byte),
         })
+    }
+
+    /// The current text of `path` and its line index: its open buffer's,
+    /// else the stored source, else (not stored yet) the file indexed now.
+    fn text_of(&self, path: &Path) -> Result<(Arc<[u8]>, Arc<LineIndex>), String> {
+        if let Some(t) = self
+            .ws
+            .with_buffer(path, |b| (b.text().clone(), Arc::new(b.lines().clone())))
+        {
+            return Ok(t);
+        }
+        if let Ok(Some(text)) = self.ws.cache().source(path) {
+            let lines = Arc::new(LineIndex::new(&text));
+            return Ok((text, lines));
+        }
+        let snap = stored_snapshot(&self.ws, path)?;
+        Ok((snap.text, snap.lines))
     }
 }

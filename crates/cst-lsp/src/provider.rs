@@ -18,6 +18,25 @@ pub struct SymbolLocation {
     pub start_byte: usize,
     /// The end (exclusive).
     pub end_byte: usize,
+    /// The same range in lines and byte columns, when the provider knows
+    /// it: the server then converts it without reading the file where the
+    /// negotiated encoding is UTF-8 or the file is ASCII.
+    pub lines: Option<LineSpan>,
+}
+
+/// A range in zero-based lines and byte columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineSpan {
+    /// The first line.
+    pub start_line: u32,
+    /// The first column, in bytes.
+    pub start_column: u32,
+    /// The last line.
+    pub end_line: u32,
+    /// The end column (exclusive), in bytes.
+    pub end_column: u32,
+    /// The file's text is ASCII (byte columns are UTF-16 columns too).
+    pub ascii: bool,
 }
 
 /// One answer of `workspace/symbol`.

@@ -12,7 +12,7 @@ use std::path::Path;
 use cst_symbols::{LiveIndex, SymbolIndex};
 use cst_workspace::Workspace;
 
-use crate::provider::{SymbolHit, SymbolLocation, SymbolProvider};
+use crate::provider::{LineSpan, SymbolHit, SymbolLocation, SymbolProvider};
 
 /// Most answers of one `workspace/symbol` request.
 const WORKSPACE_SYMBOLS: usize = 256;
@@ -33,14 +33,23 @@ impl IndexProvider {
     }
 
     fn located(symbols: Vec<&cst_symbols::Symbol>) -> Vec<SymbolLocation> {
-        symbols
-            .into_iter()
-            .map(|s| SymbolLocation {
-                path: s.path.clone(),
-                start_byte: s.bytes.start,
-                end_byte: s.bytes.end,
-            })
-            .collect()
+        symbols.into_iter().map(location_of).collect()
+    }
+}
+
+/// Where a symbol's name is, with its lines and columns.
+fn location_of(s: &cst_symbols::Symbol) -> SymbolLocation {
+    SymbolLocation {
+        path: s.path.clone(),
+        start_byte: s.bytes.start,
+        end_byte: s.bytes.end,
+        lines: Some(LineSpan {
+            start_line: s.line.saturating_sub(1),
+            start_column: s.column,
+            end_line: s.end_line.saturating_sub(1),
+            end_column: s.end_column,
+            ascii: s.ascii,
+        }),
     }
 }
 
@@ -81,11 +90,7 @@ impl SymbolProvider for IndexProvider {
                     name: h.symbol.name.clone(),
                     kind: h.symbol.kind.clone(),
                     container: None,
-                    location: SymbolLocation {
-                        path: h.symbol.path.clone(),
-                        start_byte: h.symbol.bytes.start,
-                        end_byte: h.symbol.bytes.end,
-                    },
+                    location: location_of(&h.symbol),
                 })
                 .collect()
         })

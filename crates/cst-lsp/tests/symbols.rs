@@ -9,7 +9,7 @@ use cst_workspace::Encoding;
 use serde_json::{Value, json};
 
 const A: &str = "pub fn parse_config(text: &str) -> usize {\n    text.len()\n}\n";
-const B: &str = "fn main() {\n    let a = parse_config(\"x\");\n    let b = parse_config(\"😀y\");\n    println!(\"{a} {b}\");\n}\n";
+const B: &str = "fn main() {\n    let a = parse_config(\"x\");\n    let b = parse_config(\"😀y\");\n    let c = (\"😀é\", parse_config(\"w\"));\n    println!(\"{a} {b} {c:?}\");\n}\n";
 const C: &str = "fn helper() -> usize {\n    parse_config(\"z\")\n}\n";
 
 /// Byte offsets of every `parse_config` in `text`.
@@ -24,12 +24,19 @@ fn loc(v: &Value) -> (String, Value) {
 
 #[test]
 fn symbol_methods_answer_from_the_name_index() {
+    // UTF-16 (no encoding offered), then UTF-8 negotiated: b.rs has a
+    // reference after non-ASCII characters on its line, where the columns
+    // of the two differ.
+    symbol_methods(None, Encoding::Utf16);
+    symbol_methods(Some(&["utf-8"]), Encoding::Utf8);
+}
+
+fn symbol_methods(offered: Option<&[&str]>, enc: Encoding) {
     let mut c = Client::start_with(
         &[("src/a.rs", A), ("src/b.rs", B), ("other/c.rs", C)],
-        None,
+        offered,
         true,
     );
-    let enc = Encoding::Utf16;
     let [ua, ub, uc] = ["src/a.rs", "src/b.rs", "other/c.rs"].map(|p| uri(&c.root.join(p)));
     let name_range =
         |text: &str, at: usize| common::range(text, at, at + "parse_config".len(), enc);
@@ -87,7 +94,7 @@ fn symbol_methods_answer_from_the_name_index() {
             "context": {"includeDeclaration": true}
         }),
     );
-    assert_eq!(refs.as_array().unwrap().len(), 4, "{refs}");
+    assert_eq!(refs.as_array().unwrap().len(), 5, "{refs}");
 
     // An open buffer's new definition is found (the overlay wins).
     let text = format!("{A}\npub fn parse_more() {{}}\n");

@@ -60,6 +60,8 @@ pub(crate) struct FileData {
     pub rel: String,
     pub tags: Box<[CTag]>,
     origin: Origin,
+    /// The file's text is ASCII (see [`Symbol::ascii`]).
+    ascii: bool,
     /// The fingerprint of the stored tags read ([`cst::Cache::tags_fingerprint`],
     /// taken before reading them); `None` for a buffer or tags not read.
     fingerprint: Option<[u8; 32]>,
@@ -156,6 +158,7 @@ struct Read {
     tags: Vec<CTag>,
     origin: Origin,
     fingerprint: Option<[u8; 32]>,
+    ascii: bool,
 }
 
 impl SymbolIndex {
@@ -268,6 +271,7 @@ impl SymbolIndex {
                         rel: ws.rel(&path),
                         path,
                         tags: tags.into_boxed_slice(),
+                        ascii: f.ascii,
                         origin: Origin::Stored(f.stamp),
                         fingerprint: Some(fingerprint),
                         symbols: OnceLock::new(),
@@ -429,6 +433,7 @@ impl SymbolIndex {
             rel: ws.rel(&path),
             path,
             tags,
+            ascii: read.ascii,
             origin: read.origin,
             fingerprint: read.fingerprint,
             symbols: OnceLock::new(),
@@ -463,6 +468,7 @@ impl SymbolIndex {
                     rel: persist::os_bytes(f.path.strip_prefix(&self.root).ok()?),
                     fingerprint: f.fingerprint?,
                     stamp,
+                    ascii: f.ascii,
                     tags: &f.tags,
                 })
             })
@@ -632,6 +638,7 @@ impl SymbolIndex {
             is_definition: t.def,
             bytes: t.name_start as usize..t.name_end as usize,
             node_bytes: t.node_start as usize..t.node_end as usize,
+            ascii: f.ascii,
         }
     }
 
@@ -795,6 +802,7 @@ fn read_one(cache: &Cache, names: &Interner, path: &Path, exact: bool) -> Option
             tags: Vec::new(),
             origin: Origin::Stored(stamp),
             fingerprint,
+            ascii: false,
         }),
         Err(e) => {
             tracing::warn!(path = %path.display(), error = %e, "tags not read");
@@ -803,6 +811,7 @@ fn read_one(cache: &Cache, names: &Interner, path: &Path, exact: bool) -> Option
                 tags: Vec::new(),
                 origin: Origin::Stored(None),
                 fingerprint: None,
+                ascii: false,
             })
         }
     }
@@ -830,6 +839,7 @@ fn read_buffer(ws: &Workspace, names: &Interner, path: &Path) -> Option<Read> {
                 tags: Vec::new(),
                 origin: Origin::Buffer(text_hash),
                 fingerprint: None,
+                ascii: false,
             })
         }
     }
@@ -901,6 +911,7 @@ fn compact(ft: &FileTags, names: &Interner, origin: Origin) -> Read {
         tags,
         origin,
         fingerprint: None,
+        ascii: source.is_ascii(),
     }
 }
 

@@ -101,4 +101,7 @@ pub struct Symbol {
     /// The tagged node's bytes (the whole definition or reference, joined
     /// with the name's).
     pub node_bytes: Range<usize>,
+    /// The file's text is ASCII: its byte columns are also its UTF-16 and
+    /// UTF-32 columns (a server converts positions without reading it).
+    pub ascii: bool,
 }

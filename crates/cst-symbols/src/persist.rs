@@ -16,7 +16,7 @@
 //! | bytes | field |
 //! |---|---|
 //! | 8 | magic `cstsyms\0` |
-//! | 4 | version (1) |
+//! | 4 | version (2) |
 //! | 4 | reserved (0) |
 //! | 8 | body length |
 //! | 32 | BLAKE3 of the body |
@@ -28,7 +28,7 @@
 //! count, each: `u32` length and the path's bytes relative to the root,
 //! 32-byte fingerprint, `u8` 1 and the status — `u64` length, `u64`
 //! seconds and `u32` nanoseconds of the modification time, `u64` inode —
-//! or `u8` 0; `u32` tag count, then per tag 40 bytes: `u32` name id,
+//! or `u8` 0; `u8` 1 if the file's text is ASCII, else 0; `u32` tag count, then per tag 40 bytes: `u32` name id,
 //! `u16` kind id, `u8` definition, `u8` 0, and eight `u32`: row, column,
 //! end row, end column, name start and end, node start and end).
 
@@ -42,7 +42,7 @@ use rustc_hash::FxHashMap;
 use crate::index::{CTag, Stamp};
 
 const MAGIC: &[u8; 8] = b"cstsyms\0";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 4 + 8 + 32;
 const TAG_BYTES: usize = 40;
 
@@ -65,6 +65,7 @@ pub(crate) enum SnapshotError {
 pub(crate) struct SnapFile {
     pub fingerprint: [u8; 32],
     pub stamp: Option<Stamp>,
+    pub ascii: bool,
     /// Tags with ids into the snapshot's names and kinds.
     pub tags: Vec<CTag>,
 }
@@ -83,6 +84,7 @@ pub(crate) struct FileOut<'a> {
     pub rel: &'a [u8],
     pub fingerprint: [u8; 32],
     pub stamp: Option<Stamp>,
+    pub ascii: bool,
     pub tags: &'a [CTag],
 }
 
@@ -148,7 +150,7 @@ fn decode(bytes: &[u8], root: &Path) -> Result<Snapshot, SnapshotError> {
             .ok_or(SnapshotError::Malformed(r.at))?;
         snap.names.push(name.into());
     }
-    let files = r.count(4 + 32 + 1 + 4)?;
+    let files = r.count(4 + 32 + 1 + 1 + 4)?;
     snap.files.reserve(files);
     for _ in 0..files {
         let rel: Box<[u8]> = r.block()?.into();
@@ -168,6 +170,11 @@ fn decode(bytes: &[u8], root: &Path) -> Result<Snapshot, SnapshotError> {
                     .flatten();
                 Some(Stamp { len, modified, ino })
             }
+            _ => return Err(SnapshotError::Malformed(r.at)),
+        };
+        let ascii = match r.take(1)?[0] {
+            0 => false,
+            1 => true,
             _ => return Err(SnapshotError::Malformed(r.at)),
         };
         let n = r.count(TAG_BYTES)?;
@@ -201,6 +208,7 @@ fn decode(bytes: &[u8], root: &Path) -> Result<Snapshot, SnapshotError> {
             SnapFile {
                 fingerprint,
                 stamp,
+                ascii,
                 tags,
             },
         );
@@ -271,6 +279,7 @@ pub(crate) fn encode(
             }
             None => b.push(0),
         }
+        b.push(u8::from(f.ascii));
         b.extend_from_slice(&(f.tags.len() as u32).to_le_bytes());
         for t in f.tags {
             let name = remap.get(t.name as usize).copied().unwrap_or(0);
@@ -414,12 +423,14 @@ mod tests {
                 rel: b"src/a.rs",
                 fingerprint: [7; 32],
                 stamp: Some(stamp(10, 1_700_000_000, 123_456_789, 42)),
+                ascii: true,
                 tags: &a,
             },
             FileOut {
                 rel: b"b.rs",
                 fingerprint: [9; 32],
                 stamp: None,
+                ascii: false,
                 tags: &b,
             },
         ];
@@ -432,6 +443,7 @@ mod tests {
         let fa = &snap.files[&b"src/a.rs"[..]];
         assert_eq!(fa.fingerprint, [7; 32]);
         assert_eq!(fa.stamp, Some(stamp(10, 1_700_000_000, 123_456_789, 42)));
+        assert!(fa.ascii);
         let name = |t: &CTag| &snap.names[t.name as usize][..];
         assert_eq!(
             fa.tags.iter().map(name).collect::<Vec<_>>(),
@@ -444,6 +456,7 @@ mod tests {
         assert_eq!(fa.tags[0].node_end, a[0].node_end);
         let fb = &snap.files[&b"b.rs"[..]];
         assert_eq!(fb.stamp, None);
+        assert!(!fb.ascii);
         assert_eq!(
             fb.tags.iter().map(name).collect::<Vec<_>>(),
             vec![&b"\xffraw"[..], b"helper"]
@@ -459,12 +472,14 @@ mod tests {
                 rel: b"a.rs",
                 fingerprint: [1; 32],
                 stamp: Some(stamp(3, 5, 6, 7)),
+                ascii: false,
                 tags: &a,
             },
             FileOut {
                 rel: b"b.rs",
                 fingerprint: [2; 32],
                 stamp: None,
+                ascii: false,
                 tags: &b,
             },
         ];
@@ -492,6 +507,7 @@ mod tests {
             rel: b"a.rs",
             fingerprint: [1; 32],
             stamp: None,
+            ascii: false,
             tags: &a,
         }];
         let good = encode(root, &names, &kinds, &files);
