@@ -184,6 +184,11 @@ fn main() {
     let mut version = 10;
     // `CST_LSP_COLD_ONLY=1`: no edits (to profile the cold requests).
     let cold_only = std::env::var_os("CST_LSP_COLD_ONLY").is_some();
+    // `CST_LSP_PAUSE_MS`: a pause after each round (work the server left
+    // for later then does not overlap the next round).
+    let pause: Option<u64> = std::env::var("CST_LSP_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     for round in 0..rounds {
         version += 1;
         c.notify(
@@ -218,6 +223,9 @@ fn main() {
             t[slot + 1].push(c.timed("textDocument/documentSymbol", json!({"textDocument": doc})));
         }
         c.notify("textDocument/didClose", json!({"textDocument": doc}));
+        if let Some(ms) = pause {
+            std::thread::sleep(Duration::from_millis(ms));
+        }
     }
 
     // A fresh parse of the same text, for scale.

@@ -173,11 +173,19 @@ impl Doc {
     /// Closes the document's buffer.
     pub(crate) fn close(self, ws: &Workspace) -> Result<(), String> {
         self.current.store(CLOSED, Ordering::Release);
-        match self.buffer {
+        let closed = match self.buffer {
             // Never opened in the workspace: nothing to close.
             Some(BufferState::Deferred(_)) => Ok(()),
             _ => ws.close(&self.path).map(|_| ()).map_err(|e| e.to_string()),
+        };
+        if self.snapshot.text.len() >= 64 << 10 {
+            // Its trees are freed off the main loop (milliseconds for a
+            // large file, which the next message would wait behind).
+            let _ = std::thread::Builder::new()
+                .name("cst-lsp-drop".into())
+                .spawn(move || drop(self));
         }
+        closed
     }
 }
 

@@ -195,6 +195,18 @@ pub(crate) struct Shared {
     pub(crate) flush_delay: Duration,
 }
 
+/// Texts from this size up have their trees freed on another thread
+/// ([`drop_elsewhere`]).
+pub(crate) const DROP_ELSEWHERE_BYTES: usize = 64 << 10;
+
+/// Drops `value` on a short-lived thread of its own (here, when no
+/// thread can be started: the refused closure drops it).
+pub(crate) fn drop_elsewhere<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("cst-drop".into())
+        .spawn(move || drop(value));
+}
+
 /// A workspace (see the crate documentation). Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
 pub struct Workspace {
@@ -559,11 +571,11 @@ impl Workspace {
     /// buffer's tree is stored as the file's, so it is not parsed again.
     /// Returns whether a buffer was open.
     pub fn close(&self, path: &Path) -> Result<bool, Error> {
-        let Some(b) = self.shared.buffers.write().remove(path) else {
+        let Some(buffer) = self.shared.buffers.write().remove(path) else {
             return Ok(false);
         };
         Self::bump(&self.shared);
-        let b = b.lock();
+        let b = buffer.lock();
         if !self.shared.read_only
             && let Ok(on_disk) = std::fs::read(path)
             && on_disk[..] == b.text()[..]
@@ -573,6 +585,13 @@ impl Workspace {
                 b.tree.store_as(path)?;
                 self.shared.dirty.store(true, Ordering::Release);
             }
+        }
+        let large = b.text().len() >= DROP_ELSEWHERE_BYTES;
+        drop(b);
+        if large {
+            // Freeing a large file's trees takes milliseconds: not on the
+            // caller's thread (an editor's next request waits behind it).
+            drop_elsewhere(buffer);
         }
         Ok(true)
     }
