@@ -76,7 +76,8 @@ impl Cache {
 impl Detached {
     /// Applies `edits` (in bytes and byte-column points, as tree-sitter's
     /// `InputEdit`, in order: each against the text the previous one left)
-    /// whose result is `new_source`: one incremental reparse, and nothing
+    /// whose result is `new_source`: one incremental reparse (a fresh
+    /// parse where the last version had syntax errors), and nothing
     /// else. On an error the tree is left as it was.
     pub fn edit(
         &mut self,
@@ -86,18 +87,25 @@ impl Detached {
         let new_source = new_source.into();
         self.cache
             .check_size(std::path::Path::new("<buffer>"), &new_source)?;
-        // The next edit starts from the fresh parse where one was made.
-        let mut old = self.fresh.take().unwrap_or_else(|| self.live.clone());
-        for edit in edits {
-            old.edit(edit);
+        // A text with syntax errors is answered from a fresh parse (see
+        // `fresh`): where the last version had errors, the new one is
+        // parsed from scratch at once rather than incrementally first and
+        // again from scratch when asked.
+        let had_errors = self.live.root_node().has_error();
+        let live = if had_errors {
+            self.parser.parse(&new_source[..], None)
+        } else {
+            // The next edit starts from the fresh parse where one was made.
+            let mut old = self.fresh.take().unwrap_or_else(|| self.live.clone());
+            for edit in edits {
+                old.edit(edit);
+            }
+            self.parser.parse(&new_source[..], Some(&old))
         }
-        let live = self
-            .parser
-            .parse(&new_source[..], Some(&old))
-            .ok_or_else(|| Error::Parse("<buffer>".into()))?;
+        .ok_or_else(|| Error::Parse("<buffer>".into()))?;
         self.live = live;
         self.source = new_source;
-        self.incremental = true;
+        self.incremental = !had_errors;
         self.fresh = OnceLock::new();
         self.view = OnceLock::new();
         Ok(())
