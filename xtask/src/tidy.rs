@@ -43,12 +43,19 @@ fn members() -> BTreeMap<String, Vec<(String, bool, Option<String>)>> {
         .collect()
 }
 
-const PLUMBING: &[&str] = &["cst-grammars", "cst-bytecode", "cst-tiers", "cst-policy"];
+const PLUMBING: &[&str] = &[
+    "cst-grammars",
+    "cst-bytecode",
+    "cst-tiers",
+    "cst-policy",
+    "cst-remote",
+];
 const OURS: &[&str] = &[
     "cst-grammars",
     "cst-bytecode",
     "cst-tiers",
     "cst-policy",
+    "cst-remote",
     "cst-query",
     "cst-tags",
     "cst",
@@ -63,6 +70,9 @@ const OURS: &[&str] = &[
 
 /// The crates of the library: everything below the protocol crates and the
 /// command. None of them has an async runtime or a protocol's types.
+/// (`cst-remote` is the one exception the facade may stand on: it owns a
+/// tokio runtime privately and its public API is synchronous; see
+/// `remote_stores_opaque_records_behind_a_synchronous_api`.)
 const LIBRARY: &[&str] = &[
     "cst-grammars",
     "cst-bytecode",
@@ -266,6 +276,47 @@ fn tiers_store_opaque_bytes() {
             "{} names tree-sitter: cst-tiers stores opaque bytes",
             entry.display()
         );
+    }
+}
+
+#[test]
+fn remote_stores_opaque_records_behind_a_synchronous_api() {
+    let m = members();
+    for (dep, _, _) in normal_deps(&m["cst-remote"]) {
+        assert!(
+            !OURS.contains(&dep.as_str()) && !dep.starts_with("tree-sitter"),
+            "cst-remote depends on {dep}: it stores opaque records (no cst, \
+             cst-bytecode, cst-workspace or tree-sitter)"
+        );
+    }
+    // Only the facade and the crates above it may use the remote.
+    for name in [
+        "cst-grammars",
+        "cst-bytecode",
+        "cst-tiers",
+        "cst-policy",
+        "cst-query",
+        "cst-tags",
+        "cst-watch",
+    ] {
+        for (dep, _, _) in normal_deps(&m[name]) {
+            assert_ne!(
+                dep, "cst-remote",
+                "{name} depends on cst-remote: only the facade and the crates above it may"
+            );
+        }
+    }
+    // Its runtime stays inside: no async function in its public API, no
+    // trees in its sources.
+    for entry in walk(&crate::root().join("crates/cst-remote/src")) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        for banned in ["pub async fn", "tree_sitter"] {
+            assert!(
+                !text.contains(banned),
+                "{} contains `{banned}`: cst-remote is synchronous and stores opaque records",
+                entry.display()
+            );
+        }
     }
 }
 
