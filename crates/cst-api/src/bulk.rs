@@ -1,7 +1,8 @@
 //! The bulk lane: work whose cost grows with the workspace (a query over
-//! many files) runs on threads of its own, at the lowest scheduling
-//! priority, so that it takes the CPU only when the per-file requests an
-//! editor waits on (a tree, a node, an outline, an edit) leave it idle.
+//! many files, a symbol look-up, the repo map) runs on threads of its own,
+//! at the lowest scheduling priority, so that it takes the CPU only when
+//! the per-file requests an editor waits on (a tree, a node, an outline,
+//! an edit) leave it idle.
 //!
 //! Under load on a small machine a query over the whole workspace costs
 //! milliseconds of CPU; run beside the per-file requests at the same

@@ -18,6 +18,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// What went wrong, for people.
     pub message: String,
+    /// Seconds after which the request may succeed (`Retry-After`), for
+    /// an answer that is busy rather than wrong.
+    pub retry_after: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -38,6 +41,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -75,6 +79,7 @@ impl From<cst_workspace::Error> for ApiError {
             status: status_of(e.kind()),
             code,
             message: e.to_string(),
+            retry_after: None,
         }
     }
 }
@@ -82,6 +87,31 @@ impl From<cst_workspace::Error> for ApiError {
 impl From<cst_workspace::cst::Error> for ApiError {
     fn from(e: cst_workspace::cst::Error) -> Self {
         cst_workspace::Error::from(e).into()
+    }
+}
+
+/// How long a client is asked to wait while the workspace's first index
+/// runs (`Retry-After`, seconds).
+const INDEXING_RETRY_AFTER: u32 = 5;
+
+impl From<cst_symbols::Error> for ApiError {
+    fn from(e: cst_symbols::Error) -> Self {
+        match e {
+            cst_symbols::Error::Workspace(e) => e.into(),
+            cst_symbols::Error::Cache(e) => e.into(),
+            // Not wrong, only early: as `/readyz` answers before the first
+            // index, with the time to ask again.
+            cst_symbols::Error::NotReady { .. } => ApiError {
+                retry_after: Some(INDEXING_RETRY_AFTER),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "indexing", e.to_string())
+            },
+            e => ApiError {
+                status: status_of(e.kind()),
+                code: e.kind().as_str(),
+                message: e.to_string(),
+                retry_after: None,
+            },
+        }
     }
 }
 
@@ -100,6 +130,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if let Some(secs) = self.retry_after {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         r
     }
 }
@@ -148,4 +182,28 @@ pub async fn json_errors(response: Response) -> Response {
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Before the first index a symbol look-up is busy, not wrong: 503
+    /// `indexing` with the time to ask again.
+    #[test]
+    fn not_ready_is_503_with_retry_after() {
+        let e = ApiError::from(cst_symbols::Error::NotReady { done: 1, total: 9 });
+        let r = e.into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            r.headers().get(header::RETRY_AFTER).unwrap(),
+            &INDEXING_RETRY_AFTER.to_string()
+        );
+        let e = ApiError::from(cst_symbols::Error::Invalid("no".into()));
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::BAD_REQUEST, "invalid_input")
+        );
+        assert!(e.retry_after.is_none());
+    }
 }

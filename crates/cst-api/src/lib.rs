@@ -2,8 +2,11 @@
 //!
 //! axum routes over a [`Workspace`]: trees, nodes, outlines, tags, chunks,
 //! streamed queries and open buffers under `/v1`, the probes `/healthz`
-//! and `/readyz`, and `/metrics`. `docs/API.md` documents every route with
-//! examples that the tests replay.
+//! and `/readyz`, and `/metrics`; with a symbol index
+//! ([`ServerOptions::symbols`]), the ranked repo map and workspace symbol
+//! search, definitions and references (`/v1/map`, `/v1/symbols`,
+//! `/v1/definitions`, `/v1/references`). `docs/API.md` documents every
+//! route with examples that the tests replay.
 //!
 //! This is the one crate of cst with a public async runtime: [`start`]
 //! builds its own tokio runtime on its own threads and returns a
@@ -19,6 +22,7 @@ mod bulk;
 mod error;
 mod metrics;
 mod routes;
+mod symbols;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -88,6 +92,12 @@ pub struct ServerOptions {
     /// crate that speaks it), behind the same token, Host check, limits
     /// and error shape.
     pub extra_routes: Option<axum::Router>,
+    /// The workspace's symbol index, for `/v1/map`, `/v1/symbols`,
+    /// `/v1/definitions` and `/v1/references` (without it they answer 404
+    /// `symbols_disabled`). Share one with the other servers of the
+    /// process (MCP at `/mcp`): it is built once and follows the
+    /// workspace's generation.
+    pub symbols: Option<Arc<cst_symbols::LiveIndex>>,
 }
 
 impl Default for ServerOptions {
@@ -101,6 +111,7 @@ impl Default for ServerOptions {
             query_limits: QueryLimits::default(),
             threads: 2,
             extra_routes: None,
+            symbols: None,
         }
     }
 }
@@ -176,6 +187,7 @@ pub fn router(ws: Workspace, options: &ServerOptions) -> axum::Router {
         ws,
         limits: options.query_limits,
         bulk: bulk::Bulk::new(options.max_concurrency),
+        symbols: options.symbols.clone(),
     });
     let token: Option<Arc<[u8]>> = options.token.as_ref().map(|t| t.as_bytes().into());
     // Without a token, only requests that name this machine: a web page

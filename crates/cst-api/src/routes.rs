@@ -1,6 +1,8 @@
-//! The routes of `/v1` and the probes. Every handler does its work on the
-//! blocking pool (the workspace is synchronous) and answers JSON, text or
-//! an NDJSON stream; every error is a JSON error (see `error.rs`).
+//! The routes of `/v1` and the probes. Every handler does its work off the
+//! runtime's workers (the workspace is synchronous): a per-file request on
+//! the blocking pool, a query and the symbol look-ups (`symbols.rs`) on
+//! the bulk lane (`bulk.rs`). Answers are JSON, text or an NDJSON stream;
+//! every error is a JSON error (see `error.rs`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -31,11 +33,13 @@ pub(crate) struct AppState {
     pub(crate) ws: Workspace,
     pub(crate) metrics: Metrics,
     pub(crate) limits: QueryLimits,
-    /// Where queries run.
+    /// Where queries and the symbol look-ups run.
     pub(crate) bulk: crate::bulk::Bulk,
+    /// The symbol index, when the server has one (see `symbols.rs`).
+    pub(crate) symbols: Option<Arc<cst_symbols::LiveIndex>>,
 }
 
-type Shared = Arc<AppState>;
+pub(crate) type Shared = Arc<AppState>;
 
 /// The query string, parsed, with a JSON error when it does not parse.
 pub(crate) struct Params<T>(pub(crate) T);
@@ -72,7 +76,7 @@ fn json<T: serde::Serialize>(value: &T) -> Response {
 }
 
 /// A JSON answer carrying the generation and the stale paths beside `value`'s fields.
-fn answer<T: serde::Serialize>(meta: Meta, value: T) -> Response {
+pub(crate) fn answer<T: serde::Serialize>(meta: Meta, value: T) -> Response {
     #[derive(serde::Serialize)]
     struct With<T> {
         #[serde(flatten)]
@@ -129,6 +133,10 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/v1/tags", get(tags))
         .route("/v1/chunks", get(chunks))
         .route("/v1/query", post(query))
+        .route("/v1/map", get(crate::symbols::map))
+        .route("/v1/symbols", get(crate::symbols::symbols))
+        .route("/v1/definitions", get(crate::symbols::definitions))
+        .route("/v1/references", get(crate::symbols::references))
         .route("/v1/buffers", get(list_buffers))
         .route(
             "/v1/buffers/{*path}",

@@ -253,3 +253,49 @@ fn a_killed_server_restarts_with_the_same_answers() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The repo map and the symbol look-ups of `cst serve` (one symbol index,
+/// shared with `/mcp`): the map is `cst map --json`'s for the same
+/// workspace, and an edit through a buffer is in the next look-up.
+#[test]
+fn the_server_answers_the_repo_map_and_symbols() {
+    let ws = workspace();
+    let cache = tempfile::tempdir().unwrap();
+    let s = serve(cache.path(), ws.path());
+    let root = ws.path().canonicalize().unwrap();
+    // `cst map` reads the store beside the server: what the server has
+    // written (`cst index` asks it to reconcile and flush).
+    let out = cst(cache.path(), &["index", root.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, body) = s.get("/v1/map?tokens=512");
+    assert_eq!(status, 200, "{body}");
+    let mut served: serde_json::Value = serde_json::from_str(&body).unwrap();
+    for k in ["generation", "stale", "stale_count"] {
+        served.as_object_mut().unwrap().remove(k);
+    }
+    let out = cst(
+        cache.path(),
+        &["map", root.to_str().unwrap(), "--tokens", "512", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(served, printed);
+    let c = s.client();
+    let (status, body) = c.put("/v1/buffers/src/m3.rs", "pub fn just_typed() {}\n");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = s.get("/v1/symbols?query=just_typed");
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["symbols"][0]["path"], "src/m3.rs", "{v}");
+    let (_, body) = s.get("/v1/definitions?name=f3");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["total"], 0, "the buffer shadows the file: {v}");
+}

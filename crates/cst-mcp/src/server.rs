@@ -31,7 +31,7 @@ pub struct CstServer {
 struct Inner {
     ws: Workspace,
     options: McpOptions,
-    symbols: cst_symbols::LiveIndex,
+    symbols: Arc<cst_symbols::LiveIndex>,
 }
 
 impl std::fmt::Debug for CstServer {
@@ -135,13 +135,25 @@ pub struct RepoMapArgs {
 
 #[tool_router(router = tool_router)]
 impl CstServer {
-    /// A server over `ws`.
+    /// A server over `ws`, with a symbol index of its own.
     pub fn new(ws: Workspace, options: McpOptions) -> CstServer {
+        Self::with_symbols(ws, options, Arc::default())
+    }
+
+    /// A server over `ws` answering `symbols`, `definition`, `references`
+    /// and `repo_map` from `symbols`, an index shared with the rest of the
+    /// process (`cst serve` gives its HTTP API the same one), so the
+    /// workspace is indexed once.
+    pub fn with_symbols(
+        ws: Workspace,
+        options: McpOptions,
+        symbols: Arc<cst_symbols::LiveIndex>,
+    ) -> CstServer {
         CstServer {
             inner: Arc::new(Inner {
                 ws,
                 options,
-                symbols: cst_symbols::LiveIndex::default(),
+                symbols,
             }),
             tool_router: Self::tool_router(),
         }

@@ -75,8 +75,11 @@ impl Default for Setup {
                 ..cst_watch::WatchOptions::default()
             },
             token: None,
+            // With a symbol index, as `cst serve` runs (it is built on the
+            // first request that needs it).
             options: ServerOptions {
                 listen: Listen::Tcp("127.0.0.1:0".parse().unwrap()),
+                symbols: Some(std::sync::Arc::new(cst_symbols::LiveIndex::default())),
                 ..ServerOptions::default()
             },
         }

@@ -6,4 +6,5 @@ mod docs;
 mod files;
 mod load;
 mod security;
+mod symbols;
 mod watch;

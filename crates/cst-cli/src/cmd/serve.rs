@@ -50,18 +50,27 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> Result<u8, Failure> {
             ..WorkspaceOptions::default()
         },
     )?;
+    // One symbol index for the process: the API's map and symbol
+    // look-ups and MCP's tools share it (built on the first request that
+    // needs it, then kept current with the workspace's generation).
+    let symbols = std::sync::Arc::new(cst_symbols::LiveIndex::default());
     let running = cst_api::start(
         ws.clone(),
         cst_api::ServerOptions {
             listen,
             token: token.clone(),
             // MCP for agents at /mcp, on the same workspace (and the same
-            // token and limits).
+            // token, limits and symbol index).
             extra_routes: Some(cst_mcp::http_router(
-                cst_mcp::CstServer::new(ws.clone(), cst_mcp::McpOptions::default()),
+                cst_mcp::CstServer::with_symbols(
+                    ws.clone(),
+                    cst_mcp::McpOptions::default(),
+                    symbols.clone(),
+                ),
                 "/mcp",
                 token.is_none(),
             )),
+            symbols: Some(symbols),
             ..cst_api::ServerOptions::default()
         },
         true,
