@@ -263,14 +263,8 @@ fn the_server_answers_the_repo_map_and_symbols() {
     let cache = tempfile::tempdir().unwrap();
     let s = serve(cache.path(), ws.path());
     let root = ws.path().canonicalize().unwrap();
-    // `cst map` reads the store beside the server: what the server has
-    // written (`cst index` asks it to reconcile and flush).
-    let out = cst(cache.path(), &["index", root.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // `cst map` beside the server asks it (the server's index holds what
+    // it has not flushed to the store yet).
     let (status, body) = s.get("/v1/map?tokens=512");
     assert_eq!(status, 200, "{body}");
     let mut served: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -288,6 +282,34 @@ fn the_server_answers_the_repo_map_and_symbols() {
     );
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(served, printed);
+    assert!(
+        printed["files"].as_array().is_some_and(|f| !f.is_empty()),
+        "{printed}"
+    );
+    // The text form, with a focus file, is the server's text.
+    let (status, body) = s.get("/v1/map?tokens=512&focus=src/m1.rs");
+    assert_eq!(status, 200, "{body}");
+    let served: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let out = cst(
+        cache.path(),
+        &[
+            "map",
+            root.to_str().unwrap(),
+            "--tokens",
+            "512",
+            "--focus",
+            "src/m1.rs",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        served["text"].as_str().unwrap()
+    );
     let c = s.client();
     let (status, body) = c.put("/v1/buffers/src/m3.rs", "pub fn just_typed() {}\n");
     assert_eq!(status, 200, "{body}");

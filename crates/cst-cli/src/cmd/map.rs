@@ -10,6 +10,7 @@ use cst_workspace::discover::Access;
 use cst_workspace::{Workspace, WorkspaceOptions};
 
 use crate::Failure;
+use crate::cmd::serve;
 use crate::flags::{Cli, MapArgs};
 use crate::output::print_pretty;
 use crate::session;
@@ -27,6 +28,34 @@ pub(crate) fn run(cli: &Cli, args: &MapArgs) -> Result<u8, Failure> {
         .iter()
         .map(|f| focus_path(f, &root))
         .collect::<Result<Vec<_>, _>>()?;
+    // A server writes this workspace's cache: it holds the current index
+    // (its buffers and what it has not flushed yet); ask it.
+    let cache_dir = session::open_options(cli, Access::WriteOrRead).cache_dir_of(&root);
+    if let Some(server) = serve::running_server(&cache_dir) {
+        let mut query: Vec<(&str, String)> = vec![("tokens", args.tokens.to_string())];
+        for f in &focus {
+            let rel = f.strip_prefix(&root).unwrap_or(f);
+            query.push(("focus", rel.to_string_lossy().into_owned()));
+        }
+        for m in &args.mention {
+            query.push(("mention", m.clone()));
+        }
+        let mut v = serve::ask_get(&server, "/v1/map", &query)?;
+        // The same object as without a server (`RepoMap`).
+        if let Some(o) = v.as_object_mut() {
+            for k in ["generation", "stale", "stale_count"] {
+                o.remove(k);
+            }
+        }
+        if args.json {
+            print_pretty(&v)?;
+        } else {
+            let mut out = std::io::stdout().lock();
+            out.write_all(v["text"].as_str().unwrap_or_default().as_bytes())?;
+            out.flush()?;
+        }
+        return Ok(0);
+    }
     // The store as the other reading commands open it: to write unless
     // another process does (a running server), else read beside it.
     let ws = Workspace::open(

@@ -116,17 +116,48 @@ pub(crate) fn ask_reconcile(server: &ServerFile) -> Result<serde_json::Value, Fa
 /// as a failure with the exit code of the error's kind.
 pub(crate) fn ask(server: &ServerFile, route: &str) -> Result<serde_json::Value, Failure> {
     let url = format!("http://{}{route}", server.addr);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut req = agent.post(&url);
+    let mut req = agent().post(&url);
     if let Some(t) = &server.token {
         req = req.header("Authorization", &format!("Bearer {t}"));
     }
-    let mut resp = req
+    let resp = req
         .send_empty()
         .map_err(|e| anyhow::anyhow!("asking the server at {}: {e}", server.addr))?;
+    answer(server, resp)
+}
+
+/// Sends `GET route?query` to the server (the pairs encoded); as [`ask`].
+pub(crate) fn ask_get(
+    server: &ServerFile,
+    route: &str,
+    query: &[(&str, String)],
+) -> Result<serde_json::Value, Failure> {
+    let url = format!("http://{}{route}", server.addr);
+    let mut req = agent().get(&url);
+    for (k, v) in query {
+        req = req.query(k, v);
+    }
+    if let Some(t) = &server.token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let resp = req
+        .call()
+        .map_err(|e| anyhow::anyhow!("asking the server at {}: {e}", server.addr))?;
+    answer(server, resp)
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// The server's JSON answer, or its JSON error as a failure.
+fn answer(
+    server: &ServerFile,
+    mut resp: ureq::http::Response<ureq::Body>,
+) -> Result<serde_json::Value, Failure> {
     let status = resp.status().as_u16();
     let v: serde_json::Value = resp
         .body_mut()
