@@ -65,6 +65,20 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// Remove stored trees no file refers to and compact the store.
     Gc(GcArgs),
+    /// Push the workspace's stored trees to the shared remote (`[remote]
+    /// url` or CST_REMOTE_URL; credentials from AWS_*): one pack of what
+    /// it lacks, a manifest, and the branch's ref signed with the key in
+    /// CST_REMOTE_SIGNING_KEY_FILE. Indexes first.
+    Push(PushArgs),
+    /// Fetch the shared remote's trees into the workspace's cache (every
+    /// object checked: the ref's signature with `[remote] public_key` or
+    /// CST_REMOTE_PUBLIC_KEY, hashes, sources against their keys, a sample
+    /// parsed again), then index: what the remote held is not parsed. A
+    /// failing remote is a miss: the index runs locally.
+    Pull(PullArgs),
+    /// The remote tier's signing keys.
+    #[command(subcommand)]
+    Remote(RemoteCommand),
     /// A ranked repo map (aider's): files with their most referenced
     /// definitions, by PageRank over the definitions and references of the
     /// stored tags, within a token budget (estimated: characters / 4).
@@ -273,6 +287,53 @@ pub(crate) struct ServeArgs {
 pub(crate) struct GcArgs {
     /// Workspace directory (selects the default cache).
     #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+// `cst push`.
+#[derive(Args)]
+pub(crate) struct PushArgs {
+    /// Workspace directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The branch whose ref moves (default: `[remote] branch`, `main`).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Print a JSON report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `cst pull`.
+#[derive(Args)]
+pub(crate) struct PullArgs {
+    /// Workspace directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The branch whose ref is read (default: `[remote] branch`, `main`).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Fetch only; do not index afterwards.
+    #[arg(long)]
+    pub no_index: bool,
+    /// Print a JSON report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+// `cst remote …`.
+#[derive(clap::Subcommand)]
+pub(crate) enum RemoteCommand {
+    /// Write a new signing key pair: DIR/remote.key (private, mode 0600;
+    /// for writers, as CST_REMOTE_SIGNING_KEY_FILE) and DIR/remote.pub
+    /// (its public key, for readers' `[remote] public_key`).
+    Keygen(KeygenArgs),
+}
+
+// `cst remote keygen`.
+#[derive(Args)]
+pub(crate) struct KeygenArgs {
+    /// Where the two files are written (created if needed).
     pub dir: PathBuf,
 }
 

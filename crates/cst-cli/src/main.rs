@@ -104,6 +104,9 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Serve(args) => cmd::serve::run(cli, args),
         Command::Gc(args) => cmd::gc::run(cli, args),
         Command::Map(args) => cmd::map::run(cli, args),
+        Command::Push(args) => cmd::remote::push(cli, args),
+        Command::Pull(args) => cmd::remote::pull(cli, args),
+        Command::Remote(flags::RemoteCommand::Keygen(args)) => cmd::remote::keygen(args),
         Command::Mcp(args) => cmd::mcp::run(cli, args),
         Command::Lsp(args) => cmd::lsp::run(cli, args),
     }

@@ -25,7 +25,7 @@ pub(crate) fn open_options(cli: &Cli, access: Access) -> OpenOptions {
 
 /// The configuration of the workspace at `root`. A `--config` that does not
 /// exist is a usage error.
-fn load_config(cli: &Cli, root: &Path) -> Result<Config, Failure> {
+pub(crate) fn load_config(cli: &Cli, root: &Path) -> Result<Config, Failure> {
     discover::load_config(cli.config.as_deref(), root).map_err(|e| match e {
         cst_workspace::Error::NotFound(p) => {
             Failure::usage(format!("--config {}: no such file", p.display()))

@@ -99,6 +99,40 @@ pub struct Config {
     /// Size at which the store starts a new segment file (compaction
     /// rewrites whole segments, never the one being written). Default 64 MiB.
     pub segment_bytes: u64,
+    /// The shared remote tier (`[remote]`; docs/REMOTE.md).
+    pub remote: RemoteSettings,
+}
+
+/// `[remote]`: where a team's shared trees are and how they are trusted.
+/// Credentials and the endpoint come from the usual `AWS_*` variables; the
+/// private signing key only from `CST_REMOTE_SIGNING_KEY_FILE`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RemoteSettings {
+    /// `s3://BUCKET/PREFIX` (or `file:///DIR`); none: no remote.
+    /// `CST_REMOTE_URL`.
+    pub url: Option<String>,
+    /// The public key (64 hex digits) whose signature a ref must carry.
+    /// `CST_REMOTE_PUBLIC_KEY`.
+    pub public_key: Option<String>,
+    /// The branch whose ref is read and moved. Default `main`.
+    /// `CST_REMOTE_BRANCH`.
+    pub branch: String,
+    /// The share of fetched trees parsed again and compared node by node
+    /// before a pack is kept (any difference refuses the rest of the
+    /// manifest). Default 0.01. `CST_REMOTE_VERIFY_SAMPLE`.
+    pub verify_sample: f64,
+}
+
+impl Default for RemoteSettings {
+    fn default() -> Self {
+        RemoteSettings {
+            url: None,
+            public_key: None,
+            branch: "main".into(),
+            verify_sample: 0.01,
+        }
+    }
 }
 
 impl Default for Config {
@@ -118,6 +152,7 @@ impl Default for Config {
             disk_bytes: 4 << 30,
             compact_dead_bytes: 16 << 20,
             segment_bytes: 64 << 20,
+            remote: RemoteSettings::default(),
         }
     }
 }
@@ -228,6 +263,29 @@ impl Config {
                     });
                 }
             };
+        }
+        if let Some(v) = get("CST_REMOTE_URL") {
+            self.remote.url = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = get("CST_REMOTE_PUBLIC_KEY") {
+            self.remote.public_key = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = get("CST_REMOTE_BRANCH") {
+            self.remote.branch = v;
+        }
+        if let Some(v) = get("CST_REMOTE_VERIFY_SAMPLE") {
+            self.remote.verify_sample = v.trim().parse().map_err(|_| ConfigError::Env {
+                var: "CST_REMOTE_VERIFY_SAMPLE",
+                value: v.clone(),
+                why: "a number from 0 to 1",
+            })?;
+        }
+        if !(0.0..=1.0).contains(&self.remote.verify_sample) {
+            return Err(ConfigError::Env {
+                var: "CST_REMOTE_VERIFY_SAMPLE",
+                value: self.remote.verify_sample.to_string(),
+                why: "a number from 0 to 1",
+            });
         }
         if !(1..=22).contains(&self.zstd_level) {
             return Err(ConfigError::Env {

@@ -33,17 +33,22 @@ mod maintenance;
 mod navigate;
 mod paths;
 mod placement;
+#[cfg(feature = "remote")]
+mod remote_tier;
 mod stats;
 mod tier;
 mod walk;
 mod writeback;
 
 pub use cache::{Cache, Outcome, Tree, default_cache_dir};
-pub use config::{Compression, Config, ConfigError};
+pub use config::{Compression, Config, ConfigError, RemoteSettings};
 pub use cst_bytecode as bytecode;
 pub use cst_grammars as grammars;
 pub use cst_policy as policy;
 pub use cst_query as query;
+/// The remote tier's crate (keys, configuration, the client).
+#[cfg(feature = "remote")]
+pub use cst_remote as remote;
 pub use cst_tags as tags;
 pub use cst_tiers as tiers;
 pub use detached::Detached;
@@ -51,6 +56,8 @@ pub use hot::estimate_tree_bytes;
 pub use maintenance::{DictionaryInfo, DiskUsage, GcReport, LanguageUsage, VerifyReport};
 pub use navigate::FileTags;
 pub use paths::{OpenReport, PathMapStatus};
+#[cfg(feature = "remote")]
+pub use remote_tier::{PullSummary, PushSummary};
 pub use stats::{CacheStats, LATENCY_BUCKETS, LatencySnapshot, TIER_NAMES};
 /// The tree-sitter this build is pinned to (stored kind and field ids depend
 /// on it): use it, not another version, for live trees and parsers.
@@ -135,6 +142,13 @@ pub enum Error {
     /// Chunking failed (a zero budget).
     #[error(transparent)]
     Chunk(#[from] cst_tags::ChunkError),
+    /// The operation needs a cache persisted on disk and opened to write.
+    #[error("this needs a cache on disk, opened to write")]
+    NoStore,
+    /// The remote tier failed (a miss for the caller: index locally).
+    #[cfg(feature = "remote")]
+    #[error("remote: {0}")]
+    Remote(#[from] cst_remote::Error),
 }
 
 /// What kind of failure an [`Error`] is: the one classification every
@@ -214,6 +228,9 @@ impl Error {
             Error::SourceChanged(_) => ErrorKind::Busy,
             Error::NoSource => ErrorKind::NotFound,
             Error::Parse(_) | Error::WorkerPanicked | Error::Tags { .. } => ErrorKind::Internal,
+            Error::NoStore => ErrorKind::Unsupported,
+            #[cfg(feature = "remote")]
+            Error::Remote(_) => ErrorKind::Io,
         }
     }
 }

@@ -12,6 +12,7 @@ pub(crate) mod map;
 pub(crate) mod mcp;
 pub(crate) mod outline;
 pub(crate) mod query;
+pub(crate) mod remote;
 pub(crate) mod serve;
 pub(crate) mod show;
 pub(crate) mod stats;

@@ -1,0 +1,436 @@
+//! The shared remote tier (feature `remote`): the store's records of each
+//! content key, bundled, pushed to and pulled from a `cst_remote::Remote`
+//! (docs/REMOTE.md, "Bundles").
+//!
+//! A push bundles, for every path under a directory, the records filed
+//! under its content key — the tree, the source, the tags — with the
+//! language, the grammar's fingerprint and the format version, and hands
+//! the bundles and the dictionaries they were compressed with to the
+//! remote (which writes what it lacks). A pull fetches the branch's signed
+//! manifest, the dictionaries and the packs, and keeps a bundle only when
+//! every check holds: the grammar and format are this build's, the source
+//! hashes to the key, the tree opens (its structure checked), the tags
+//! decode; and a sample of the trees (`verify_sample`) is parsed again and
+//! compared node by node before a pack is kept — a difference refuses that
+//! pack and every later one. Nothing is mapped to a path here: the next
+//! index finds the content stored and parses nothing.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use cst_bytecode::TreeView;
+use cst_grammars::Grammar;
+use cst_remote::{Fingerprint, Push, Remote, SigningKey};
+use cst_tiers::Key;
+use rustc_hash::FxHashSet;
+
+use crate::keys::{StoreKey, TagsHash, content_keys};
+use crate::{Cache, Error};
+
+/// A bundle's first bytes.
+const MAGIC: &[u8; 4] = b"CSTB";
+/// The bundle layout's version.
+const BUNDLE_VERSION: u8 = 1;
+/// The label prefix of dictionaries in a manifest.
+const DICT_LABEL: &str = "cst/dict/";
+
+/// What [`Cache::push_remote`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PushSummary {
+    /// Bundles made (one per distinct content key under the directory).
+    pub bundles: u64,
+    /// Paths whose records could not be read (not stored, damaged).
+    pub skipped: u64,
+    /// Of the bundles, those the remote held already.
+    pub present: u64,
+    /// Bundles written in new packs.
+    pub pushed: u64,
+    /// Dictionaries uploaded.
+    pub dictionaries: u64,
+    /// Bytes uploaded.
+    pub bytes: u64,
+    /// Whether the branch's ref moved.
+    pub ref_updated: bool,
+}
+
+/// What [`Cache::pull_remote`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PullSummary {
+    /// Packs fetched and kept.
+    pub packs: u64,
+    /// Bundles read from them.
+    pub bundles: u64,
+    /// Bundles whose records were written to the local store.
+    pub imported: u64,
+    /// Bundles whose tree the local store held already.
+    pub present: u64,
+    /// Bundles refused, by reason (another grammar or format, a source
+    /// that does not hash to its key, a tree that does not open…).
+    pub rejected: std::collections::BTreeMap<String, u64>,
+    /// Trees parsed again and compared (the sample).
+    pub verified: u64,
+    /// Packs refused: damaged, or after a sampled tree differed.
+    pub packs_refused: u64,
+    /// Dictionaries added to the local store.
+    pub dictionaries: u64,
+    /// Bytes downloaded (as the remote counts them).
+    pub bytes: u64,
+    /// Requests made.
+    pub requests: u64,
+}
+
+impl Cache {
+    /// Pushes the records of every path indexed under `dir` to `remote`'s
+    /// `branch`, signed with `key`: one delta pack of the bundles the
+    /// remote lacks, the dictionaries they need, a new manifest and the
+    /// ref (see the module documentation).
+    pub fn push_remote(
+        &self,
+        remote: &Remote,
+        branch: &str,
+        key: &SigningKey,
+        dir: &Path,
+    ) -> Result<PushSummary, Error> {
+        let store = self.inner.store.as_ref().ok_or(Error::NoStore)?;
+        let mut summary = PushSummary::default();
+        let mut seen: FxHashSet<Key> = FxHashSet::default();
+        let mut bundles: Vec<(cst_remote::Key, Bytes)> = Vec::new();
+        let mut dict_ids: FxHashSet<u32> = FxHashSet::default();
+        let mut fingerprints: Vec<Fingerprint> = Vec::new();
+        let mut languages: FxHashSet<&'static str> = FxHashSet::default();
+        for path in self.paths() {
+            if !path.starts_with(dir) {
+                continue;
+            }
+            let Some((k, g)) = self.record_of(&path) else {
+                continue;
+            };
+            if !seen.insert(k) {
+                continue;
+            }
+            match self.bundle_of(store, &k, g)? {
+                Some((bytes, ids)) => {
+                    dict_ids.extend(ids);
+                    if languages.insert(g.id()) {
+                        fingerprints.push(Fingerprint {
+                            id: g.id().to_string(),
+                            fingerprint: g.fingerprint()?.0,
+                        });
+                    }
+                    bundles.push((k.0, bytes));
+                }
+                None => summary.skipped += 1,
+            }
+        }
+        let mut dicts: Vec<(String, Bytes)> = Vec::new();
+        let mut ids: Vec<u32> = dict_ids.into_iter().collect();
+        ids.sort_unstable();
+        for id in ids {
+            if let Some(d) = store.get(&StoreKey::Dictionary(id).bytes())? {
+                dicts.push((format!("{DICT_LABEL}{id:08x}"), d));
+            }
+        }
+        summary.bundles = bundles.len() as u64;
+        let report = remote.push(
+            &Push {
+                branch,
+                format: u32::from(cst_bytecode::VERSION),
+                fingerprints: &fingerprints,
+                dicts: &dicts,
+                signing_key: key,
+            },
+            bundles,
+        )?;
+        summary.present = report.records_present;
+        summary.pushed = report.records_pushed;
+        summary.dictionaries = report.dicts_pushed;
+        summary.bytes = report.bytes_uploaded;
+        summary.ref_updated = report.ref_updated;
+        Ok(summary)
+    }
+
+    /// The bundle of content key `k` in `g`, and the dictionaries its
+    /// records were compressed with; `None` when its tree or source is
+    /// not in the store.
+    fn bundle_of(
+        &self,
+        store: &cst_tiers::FrozenStore,
+        k: &Key,
+        g: &'static Grammar,
+    ) -> Result<Option<(Bytes, Vec<u32>)>, Error> {
+        let Some(tree) = store.get(&StoreKey::Tree(*k).bytes())? else {
+            return Ok(None);
+        };
+        let (source_kind, source) = match store.get(&StoreKey::Source(*k).bytes())? {
+            Some(s) => (b'Z', s),
+            None => match store.get(&StoreKey::RawSource(*k).bytes())? {
+                Some(s) => (b'S', s),
+                None => return Ok(None),
+            },
+        };
+        let hash = self.tags_hash(g);
+        let tags = store.get(&StoreKey::Tags(*k, hash).bytes())?;
+        // The dictionaries of the compressed records (a tree kept as it is
+        // starts with the format's magic; a raw source names none).
+        let mut ids = Vec::new();
+        let compressed: &[&Bytes] = if source_kind == b'Z' {
+            &[&tree, &source]
+        } else {
+            &[&tree]
+        };
+        for dense in compressed {
+            if !dense.starts_with(&cst_bytecode::MAGIC)
+                && let Ok(id) = cst_bytecode::dictionary_id(dense)
+                && id != 0
+            {
+                ids.push(id);
+            }
+        }
+        let mut b = Vec::with_capacity(tree.len() + source.len() + 64);
+        b.extend_from_slice(MAGIC);
+        b.push(BUNDLE_VERSION);
+        b.push(g.id().len() as u8);
+        b.extend_from_slice(g.id().as_bytes());
+        b.extend_from_slice(&g.fingerprint()?.0);
+        b.extend_from_slice(&cst_bytecode::VERSION.to_le_bytes());
+        let mut entries: Vec<(u8, Option<TagsHash>, &[u8])> =
+            vec![(b'R', None, &tree), (source_kind, None, &source)];
+        if let Some(t) = &tags {
+            entries.push((b'G', Some(hash), t));
+        }
+        b.push(entries.len() as u8);
+        for (kind, hash, bytes) in entries {
+            b.push(kind);
+            if let Some(h) = hash {
+                b.extend_from_slice(&h);
+            }
+            b.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            b.extend_from_slice(bytes);
+        }
+        Ok(Some((Bytes::from(b), ids)))
+    }
+
+    /// Pulls `remote`'s `branch` into the local store (see the module
+    /// documentation): the ref's signature is checked against the
+    /// remote's public key, every pack and record against the manifest,
+    /// every bundle against this build; a share `verify_sample` (from 0
+    /// to 1) of the trees is parsed again. A remote that fails is an error
+    /// the caller treats as a miss (index locally); what was kept stays.
+    pub fn pull_remote(
+        &self,
+        remote: &Remote,
+        branch: &str,
+        verify_sample: f64,
+    ) -> Result<PullSummary, Error> {
+        let store = self.writable_store().ok_or(Error::NoStore)?;
+        let mut summary = PullSummary::default();
+        let before = remote.stats();
+        let Some(manifest) = remote.fetch_ref(branch)? else {
+            return Ok(summary);
+        };
+        for d in &manifest.manifest.dicts {
+            let Some(id) = d
+                .name
+                .strip_prefix(DICT_LABEL)
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+            else {
+                continue;
+            };
+            let key = StoreKey::Dictionary(id).bytes();
+            if store.contains(&key) {
+                continue;
+            }
+            let bytes = remote.fetch_dict(d)?;
+            // A dictionary's id is the CRC-32C of its bytes.
+            if cst_bytecode::Dictionary::from_bytes(bytes.to_vec()).id() != id {
+                *summary.rejected.entry("dictionary".into()).or_default() += 1;
+                continue;
+            }
+            store.put(&key, &bytes)?;
+            summary.dictionaries += 1;
+        }
+        let threshold = (verify_sample.clamp(0.0, 1.0) * 65536.0) as u32;
+        'packs: for entry in &manifest.manifest.packs {
+            let pack = match remote.fetch_pack(entry) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(error = %e, "remote pack refused");
+                    summary.packs_refused += 1;
+                    continue;
+                }
+            };
+            // Every bundle of the pack checked before any is kept.
+            let mut keep: Vec<Vec<(StoreKey, Bytes)>> = Vec::new();
+            for record in pack.pack.records() {
+                let Ok((k, body)) = record else {
+                    *summary.rejected.entry("record".into()).or_default() += 1;
+                    continue;
+                };
+                summary.bundles += 1;
+                let k = Key(k);
+                if store.contains(&StoreKey::Tree(k).bytes()) {
+                    summary.present += 1;
+                    continue;
+                }
+                let sample = u32::from(u16::from_le_bytes([k.0[0], k.0[1]])) < threshold;
+                match self.check_bundle(&k, &body, sample) {
+                    Ok(Checked::Keep(records)) => {
+                        summary.verified += u64::from(sample);
+                        keep.push(records);
+                    }
+                    Ok(Checked::Refuse(reason)) => {
+                        *summary.rejected.entry(reason.into()).or_default() += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if summary.rejected.contains_key("differs from a fresh parse") {
+                summary.packs_refused += 1;
+                tracing::warn!(
+                    "a sampled tree differs from a fresh parse: the rest of the manifest is refused"
+                );
+                break 'packs;
+            }
+            for records in keep {
+                // The source before the tree, as a local index writes them.
+                for (sk, bytes) in &records {
+                    store.put(&sk.bytes(), bytes)?;
+                }
+                summary.imported += 1;
+            }
+            summary.packs += 1;
+        }
+        let after = remote.stats();
+        summary.bytes = after.bytes_in.saturating_sub(before.bytes_in);
+        summary.requests = after.requests.saturating_sub(before.requests);
+        Ok(summary)
+    }
+
+    /// Checks one bundle against this build (see the module docs).
+    fn check_bundle(&self, k: &Key, body: &[u8], sample: bool) -> Result<Checked, Error> {
+        let Some(b) = Bundle::parse(body) else {
+            return Ok(Checked::Refuse("malformed bundle"));
+        };
+        let Some(g) = cst_grammars::by_id(b.language).filter(|g| g.is_compiled()) else {
+            return Ok(Checked::Refuse("language not in this build"));
+        };
+        let fingerprint = g.fingerprint()?.0;
+        if b.fingerprint != fingerprint {
+            return Ok(Checked::Refuse("another grammar version"));
+        }
+        if b.format != cst_bytecode::VERSION {
+            return Ok(Checked::Refuse("another format version"));
+        }
+        let (Some(tree), Some((source_kind, source_record))) = (b.tree, b.source) else {
+            return Ok(Checked::Refuse("malformed bundle"));
+        };
+        let source: Vec<u8> = if source_kind == b'Z' {
+            match self.inner.decompress(source_record) {
+                Ok(s) => s,
+                Err(_) => return Ok(Checked::Refuse("source does not decompress")),
+            }
+        } else {
+            source_record.to_vec()
+        };
+        if content_keys(&source, g.id(), fingerprint, cst_bytecode::VERSION).0 != *k {
+            return Ok(Checked::Refuse("source does not hash to its key"));
+        }
+        let tree_bytes = Bytes::copy_from_slice(tree);
+        let view = match self.inner.unpack(&tree_bytes) {
+            Ok(raw) => match TreeView::from_bytes(raw, self.symbols(g)?) {
+                Ok(v) => v,
+                Err(_) => return Ok(Checked::Refuse("tree does not open")),
+            },
+            Err(_) => return Ok(Checked::Refuse("tree does not decompress")),
+        };
+        if view.source_len() != source.len() {
+            return Ok(Checked::Refuse("tree does not span its source"));
+        }
+        if sample {
+            let fresh = g
+                .parser()?
+                .parse(&source, None)
+                .ok_or_else(|| Error::Parse("<remote>".into()))?;
+            if cst_bytecode::verify(&fresh, &view).is_err() {
+                return Ok(Checked::Refuse("differs from a fresh parse"));
+            }
+        }
+        let source_key = if source_kind == b'Z' {
+            StoreKey::Source(*k)
+        } else {
+            StoreKey::RawSource(*k)
+        };
+        let mut records = vec![
+            (source_key, Bytes::copy_from_slice(source_record)),
+            (StoreKey::Tree(*k), tree_bytes),
+        ];
+        // Tags only for this build's tags query, and only when they decode.
+        if let Some((hash, tags)) = b.tags
+            && hash == self.tags_hash(g)
+            && let Ok(Some(config)) = self.tags_config(g)
+            && cst_tags::decode_tags(tags, source.len(), config.syntax_type_names().len()).is_ok()
+        {
+            records.push((StoreKey::Tags(*k, hash), Bytes::copy_from_slice(tags)));
+        }
+        Ok(Checked::Keep(records))
+    }
+}
+
+/// A bundle's verdict.
+enum Checked {
+    Keep(Vec<(StoreKey, Bytes)>),
+    Refuse(&'static str),
+}
+
+/// A bundle, parsed (docs/REMOTE.md, "Bundles").
+struct Bundle<'a> {
+    language: &'a str,
+    fingerprint: [u8; 16],
+    format: u16,
+    tree: Option<&'a [u8]>,
+    source: Option<(u8, &'a [u8])>,
+    tags: Option<(TagsHash, &'a [u8])>,
+}
+
+impl<'a> Bundle<'a> {
+    fn parse(b: &'a [u8]) -> Option<Bundle<'a>> {
+        let mut at = 0usize;
+        let mut take = |n: usize| -> Option<&'a [u8]> {
+            let s = b.get(at..at.checked_add(n)?)?;
+            at += n;
+            Some(s)
+        };
+        if take(4)? != MAGIC || take(1)?[0] != BUNDLE_VERSION {
+            return None;
+        }
+        let n = usize::from(take(1)?[0]);
+        let language = std::str::from_utf8(take(n)?).ok()?;
+        let fingerprint: [u8; 16] = take(16)?.try_into().ok()?;
+        let format = u16::from_le_bytes(take(2)?.try_into().ok()?);
+        let count = take(1)?[0];
+        let mut bundle = Bundle {
+            language,
+            fingerprint,
+            format,
+            tree: None,
+            source: None,
+            tags: None,
+        };
+        for _ in 0..count {
+            let kind = take(1)?[0];
+            let hash: Option<TagsHash> = match kind {
+                b'G' => Some(take(16)?.try_into().ok()?),
+                _ => None,
+            };
+            let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+            let bytes = take(len)?;
+            match (kind, hash) {
+                (b'R', _) if bundle.tree.is_none() => bundle.tree = Some(bytes),
+                (b'Z' | b'S', _) if bundle.source.is_none() => bundle.source = Some((kind, bytes)),
+                (b'G', Some(h)) if bundle.tags.is_none() => bundle.tags = Some((h, bytes)),
+                _ => return None,
+            }
+        }
+        (at == b.len()).then_some(bundle)
+    }
+}

@@ -1,0 +1,241 @@
+//! The remote tier through the facade (feature `remote`): a cache pushes
+//! its records to a remote in a directory (`file://`), a fresh cache pulls
+//! them and indexes the same files without parsing, every tree exact; and
+//! what a damaged or malicious remote serves is refused, never kept.
+#![cfg(feature = "remote")]
+
+mod common;
+
+use std::path::Path;
+
+use cst::remote::{PublicKey, Push, Remote, RemoteConfig, SigningKey};
+use cst::{Cache, Config};
+
+/// A remote in `dir`, read with `public` (if any).
+fn remote(dir: &Path, public: Option<PublicKey>) -> Remote {
+    let mut c = RemoteConfig::new(format!("file://{}", dir.display()));
+    c.public_key = public;
+    Remote::open(c).expect("a file remote opens")
+}
+
+/// A workspace of `n` files (Rust, Python, JS, JSON, Go; some with syntax
+/// errors) in a new directory.
+fn workspace(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::generate_workspace(dir.path(), n, n, 7);
+    dir
+}
+
+/// Cache A indexes `ws` and pushes it to the remote in `remote_dir`.
+fn push_from_a(ws: &Path, remote_dir: &Path, key: &SigningKey) -> cst::PushSummary {
+    let a_dir = tempfile::tempdir().unwrap();
+    let a = Cache::open(a_dir.path(), Config::default()).unwrap();
+    let report = a.index(ws, &|_| {}).unwrap();
+    assert!(report.parsed > 0);
+    let r = remote(remote_dir, Some(key.public()));
+    a.push_remote(&r, "main", key, ws).unwrap()
+}
+
+#[test]
+fn a_pulled_cache_indexes_without_parsing_and_every_tree_is_exact() {
+    let ws = workspace(60);
+    let remote_dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::from_seed([7; 32]);
+    let pushed = push_from_a(ws.path(), remote_dir.path(), &key);
+    assert_eq!(pushed.bundles, 60, "{pushed:?}");
+    assert_eq!(pushed.pushed, 60);
+    assert!(pushed.ref_updated);
+
+    // B: a fresh cache of the same files.
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = Cache::open(b_dir.path(), Config::default()).unwrap();
+    let r = remote(remote_dir.path(), Some(key.public()));
+    // Every tree parsed again and compared (a sample of 1).
+    let pulled = b.pull_remote(&r, "main", 1.0).unwrap();
+    assert_eq!(pulled.bundles, 60, "{pulled:?}");
+    assert_eq!(pulled.imported, 60, "{pulled:?}");
+    assert_eq!(pulled.verified, 60, "{pulled:?}");
+    assert!(pulled.rejected.is_empty(), "{pulled:?}");
+    assert!(pulled.requests <= 4, "{pulled:?}");
+    let report = b.index(ws.path(), &|_| {}).unwrap();
+    assert_eq!(report.parsed, 0, "{report:?}");
+    assert_eq!(report.files(), 60);
+    let v = b.verify_all().unwrap();
+    assert!(v.mismatches.is_empty() && v.missing.is_empty(), "{v:?}");
+    assert_eq!(v.files, 60);
+
+    // A second push of the same content writes nothing.
+    let again = push_from_a(ws.path(), remote_dir.path(), &key);
+    assert_eq!(
+        (again.present, again.pushed, again.ref_updated),
+        (60, 0, false)
+    );
+}
+
+#[test]
+fn a_damaged_pack_or_another_key_is_a_miss_and_the_index_parses() {
+    let ws = workspace(20);
+    let remote_dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::from_seed([9; 32]);
+    push_from_a(ws.path(), remote_dir.path(), &key);
+
+    // Read with another public key: the ref is refused, nothing is kept.
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = Cache::open(b_dir.path(), Config::default()).unwrap();
+    let other = SigningKey::from_seed([10; 32]).public();
+    let err = b
+        .pull_remote(&remote(remote_dir.path(), Some(other)), "main", 0.01)
+        .unwrap_err();
+    assert!(matches!(err, cst::Error::Remote(_)), "{err}");
+    let report = b.index(ws.path(), &|_| {}).unwrap();
+    assert_eq!(report.parsed, 20);
+
+    // A flipped byte in the pack: the pack is refused, nothing imported.
+    let pack = std::fs::read_dir(remote_dir.path().join("cst/v1/packs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&pack).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x40;
+    std::fs::write(&pack, &bytes).unwrap();
+    let c_dir = tempfile::tempdir().unwrap();
+    let c = Cache::open(c_dir.path(), Config::default()).unwrap();
+    let pulled = c
+        .pull_remote(&remote(remote_dir.path(), Some(key.public())), "main", 0.01)
+        .unwrap();
+    assert_eq!(
+        (pulled.imported, pulled.packs_refused),
+        (0, 1),
+        "{pulled:?}"
+    );
+    let report = c.index(ws.path(), &|_| {}).unwrap();
+    assert_eq!(report.parsed, 20);
+    let v = c.verify_all().unwrap();
+    assert!(v.mismatches.is_empty(), "{v:?}");
+}
+
+/// A bundle entry: its kind, tags hash (if any) and bytes.
+type Entry = (u8, Vec<u8>, Vec<u8>);
+
+/// The entries of a bundle (docs/REMOTE.md, "Bundles"), and its header.
+fn split_bundle(b: &[u8]) -> (Vec<u8>, Vec<Entry>) {
+    let lang = usize::from(b[5]);
+    let header_end = 6 + lang + 16 + 2;
+    let count = b[header_end];
+    let mut at = header_end + 1;
+    let mut entries = Vec::new();
+    for _ in 0..count {
+        let kind = b[at];
+        at += 1;
+        let hash = if kind == b'G' {
+            at += 16;
+            b[at - 16..at].to_vec()
+        } else {
+            Vec::new()
+        };
+        let len = u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+        at += 4;
+        entries.push((kind, hash, b[at..at + len].to_vec()));
+        at += len;
+    }
+    (b[..header_end].to_vec(), entries)
+}
+
+fn join_bundle(header: &[u8], entries: &[Entry]) -> Vec<u8> {
+    let mut b = header.to_vec();
+    b.push(entries.len() as u8);
+    for (kind, hash, bytes) in entries {
+        b.push(*kind);
+        b.extend_from_slice(hash);
+        b.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        b.extend_from_slice(bytes);
+    }
+    b
+}
+
+/// A writer holding the signing key pushes bundles that pass the
+/// remote's own checks but lie: one filed under another content's key,
+/// one whose tree belongs to another file of the same length. The first
+/// is refused by its key; the second by the sampled re-parse, which
+/// refuses its pack (and the rest of the manifest).
+#[test]
+fn a_lying_writer_with_the_key_is_caught_by_keys_and_the_sampled_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two Rust files of the same length but other shapes (a parameter).
+    let a_src = "pub fn alpha() -> u32 { 1 }\n";
+    let b_src = "pub fn b(x:u8) -> u32 { 2 }\n";
+    assert_eq!(a_src.len(), b_src.len());
+    std::fs::write(dir.path().join("a.rs"), a_src).unwrap();
+    std::fs::write(dir.path().join("b.rs"), b_src).unwrap();
+    let honest_dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::from_seed([3; 32]);
+    push_from_a(dir.path(), honest_dir.path(), &key);
+    let honest = remote(honest_dir.path(), Some(key.public()));
+    let m = honest.fetch_ref("main").unwrap().unwrap();
+    let pack = honest.fetch_pack(&m.manifest.packs[0]).unwrap();
+    let records: Vec<([u8; 32], bytes::Bytes)> = pack.pack.records().map(|r| r.unwrap()).collect();
+    assert_eq!(records.len(), 2);
+    let (k0, b0) = &records[0];
+    let (k1, b1) = &records[1];
+
+    // The lies, pushed by the key holder to another remote.
+    let (h0, e0) = split_bundle(b0);
+    let (_, e1) = split_bundle(b1);
+    // Bundle 0's header and source with bundle 1's tree, under key 0.
+    let swapped: Vec<_> = e0
+        .iter()
+        .map(|(kind, hash, bytes)| {
+            if *kind == b'R' {
+                e1.iter().find(|e| e.0 == b'R').unwrap().clone()
+            } else {
+                (*kind, hash.clone(), bytes.clone())
+            }
+        })
+        .collect();
+    let mut wrong_key = *k1;
+    wrong_key[31] ^= 1;
+    let lying_dir = tempfile::tempdir().unwrap();
+    let lying = remote(lying_dir.path(), Some(key.public()));
+    let push = |records: Vec<([u8; 32], bytes::Bytes)>| {
+        lying
+            .push(
+                &Push {
+                    branch: "main",
+                    format: u32::from(cst::bytecode::VERSION),
+                    fingerprints: &[],
+                    dicts: &[],
+                    signing_key: &key,
+                },
+                records,
+            )
+            .unwrap()
+    };
+    // First pack: bundle 1 under a key that is not its content's.
+    push(vec![(wrong_key, b1.clone())]);
+    // Second pack: bundle 0 with bundle 1's tree.
+    push(vec![(*k0, bytes::Bytes::from(join_bundle(&h0, &swapped)))]);
+
+    let c_dir = tempfile::tempdir().unwrap();
+    let c = Cache::open(c_dir.path(), Config::default()).unwrap();
+    let pulled = c.pull_remote(&lying, "main", 1.0).unwrap();
+    assert_eq!(pulled.imported, 0, "{pulled:?}");
+    assert_eq!(
+        pulled.rejected.get("source does not hash to its key"),
+        Some(&1),
+        "{pulled:?}"
+    );
+    assert_eq!(
+        pulled.rejected.get("differs from a fresh parse"),
+        Some(&1),
+        "{pulled:?}"
+    );
+    assert_eq!(pulled.packs_refused, 1, "{pulled:?}");
+    // The files are parsed, exactly.
+    let report = c.index(dir.path(), &|_| {}).unwrap();
+    assert_eq!(report.parsed, 2);
+    let v = c.verify_all().unwrap();
+    assert!(v.mismatches.is_empty(), "{v:?}");
+}
