@@ -118,6 +118,10 @@ pub(crate) struct IndexArgs {
     /// one noted when it was last read is not read again).
     #[arg(long)]
     pub verify_content: bool,
+    /// Do not consult the shared remote (`[remote]` in cst.toml,
+    /// CST_REMOTE_URL) before parsing, nor push to it after.
+    #[arg(long)]
+    pub no_remote: bool,
 }
 
 // `cst show`.

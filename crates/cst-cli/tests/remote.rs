@@ -140,3 +140,101 @@ fn push_then_pull_warms_a_fresh_cache() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `cst index` with `[remote]`: CI (with `write = true` and the signing
+/// key) pushes what it indexed; a clone's `cst index --json` fetches
+/// before parsing (`parsed` 0, `remote.fetched`), asks again for nothing
+/// new, and a damaged remote is a miss with its refusals counted.
+#[test]
+fn index_consults_the_remote_before_parsing() {
+    let keys = tempfile::tempdir().unwrap();
+    ok(&cst(
+        keys.path(),
+        &["remote", "keygen", keys.path().to_str().unwrap()],
+        &[],
+    ));
+    let public = std::fs::read_to_string(keys.path().join("remote.pub")).unwrap();
+    let remote_dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", remote_dir.path().display());
+    let toml = format!(
+        "[remote]\nurl = \"{url}\"\npublic_key = \"{}\"\nwrite = true\n",
+        public.trim()
+    );
+    let signing = (
+        "CST_REMOTE_SIGNING_KEY_FILE",
+        keys.path().join("remote.key").display().to_string(),
+    );
+
+    let ci = tempfile::tempdir().unwrap();
+    workspace(ci.path());
+    std::fs::write(ci.path().join("cst.toml"), &toml).unwrap();
+    let ci_cache = tempfile::tempdir().unwrap();
+    let out = ok(&cst(
+        ci_cache.path(),
+        &["index", ci.path().to_str().unwrap(), "--json"],
+        &[signing],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["parsed"], 14, "{v}");
+    assert_eq!(v["remote"]["push"]["pushed"], 14, "{v}");
+
+    let clone = tempfile::tempdir().unwrap();
+    workspace(clone.path());
+    std::fs::write(clone.path().join("cst.toml"), &toml).unwrap();
+    let clone_cache = tempfile::tempdir().unwrap();
+    let index = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["index", clone.path().to_str().unwrap(), "--json"];
+        args.extend_from_slice(extra);
+        // A clone has no signing key: its push is refused, reported, and
+        // the index is not failed by it.
+        serde_json::from_str(&ok(&cst(clone_cache.path(), &args, &[]))).unwrap()
+    };
+    let v = index(&[]);
+    assert_eq!(v["parsed"], 0, "{v}");
+    assert_eq!(v["remote"]["fetched"], 14, "{v}");
+    assert_eq!(v["remote"]["rejected"], 0, "{v}");
+    assert!(v["remote"]["bytes"].as_u64().unwrap() > 0, "{v}");
+    let v = index(&[]);
+    assert_eq!(v["remote"]["pull"]["up_to_date"], true, "{v}");
+    assert_eq!(v["remote"]["fetched"], 0, "{v}");
+    let v = index(&["--no-remote"]);
+    assert!(v.get("remote").is_none(), "{v}");
+
+    // A flipped byte in the remote's pack: refused and counted; the index
+    // parses.
+    let packs = remote_dir.path().join("cst/v1/packs");
+    let pack = std::fs::read_dir(&packs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&pack).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    std::fs::write(&pack, &bytes).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    workspace(other.path());
+    std::fs::write(other.path().join("cst.toml"), &toml).unwrap();
+    let other_cache = tempfile::tempdir().unwrap();
+    let out = ok(&cst(
+        other_cache.path(),
+        &[
+            "index",
+            other.path().to_str().unwrap(),
+            "--json",
+            "--verify-content",
+        ],
+        &[],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["parsed"], 14, "{v}");
+    assert_eq!(v["remote"]["fetched"], 0, "{v}");
+    assert!(v["remote"]["rejected"].as_u64().unwrap() >= 1, "{v}");
+    let verify = ok(&cst(
+        other_cache.path(),
+        &["verify", other.path().to_str().unwrap()],
+        &[],
+    ));
+    assert!(verify.contains("0 mismatches"), "{verify}");
+}

@@ -122,6 +122,10 @@ pub struct RemoteSettings {
     /// before a pack is kept (any difference refuses the rest of the
     /// manifest). Default 0.01. `CST_REMOTE_VERIFY_SAMPLE`.
     pub verify_sample: f64,
+    /// `cst index` pushes what it indexed (with the signing key in
+    /// `CST_REMOTE_SIGNING_KEY_FILE`): for the CI that feeds the remote.
+    /// Default false. `CST_REMOTE_WRITE`.
+    pub write: bool,
 }
 
 impl Default for RemoteSettings {
@@ -131,6 +135,7 @@ impl Default for RemoteSettings {
             public_key: None,
             branch: "main".into(),
             verify_sample: 0.01,
+            write: false,
         }
     }
 }
@@ -272,6 +277,19 @@ impl Config {
         }
         if let Some(v) = get("CST_REMOTE_BRANCH") {
             self.remote.branch = v;
+        }
+        if let Some(v) = get("CST_REMOTE_WRITE") {
+            self.remote.write = match v.trim() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" | "" => false,
+                _ => {
+                    return Err(ConfigError::Env {
+                        var: "CST_REMOTE_WRITE",
+                        value: v,
+                        why: "expected true or false",
+                    });
+                }
+            };
         }
         if let Some(v) = get("CST_REMOTE_VERIFY_SAMPLE") {
             self.remote.verify_sample = v.trim().parse().map_err(|_| ConfigError::Env {

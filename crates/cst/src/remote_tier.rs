@@ -31,6 +31,8 @@ use crate::{Cache, Error};
 const MAGIC: &[u8; 4] = b"CSTB";
 /// The bundle layout's version.
 const BUNDLE_VERSION: u8 = 1;
+/// The refusal of a tree that differs from a fresh parse of its source.
+const DIFFERS: &str = "differs from a fresh parse";
 /// The label prefix of dictionaries in a manifest.
 const DICT_LABEL: &str = "cst/dict/";
 
@@ -56,9 +58,9 @@ pub struct PushSummary {
 /// What [`Cache::pull_remote`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PullSummary {
-    /// Packs fetched and kept.
+    /// Packs some of whose bundles were fetched and kept.
     pub packs: u64,
-    /// Bundles read from them.
+    /// Bundles the manifest lists (by their packs' indexes).
     pub bundles: u64,
     /// Bundles whose records were written to the local store.
     pub imported: u64,
@@ -77,6 +79,9 @@ pub struct PullSummary {
     pub bytes: u64,
     /// Requests made.
     pub requests: u64,
+    /// The branch's manifest is the one pulled last, whole: nothing else
+    /// was fetched.
+    pub up_to_date: bool,
 }
 
 impl Cache {
@@ -228,6 +233,21 @@ impl Cache {
         let Some(manifest) = remote.fetch_ref(branch)? else {
             return Ok(summary);
         };
+        // The manifest pulled last, whole: nothing new to look at.
+        let mark = self.dir().map(|d| {
+            d.join("remote")
+                .join(format!("{}.pulled", cst_remote::to_hex(branch.as_bytes())))
+        });
+        let digest = cst_remote::to_hex(&manifest.digest);
+        if let Some(m) = &mark
+            && std::fs::read_to_string(m).is_ok_and(|s| s.trim() == digest)
+        {
+            summary.up_to_date = true;
+            let after = remote.stats();
+            summary.requests = after.requests.saturating_sub(before.requests);
+            summary.bytes = after.bytes_in.saturating_sub(before.bytes_in);
+            return Ok(summary);
+        }
         for d in &manifest.manifest.dicts {
             let Some(id) = d
                 .name
@@ -251,8 +271,30 @@ impl Cache {
         }
         let threshold = (verify_sample.clamp(0.0, 1.0) * 65536.0) as u32;
         'packs: for entry in &manifest.manifest.packs {
-            let pack = match remote.fetch_pack(entry) {
-                Ok(p) => p,
+            // The pack's index first (small): only the bundles this store
+            // lacks are read, by range or, when most are wanted, whole.
+            let index = match remote.fetch_index(entry) {
+                Ok(i) => i,
+                Err(e) => {
+                    tracing::warn!(error = %e, "remote pack index refused");
+                    summary.packs_refused += 1;
+                    continue;
+                }
+            };
+            let mut wanted = Vec::new();
+            for e in index.iter() {
+                summary.bundles += 1;
+                if store.contains(&StoreKey::Tree(Key(e.key)).bytes()) {
+                    summary.present += 1;
+                } else {
+                    wanted.push(e);
+                }
+            }
+            if wanted.is_empty() {
+                continue;
+            }
+            let bodies = match remote.fetch_records(entry, &wanted) {
+                Ok(b) => b,
                 Err(e) => {
                     tracing::warn!(error = %e, "remote pack refused");
                     summary.packs_refused += 1;
@@ -261,30 +303,24 @@ impl Cache {
             };
             // Every bundle of the pack checked before any is kept.
             let mut keep: Vec<Vec<(StoreKey, Bytes)>> = Vec::new();
-            for record in pack.pack.records() {
-                let Ok((k, body)) = record else {
+            for (e, body) in wanted.iter().zip(bodies) {
+                let Some(body) = body else {
                     *summary.rejected.entry("record".into()).or_default() += 1;
                     continue;
                 };
-                summary.bundles += 1;
-                let k = Key(k);
-                if store.contains(&StoreKey::Tree(k).bytes()) {
-                    summary.present += 1;
-                    continue;
-                }
+                let k = Key(e.key);
                 let sample = u32::from(u16::from_le_bytes([k.0[0], k.0[1]])) < threshold;
-                match self.check_bundle(&k, &body, sample) {
-                    Ok(Checked::Keep(records)) => {
+                match self.check_bundle(&k, &body, sample)? {
+                    Checked::Keep(records) => {
                         summary.verified += u64::from(sample);
                         keep.push(records);
                     }
-                    Ok(Checked::Refuse(reason)) => {
+                    Checked::Refuse(reason) => {
                         *summary.rejected.entry(reason.into()).or_default() += 1;
                     }
-                    Err(e) => return Err(e),
                 }
             }
-            if summary.rejected.contains_key("differs from a fresh parse") {
+            if summary.rejected.contains_key(DIFFERS) {
                 summary.packs_refused += 1;
                 tracing::warn!(
                     "a sampled tree differs from a fresh parse: the rest of the manifest is refused"
@@ -299,6 +335,21 @@ impl Cache {
                 summary.imported += 1;
             }
             summary.packs += 1;
+        }
+        // Remembered only when every pack was taken (and the store's
+        // records are on disk): a later pull of the same manifest then
+        // reads the ref and the manifest, and no pack.
+        if summary.packs_refused == 0
+            && summary.rejected.is_empty()
+            && let Some(m) = &mark
+        {
+            store.flush()?;
+            if let Some(dir) = m.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            if let Err(e) = std::fs::write(m, &digest) {
+                tracing::debug!(error = %e, "pulled manifest not remembered");
+            }
         }
         let after = remote.stats();
         summary.bytes = after.bytes_in.saturating_sub(before.bytes_in);
@@ -352,7 +403,7 @@ impl Cache {
                 .parse(&source, None)
                 .ok_or_else(|| Error::Parse("<remote>".into()))?;
             if cst_bytecode::verify(&fresh, &view).is_err() {
-                return Ok(Checked::Refuse("differs from a fresh parse"));
+                return Ok(Checked::Refuse(DIFFERS));
             }
         }
         let source_key = if source_kind == b'Z' {

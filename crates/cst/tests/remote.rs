@@ -64,6 +64,12 @@ fn a_pulled_cache_indexes_without_parsing_and_every_tree_is_exact() {
     assert!(v.mismatches.is_empty() && v.missing.is_empty(), "{v:?}");
     assert_eq!(v.files, 60);
 
+    // Pulled again: the ref and its manifest are read, no pack (the
+    // manifest was taken whole).
+    let again = b.pull_remote(&r, "main", 1.0).unwrap();
+    assert!(again.up_to_date, "{again:?}");
+    assert_eq!((again.requests, again.imported), (2, 0), "{again:?}");
+
     // A second push of the same content writes nothing.
     let again = push_from_a(ws.path(), remote_dir.path(), &key);
     assert_eq!(

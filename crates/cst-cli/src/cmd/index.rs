@@ -8,7 +8,7 @@ use cst_workspace::discover::Access;
 use serde::Serialize;
 
 use crate::Failure;
-use crate::cmd::serve;
+use crate::cmd::{remote, serve};
 use crate::flags::{Cli, IndexArgs};
 use crate::output::print_pretty;
 use crate::session;
@@ -31,6 +31,9 @@ struct IndexOut {
     lines_per_second: f64,
     bytes: BytesOut,
     lines_per_mb: f64,
+    /// The shared remote, when one is configured (and not `--no-remote`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote: Option<remote::IndexRemote>,
 }
 
 /// One language of [`IndexOut`].
@@ -78,6 +81,13 @@ pub(crate) fn run(cli: &Cli, args: &IndexArgs) -> Result<u8, Failure> {
         return Ok(0);
     }
     let cache = session::open(cli, &workspace, Access::Write)?;
+    // The shared remote first: what it holds is not parsed.
+    let config = session::load_config(cli, &workspace)?;
+    let mut pulled = if args.no_remote {
+        None
+    } else {
+        remote::before_index(&config, &cache)
+    };
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
@@ -101,6 +111,10 @@ pub(crate) fn run(cli: &Cli, args: &IndexArgs) -> Result<u8, Failure> {
         b.finish_and_clear();
     }
     cache.flush()?;
+    if let Some((r, out)) = &mut pulled {
+        remote::after_index(&config, &cache, &workspace, r, out);
+    }
+    let remote_out = pulled.map(|(_, out)| out);
     let s = cache.stats();
     let secs = report.elapsed.as_secs_f64();
     let lines = report.lines();
@@ -151,6 +165,7 @@ pub(crate) fn run(cli: &Cli, args: &IndexArgs) -> Result<u8, Failure> {
                 disk: s.disk_bytes,
             },
             lines_per_mb: lines_per_mb.round(),
+            remote: remote_out,
         })?;
         session::done_writing(cache)?;
         return Ok(0);
@@ -194,6 +209,23 @@ pub(crate) fn run(cli: &Cli, args: &IndexArgs) -> Result<u8, Failure> {
         s.disk_bytes,
         lines_per_mb
     );
+    if let Some(r) = &remote_out {
+        outln!(
+            "remote: {} fetched ({} bytes, {} requests), {} refused{}{}",
+            r.fetched,
+            r.bytes,
+            r.stats.requests,
+            r.rejected,
+            r.push
+                .as_ref()
+                .map(|p| format!("; pushed {} of {}", p.pushed, p.bundles))
+                .unwrap_or_default(),
+            r.error
+                .as_ref()
+                .map(|e| format!("; not used: {e}"))
+                .unwrap_or_default()
+        );
+    }
     session::done_writing(cache)?;
     Ok(0)
 }

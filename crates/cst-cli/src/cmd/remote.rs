@@ -16,6 +16,99 @@ use crate::flags::{Cli, KeygenArgs, PullArgs, PushArgs};
 use crate::output::print_pretty;
 use crate::session;
 
+/// What `cst index` did with the remote: the pull before the index, the
+/// push after it, a failure (a miss), and the client's counters.
+#[derive(serde::Serialize)]
+pub(crate) struct IndexRemote {
+    /// Bundles fetched and kept in the local store.
+    pub fetched: u64,
+    /// Bytes downloaded.
+    pub bytes: u64,
+    /// Objects and bundles refused (damaged, unsigned, lying).
+    pub rejected: u64,
+    /// The pull's details.
+    pub pull: Option<cst::PullSummary>,
+    /// The push's, with `[remote] write`.
+    pub push: Option<cst::PushSummary>,
+    /// Why the remote was not used (it is then a miss).
+    pub error: Option<String>,
+    /// The client's counters.
+    pub stats: cst_workspace::cst::remote::StatsSnapshot,
+}
+
+/// Before `cst index`: pulls what the remote holds and the store lacks,
+/// when a remote and its public key are configured. `None` when no
+/// remote is configured; a remote that fails is reported in the answer.
+pub(crate) fn before_index(config: &Config, cache: &cst::Cache) -> Option<(Remote, IndexRemote)> {
+    config.remote.url.as_ref()?;
+    let (remote, branch) = match remote_of(config) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cst: remote: {}; indexing locally", e.error);
+            return None;
+        }
+    };
+    let mut out = IndexRemote {
+        fetched: 0,
+        bytes: 0,
+        rejected: 0,
+        pull: None,
+        push: None,
+        error: None,
+        stats: remote.stats(),
+    };
+    match cache.pull_remote(&remote, &branch, config.remote.verify_sample) {
+        Ok(s) => {
+            out.fetched = s.imported;
+            out.bytes = s.bytes;
+            out.rejected = s.rejected.values().sum::<u64>() + s.packs_refused;
+            out.pull = Some(s);
+        }
+        Err(e) => {
+            eprintln!("cst: remote: {e}; indexing locally");
+            out.error = Some(e.to_string());
+        }
+    }
+    Some((remote, out))
+}
+
+/// After `cst index`, with `[remote] write`: pushes what was indexed.
+pub(crate) fn after_index(
+    config: &Config,
+    cache: &cst::Cache,
+    root: &Path,
+    remote: &Remote,
+    out: &mut IndexRemote,
+) {
+    if config.remote.write {
+        match signing_key().and_then(|key| {
+            cache
+                .push_remote(remote, &config.remote.branch, &key, root)
+                .map_err(|e| Failure::from(anyhow::anyhow!("{e}")))
+        }) {
+            Ok(s) => out.push = Some(s),
+            Err(e) => {
+                eprintln!("cst: remote push: {}", e.error);
+                out.error.get_or_insert(e.error.to_string());
+            }
+        }
+    }
+    out.stats = remote.stats();
+    out.rejected = out.rejected.max(out.stats.rejected.total());
+}
+
+/// The signing key named by `CST_REMOTE_SIGNING_KEY_FILE`.
+fn signing_key() -> Result<keys::SigningKey, Failure> {
+    std::env::var_os("CST_REMOTE_SIGNING_KEY_FILE")
+        .ok_or_else(|| {
+            Failure::usage("no signing key: CST_REMOTE_SIGNING_KEY_FILE names the private key file (`cst remote keygen DIR` makes one)")
+        })
+        .and_then(|p| {
+            keys::SigningKey::load(Path::new(&p))
+                .map_err(|e| Failure::usage(format!("CST_REMOTE_SIGNING_KEY_FILE: {e}")))
+        })
+}
+
 /// The remote of `config`, and its branch.
 fn remote_of(config: &Config) -> Result<(Remote, String), Failure> {
     let Some(url) = config.remote.url.clone() else {
@@ -42,14 +135,7 @@ pub(crate) fn push(cli: &Cli, args: &PushArgs) -> Result<u8, Failure> {
     let config = session::load_config(cli, &root)?;
     let (remote, branch) = remote_of(&config)?;
     let branch = args.branch.clone().unwrap_or(branch);
-    let key = std::env::var_os("CST_REMOTE_SIGNING_KEY_FILE")
-        .ok_or_else(|| {
-            Failure::usage("no signing key: CST_REMOTE_SIGNING_KEY_FILE names the private key file (`cst remote keygen DIR` makes one)")
-        })
-        .and_then(|p| {
-            keys::SigningKey::load(Path::new(&p))
-                .map_err(|e| Failure::usage(format!("CST_REMOTE_SIGNING_KEY_FILE: {e}")))
-        })?;
+    let key = signing_key()?;
     let cache = session::open(cli, &root, Access::WriteOrRead)?;
     // What is pushed is the disk's content: indexed first (nothing parsed
     // when the store is current).
