@@ -100,6 +100,12 @@ const TAGS_KINDS: &[u8] = b"\0cst/tags-kinds/v1/";
 const DICTIONARY: &[u8] = b"\0cst/dict/v1/";
 const DICTIONARY_DIRECTORY: &[u8] = b"\0cst/dicts/v1";
 
+/// The id of a dictionary's store key (`None` for any other key).
+pub(crate) fn dictionary_id_of(key: &[u8]) -> Option<u32> {
+    let hex = key.strip_prefix(DICTIONARY)?;
+    u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+}
+
 /// The longest key: a tags key (32 + 1 + 16).
 const MAX_LEN: usize = 49;
 
@@ -206,6 +212,22 @@ impl StoreKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dictionary_key_gives_its_id_back() {
+        for id in [0u32, 0xab, u32::MAX] {
+            assert_eq!(
+                dictionary_id_of(&StoreKey::Dictionary(id).bytes()),
+                Some(id)
+            );
+        }
+        let k = Key([7; 32]);
+        assert_eq!(dictionary_id_of(&StoreKey::Tree(k).bytes()), None);
+        assert_eq!(
+            dictionary_id_of(&StoreKey::DictionaryDirectory.bytes()),
+            None
+        );
+    }
 
     #[test]
     fn keys_are_content_addresses() {

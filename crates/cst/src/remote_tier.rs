@@ -98,9 +98,9 @@ impl Cache {
     ) -> Result<PushSummary, Error> {
         let store = self.inner.store.as_ref().ok_or(Error::NoStore)?;
         let mut summary = PushSummary::default();
+        // The distinct content keys under `dir`, and their grammars.
         let mut seen: FxHashSet<Key> = FxHashSet::default();
-        let mut bundles: Vec<(cst_remote::Key, Bytes)> = Vec::new();
-        let mut dict_ids: FxHashSet<u32> = FxHashSet::default();
+        let mut keys: Vec<(Key, &'static Grammar)> = Vec::new();
         let mut fingerprints: Vec<Fingerprint> = Vec::new();
         let mut languages: FxHashSet<&'static str> = FxHashSet::default();
         for path in self.paths() {
@@ -113,29 +113,49 @@ impl Cache {
             if !seen.insert(k) {
                 continue;
             }
-            match self.bundle_of(store, &k, g)? {
-                Some((bytes, ids)) => {
-                    dict_ids.extend(ids);
-                    if languages.insert(g.id()) {
-                        fingerprints.push(Fingerprint {
-                            id: g.id().to_string(),
-                            fingerprint: g.fingerprint()?.0,
-                        });
-                    }
-                    bundles.push((k.0, bytes));
-                }
-                None => summary.skipped += 1,
+            if languages.insert(g.id()) {
+                fingerprints.push(Fingerprint {
+                    id: g.id().to_string(),
+                    fingerprint: g.fingerprint()?.0,
+                });
             }
+            keys.push((k, g));
         }
+        // Every dictionary of the store (a record names the one it needs;
+        // the remote lists each once).
         let mut dicts: Vec<(String, Bytes)> = Vec::new();
-        let mut ids: Vec<u32> = dict_ids.into_iter().collect();
+        let mut ids: Vec<u32> = store
+            .keys()
+            .iter()
+            .filter_map(|k| crate::keys::dictionary_id_of(k))
+            .collect();
         ids.sort_unstable();
         for id in ids {
             if let Some(d) = store.get(&StoreKey::Dictionary(id).bytes())? {
                 dicts.push((format!("{DICT_LABEL}{id:08x}"), d));
             }
         }
-        summary.bundles = bundles.len() as u64;
+        // Bundled as the client takes them (it writes pack by pack): the
+        // store's records are never all in memory at once.
+        let skipped = std::cell::Cell::new(0u64);
+        let made = std::cell::Cell::new(0u64);
+        let bundles = keys
+            .iter()
+            .filter_map(|(k, g)| match self.bundle_of(store, k, g) {
+                Ok(Some(b)) => {
+                    made.set(made.get() + 1);
+                    Some((k.0, b))
+                }
+                Ok(None) => {
+                    skipped.set(skipped.get() + 1);
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "records not pushed");
+                    skipped.set(skipped.get() + 1);
+                    None
+                }
+            });
         let report = remote.push(
             &Push {
                 branch,
@@ -146,6 +166,8 @@ impl Cache {
             },
             bundles,
         )?;
+        summary.bundles = made.get();
+        summary.skipped = skipped.get();
         summary.present = report.records_present;
         summary.pushed = report.records_pushed;
         summary.dictionaries = report.dicts_pushed;
@@ -154,15 +176,14 @@ impl Cache {
         Ok(summary)
     }
 
-    /// The bundle of content key `k` in `g`, and the dictionaries its
-    /// records were compressed with; `None` when its tree or source is
-    /// not in the store.
+    /// The bundle of content key `k` in `g`; `None` when its tree or
+    /// source is not in the store.
     fn bundle_of(
         &self,
         store: &cst_tiers::FrozenStore,
         k: &Key,
         g: &'static Grammar,
-    ) -> Result<Option<(Bytes, Vec<u32>)>, Error> {
+    ) -> Result<Option<Bytes>, Error> {
         let Some(tree) = store.get(&StoreKey::Tree(*k).bytes())? else {
             return Ok(None);
         };
@@ -175,22 +196,6 @@ impl Cache {
         };
         let hash = self.tags_hash(g);
         let tags = store.get(&StoreKey::Tags(*k, hash).bytes())?;
-        // The dictionaries of the compressed records (a tree kept as it is
-        // starts with the format's magic; a raw source names none).
-        let mut ids = Vec::new();
-        let compressed: &[&Bytes] = if source_kind == b'Z' {
-            &[&tree, &source]
-        } else {
-            &[&tree]
-        };
-        for dense in compressed {
-            if !dense.starts_with(&cst_bytecode::MAGIC)
-                && let Ok(id) = cst_bytecode::dictionary_id(dense)
-                && id != 0
-            {
-                ids.push(id);
-            }
-        }
         let mut b = Vec::with_capacity(tree.len() + source.len() + 64);
         b.extend_from_slice(MAGIC);
         b.push(BUNDLE_VERSION);
@@ -212,7 +217,7 @@ impl Cache {
             b.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
             b.extend_from_slice(bytes);
         }
-        Ok(Some((Bytes::from(b), ids)))
+        Ok(Some(Bytes::from(b)))
     }
 
     /// Pulls `remote`'s `branch` into the local store (see the module
