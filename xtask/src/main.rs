@@ -12,6 +12,7 @@ mod fuzz;
 mod languages_table;
 mod notices;
 mod policy_sim;
+mod s3;
 mod scale;
 mod smoke;
 #[cfg(test)]
@@ -160,6 +161,13 @@ enum Command {
         #[command(subcommand)]
         command: CorpusCommand,
     },
+    /// An S3 server on loopback for the remote tier (s3s-fs, SigV4
+    /// checked): `eval "$(cargo xtask s3 start)"`, then `cargo xtask s3
+    /// stop`.
+    S3 {
+        #[command(subcommand)]
+        command: S3Command,
+    },
     /// Benchmark cst against raw tree-sitter on a corpus tier, per language,
     /// in one run; write bench-results/<tier>-<time>.json and print a table.
     Bench {
@@ -219,6 +227,32 @@ enum Command {
         /// Exit non-zero if README.md is out of date instead of writing it.
         #[arg(long)]
         check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum S3Command {
+    /// Start the server in the background (a bucket `cst` ready) and print
+    /// the `export` lines for the remote tier.
+    Start {
+        /// The data directory (default target/s3/data).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The port (default: any free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+    /// Stop the server `start` started.
+    Stop,
+    /// Run the server in the foreground (what `start` runs).
+    #[command(hide = true)]
+    Serve {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        #[arg(long)]
+        addr_file: Option<PathBuf>,
     },
 }
 
@@ -319,6 +353,15 @@ fn main() -> ExitCode {
         Command::Corpus { command } => match command {
             CorpusCommand::Fetch { tier, lang } => corpus::fetch(&tier, lang.as_deref()),
             CorpusCommand::List { tier } => corpus::list(&tier),
+        },
+        Command::S3 { command } => match command {
+            S3Command::Start { dir, port } => s3::start(dir.as_deref(), port),
+            S3Command::Stop => s3::stop(),
+            S3Command::Serve {
+                dir,
+                port,
+                addr_file,
+            } => s3::serve(&dir, port, addr_file.as_deref()),
         },
         Command::Bench {
             tier,
