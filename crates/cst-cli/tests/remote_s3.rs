@@ -222,7 +222,7 @@ fn two_caches_share_a_bucket_and_every_failure_is_a_miss() {
             ],
             endpoint,
             secret,
-            &[public.clone()],
+            std::slice::from_ref(&public),
         ))
     };
     let v = index(b.path(), &endpoint, SECRET_KEY);
@@ -240,7 +240,7 @@ fn two_caches_share_a_bucket_and_every_failure_is_a_miss() {
         &["index", ws.path().to_str().unwrap(), "--json"],
         &endpoint,
         "not-the-secret",
-        &[public.clone()],
+        std::slice::from_ref(&public),
     );
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let v = json(&out);
