@@ -199,6 +199,15 @@ fn index_consults_the_remote_before_parsing() {
     assert_eq!(v["remote"]["fetched"], 0, "{v}");
     let v = index(&["--no-remote"]);
     assert!(v.get("remote").is_none(), "{v}");
+    // `cst stats` shows what the remote did for the last command using it.
+    let stats = ok(&cst(
+        clone_cache.path(),
+        &["stats", clone.path().to_str().unwrap(), "--json"],
+        &[],
+    ));
+    let s: serde_json::Value = serde_json::from_str(&stats).unwrap();
+    assert_eq!(s["remote"]["command"], "index", "{s}");
+    assert_eq!(s["remote"]["report"]["pull"]["up_to_date"], true, "{s}");
 
     // A flipped byte in the remote's pack: refused and counted; the index
     // parses.

@@ -115,6 +115,9 @@ pub(crate) fn run(cli: &Cli, args: &IndexArgs) -> Result<u8, Failure> {
         remote::after_index(&config, &cache, &workspace, r, out);
     }
     let remote_out = pulled.map(|(_, out)| out);
+    if let Some(r) = &remote_out {
+        remote::remember(&cache, "index", r);
+    }
     let s = cache.stats();
     let secs = report.elapsed.as_secs_f64();
     let lines = report.lines();

@@ -97,6 +97,36 @@ pub(crate) fn after_index(
     out.rejected = out.rejected.max(out.stats.rejected.total());
 }
 
+/// Where the last command's use of the remote is kept (for `cst stats`).
+fn last_file(cache: &cst::Cache) -> Option<std::path::PathBuf> {
+    cache.dir().map(|d| d.join("remote").join("last.json"))
+}
+
+/// Keeps `report` (what the remote did for this command, with the time)
+/// for `cst stats`; a failure to write is only logged.
+pub(crate) fn remember(cache: &cst::Cache, command: &str, report: &impl serde::Serialize) {
+    let Some(path) = last_file(cache) else {
+        return;
+    };
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let v = serde_json::json!({ "command": command, "at": at, "report": report });
+    let written = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&path, v.to_string()));
+    if let Err(e) = written {
+        eprintln!("cst: {}: {e} (the remote report is not kept)", path.display());
+    }
+}
+
+/// The remote report the last command kept, if any.
+pub(crate) fn last(cache: &cst::Cache) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(last_file(cache)?).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 /// The signing key named by `CST_REMOTE_SIGNING_KEY_FILE`.
 fn signing_key() -> Result<keys::SigningKey, Failure> {
     std::env::var_os("CST_REMOTE_SIGNING_KEY_FILE")
@@ -143,6 +173,11 @@ pub(crate) fn push(cli: &Cli, args: &PushArgs) -> Result<u8, Failure> {
         cache.index(&root, &|_| {})?;
     }
     let summary = cache.push_remote(&remote, &branch, &key, &root)?;
+    remember(
+        &cache,
+        "push",
+        &serde_json::json!({ "push": summary, "stats": remote.stats() }),
+    );
     if args.json {
         print_pretty(&serde_json::json!({
             "branch": branch,
@@ -183,6 +218,11 @@ pub(crate) fn pull(cli: &Cli, args: &PullArgs) -> Result<u8, Failure> {
             None
         }
     };
+    remember(
+        &cache,
+        "pull",
+        &serde_json::json!({ "pull": pulled, "stats": remote.stats() }),
+    );
     let index = if args.no_index {
         None
     } else {

@@ -30,6 +30,11 @@ struct StatsOut {
     open: OpenOut,
     /// By tier name (hot, warm, cold, frozen).
     tiers: BTreeMap<&'static str, TierOut>,
+    /// What the shared remote did for the last command that used it
+    /// (`index`, `pull` or `push`): fetched, bytes, refusals by reason,
+    /// errors by kind, the breaker.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote: Option<serde_json::Value>,
 }
 
 /// One tier of [`StatsOut`].
@@ -174,6 +179,7 @@ impl StatsOut {
                     (*n, out)
                 })
                 .collect(),
+            remote: None,
         }
     }
 }
@@ -183,13 +189,22 @@ pub(crate) fn run(cli: &Cli, args: &StatsArgs) -> Result<u8, Failure> {
     let s = cache.stats();
     let u = cache.disk_usage();
     if args.json {
-        print_pretty(&StatsOut::of(&s, &u, &cache.open_report()))?;
+        let mut out = StatsOut::of(&s, &u, &cache.open_report());
+        out.remote = super::remote::last(&cache);
+        print_pretty(&out)?;
         session::done_reading(cache);
         return Ok(0);
     }
     let per_line = |b: u64| (u.per_line(b) * 100.0).round() / 100.0;
     for line in cache.open_report().lines() {
         outln!("{line}");
+    }
+    if let Some(r) = super::remote::last(&cache) {
+        outln!(
+            "remote (last `cst {}`): {}",
+            r["command"].as_str().unwrap_or("?"),
+            r["report"]
+        );
     }
     outln!(
         "paths {}  disk {} B  hits {}  misses {}  promotions {}  demotions {}  evictions {}",
