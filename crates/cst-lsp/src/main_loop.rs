@@ -604,7 +604,24 @@ impl State {
             let response = if !s.inflight.start(&id) {
                 error(id, ErrorCode::RequestCanceled, "cancelled")
             } else {
-                respond(id, job(s))
+                // A handler that panics (a bug) still answers: the client
+                // must never wait for a response that will not come.
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(s))) {
+                    Ok(outcome) => respond(id, outcome),
+                    Err(panic) => {
+                        let what = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        tracing::error!(%method, panic = %what, "a request handler panicked");
+                        error(
+                            id,
+                            ErrorCode::InternalError,
+                            format!("{method}: internal error: {what}"),
+                        )
+                    }
+                }
             };
             let _ = s.out.send(Message::Response(response));
         });

@@ -101,6 +101,7 @@ const DICTIONARY: &[u8] = b"\0cst/dict/v1/";
 const DICTIONARY_DIRECTORY: &[u8] = b"\0cst/dicts/v1";
 
 /// The id of a dictionary's store key (`None` for any other key).
+#[cfg(feature = "remote")]
 pub(crate) fn dictionary_id_of(key: &[u8]) -> Option<u32> {
     let hex = key.strip_prefix(DICTIONARY)?;
     u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
@@ -214,6 +215,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "remote")]
     fn a_dictionary_key_gives_its_id_back() {
         for id in [0u32, 0xab, u32::MAX] {
             assert_eq!(

@@ -15,6 +15,9 @@ pub struct Client {
     pub server: Option<std::thread::JoinHandle<Result<(), cst_lsp::Error>>>,
     next: i32,
     pub notifications: Vec<Notification>,
+    /// Responses that arrived while another was awaited (the server
+    /// answers from a pool: not in request order).
+    early: Vec<Response>,
     pub init: Value,
     pub _dir: tempfile::TempDir,
     pub root: std::path::PathBuf,
@@ -58,6 +61,7 @@ impl Client {
             server: Some(handle),
             next: 1,
             notifications: Vec::new(),
+            early: Vec::new(),
             init: Value::Null,
             _dir: dir,
             root: root.clone(),
@@ -94,6 +98,9 @@ impl Client {
     }
 
     pub fn wait_response(&mut self, id: &RequestId) -> Response {
+        if let Some(i) = self.early.iter().position(|r| &r.id == id) {
+            return self.early.remove(i);
+        }
         loop {
             let m = self
                 .conn
@@ -102,8 +109,9 @@ impl Client {
                 .expect("an answer in time");
             match m {
                 Message::Response(r) if &r.id == id => return r,
+                Message::Response(r) => self.early.push(r),
                 Message::Notification(n) => self.notifications.push(n),
-                _ => {}
+                Message::Request(_) => {}
             }
         }
     }
