@@ -117,7 +117,10 @@ pub(crate) fn remember(cache: &cst::Cache, command: &str, report: &impl serde::S
         .map_or(Ok(()), std::fs::create_dir_all)
         .and_then(|()| std::fs::write(&path, v.to_string()));
     if let Err(e) = written {
-        eprintln!("cst: {}: {e} (the remote report is not kept)", path.display());
+        eprintln!(
+            "cst: {}: {e} (the remote report is not kept)",
+            path.display()
+        );
     }
 }
 
