@@ -31,6 +31,8 @@ use crate::{Cache, Error};
 const MAGIC: &[u8; 4] = b"CSTB";
 /// The bundle layout's version.
 const BUNDLE_VERSION: u8 = 1;
+/// The refusal of a ref older than one seen before.
+const ROLLBACK: &str = "older than a manifest seen before";
 /// The refusal of a tree that differs from a fresh parse of its source.
 const DIFFERS: &str = "differs from a fresh parse";
 /// The label prefix of dictionaries in a manifest.
@@ -238,11 +240,41 @@ impl Cache {
         let Some(manifest) = remote.fetch_ref(branch)? else {
             return Ok(summary);
         };
+        let state = |ext: &str| {
+            self.dir().map(|d| {
+                d.join("remote")
+                    .join(format!("{}.{ext}", cst_remote::to_hex(branch.as_bytes())))
+            })
+        };
+        // A validly signed ref older than one seen before (a ref written
+        // back: a rollback) is refused; the highest generation is kept.
+        let generation = manifest.manifest.generation;
+        if let Some(g) = state("generation") {
+            let seen: u64 = std::fs::read_to_string(&g)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0);
+            if generation < seen {
+                tracing::warn!(
+                    branch,
+                    generation,
+                    seen,
+                    "the remote's ref is older than one seen before: refused"
+                );
+                *summary.rejected.entry(ROLLBACK.into()).or_default() += 1;
+                return Ok(summary);
+            }
+            if generation > seen {
+                if let Some(dir) = g.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                if let Err(e) = std::fs::write(&g, generation.to_string()) {
+                    tracing::debug!(error = %e, "remote generation not remembered");
+                }
+            }
+        }
         // The manifest pulled last, whole: nothing new to look at.
-        let mark = self.dir().map(|d| {
-            d.join("remote")
-                .join(format!("{}.pulled", cst_remote::to_hex(branch.as_bytes())))
-        });
+        let mark = state("pulled");
         let digest = cst_remote::to_hex(&manifest.digest);
         if let Some(m) = &mark
             && std::fs::read_to_string(m).is_ok_and(|s| s.trim() == digest)

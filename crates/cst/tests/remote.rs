@@ -245,3 +245,40 @@ fn a_lying_writer_with_the_key_is_caught_by_keys_and_the_sampled_parse() {
     let v = c.verify_all().unwrap();
     assert!(v.mismatches.is_empty(), "{v:?}");
 }
+
+/// A validly signed but older ref written back (a rollback) is refused by
+/// a reader that saw a newer one; nothing is fetched.
+#[test]
+fn a_ref_rolled_back_is_refused() {
+    let ws = workspace(10);
+    let remote_dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::from_seed([5; 32]);
+    push_from_a(ws.path(), remote_dir.path(), &key);
+    let ref_file = remote_dir.path().join("cst/v1/refs/main");
+    let first_ref = std::fs::read(&ref_file).unwrap();
+    // A second push, with one file more: generation 2.
+    std::fs::write(ws.path().join("extra.py"), "def later():\n    return 2\n").unwrap();
+    let second = push_from_a(ws.path(), remote_dir.path(), &key);
+    assert!(second.ref_updated, "{second:?}");
+
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = Cache::open(b_dir.path(), Config::default()).unwrap();
+    let r = remote(remote_dir.path(), Some(key.public()));
+    let pulled = b.pull_remote(&r, "main", 0.01).unwrap();
+    assert_eq!(pulled.imported, 11, "{pulled:?}");
+
+    // The first ref written back: signed, but older.
+    std::fs::write(&ref_file, &first_ref).unwrap();
+    let again = b.pull_remote(&r, "main", 0.01).unwrap();
+    assert_eq!(
+        again.rejected.get("older than a manifest seen before"),
+        Some(&1),
+        "{again:?}"
+    );
+    assert_eq!((again.imported, again.packs), (0, 0), "{again:?}");
+    // A reader that never saw generation 2 takes generation 1.
+    let c_dir = tempfile::tempdir().unwrap();
+    let c = Cache::open(c_dir.path(), Config::default()).unwrap();
+    let pulled = c.pull_remote(&r, "main", 0.01).unwrap();
+    assert_eq!(pulled.imported, 10, "{pulled:?}");
+}
