@@ -178,13 +178,8 @@ impl Doc {
             Some(BufferState::Deferred(_)) => Ok(()),
             _ => ws.close(&self.path).map(|_| ()).map_err(|e| e.to_string()),
         };
-        if self.snapshot.text.len() >= 64 << 10 {
-            // Its trees are freed off the main loop (milliseconds for a
-            // large file, which the next message would wait behind).
-            let _ = std::thread::Builder::new()
-                .name("cst-lsp-drop".into())
-                .spawn(move || drop(self));
-        }
+        // A large file's trees are freed off the main loop.
+        cst_workspace::drop_trees_of(self.snapshot.text.len(), self);
         closed
     }
 }

@@ -43,6 +43,7 @@ pub use query::{PreparedQuery, QueryLimits, QueryRecord, QueryRequest, QuerySumm
 pub use text::{Encoding, LineIndex, Position};
 pub use workspace::{
     BufferState, FileTree, Meta, RunSummary, Status, WatchInfo, Workspace, WorkspaceOptions,
+    drop_trees_of,
 };
 
 /// The facade this layer stands on.

@@ -196,12 +196,18 @@ pub(crate) struct Shared {
 }
 
 /// Texts from this size up have their trees freed on another thread
-/// ([`drop_elsewhere`]).
-pub(crate) const DROP_ELSEWHERE_BYTES: usize = 64 << 10;
+/// ([`drop_trees_of`]).
+const DROP_ELSEWHERE_BYTES: usize = 64 << 10;
 
-/// Drops `value` on a short-lived thread of its own (here, when no
-/// thread can be started: the refused closure drops it).
-pub(crate) fn drop_elsewhere<T: Send + 'static>(value: T) {
+/// Drops `value`, which holds the trees of a text of `text_len` bytes:
+/// for a large text on a short-lived thread of its own (freeing its trees
+/// takes milliseconds, which the caller's next message would wait behind),
+/// else here. Here too when no thread can be started (the refused closure
+/// drops it).
+pub fn drop_trees_of<T: Send + 'static>(text_len: usize, value: T) {
+    if text_len < DROP_ELSEWHERE_BYTES {
+        return drop(value);
+    }
     let _ = std::thread::Builder::new()
         .name("cst-drop".into())
         .spawn(move || drop(value));
@@ -586,13 +592,9 @@ impl Workspace {
                 self.shared.dirty.store(true, Ordering::Release);
             }
         }
-        let large = b.text().len() >= DROP_ELSEWHERE_BYTES;
+        let len = b.text().len();
         drop(b);
-        if large {
-            // Freeing a large file's trees takes milliseconds: not on the
-            // caller's thread (an editor's next request waits behind it).
-            drop_elsewhere(buffer);
-        }
+        drop_trees_of(len, buffer);
         Ok(true)
     }
 
