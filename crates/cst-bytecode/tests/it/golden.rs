@@ -1,9 +1,7 @@
 //! Golden files: trees written by earlier format versions must still decode
 //! to the same S-expression, and while the format version and the grammar are
 //! unchanged, the encoder must still write exactly the same bytes.
-//! Regenerate (only when adding a version) with `CST_BLESS=1 cargo test -p cst-bytecode --features tree-sitter --test golden`.
-
-mod common;
+//! Regenerate (only when adding a version) with `CST_BLESS=1 cargo test -p cst-bytecode --features tree-sitter --test it golden::`.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! checked against hand-placed expectations and, at every token of the
 //! current text, against an oracle over a fresh tree-sitter parse.
 
-mod common;
+use crate::common;
 
 use common::*;
 use cst_workspace::Encoding;

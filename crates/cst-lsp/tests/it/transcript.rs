@@ -2,7 +2,7 @@
 //! with what a fresh tree-sitter parse of the document's current text
 //! gives.
 
-mod common;
+use crate::common;
 
 use common::*;
 use cst_workspace::Encoding;

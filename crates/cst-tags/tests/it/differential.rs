@@ -3,8 +3,7 @@
 //! grammar crate or bundled by cst), on the smoke samples and on the
 //! grammars' own test corpora in `../shared/peer-suites`.
 
-#[path = "../../cst-query/tests/common/mod.rs"]
-mod common;
+use crate::common;
 
 use cst_tags::differential::{Pair, check};
 

@@ -2,7 +2,7 @@
 //! and the committed seed corpora (`fuzz/corpus/<target>/`), through the same
 //! harnesses the targets run (`cst_bytecode::fuzzing`).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

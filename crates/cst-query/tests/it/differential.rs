@@ -3,7 +3,7 @@
 //! sample, and on the peer suites' inputs, under many cursor settings.
 //! Result for result, in order, in matches and captures mode.
 
-mod common;
+use crate::common;
 
 use cst_query::Query;
 

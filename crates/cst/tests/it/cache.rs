@@ -1,7 +1,7 @@
 //! The cache end to end: exact trees from every tier, persistence and
 //! invalidation, budgets, skips, and a model-based test of the tier stack.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! to a `String` and parsed fresh: its semantic tokens, folding ranges,
 //! diagnostics and root range are a fresh parse's.
 
-mod common;
+use crate::common;
 
 use common::*;
 use cst_workspace::Encoding;

@@ -2,7 +2,7 @@
 //! arbitrary text round-trips exactly (garbage included, so ERROR and MISSING
 //! nodes are covered), and corruption is detected.
 
-mod common;
+use crate::common;
 
 use cst_bytecode::{Codec, DecodeError, TreeView, compress, decompress, reseal, verify};
 use proptest::prelude::*;

@@ -4,7 +4,7 @@
 //! separately (differences there are grammar-version matters).
 //! Skips with a message when `../shared` is absent.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

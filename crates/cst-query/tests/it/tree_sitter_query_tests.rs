@@ -43,7 +43,7 @@
 //! - test_query_lifetime_is_separate_from_nodes_lifetime: a compile-time property of tree-sitter's API; only the query and source are checked.
 #![cfg(feature = "differential")]
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -3420,7 +3420,7 @@ fn test_query_random() {
     let mut t = Upstream::new("test_query_random");
     // Upstream draws from and runs on its query_helpers.rs; here a Rust
     // source of this repository serves both.
-    let source = include_str!("common/mod.rs");
+    let source = include_str!("../common/mod.rs");
     let parsed = common::parse("rust", source.as_bytes());
     let (mut accepted, mut rejected) = (0, 0);
     for seed in 0..300u64 {

@@ -3,7 +3,7 @@
 //! oldest unreferenced records first, background compaction, trained
 //! dictionaries for trees and sources, and compressed sources read back.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

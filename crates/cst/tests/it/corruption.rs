@@ -11,7 +11,7 @@
 //! 30 rounds by default; `CST_LONG_TESTS=1` runs 300 (`CST_CORRUPTION_ROUNDS=N`
 //! overrides both).
 
-mod common;
+use crate::common;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

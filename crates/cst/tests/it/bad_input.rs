@@ -4,7 +4,7 @@
 //! while it is indexed. Each ends in a typed error or a skip counted with its
 //! reason (or an exact tree): no panic, no stack overflow, no hang.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,7 +1,7 @@
 //! `Query::could_match` is conservative: when it says no, tree-sitter finds
 //! no match either; and it does say no where a required literal is absent.
 
-mod common;
+use crate::common;
 
 use cst_query::Query;
 use tree_sitter::StreamingIterator;

@@ -4,7 +4,7 @@
 //! what a damaged or malicious remote serves is refused, never kept.
 #![cfg(feature = "remote")]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -7,7 +7,7 @@
 //! both engines, result for result. `PROPTEST_CASES` scales the run.
 //! Also replays the `query` fuzz target's findings and seeds.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::OnceLock;

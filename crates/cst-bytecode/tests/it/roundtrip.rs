@@ -1,7 +1,7 @@
 //! Encode → decode → verify on the samples of the core languages, on broken
 //! sources, and on pathological shapes.
 
-mod common;
+use crate::common;
 
 use common::{CORE, parse, sample};
 use cst_bytecode::{Codec, Dictionary, Point, TreeView, compress, decompress, verify};

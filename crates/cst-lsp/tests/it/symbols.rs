@@ -2,7 +2,7 @@
 //! with cst-symbols' name index as its provider (what `cst lsp` runs),
 //! checked against the files' own text: where the name is written.
 
-mod common;
+use crate::common;
 
 use common::{Client, uri};
 use cst_workspace::Encoding;

@@ -2,8 +2,7 @@
 //! never cut a token, carry symbol paths, and keep their ids when another
 //! part of the file changes. Outlines nest definitions.
 
-#[path = "../../cst-query/tests/common/mod.rs"]
-mod common;
+use crate::common;
 
 use cst_tags::{Chunk, ChunkOptions, TagsConfig, Unit, chunks, outline};
 

@@ -1,0 +1,12 @@
+//! The integration tests of `cst-lsp`, in one binary: every test binary links
+//! the grammars (~200 MB each in a debug build), so one binary per file cost
+//! gigabytes of `target/` and a link per file. Run one file's tests with
+//! `cargo test -p cst-lsp --test it <module>::`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod edits;
+mod highlight;
+mod symbols;
+mod transcript;
