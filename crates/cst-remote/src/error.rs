@@ -150,8 +150,7 @@ impl Error {
             E::Precondition { .. } | E::AlreadyExists { .. } => Error::Conflict(e.to_string()),
             E::Generic { .. } | E::JoinError { .. } => {
                 let text = chain(&e);
-                let lower = text.to_ascii_lowercase();
-                if lower.contains("timed out") || lower.contains("timeout") {
+                if timed_out(&e) {
                     Error::Timeout(text)
                 } else {
                     Error::Outage(text)
@@ -160,6 +159,25 @@ impl Error {
             other => Error::Other(chain(&other)),
         }
     }
+}
+
+/// Whether `e` failed by a timeout: the HTTP client's kind where the chain
+/// has one, an I/O `TimedOut`, else the words "timed out". (Not the word
+/// "timeout": every retry error names its `retry_timeout` setting, a
+/// refused connection included.)
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    use object_store::client::{HttpError, HttpErrorKind};
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(h) = err.downcast_ref::<HttpError>() {
+            return matches!(h.kind(), HttpErrorKind::Timeout);
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::TimedOut;
+        }
+        next = err.source();
+    }
+    chain(e).to_ascii_lowercase().contains("timed out")
 }
 
 /// An error and its sources, joined by ": ".

@@ -597,3 +597,51 @@ fn the_client_is_shared_between_threads_and_callable_from_async_code() {
     // And it may be dropped there.
     rt.block_on(async move { drop(r) });
 }
+
+/// As a real S3 client reports them, a refused connection is an outage and
+/// a server that accepts and never answers is a timeout (every retry error
+/// names its `retry_timeout` setting: those words must not decide).
+#[test]
+fn refused_connections_are_outages_and_silent_servers_timeouts() {
+    use cst_remote::object_store::aws::AmazonS3Builder;
+    use cst_remote::object_store::{BackoffConfig, ClientOptions, RetryConfig};
+    let s3 = |port: u16| -> Arc<dyn ObjectStore> {
+        Arc::new(
+            AmazonS3Builder::new()
+                .with_endpoint(format!("http://127.0.0.1:{port}"))
+                .with_bucket_name("b")
+                .with_access_key_id("k")
+                .with_secret_access_key("s")
+                .with_region("us-east-1")
+                .with_allow_http(true)
+                .with_client_options(
+                    ClientOptions::new()
+                        .with_allow_http(true)
+                        .with_connect_timeout(Duration::from_millis(500))
+                        .with_timeout(Duration::from_millis(500)),
+                )
+                .with_retry(RetryConfig {
+                    backoff: BackoffConfig::default(),
+                    max_retries: 0,
+                    retry_timeout: Duration::from_secs(1),
+                })
+                .build()
+                .unwrap(),
+        )
+    };
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let r = remote(s3(closed));
+    let e = r.fetch_ref("main").unwrap_err();
+    assert!(matches!(e, Error::Outage(_)), "refused: {e}");
+    assert_eq!((r.stats().errors.outage, r.stats().errors.timeout), (1, 0));
+
+    // Connections queue in the backlog and are never answered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let r = remote(s3(silent.local_addr().unwrap().port()));
+    let e = r.fetch_ref("main").unwrap_err();
+    assert!(matches!(e, Error::Timeout(_)), "silent: {e}");
+    assert_eq!((r.stats().errors.outage, r.stats().errors.timeout), (0, 1));
+}
