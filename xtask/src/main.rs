@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod bench_remote;
 mod compare;
 mod corpus;
 mod fuzz;
@@ -131,6 +132,27 @@ enum Command {
         /// Also index without sources (`store_source = false`).
         #[arg(long)]
         without_sources: bool,
+    },
+    /// The remote tier on a real tree (release build, s3s-fs on loopback
+    /// behind a latency proxy): A indexes cold and pushes per pack size; a
+    /// fresh B indexes from the remote per pack size and added latency
+    /// (parses, requests, bytes, time against A's); optionally one object
+    /// per record instead of packs. Writes target/bench-remote/results.json.
+    BenchRemote {
+        /// The tree.
+        dir: PathBuf,
+        /// Pack sizes in MiB (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "1,4,16,64")]
+        packs: Vec<u64>,
+        /// Milliseconds the proxy adds per request (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "0,10,30")]
+        latency: Vec<u64>,
+        /// Also store and fetch one object per record.
+        #[arg(long)]
+        per_record: bool,
+        /// Work directory (emptied first; default target/bench-remote).
+        #[arg(long)]
+        work: Option<PathBuf>,
     },
     /// cst beside the tools users would pick instead, same files, same run:
     /// tags vs Universal Ctags and tree-sitter-tags, query vs ast-grep,
@@ -347,6 +369,22 @@ fn main() -> ExitCode {
                 show,
                 runs,
                 without_sources,
+            },
+        )
+        .map(|()| true),
+        Command::BenchRemote {
+            dir,
+            packs,
+            latency,
+            per_record,
+            work,
+        } => bench_remote::run(
+            &dir,
+            &bench_remote::Options {
+                packs,
+                latencies: latency,
+                per_record,
+                work,
             },
         )
         .map(|()| true),

@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 /// Wall seconds, peak RSS (KiB) and stdout of `cmd`, run under GNU time.
-fn timed(cmd: Command) -> Result<(f64, u64, Vec<u8>)> {
+pub(crate) fn timed(cmd: Command) -> Result<(f64, u64, Vec<u8>)> {
     let report = tempfile_path("time");
     let mut wrapped = Command::new("/usr/bin/time");
     wrapped
@@ -62,11 +62,11 @@ fn best(runs: usize, mut cmd: impl FnMut() -> Command) -> Result<(f64, u64, Vec<
     Ok(out)
 }
 
-fn json(bytes: &[u8]) -> Result<serde_json::Value> {
+pub(crate) fn json(bytes: &[u8]) -> Result<serde_json::Value> {
     serde_json::from_slice(bytes).context("cst printed no JSON")
 }
 
-fn dir_bytes(dir: &Path) -> u64 {
+pub(crate) fn dir_bytes(dir: &Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -36,6 +36,7 @@ use axum::response::{IntoResponse, Response};
 use cst_workspace::{QueryLimits, Workspace};
 
 pub use error::{ApiError, status_of};
+pub use metrics::{RemoteMetrics, RemoteStatus};
 pub use routes::EDITS_MEDIA_TYPE;
 
 /// Where the server listens.
@@ -98,6 +99,10 @@ pub struct ServerOptions {
     /// process (MCP at `/mcp`): it is built once and follows the
     /// workspace's generation.
     pub symbols: Option<Arc<cst_symbols::LiveIndex>>,
+    /// The shared remote's counters for `/metrics` (`cst_remote_*`), from
+    /// whoever drives the remote; without it `/metrics` says
+    /// `cst_remote_configured 0`.
+    pub remote: Option<Arc<dyn RemoteStatus>>,
 }
 
 impl Default for ServerOptions {
@@ -112,6 +117,7 @@ impl Default for ServerOptions {
             threads: 2,
             extra_routes: None,
             symbols: None,
+            remote: None,
         }
     }
 }
@@ -183,7 +189,7 @@ impl Drop for Running {
 /// errors), for embedding in another axum application or testing.
 pub fn router(ws: Workspace, options: &ServerOptions) -> axum::Router {
     let state = Arc::new(routes::AppState {
-        metrics: metrics::Metrics::new(ws.clone()),
+        metrics: metrics::Metrics::new(ws.clone(), options.remote.clone()),
         ws,
         limits: options.query_limits,
         bulk: bulk::Bulk::new(options.max_concurrency),

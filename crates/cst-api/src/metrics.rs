@@ -1,7 +1,9 @@
-//! `/metrics`: the cache's counters and tiers, the workspace's state, and
-//! latency histograms of the requests per endpoint (Prometheus text, or
+//! `/metrics`: the cache's counters and tiers, the workspace's state, the
+//! shared remote's counters (from [`RemoteStatus`]), and latency
+//! histograms of the requests per endpoint (Prometheus text, or
 //! OpenMetrics when the scraper asks for it).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus_client::collector::Collector;
@@ -43,7 +45,7 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn new(ws: Workspace) -> Metrics {
+    pub(crate) fn new(ws: Workspace, remote: Option<Arc<dyn RemoteStatus>>) -> Metrics {
         let mut registry = Registry::default();
         let requests = Family::<Endpoint, Histogram, fn() -> Histogram>::new_with_constructor(
             histogram as fn() -> Histogram,
@@ -55,6 +57,7 @@ impl Metrics {
             requests.clone(),
         );
         registry.register_collector(Box::new(WorkspaceCollector(ws)));
+        registry.register_collector(Box::new(RemoteCollector(remote)));
         Metrics { registry, requests }
     }
 
@@ -182,6 +185,193 @@ impl Collector for WorkspaceCollector {
                     &buckets,
                     None,
                 )?;
+        }
+        Ok(())
+    }
+}
+
+/// The shared remote tier's counters, for `/metrics` (`docs/API.md`
+/// lists the metrics). This crate knows no remote: whoever drives one (the
+/// `cst` command) fills this from its client and its pulls on each scrape,
+/// through the [`RemoteStatus`] given in
+/// [`ServerOptions::remote`](crate::ServerOptions::remote).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RemoteMetrics {
+    /// A remote is configured (`[remote] url` in cst.toml, `CST_REMOTE_URL`).
+    pub configured: bool,
+    /// Why a configured remote is not used, as a short code: `flag`
+    /// (`--no-remote`), `config` (an unusable configuration),
+    /// `no_public_key` (refs cannot be checked, so nothing is read),
+    /// `breaker_open` (repeated outages), `credentials` (refused).
+    pub disabled: Option<&'static str>,
+    /// Requests made to the remote's store.
+    pub requests: u64,
+    /// Bytes received.
+    pub bytes_in: u64,
+    /// Bytes sent.
+    pub bytes_out: u64,
+    /// Pulls run (each before a first index).
+    pub pulls: u64,
+    /// Pulls that failed as a whole (a miss: the files were parsed).
+    pub pull_failures: u64,
+    /// Bundles fetched, checked and kept in the local store.
+    pub bundles_fetched: u64,
+    /// Bundles the remote lists that the local store held already.
+    pub bundles_present: u64,
+    /// Packs some of whose bundles were kept.
+    pub packs_fetched: u64,
+    /// Packs refused (damaged, or after a tree that differed from a
+    /// fresh parse).
+    pub packs_refused: u64,
+    /// Objects the client refused, by reason (`signature`, `hash`,
+    /// `malformed`, `version`, `record`).
+    pub rejected_objects: Vec<(&'static str, u64)>,
+    /// Bundles refused by the checks against this build, by reason.
+    pub rejected_bundles: Vec<(String, u64)>,
+    /// Errors, by kind (`outage`, `timeout`, `auth`, `disabled`…).
+    pub errors: Vec<(&'static str, u64)>,
+    /// The breaker's state: `closed`, `read_only`, `open` or `off`.
+    pub breaker: &'static str,
+    /// Times the breaker opened.
+    pub breaker_trips: u64,
+}
+
+/// A source of [`RemoteMetrics`], asked on each scrape of `/metrics` (on
+/// a blocking thread).
+pub trait RemoteStatus: Send + Sync + std::fmt::Debug {
+    /// The counters now.
+    fn remote_metrics(&self) -> RemoteMetrics;
+}
+
+/// The breaker states, as `cst_remote_breaker_state{state=...}` names them.
+const BREAKER_STATES: [&str; 4] = ["closed", "read_only", "open", "off"];
+
+/// Exports the shared remote's counters on each scrape: without a
+/// [`RemoteStatus`], only `cst_remote_configured 0`.
+#[derive(Debug)]
+struct RemoteCollector(Option<Arc<dyn RemoteStatus>>);
+
+impl Collector for RemoteCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let m = self
+            .0
+            .as_ref()
+            .map(|r| r.remote_metrics())
+            .unwrap_or_default();
+        let g = ConstGauge::new(i64::from(m.configured));
+        g.encode(encoder.encode_descriptor(
+            "cst_remote_configured",
+            "1 when a shared remote is configured",
+            None,
+            g.metric_type(),
+        )?)?;
+        if !m.configured {
+            return Ok(());
+        }
+        {
+            let mut family = encoder.encode_descriptor(
+                "cst_remote_disabled",
+                "1, with the reason, when the configured remote is not used",
+                None,
+                MetricType::Gauge,
+            )?;
+            if let Some(reason) = m.disabled {
+                ConstGauge::new(1i64).encode(family.encode_family(&[("reason", reason)])?)?;
+            }
+        }
+        let counters: [(&str, &str, u64); 10] = [
+            (
+                "cst_remote_requests",
+                "Requests made to the remote's store",
+                m.requests,
+            ),
+            (
+                "cst_remote_bytes_in",
+                "Bytes received from the remote",
+                m.bytes_in,
+            ),
+            (
+                "cst_remote_bytes_out",
+                "Bytes sent to the remote",
+                m.bytes_out,
+            ),
+            ("cst_remote_pulls", "Pulls from the remote", m.pulls),
+            (
+                "cst_remote_pull_failures",
+                "Pulls that failed (a miss: the files were parsed)",
+                m.pull_failures,
+            ),
+            (
+                "cst_remote_bundles_fetched",
+                "Bundles fetched, checked and kept in the local store",
+                m.bundles_fetched,
+            ),
+            (
+                "cst_remote_bundles_present",
+                "Bundles the remote lists that the local store held already",
+                m.bundles_present,
+            ),
+            (
+                "cst_remote_packs_fetched",
+                "Packs some of whose bundles were kept",
+                m.packs_fetched,
+            ),
+            (
+                "cst_remote_packs_refused",
+                "Packs refused (damaged, or after a tree that differed from a fresh parse)",
+                m.packs_refused,
+            ),
+            (
+                "cst_remote_breaker_trips",
+                "Times the remote's breaker opened",
+                m.breaker_trips,
+            ),
+        ];
+        for (name, help, v) in counters {
+            let c = ConstCounter::new(v);
+            c.encode(encoder.encode_descriptor(name, help, None, c.metric_type())?)?;
+        }
+        for (name, help, label, values) in [
+            (
+                "cst_remote_rejected_objects",
+                "Objects the remote client refused, by reason",
+                "reason",
+                m.rejected_objects
+                    .iter()
+                    .map(|(k, v)| (*k, *v))
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "cst_remote_rejected_bundles",
+                "Bundles refused by the checks against this build, by reason",
+                "reason",
+                m.rejected_bundles
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), *v))
+                    .collect(),
+            ),
+            (
+                "cst_remote_errors",
+                "Remote errors, by kind (each a miss)",
+                "kind",
+                m.errors.iter().map(|(k, v)| (*k, *v)).collect(),
+            ),
+        ] {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for (value, n) in values {
+                ConstCounter::new(n).encode(family.encode_family(&[(label, value)])?)?;
+            }
+        }
+        let mut family = encoder.encode_descriptor(
+            "cst_remote_breaker_state",
+            "1 on the remote breaker's current state",
+            None,
+            MetricType::Gauge,
+        )?;
+        for state in BREAKER_STATES {
+            ConstGauge::new(i64::from(state == m.breaker))
+                .encode(family.encode_family(&[("state", state)])?)?;
         }
         Ok(())
     }

@@ -284,6 +284,10 @@ pub(crate) struct ServeArgs {
     /// for an address that is not loopback).
     #[arg(long)]
     pub token_file: Option<PathBuf>,
+    /// Do not consult the shared remote (`[remote]` in cst.toml,
+    /// CST_REMOTE_URL) before the first index.
+    #[arg(long)]
+    pub no_remote: bool,
 }
 
 // `cst gc`.

@@ -2,7 +2,7 @@
 //! command then ends quietly), JSON from `Serialize` structs, and the small
 //! text helpers the commands share.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use serde::Serialize;
@@ -57,4 +57,20 @@ pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
         .replace('\r', "\\r")
         .replace('\t', "\\t")
         .into()
+}
+
+/// Whether a command draws progress bars: when stderr is a terminal and
+/// its output is not JSON (for a program).
+pub(crate) fn progress_wanted(json: bool) -> bool {
+    !json && std::io::stderr().is_terminal()
+}
+
+/// A progress bar on stderr drawn with `template` (indicatif's), when
+/// `show` (see [`progress_wanted`]); `None` otherwise.
+pub(crate) fn progress_bar(show: bool, template: &str) -> Option<indicatif::ProgressBar> {
+    show.then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
+        b
+    })
 }

@@ -78,10 +78,11 @@ pub(crate) fn start(shared: Arc<Shared>, options: &WorkspaceOptions) -> Result<T
         drop(batches_tx);
     }
     let index_on_open = options.index_on_open;
+    let before = options.before_index.clone();
     let s = shared.clone();
     let handle = std::thread::Builder::new()
         .name("cst-reconcile".into())
-        .spawn(move || run(&s, index_on_open, &batches, &stop))
+        .spawn(move || run(&s, index_on_open, before.as_ref(), &batches, &stop))
         .map_err(|source| Error::Io {
             path: "<thread>".into(),
             source,
@@ -96,10 +97,14 @@ pub(crate) fn start(shared: Arc<Shared>, options: &WorkspaceOptions) -> Result<T
 fn run(
     shared: &Arc<Shared>,
     index_on_open: bool,
+    before: Option<&crate::BeforeIndex>,
     batches: &Receiver<cst_watch::Batch>,
     stop: &Receiver<()>,
 ) {
     if index_on_open {
+        if let Some(b) = before {
+            b.run(&shared.cache);
+        }
         match all(shared) {
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "the first index failed"),

@@ -38,6 +38,33 @@ pub struct WorkspaceOptions {
     /// The path map is written at most this often while changes come in
     /// (readers beside the server see changes after it).
     pub flush_delay: Duration,
+    /// Work to do before the first index (with `index_on_open`).
+    pub before_index: Option<BeforeIndex>,
+}
+
+/// Work run once on the reconcile thread before the first index, while
+/// the workspace is not [ready](Workspace::is_ready) yet: e.g. a pull
+/// from a shared remote (`cst serve`), so that what the remote holds is
+/// not parsed. It reports its own failures: the index runs after it,
+/// whatever it did.
+#[derive(Clone)]
+pub struct BeforeIndex(Arc<dyn Fn(&Cache) + Send + Sync>);
+
+impl BeforeIndex {
+    /// `f`, to be run with the workspace's cache.
+    pub fn new(f: impl Fn(&Cache) + Send + Sync + 'static) -> BeforeIndex {
+        BeforeIndex(Arc::new(f))
+    }
+
+    pub(crate) fn run(&self, cache: &Cache) {
+        (self.0)(cache);
+    }
+}
+
+impl std::fmt::Debug for BeforeIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BeforeIndex(..)")
+    }
 }
 
 impl Default for WorkspaceOptions {
@@ -48,6 +75,7 @@ impl Default for WorkspaceOptions {
             watch_options: cst_watch::WatchOptions::default(),
             index_on_open: true,
             flush_delay: Duration::from_millis(500),
+            before_index: None,
         }
     }
 }

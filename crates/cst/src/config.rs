@@ -126,6 +126,10 @@ pub struct RemoteSettings {
     /// `CST_REMOTE_SIGNING_KEY_FILE`): for the CI that feeds the remote.
     /// Default false. `CST_REMOTE_WRITE`.
     pub write: bool,
+    /// A pushed pack is closed once it holds this many MiB (1 to 1024).
+    /// Larger packs mean fewer requests and objects; smaller ones, less
+    /// read for a few missing files. Default 16. `CST_REMOTE_PACK_MIB`.
+    pub pack_mib: u64,
 }
 
 impl Default for RemoteSettings {
@@ -136,6 +140,7 @@ impl Default for RemoteSettings {
             branch: "main".into(),
             verify_sample: 0.01,
             write: false,
+            pack_mib: 16,
         }
     }
 }
@@ -297,6 +302,20 @@ impl Config {
                 value: v.clone(),
                 why: "a number from 0 to 1",
             })?;
+        }
+        if let Some(v) = get("CST_REMOTE_PACK_MIB") {
+            self.remote.pack_mib = v.trim().parse().map_err(|_| ConfigError::Env {
+                var: "CST_REMOTE_PACK_MIB",
+                value: v.clone(),
+                why: "a whole number of MiB from 1 to 1024",
+            })?;
+        }
+        if !(1..=1024).contains(&self.remote.pack_mib) {
+            return Err(ConfigError::Env {
+                var: "CST_REMOTE_PACK_MIB",
+                value: self.remote.pack_mib.to_string(),
+                why: "a whole number of MiB from 1 to 1024",
+            });
         }
         if !(0.0..=1.0).contains(&self.remote.verify_sample) {
             return Err(ConfigError::Env {

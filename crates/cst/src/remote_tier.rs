@@ -14,6 +14,11 @@
 //! compared node by node before a pack is kept — a difference refuses that
 //! pack and every later one. Nothing is mapped to a path here: the next
 //! index finds the content stored and parses nothing.
+//!
+//! Both report their progress, for a progress bar, through the
+//! `*_with` variants ([`Cache::push_remote_with`],
+//! [`Cache::pull_remote_with`]): a callback called on the caller's thread
+//! with a [`RemoteProgress`] as bundles are made or packs are fetched.
 
 use std::path::Path;
 
@@ -37,6 +42,20 @@ const ROLLBACK: &str = "older than a manifest seen before";
 const DIFFERS: &str = "differs from a fresh parse";
 /// The label prefix of dictionaries in a manifest.
 const DICT_LABEL: &str = "cst/dict/";
+
+/// Progress of a push or a pull, for a progress bar (see
+/// [`Cache::push_remote_with`] and [`Cache::pull_remote_with`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RemoteProgress {
+    /// Units handled so far: bundles made for a push, the manifest's packs
+    /// looked at (fetched, present or refused) for a pull.
+    pub done: u64,
+    /// Units in all: the content keys to bundle, the manifest's packs.
+    pub total: u64,
+    /// Bytes transferred so far (uploaded for a push, downloaded for a
+    /// pull), as the remote counts them.
+    pub bytes: u64,
+}
 
 /// What [`Cache::push_remote`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -98,6 +117,20 @@ impl Cache {
         key: &SigningKey,
         dir: &Path,
     ) -> Result<PushSummary, Error> {
+        self.push_remote_with(remote, branch, key, dir, &|_| {})
+    }
+
+    /// [`Cache::push_remote`], calling `progress` (on this thread) as
+    /// bundles are made and handed to the remote, and once at the end.
+    pub fn push_remote_with(
+        &self,
+        remote: &Remote,
+        branch: &str,
+        key: &SigningKey,
+        dir: &Path,
+        progress: &dyn Fn(RemoteProgress),
+    ) -> Result<PushSummary, Error> {
+        let before = remote.stats().bytes_out;
         let store = self.inner.store.as_ref().ok_or(Error::NoStore)?;
         let mut summary = PushSummary::default();
         // The distinct content keys under `dir`, and their grammars.
@@ -141,8 +174,26 @@ impl Cache {
         // store's records are never all in memory at once.
         let skipped = std::cell::Cell::new(0u64);
         let made = std::cell::Cell::new(0u64);
+        let total = keys.len() as u64;
+        let tick = |done: u64| {
+            progress(RemoteProgress {
+                done,
+                total,
+                bytes: remote.stats().bytes_out.saturating_sub(before),
+            });
+        };
+        tick(0);
         let bundles = keys
             .iter()
+            .enumerate()
+            .map(|(i, kg)| {
+                // `i` bundles handled (0 was said before the remote read
+                // its old packs' indexes).
+                if i > 0 {
+                    tick(i as u64);
+                }
+                kg
+            })
             .filter_map(|(k, g)| match self.bundle_of(store, k, g) {
                 Ok(Some(b)) => {
                     made.set(made.get() + 1);
@@ -175,6 +226,7 @@ impl Cache {
         summary.dictionaries = report.dicts_pushed;
         summary.bytes = report.bytes_uploaded;
         summary.ref_updated = report.ref_updated;
+        tick(total);
         Ok(summary)
     }
 
@@ -233,6 +285,18 @@ impl Cache {
         remote: &Remote,
         branch: &str,
         verify_sample: f64,
+    ) -> Result<PullSummary, Error> {
+        self.pull_remote_with(remote, branch, verify_sample, &|_| {})
+    }
+
+    /// [`Cache::pull_remote`], calling `progress` (on this thread) before
+    /// each of the manifest's packs is looked at, and once after the last.
+    pub fn pull_remote_with(
+        &self,
+        remote: &Remote,
+        branch: &str,
+        verify_sample: f64,
+        progress: &dyn Fn(RemoteProgress),
     ) -> Result<PullSummary, Error> {
         let store = self.writable_store().ok_or(Error::NoStore)?;
         let mut summary = PullSummary::default();
@@ -307,7 +371,16 @@ impl Cache {
             summary.dictionaries += 1;
         }
         let threshold = (verify_sample.clamp(0.0, 1.0) * 65536.0) as u32;
-        'packs: for entry in &manifest.manifest.packs {
+        let total = manifest.manifest.packs.len() as u64;
+        let tick = |done: u64| {
+            progress(RemoteProgress {
+                done,
+                total,
+                bytes: remote.stats().bytes_in.saturating_sub(before.bytes_in),
+            });
+        };
+        'packs: for (i, entry) in manifest.manifest.packs.iter().enumerate() {
+            tick(i as u64);
             // The pack's index first (small): only the bundles this store
             // lacks are read, by range or, when most are wanted, whole.
             let index = match remote.fetch_index(entry) {
@@ -373,6 +446,7 @@ impl Cache {
             }
             summary.packs += 1;
         }
+        tick(total);
         // Remembered only when every pack was taken (and the store's
         // records are on disk): a later pull of the same manifest then
         // reads the ref and the manifest, and no pack.

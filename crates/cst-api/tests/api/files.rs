@@ -224,3 +224,63 @@ fn status_stats_reconcile_and_probes() {
     assert!(m.body.contains("cst_generation"));
     assert!(m.body.contains("cst_hits_total"));
 }
+
+/// The shared remote's counters, as the server's owner reports them
+/// (`ServerOptions::remote`), in both text formats; without a source,
+/// only `cst_remote_configured 0`.
+#[test]
+fn metrics_carry_the_remote_counters() {
+    #[derive(Debug)]
+    struct Fake;
+    impl cst_api::RemoteStatus for Fake {
+        fn remote_metrics(&self) -> cst_api::RemoteMetrics {
+            let mut m = cst_api::RemoteMetrics::default();
+            m.configured = true;
+            m.disabled = Some("breaker_open");
+            m.requests = 7;
+            m.bytes_in = 4096;
+            m.bundles_fetched = 3;
+            m.pulls = 1;
+            m.rejected_objects = vec![("hash", 2)];
+            m.rejected_bundles = vec![("another grammar version".into(), 5)];
+            m.errors = vec![("outage", 3)];
+            m.breaker = "open";
+            m
+        }
+    }
+    let s = server();
+    let m = s.get("/metrics").body;
+    assert!(m.contains("\ncst_remote_configured 0\n"), "{m}");
+    assert!(!m.contains("cst_remote_requests"), "{m}");
+
+    let mut setup = crate::common::Setup::default();
+    setup.options.remote = Some(std::sync::Arc::new(Fake));
+    let s = Server::start_with(&[("src/lib.rs", LIB)], setup);
+    let m = s.get("/metrics").body;
+    for line in [
+        "cst_remote_configured 1",
+        "cst_remote_disabled{reason=\"breaker_open\"} 1",
+        "# TYPE cst_remote_requests_total counter",
+        "cst_remote_requests_total 7",
+        "cst_remote_bytes_in_total 4096",
+        "cst_remote_bundles_fetched_total 3",
+        "cst_remote_pulls_total 1",
+        "cst_remote_rejected_objects_total{reason=\"hash\"} 2",
+        "cst_remote_rejected_bundles_total{reason=\"another grammar version\"} 5",
+        "cst_remote_errors_total{kind=\"outage\"} 3",
+        "cst_remote_breaker_state{state=\"open\"} 1",
+        "cst_remote_breaker_state{state=\"closed\"} 0",
+    ] {
+        assert!(m.lines().any(|l| l == line), "{line:?} missing:\n{m}");
+    }
+    let mut r = s
+        .agent
+        .get(format!("{}/metrics", s.base))
+        .header("Accept", "application/openmetrics-text")
+        .call()
+        .unwrap();
+    let om = r.body_mut().read_to_string().unwrap();
+    assert!(om.contains("# TYPE cst_remote_requests counter\n"), "{om}");
+    assert!(om.contains("\ncst_remote_requests_total 7\n"), "{om}");
+    assert!(om.ends_with("# EOF\n"), "{om}");
+}

@@ -2,7 +2,6 @@
 //! it) and print the summary.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 
 use cst_workspace::discover::Access;
 use serde::Serialize;
@@ -10,7 +9,7 @@ use serde::Serialize;
 use crate::Failure;
 use crate::cmd::{remote, serve};
 use crate::flags::{Cli, IndexArgs};
-use crate::output::print_pretty;
+use crate::output::{self, print_pretty};
 use crate::session;
 
 /// `cst index --json`.
@@ -83,19 +82,14 @@ pub(crate) fn run(cli: &Cli, args: &IndexArgs) -> Result<u8, Failure> {
     let cache = session::open(cli, &workspace, Access::Write)?;
     // The shared remote first: what it holds is not parsed.
     let config = session::load_config(cli, &workspace)?;
+    // Progress bars on a terminal, unless the output is JSON.
+    let bars = output::progress_wanted(args.json);
     let mut pulled = if args.no_remote {
         None
     } else {
-        remote::before_index(&config, &cache)
+        remote::before_index(&config, &cache, bars)
     };
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let b = indicatif::ProgressBar::new(0);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} files {wide_bar} {eta}")
-                .expect("valid template"),
-        );
-        b
-    });
+    let bar = output::progress_bar(bars, "{spinner} {pos}/{len} files {wide_bar} {eta}");
     let options = if args.verify_content {
         cst::IndexOptions::verify_content()
     } else {
@@ -112,7 +106,7 @@ pub(crate) fn run(cli: &Cli, args: &IndexArgs) -> Result<u8, Failure> {
     }
     cache.flush()?;
     if let Some((r, out)) = &mut pulled {
-        remote::after_index(&config, &cache, &workspace, r, out);
+        remote::after_index(&config, &cache, &workspace, r, out, bars);
     }
     let remote_out = pulled.map(|(_, out)| out);
     if let Some(r) = &remote_out {

@@ -4,6 +4,11 @@
 //! the `AWS_*` variables; refs are checked with `[remote] public_key` or
 //! `CST_REMOTE_PUBLIC_KEY`, and signed with the private key in
 //! `CST_REMOTE_SIGNING_KEY_FILE` (only where pushes are allowed).
+//!
+//! Also the remote's use by the other commands: the pull before
+//! `cst index` and the push after it, the pull before `cst serve`'s first
+//! index and its counters for `/metrics` ([`ServeRemote`]), and the
+//! transfers' progress bars (on a terminal, without `--json`).
 
 use std::path::Path;
 
@@ -13,7 +18,7 @@ use cst_workspace::discover::Access;
 
 use crate::Failure;
 use crate::flags::{Cli, KeygenArgs, PullArgs, PushArgs};
-use crate::output::print_pretty;
+use crate::output::{self, print_pretty};
 use crate::session;
 
 /// What `cst index` did with the remote: the pull before the index, the
@@ -39,15 +44,46 @@ pub(crate) struct IndexRemote {
 /// Before `cst index`: pulls what the remote holds and the store lacks,
 /// when a remote and its public key are configured. `None` when no
 /// remote is configured; a remote that fails is reported in the answer.
-pub(crate) fn before_index(config: &Config, cache: &cst::Cache) -> Option<(Remote, IndexRemote)> {
-    config.remote.url.as_ref()?;
-    let (remote, branch) = match remote_of(config) {
+/// With `bar`, the pull draws a progress bar.
+pub(crate) fn before_index(
+    config: &Config,
+    cache: &cst::Cache,
+    bar: bool,
+) -> Option<(Remote, IndexRemote)> {
+    let (remote, branch) = match configured(config)? {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cst: remote: {}; indexing locally", e.error);
             return None;
         }
     };
+    let progress = transfer_bar(bar, "packs");
+    let out = pull_before_index(cache, &remote, &branch, config.remote.verify_sample, &|p| {
+        draw(progress.as_ref(), p)
+    });
+    if let Some(b) = progress {
+        b.finish_and_clear();
+    }
+    Some((remote, out))
+}
+
+/// The remote `config` names, opened, and its branch: `None` when no
+/// remote is configured, an error when its configuration is unusable.
+pub(crate) fn configured(config: &Config) -> Option<Result<(Remote, String), Failure>> {
+    config.remote.url.as_ref()?;
+    Some(remote_of(config))
+}
+
+/// Pulls what `remote`'s `branch` holds and the store lacks, before an
+/// index (`cst index`, `cst serve`'s first index). A remote that fails is
+/// a miss: said on stderr and in the answer, and the index parses.
+pub(crate) fn pull_before_index(
+    cache: &cst::Cache,
+    remote: &Remote,
+    branch: &str,
+    verify_sample: f64,
+    progress: &dyn Fn(cst::RemoteProgress),
+) -> IndexRemote {
     let mut out = IndexRemote {
         fetched: 0,
         bytes: 0,
@@ -57,7 +93,7 @@ pub(crate) fn before_index(config: &Config, cache: &cst::Cache) -> Option<(Remot
         error: None,
         stats: remote.stats(),
     };
-    match cache.pull_remote(&remote, &branch, config.remote.verify_sample) {
+    match cache.pull_remote_with(remote, branch, verify_sample, progress) {
         Ok(s) => {
             out.fetched = s.imported;
             out.bytes = s.bytes;
@@ -69,23 +105,195 @@ pub(crate) fn before_index(config: &Config, cache: &cst::Cache) -> Option<(Remot
             out.error = Some(e.to_string());
         }
     }
-    Some((remote, out))
+    out.stats = remote.stats();
+    out
 }
 
-/// After `cst index`, with `[remote] write`: pushes what was indexed.
+/// A progress bar of a transfer on stderr (`unit`s handled, bytes moved),
+/// when `show`: see [`output::progress_bar`].
+fn transfer_bar(show: bool, unit: &str) -> Option<indicatif::ProgressBar> {
+    output::progress_bar(
+        show,
+        &format!("{{spinner}} remote: {{pos}}/{{len}} {unit}, {{msg}} {{wide_bar}} {{eta}}"),
+    )
+}
+
+/// Shows `p` on `bar`.
+fn draw(bar: Option<&indicatif::ProgressBar>, p: cst::RemoteProgress) {
+    if let Some(b) = bar {
+        b.set_length(p.total);
+        b.set_position(p.done);
+        b.set_message(indicatif::HumanBytes(p.bytes).to_string());
+    }
+}
+
+/// The remote of `cst serve`: opened at start, pulled from before the
+/// first index (on the workspace's reconcile thread, so the server
+/// listens meanwhile and is ready after), and counted in `/metrics`
+/// (`cst_remote_*`): the client's counters and the pulls' summaries.
+#[derive(Debug)]
+pub(crate) struct ServeRemote {
+    /// A remote is configured.
+    configured: bool,
+    /// Why it is not used, when that is known at start.
+    disabled: Option<&'static str>,
+    /// The client and its branch.
+    remote: Option<(Remote, String)>,
+    verify_sample: f64,
+    pulls: std::sync::Mutex<Pulls>,
+}
+
+/// What `cst serve`'s pulls did, summed.
+#[derive(Debug, Default)]
+struct Pulls {
+    count: u64,
+    failures: u64,
+    fetched: u64,
+    present: u64,
+    packs: u64,
+    packs_refused: u64,
+    rejected: std::collections::BTreeMap<String, u64>,
+}
+
+impl ServeRemote {
+    /// The remote `config` names (none with `opt_out`: `--no-remote`). An
+    /// unusable configuration is said on stderr and counted, never fatal.
+    pub(crate) fn new(config: &Config, opt_out: bool) -> ServeRemote {
+        let mut me = ServeRemote {
+            configured: config.remote.url.is_some(),
+            disabled: None,
+            remote: None,
+            verify_sample: config.remote.verify_sample,
+            pulls: std::sync::Mutex::default(),
+        };
+        if opt_out {
+            me.disabled = me.configured.then_some("flag");
+            return me;
+        }
+        match configured(config) {
+            None => {}
+            Some(Ok(r)) => me.remote = Some(r),
+            Some(Err(e)) => {
+                eprintln!("cst: remote: {}; indexing locally", e.error);
+                me.disabled = Some("config");
+            }
+        }
+        me
+    }
+
+    /// Whether there is a remote to pull from.
+    pub(crate) fn is_open(&self) -> bool {
+        self.remote.is_some()
+    }
+
+    /// Pulls into `cache` (before the first index); kept for `cst stats`
+    /// and counted for `/metrics`. Never fails: a failure is a miss.
+    pub(crate) fn pull(&self, cache: &cst::Cache) {
+        let Some((remote, branch)) = &self.remote else {
+            return;
+        };
+        let out = pull_before_index(cache, remote, branch, self.verify_sample, &|_| {});
+        {
+            let mut p = self.pulls.lock().unwrap_or_else(|e| e.into_inner());
+            p.count += 1;
+            match &out.pull {
+                Some(s) => {
+                    p.fetched += s.imported;
+                    p.present += s.present;
+                    p.packs += s.packs;
+                    p.packs_refused += s.packs_refused;
+                    for (reason, n) in &s.rejected {
+                        *p.rejected.entry(reason.clone()).or_default() += n;
+                    }
+                }
+                None => p.failures += 1,
+            }
+        }
+        remember(cache, "serve", &out);
+    }
+}
+
+impl cst_api::RemoteStatus for ServeRemote {
+    fn remote_metrics(&self) -> cst_api::RemoteMetrics {
+        use cst_workspace::cst::remote::BreakerState;
+        let mut m = cst_api::RemoteMetrics::default();
+        m.configured = self.configured;
+        m.disabled = self.disabled;
+        m.breaker = "closed";
+        if let Some((remote, _)) = &self.remote {
+            let s = remote.stats();
+            m.requests = s.requests;
+            m.bytes_in = s.bytes_in;
+            m.bytes_out = s.bytes_out;
+            let r = s.rejected;
+            m.rejected_objects = vec![
+                ("signature", r.signature),
+                ("hash", r.hash),
+                ("malformed", r.malformed),
+                ("version", r.version),
+                ("record", r.record),
+            ];
+            let e = s.errors;
+            m.errors = vec![
+                ("disabled", e.disabled),
+                ("auth", e.auth),
+                ("timeout", e.timeout),
+                ("outage", e.outage),
+                ("not_found", e.not_found),
+                ("conflict", e.conflict),
+                ("rejected", e.rejected),
+                ("config", e.config),
+                ("other", e.other),
+            ];
+            m.breaker = match s.breaker {
+                BreakerState::Closed => "closed",
+                BreakerState::ReadOnly => "read_only",
+                BreakerState::Open => "open",
+                BreakerState::Off => "off",
+            };
+            m.breaker_trips = s.breaker_trips;
+            m.disabled = match s.breaker {
+                BreakerState::Open => Some("breaker_open"),
+                BreakerState::Off => Some("credentials"),
+                _ if remote.config().public_key.is_none() => Some("no_public_key"),
+                _ => None,
+            };
+        }
+        let p = self.pulls.lock().unwrap_or_else(|e| e.into_inner());
+        m.pulls = p.count;
+        m.pull_failures = p.failures;
+        m.bundles_fetched = p.fetched;
+        m.bundles_present = p.present;
+        m.packs_fetched = p.packs;
+        m.packs_refused = p.packs_refused;
+        m.rejected_bundles = p.rejected.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        m
+    }
+}
+
+/// After `cst index`, with `[remote] write`: pushes what was indexed
+/// (with `bar`, drawing a progress bar).
 pub(crate) fn after_index(
     config: &Config,
     cache: &cst::Cache,
     root: &Path,
     remote: &Remote,
     out: &mut IndexRemote,
+    bar: bool,
 ) {
     if config.remote.write {
-        match signing_key().and_then(|key| {
+        let progress = transfer_bar(bar, "bundles");
+        let pushed = signing_key().and_then(|key| {
             cache
-                .push_remote(remote, &config.remote.branch, &key, root)
+                .push_remote_with(remote, &config.remote.branch, &key, root, &|p| {
+                    draw(progress.as_ref(), p);
+                })
                 .map_err(|e| Failure::from(anyhow::anyhow!("{e}")))
-        }) {
+        });
+        if let Some(b) = progress {
+            b.finish_and_clear();
+        }
+        match pushed {
             Ok(s) => out.push = Some(s),
             Err(e) => {
                 eprintln!("cst: remote push: {}", e.error);
@@ -159,7 +367,8 @@ fn remote_of(config: &Config) -> Result<(Remote, String), Failure> {
     rc.apply_env()
         .map_err(|e| Failure::usage(format!("remote configuration: {e}")))?;
     rc.expected_format = Some(u32::from(cst::bytecode::VERSION));
-    let remote = Remote::open(rc).map_err(|e| anyhow::anyhow!("remote: {e}"))?;
+    rc.pack_target = config.remote.pack_mib << 20;
+    let remote = Remote::open(rc).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((remote, config.remote.branch.clone()))
 }
 
@@ -175,7 +384,14 @@ pub(crate) fn push(cli: &Cli, args: &PushArgs) -> Result<u8, Failure> {
     if !cache.is_read_only() {
         cache.index(&root, &|_| {})?;
     }
-    let summary = cache.push_remote(&remote, &branch, &key, &root)?;
+    let progress = transfer_bar(output::progress_wanted(args.json), "bundles");
+    let pushed = cache.push_remote_with(&remote, &branch, &key, &root, &|p| {
+        draw(progress.as_ref(), p);
+    });
+    if let Some(b) = progress {
+        b.finish_and_clear();
+    }
+    let summary = pushed?;
     remember(
         &cache,
         "push",
@@ -214,7 +430,14 @@ pub(crate) fn pull(cli: &Cli, args: &PullArgs) -> Result<u8, Failure> {
     let branch = args.branch.clone().unwrap_or(branch);
     let cache = session::open(cli, &root, Access::Write)?;
     // A remote that fails is a miss: reported, and the index runs locally.
-    let pulled = match cache.pull_remote(&remote, &branch, config.remote.verify_sample) {
+    let progress = transfer_bar(output::progress_wanted(args.json), "packs");
+    let pulled = cache.pull_remote_with(&remote, &branch, config.remote.verify_sample, &|p| {
+        draw(progress.as_ref(), p);
+    });
+    if let Some(b) = progress {
+        b.finish_and_clear();
+    }
+    let pulled = match pulled {
         Ok(s) => Some(s),
         Err(e) => {
             eprintln!("cst: remote: {e}; indexing locally");

@@ -1,15 +1,20 @@
 //! `cst serve`: the workspace's long-running process — the HTTP/JSON API
 //! (crate `cst-api`) and MCP at `/mcp` (crate `cst-mcp`) over a workspace
 //! kept current by its watcher (crate `cst-workspace`), and the file in
-//! the cache directory through which other `cst` commands find it.
+//! the cache directory through which other `cst` commands find it. Like
+//! `cst index`, it pulls from the shared remote before its first index
+//! (`cmd/remote.rs`), and `/metrics` counts the remote's use.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use cst_workspace::discover::{Access, ServerFile};
-use cst_workspace::{Workspace, WorkspaceOptions};
+use cst_workspace::{BeforeIndex, Workspace, WorkspaceOptions};
 
 use crate::Failure;
+use crate::cmd::remote;
 use crate::flags::{Cli, ServeArgs};
 use crate::session;
 
@@ -41,12 +46,22 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> Result<u8, Failure> {
     }
     let open = session::open_options(cli, Access::Write);
     let cache_dir: PathBuf = open.cache_dir_of(&root);
+    let config = session::load_config(cli, &root)?;
+    // The shared remote, as `cst index` consults it: pulled from before
+    // the first index, on the workspace's thread (the server listens
+    // meanwhile and is ready after); a remote that fails is a miss.
+    let remote = Arc::new(remote::ServeRemote::new(&config, args.no_remote));
+    let before_index = remote.is_open().then(|| {
+        let remote = remote.clone();
+        BeforeIndex::new(move |cache| remote.pull(cache))
+    });
     let ws = Workspace::open(
         &root,
-        None,
+        Some(config),
         WorkspaceOptions {
             open,
             watch: !args.no_watch,
+            before_index,
             ..WorkspaceOptions::default()
         },
     )?;
@@ -71,6 +86,7 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> Result<u8, Failure> {
                 token.is_none(),
             )),
             symbols: Some(symbols),
+            remote: Some(remote),
             ..cst_api::ServerOptions::default()
         },
         true,

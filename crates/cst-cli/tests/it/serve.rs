@@ -37,14 +37,37 @@ struct Serving {
 }
 
 fn serve(cache: &Path, ws: &Path) -> Serving {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cst"))
-        .arg("--cache-dir")
+    serve_with(cache, ws, &[], &[])
+}
+
+/// The remote's variables, cleared for every server of these tests
+/// unless given.
+const REMOTE_VARS: [&str; 4] = [
+    "CST_REMOTE_URL",
+    "CST_REMOTE_PUBLIC_KEY",
+    "CST_REMOTE_SIGNING_KEY_FILE",
+    "CST_REMOTE_BRANCH",
+];
+
+/// `cst serve` with more arguments and these variables set, once ready.
+fn serve_with(cache: &Path, ws: &Path, args: &[&str], env: &[(&str, String)]) -> Serving {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cst"));
+    c.arg("--cache-dir")
         .arg(cache)
         .args(["serve", ws.to_str().unwrap(), "--addr", "127.0.0.1:0"])
+        .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stdout(Stdio::piped());
+    for k in REMOTE_VARS
+        .iter()
+        .chain(&["AWS_SESSION_TOKEN", "AWS_PROFILE"])
+    {
+        c.env_remove(k);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut child = c.spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -320,4 +343,222 @@ fn the_server_answers_the_repo_map_and_symbols() {
     let (_, body) = s.get("/v1/definitions?name=f3");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["total"], 0, "the buffer shadows the file: {v}");
+}
+
+/// `cst` with the remote's variables cleared, then these set.
+fn cst_env(cache: &Path, args: &[&str], env: &[(&str, String)]) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cst"));
+    c.arg("--cache-dir")
+        .arg(cache)
+        .args(args)
+        .stdin(Stdio::null());
+    for k in REMOTE_VARS {
+        c.env_remove(k);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "cst {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The sum of the samples of `name` (with any labels) in Prometheus text.
+fn metric(body: &str, name: &str) -> f64 {
+    body.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let bare = series.split('{').next()?;
+            (bare == name).then(|| value.parse::<f64>().ok())?
+        })
+        .sum()
+}
+
+/// A remote in a directory with a signed push of [`workspace`]'s files:
+/// the keys' directory, the remote's, and the `cst.toml` naming them.
+fn pushed_remote() -> (tempfile::TempDir, tempfile::TempDir, String) {
+    let keys = tempfile::tempdir().unwrap();
+    cst_env(
+        keys.path(),
+        &["remote", "keygen", keys.path().to_str().unwrap()],
+        &[],
+    );
+    let public = std::fs::read_to_string(keys.path().join("remote.pub")).unwrap();
+    let remote_dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "[remote]\nurl = \"file://{}\"\npublic_key = \"{}\"\n",
+        remote_dir.path().display(),
+        public.trim()
+    );
+    let a = workspace();
+    std::fs::write(a.path().join("cst.toml"), &toml).unwrap();
+    let a_cache = tempfile::tempdir().unwrap();
+    let out = cst_env(
+        a_cache.path(),
+        &["push", a.path().to_str().unwrap(), "--json"],
+        &[(
+            "CST_REMOTE_SIGNING_KEY_FILE",
+            keys.path().join("remote.key").display().to_string(),
+        )],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["push"]["pushed"].as_u64().unwrap() > 20, "{v}");
+    (keys, remote_dir, toml)
+}
+
+/// `cst serve` pulls from the remote before its first index, as
+/// `cst index` does: a fresh cache parses nothing, and `/metrics` counts
+/// what was fetched; `cst stats` shows the pull.
+#[test]
+fn serve_pulls_from_the_remote_before_its_first_index() {
+    let (_keys, _remote, toml) = pushed_remote();
+    let b = workspace();
+    std::fs::write(b.path().join("cst.toml"), &toml).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let s = serve(cache.path(), b.path());
+    let (status, body) = s.get("/v1/status");
+    assert_eq!(status, 200, "{body}");
+    let st: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(st["last_run"]["parsed"], 0, "{st}");
+    assert!(st["last_run"]["files"].as_u64().unwrap() > 20, "{st}");
+    let (status, m) = s.get("/metrics");
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(metric(&m, "cst_remote_configured"), 1.0, "{m}");
+    assert!(metric(&m, "cst_remote_bundles_fetched_total") > 20.0, "{m}");
+    assert!(metric(&m, "cst_remote_bytes_in_total") > 0.0, "{m}");
+    assert!(metric(&m, "cst_remote_requests_total") > 0.0, "{m}");
+    assert_eq!(metric(&m, "cst_remote_pulls_total"), 1.0, "{m}");
+    assert_eq!(metric(&m, "cst_remote_pull_failures_total"), 0.0, "{m}");
+    assert_eq!(metric(&m, "cst_remote_rejected_objects_total"), 0.0, "{m}");
+    assert_eq!(metric(&m, "cst_remote_errors_total"), 0.0, "{m}");
+    assert!(
+        m.contains("cst_remote_breaker_state{state=\"closed\"} 1"),
+        "{m}"
+    );
+    assert!(!m.contains("cst_remote_disabled{"), "{m}");
+    assert_eq!(metric(&m, "cst_parses_total"), 0.0, "{m}");
+    // A tree served from what the remote held.
+    let text = std::fs::read_to_string(b.path().join("src/m3.rs")).unwrap();
+    let (status, body) = s.get("/v1/tree?path=src/m3.rs");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.trim_end(), fresh(&text));
+    let out = cst_env(
+        cache.path(),
+        &["stats", b.path().to_str().unwrap(), "--json"],
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["remote"]["command"], "serve", "{v}");
+    assert!(
+        v["remote"]["report"]["fetched"].as_u64().unwrap() > 20,
+        "{v}"
+    );
+    drop(s);
+
+    // `--no-remote`: nothing asked, the reason said in /metrics.
+    let c = workspace();
+    std::fs::write(c.path().join("cst.toml"), &toml).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let s = serve_with(cache.path(), c.path(), &["--no-remote"], &[]);
+    let (_, m) = s.get("/metrics");
+    assert!(m.contains("cst_remote_disabled{reason=\"flag\"} 1"), "{m}");
+    assert_eq!(metric(&m, "cst_remote_requests_total"), 0.0, "{m}");
+    assert!(metric(&m, "cst_parses_total") > 20.0, "{m}");
+}
+
+/// A remote that is damaged or cannot be reached is a miss: the server
+/// starts, indexes locally, and `/metrics` counts the refusal or the
+/// error.
+#[test]
+fn a_broken_remote_is_a_miss_counted_in_metrics() {
+    let (_keys, remote_dir, toml) = pushed_remote();
+    // A flipped byte in the middle of the pack.
+    let packs = remote_dir.path().join("cst/v1/packs");
+    let pack = std::fs::read_dir(&packs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&pack).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    std::fs::write(&pack, &bytes).unwrap();
+    let b = workspace();
+    std::fs::write(b.path().join("cst.toml"), &toml).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let s = serve(cache.path(), b.path());
+    let (_, body) = s.get("/v1/status");
+    let st: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let files = st["last_run"]["files"].as_u64().unwrap();
+    assert!(files > 20, "{st}");
+    assert_eq!(st["last_run"]["parsed"], files, "{st}");
+    let (_, m) = s.get("/metrics");
+    assert_eq!(metric(&m, "cst_remote_bundles_fetched_total"), 0.0, "{m}");
+    assert!(metric(&m, "cst_remote_packs_refused_total") >= 1.0, "{m}");
+    assert!(
+        metric(&m, "cst_remote_rejected_objects_total") >= 1.0,
+        "{m}"
+    );
+    assert!(metric(&m, "cst_remote_errors_total") >= 1.0, "{m}");
+    let (status, body) = s.get("/v1/tree?path=src/m3.rs");
+    assert_eq!(status, 200, "{body}");
+    drop(s);
+
+    // An S3 endpoint nobody listens on: an outage, counted; the server
+    // is ready after the client's bounded retries, having parsed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = workspace();
+    let cache = tempfile::tempdir().unwrap();
+    let public = toml
+        .lines()
+        .find_map(|l| l.strip_prefix("public_key = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    let started = Instant::now();
+    let env = [
+        ("CST_REMOTE_URL", "s3://cst-bucket/team".to_string()),
+        ("CST_REMOTE_PUBLIC_KEY", public),
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+        ("AWS_ALLOW_HTTP", "true".to_string()),
+        ("AWS_ACCESS_KEY_ID", "cst-test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "cst-test-secret".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ];
+    let s = serve_with(cache.path(), c.path(), &[], &env);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    let (_, body) = s.get("/v1/status");
+    let st: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(st["last_run"]["parsed"], st["last_run"]["files"], "{st}");
+    let (_, m) = s.get("/metrics");
+    assert_eq!(metric(&m, "cst_remote_configured"), 1.0, "{m}");
+    assert_eq!(metric(&m, "cst_remote_pull_failures_total"), 1.0, "{m}");
+    // A refused connection is an outage, not a timeout.
+    assert!(
+        m.lines().any(
+            |l| l.starts_with("cst_remote_errors_total{kind=\"outage\"}") && !l.ends_with(" 0")
+        ),
+        "{m}"
+    );
+    assert!(
+        m.lines()
+            .any(|l| l == "cst_remote_errors_total{kind=\"timeout\"} 0"),
+        "{m}"
+    );
+    assert_eq!(metric(&m, "cst_remote_bundles_fetched_total"), 0.0, "{m}");
 }

@@ -282,3 +282,71 @@ fn a_ref_rolled_back_is_refused() {
     let pulled = c.pull_remote(&r, "main", 0.01).unwrap();
     assert_eq!(pulled.imported, 10, "{pulled:?}");
 }
+
+/// `push_remote_with` and `pull_remote_with` report their progress: one
+/// call per bundle made and per pack looked at, the bytes moved never
+/// going back, and a last call with everything done.
+#[test]
+fn pushes_and_pulls_report_their_progress() {
+    use std::cell::RefCell;
+    let ws = workspace(40);
+    let remote_dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::from_seed([9; 32]);
+    // Small packs: several of them to pull.
+    let small = |public: Option<PublicKey>| {
+        let mut c = RemoteConfig::new(format!("file://{}", remote_dir.path().display()));
+        c.public_key = public;
+        c.pack_target = 8 << 10;
+        Remote::open(c).unwrap()
+    };
+    let a_dir = tempfile::tempdir().unwrap();
+    let a = Cache::open(a_dir.path(), Config::default()).unwrap();
+    a.index(ws.path(), &|_| {}).unwrap();
+    let seen: RefCell<Vec<cst::RemoteProgress>> = RefCell::default();
+    let pushed = a
+        .push_remote_with(&small(None), "main", &key, ws.path(), &|p| {
+            seen.borrow_mut().push(p);
+        })
+        .unwrap();
+    let seen = seen.into_inner();
+    assert_eq!(pushed.bundles, 40, "{pushed:?}");
+    let last = *seen.last().unwrap();
+    assert_eq!((last.done, last.total), (40, 40));
+    // The client's count: the objects' bytes, and the ref's.
+    assert!(
+        pushed.bytes > 0 && last.bytes >= pushed.bytes,
+        "{seen:?} {pushed:?}"
+    );
+    assert_eq!(seen.len(), 41, "one call per bundle, and the last");
+    assert!(
+        seen.windows(2)
+            .all(|w| w[0].done <= w[1].done && w[0].bytes <= w[1].bytes)
+    );
+
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = Cache::open(b_dir.path(), Config::default()).unwrap();
+    let seen: RefCell<Vec<cst::RemoteProgress>> = RefCell::default();
+    let pulled = b
+        .pull_remote_with(&small(Some(key.public())), "main", 0.01, &|p| {
+            seen.borrow_mut().push(p);
+        })
+        .unwrap();
+    let seen = seen.into_inner();
+    assert_eq!(pulled.imported, 40, "{pulled:?}");
+    assert!(pulled.packs > 1, "{pulled:?}");
+    let last = *seen.last().unwrap();
+    assert_eq!(
+        (last.done, last.total),
+        (pulled.packs, pulled.packs),
+        "{seen:?}"
+    );
+    assert!(
+        last.bytes > 0 && last.bytes <= pulled.bytes,
+        "{seen:?} {pulled:?}"
+    );
+    assert_eq!(seen.len() as u64, pulled.packs + 1, "{seen:?}");
+    assert!(
+        seen.windows(2)
+            .all(|w| w[0].done < w[1].done && w[0].bytes <= w[1].bytes)
+    );
+}
