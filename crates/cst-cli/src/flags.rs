@@ -324,6 +324,10 @@ pub(crate) struct PullArgs {
     /// Fetch only; do not index afterwards.
     #[arg(long)]
     pub no_index: bool,
+    /// Fetch every bundle the remote lists that the store lacks, not only
+    /// what DIR's files need (a remote keeps every version pushed).
+    #[arg(long)]
+    pub all: bool,
     /// Print a JSON report.
     #[arg(long)]
     pub json: bool,

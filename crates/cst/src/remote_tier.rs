@@ -103,6 +103,43 @@ pub struct PullSummary {
     /// The branch's manifest is the one pulled last, whole: nothing else
     /// was fetched.
     pub up_to_date: bool,
+    /// With [`PullOptions::only_for`]: the contents of the directory's
+    /// files that an index would parse (the store lacks their trees), the
+    /// only bundles fetched. `None`: every bundle the store lacks.
+    pub wanted: Option<u64>,
+    /// Bundles the store lacks that were not fetched: of no file wanted.
+    pub not_wanted: u64,
+}
+
+/// How [`Cache::pull_remote_with`] pulls.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct PullOptions {
+    /// The share of fetched trees parsed again and compared (0 to 1).
+    pub verify_sample: f64,
+    /// Fetch only the bundles of the files under this directory that an
+    /// index would parse now (read as the index reads them: files
+    /// unchanged since they were indexed are not read). With none wanted,
+    /// the remote is not asked at all. `None`: every bundle the manifest
+    /// lists that the store lacks (a remote holds every version pushed,
+    /// so this can be far more than a directory needs).
+    pub only_for: Option<std::path::PathBuf>,
+}
+
+impl PullOptions {
+    /// Every bundle the store lacks, `verify_sample` of them parsed again.
+    pub fn new(verify_sample: f64) -> Self {
+        PullOptions {
+            verify_sample,
+            only_for: None,
+        }
+    }
+
+    /// Only what the files under `dir` need.
+    pub fn only_for(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.only_for = Some(dir.into());
+        self
+    }
 }
 
 impl Cache {
@@ -286,20 +323,34 @@ impl Cache {
         branch: &str,
         verify_sample: f64,
     ) -> Result<PullSummary, Error> {
-        self.pull_remote_with(remote, branch, verify_sample, &|_| {})
+        self.pull_remote_with(remote, branch, &PullOptions::new(verify_sample), &|_| {})
     }
 
-    /// [`Cache::pull_remote`], calling `progress` (on this thread) before
-    /// each of the manifest's packs is looked at, and once after the last.
+    /// [`Cache::pull_remote`] with `options`, calling `progress` (on this
+    /// thread) before each of the manifest's packs is looked at, and once
+    /// after the last.
     pub fn pull_remote_with(
         &self,
         remote: &Remote,
         branch: &str,
-        verify_sample: f64,
+        options: &PullOptions,
         progress: &dyn Fn(RemoteProgress),
     ) -> Result<PullSummary, Error> {
         let store = self.writable_store().ok_or(Error::NoStore)?;
+        let verify_sample = options.verify_sample;
         let mut summary = PullSummary::default();
+        let wanted_keys = match &options.only_for {
+            Some(dir) => {
+                let w = crate::walk::wanted_keys(self, dir)?;
+                summary.wanted = Some(w.len() as u64);
+                if w.is_empty() {
+                    // Every file is a hit: nothing to ask the remote for.
+                    return Ok(summary);
+                }
+                Some(w)
+            }
+            None => None,
+        };
         let before = remote.stats();
         let Some(manifest) = remote.fetch_ref(branch)? else {
             return Ok(summary);
@@ -396,6 +447,8 @@ impl Cache {
                 summary.bundles += 1;
                 if store.contains(&StoreKey::Tree(Key(e.key)).bytes()) {
                     summary.present += 1;
+                } else if wanted_keys.as_ref().is_some_and(|w| !w.contains(&e.key)) {
+                    summary.not_wanted += 1;
                 } else {
                     wanted.push(e);
                 }
@@ -447,14 +500,18 @@ impl Cache {
             summary.packs += 1;
         }
         tick(total);
-        // Remembered only when every pack was taken (and the store's
-        // records are on disk): a later pull of the same manifest then
-        // reads the ref and the manifest, and no pack.
+        if summary.imported > 0 {
+            store.flush()?;
+        }
+        // Remembered only when every pack was taken whole (and the
+        // store's records are on disk): a later pull of the same manifest
+        // then reads the ref and the manifest, and no pack. (A pull for a
+        // directory's files took only some.)
         if summary.packs_refused == 0
             && summary.rejected.is_empty()
+            && wanted_keys.is_none()
             && let Some(m) = &mark
         {
-            store.flush()?;
             if let Some(dir) = m.parent() {
                 let _ = std::fs::create_dir_all(dir);
             }

@@ -148,21 +148,15 @@ impl Drop for Collector<'_> {
     }
 }
 
-pub(crate) fn index(
-    cache: &Cache,
-    dir: &Path,
-    options: &IndexOptions,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Result<IndexReport, Error> {
-    let started = Instant::now();
-    let config = cache.config();
-    // The walk runs on the worker threads too (`ignore`'s parallel walk,
-    // honouring the same ignore files): on the Linux kernel it was a fifth
-    // of a warm re-index.
+/// The files under `dir` (`ignore`'s parallel walk on `threads` threads,
+/// honouring ignore files; links never followed) and what was skipped.
+/// The walk runs on the worker threads too: on the Linux kernel it was a
+/// fifth of a warm re-index.
+fn walk(dir: &Path, threads: usize) -> Found {
     let found: Mutex<Found> = Mutex::default();
     ignore::WalkBuilder::new(dir)
         .follow_links(false)
-        .threads(config.worker_threads())
+        .threads(threads)
         .build_parallel()
         .run(|| {
             // Each walking thread collects on its own and hands over what
@@ -190,7 +184,18 @@ pub(crate) fn index(
                 ignore::WalkState::Continue
             })
         });
-    let (files, skipped) = found.into_inner().expect("walk lock");
+    found.into_inner().expect("walk lock")
+}
+
+pub(crate) fn index(
+    cache: &Cache,
+    dir: &Path,
+    options: &IndexOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<IndexReport, Error> {
+    let started = Instant::now();
+    let config = cache.config();
+    let (files, skipped) = walk(dir, config.worker_threads());
     let report = IndexReport {
         skipped,
         ..IndexReport::default()
@@ -284,30 +289,46 @@ type Indexed = (&'static str, Outcome, u64, u64, u64);
 /// among them) and, with its path, its language (a shebang, say).
 const HEAD_BYTES: usize = 8192;
 
-fn index_one(
+/// A file as [`read_one`] found it.
+enum FileRead {
+    /// Unchanged since it was last indexed (by its status): not read.
+    /// Its language, lines, nodes and bytes.
+    Unread(&'static str, u64, u64, u64),
+    /// Its bytes, read whole and unchanged while read.
+    Source {
+        grammar: &'static cst_grammars::Grammar,
+        source: Vec<u8>,
+        stat: crate::paths::FileStat,
+        stat_ns: i64,
+    },
+}
+
+/// Reads `path` for indexing: its status first (a status hit is not
+/// read), then its head (binary? which language?), then the rest, checked
+/// unchanged while it was read.
+fn read_one(
     cache: &Cache,
-    path: &PathBuf,
+    path: &Path,
     max: u64,
     options: &IndexOptions,
-    parsers: &mut FxHashMap<&'static str, tree_sitter::Parser>,
-) -> Result<Result<Indexed, SkipReason>, Error> {
+) -> Result<FileRead, SkipReason> {
     // The time first, then the status: a file modified within the
     // timestamp granularity before this moment is never trusted unread.
     let stat_ns = crate::paths::now_ns();
     let Ok(meta) = std::fs::metadata(path) else {
-        return Ok(Err(SkipReason::Unreadable));
+        return Err(SkipReason::Unreadable);
     };
     if meta.len() > max {
-        return Ok(Err(SkipReason::TooLarge));
+        return Err(SkipReason::TooLarge);
     }
     let stat = crate::paths::FileStat::of(&meta);
     if !options.verify_content
         && let Some((lang, lines, nodes)) = cache.stat_hit(path, &stat)
     {
-        return Ok(Ok((lang, Outcome::Unread, lines, nodes, meta.len())));
+        return Ok(FileRead::Unread(lang, lines, nodes, meta.len()));
     }
     let Ok(mut file) = std::fs::File::open(path) else {
-        return Ok(Err(SkipReason::Unreadable));
+        return Err(SkipReason::Unreadable);
     };
     // The head first: a binary file or one of no known language is not read
     // further (every warm re-index meets them again: 4,433 in the kernel).
@@ -317,23 +338,23 @@ fn index_one(
         .read_to_end(&mut source)
         .is_err()
     {
-        return Ok(Err(SkipReason::Unreadable));
+        return Err(SkipReason::Unreadable);
     }
     if source.contains(&0) {
-        return Ok(Err(SkipReason::Binary));
+        return Err(SkipReason::Binary);
     }
     let Some(grammar) = cst_grammars::detect(path, &source) else {
-        return Ok(Err(SkipReason::UnknownLanguage));
+        return Err(SkipReason::UnknownLanguage);
     };
     if !grammar.is_compiled() {
-        return Ok(Err(SkipReason::NotCompiled));
+        return Err(SkipReason::NotCompiled);
     }
     let rest = (max + 1).saturating_sub(source.len() as u64);
     if file.take(rest).read_to_end(&mut source).is_err() {
-        return Ok(Err(SkipReason::Unreadable));
+        return Err(SkipReason::Unreadable);
     }
     if source.len() as u64 > max {
-        return Ok(Err(SkipReason::TooLarge));
+        return Err(SkipReason::TooLarge);
     }
     // Size or modification time moved while we read: what we hold may be
     // a mix of two versions (still parsed exactly, but of no real content).
@@ -341,8 +362,35 @@ fn index_one(
         after.len() == meta.len() && after.modified().ok() == meta.modified().ok()
     });
     if source.len() as u64 != meta.len() || !unchanged {
-        return Ok(Err(SkipReason::Changed));
+        return Err(SkipReason::Changed);
     }
+    Ok(FileRead::Source {
+        grammar,
+        source,
+        stat,
+        stat_ns,
+    })
+}
+
+fn index_one(
+    cache: &Cache,
+    path: &Path,
+    max: u64,
+    options: &IndexOptions,
+    parsers: &mut FxHashMap<&'static str, tree_sitter::Parser>,
+) -> Result<Result<Indexed, SkipReason>, Error> {
+    let (grammar, source, stat, stat_ns) = match read_one(cache, path, max, options) {
+        Err(reason) => return Ok(Err(reason)),
+        Ok(FileRead::Unread(lang, lines, nodes, bytes)) => {
+            return Ok(Ok((lang, Outcome::Unread, lines, nodes, bytes)));
+        }
+        Ok(FileRead::Source {
+            grammar,
+            source,
+            stat,
+            stat_ns,
+        }) => (grammar, source, stat, stat_ns),
+    };
     let parser = match parsers.entry(grammar.id()) {
         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
         std::collections::hash_map::Entry::Vacant(v) => v.insert(grammar.parser()?),
@@ -362,6 +410,57 @@ fn index_one(
         },
     );
     Ok(Ok((grammar.id(), outcome, lines, nodes, bytes)))
+}
+
+#[cfg(feature = "remote")]
+/// The content keys of the files under `dir` that an index would parse
+/// now: read and detected as [`index`] reads them (a status hit is not
+/// read), whose tree the store lacks. A remote pull fetches only these.
+pub(crate) fn wanted_keys(
+    cache: &Cache,
+    dir: &Path,
+) -> Result<rustc_hash::FxHashSet<[u8; 32]>, Error> {
+    let store = cache.writable_store().ok_or(Error::NoStore)?;
+    let config = cache.config();
+    let (files, _) = walk(dir, config.worker_threads());
+    let queue = Mutex::new(files.into_iter());
+    let wanted = Mutex::new(rustc_hash::FxHashSet::default());
+    let options = IndexOptions::default();
+    let max = config.max_file_bytes;
+    crossbeam::thread::scope(|s| {
+        for _ in 0..config.worker_threads() {
+            s.spawn(|_| {
+                let mut local = Vec::new();
+                loop {
+                    let Some(path) = queue.lock().expect("queue lock").next() else {
+                        break;
+                    };
+                    let Ok(FileRead::Source {
+                        grammar, source, ..
+                    }) = read_one(cache, &path, max, &options)
+                    else {
+                        continue;
+                    };
+                    let Ok(fingerprint) = grammar.fingerprint() else {
+                        continue;
+                    };
+                    let key = crate::keys::content_keys(
+                        &source,
+                        grammar.id(),
+                        fingerprint.0,
+                        cst_bytecode::VERSION,
+                    )
+                    .0;
+                    if !store.contains(&crate::keys::StoreKey::Tree(key).bytes()) {
+                        local.push(key.0);
+                    }
+                }
+                wanted.lock().expect("wanted lock").extend(local);
+            });
+        }
+    })
+    .map_err(|_| Error::WorkerPanicked)?;
+    Ok(wanted.into_inner().expect("wanted lock"))
 }
 
 /// `files` sorted by their bytes. They share their root: each is keyed by

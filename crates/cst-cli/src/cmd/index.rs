@@ -87,7 +87,7 @@ pub(crate) fn run(cli: &Cli, args: &IndexArgs) -> Result<u8, Failure> {
     let mut pulled = if args.no_remote {
         None
     } else {
-        remote::before_index(&config, &cache, bars)
+        remote::before_index(&config, &cache, &workspace, bars)
     };
     let bar = output::progress_bar(bars, "{spinner} {pos}/{len} files {wide_bar} {eta}");
     let options = if args.verify_content {

@@ -48,6 +48,7 @@ pub(crate) struct IndexRemote {
 pub(crate) fn before_index(
     config: &Config,
     cache: &cst::Cache,
+    root: &Path,
     bar: bool,
 ) -> Option<(Remote, IndexRemote)> {
     let (remote, branch) = match configured(config)? {
@@ -58,7 +59,8 @@ pub(crate) fn before_index(
         }
     };
     let progress = transfer_bar(bar, "packs");
-    let out = pull_before_index(cache, &remote, &branch, config.remote.verify_sample, &|p| {
+    let options = cst::PullOptions::new(config.remote.verify_sample).only_for(root);
+    let out = pull_before_index(cache, &remote, &branch, &options, &|p| {
         draw(progress.as_ref(), p)
     });
     if let Some(b) = progress {
@@ -74,14 +76,15 @@ pub(crate) fn configured(config: &Config) -> Option<Result<(Remote, String), Fai
     Some(remote_of(config))
 }
 
-/// Pulls what `remote`'s `branch` holds and the store lacks, before an
-/// index (`cst index`, `cst serve`'s first index). A remote that fails is
+/// Pulls what `remote`'s `branch` holds and the store lacks (only what
+/// the files under `options.only_for` need), before an index (`cst
+/// index`, `cst serve`'s first index). A remote that fails is
 /// a miss: said on stderr and in the answer, and the index parses.
 pub(crate) fn pull_before_index(
     cache: &cst::Cache,
     remote: &Remote,
     branch: &str,
-    verify_sample: f64,
+    options: &cst::PullOptions,
     progress: &dyn Fn(cst::RemoteProgress),
 ) -> IndexRemote {
     let mut out = IndexRemote {
@@ -93,7 +96,7 @@ pub(crate) fn pull_before_index(
         error: None,
         stats: remote.stats(),
     };
-    match cache.pull_remote_with(remote, branch, verify_sample, progress) {
+    match cache.pull_remote_with(remote, branch, options, progress) {
         Ok(s) => {
             out.fetched = s.imported;
             out.bytes = s.bytes;
@@ -140,6 +143,8 @@ pub(crate) struct ServeRemote {
     /// The client and its branch.
     remote: Option<(Remote, String)>,
     verify_sample: f64,
+    /// The workspace: only what its files need is fetched.
+    root: std::path::PathBuf,
     pulls: std::sync::Mutex<Pulls>,
 }
 
@@ -158,12 +163,13 @@ struct Pulls {
 impl ServeRemote {
     /// The remote `config` names (none with `opt_out`: `--no-remote`). An
     /// unusable configuration is said on stderr and counted, never fatal.
-    pub(crate) fn new(config: &Config, opt_out: bool) -> ServeRemote {
+    pub(crate) fn new(config: &Config, opt_out: bool, root: &Path) -> ServeRemote {
         let mut me = ServeRemote {
             configured: config.remote.url.is_some(),
             disabled: None,
             remote: None,
             verify_sample: config.remote.verify_sample,
+            root: root.to_path_buf(),
             pulls: std::sync::Mutex::default(),
         };
         if opt_out {
@@ -192,7 +198,8 @@ impl ServeRemote {
         let Some((remote, branch)) = &self.remote else {
             return;
         };
-        let out = pull_before_index(cache, remote, branch, self.verify_sample, &|_| {});
+        let options = cst::PullOptions::new(self.verify_sample).only_for(&self.root);
+        let out = pull_before_index(cache, remote, branch, &options, &|_| {});
         {
             let mut p = self.pulls.lock().unwrap_or_else(|e| e.into_inner());
             p.count += 1;
@@ -431,7 +438,11 @@ pub(crate) fn pull(cli: &Cli, args: &PullArgs) -> Result<u8, Failure> {
     let cache = session::open(cli, &root, Access::Write)?;
     // A remote that fails is a miss: reported, and the index runs locally.
     let progress = transfer_bar(output::progress_wanted(args.json), "packs");
-    let pulled = cache.pull_remote_with(&remote, &branch, config.remote.verify_sample, &|p| {
+    let mut options = cst::PullOptions::new(config.remote.verify_sample);
+    if !args.all {
+        options = options.only_for(&root);
+    }
+    let pulled = cache.pull_remote_with(&remote, &branch, &options, &|p| {
         draw(progress.as_ref(), p);
     });
     if let Some(b) = progress {

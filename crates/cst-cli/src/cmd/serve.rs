@@ -50,7 +50,7 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> Result<u8, Failure> {
     // The shared remote, as `cst index` consults it: pulled from before
     // the first index, on the workspace's thread (the server listens
     // meanwhile and is ready after); a remote that fails is a miss.
-    let remote = Arc::new(remote::ServeRemote::new(&config, args.no_remote));
+    let remote = Arc::new(remote::ServeRemote::new(&config, args.no_remote, &root));
     let before_index = remote.is_open().then(|| {
         let remote = remote.clone();
         BeforeIndex::new(move |cache| remote.pull(cache))

@@ -327,9 +327,14 @@ fn pushes_and_pulls_report_their_progress() {
     let b = Cache::open(b_dir.path(), Config::default()).unwrap();
     let seen: RefCell<Vec<cst::RemoteProgress>> = RefCell::default();
     let pulled = b
-        .pull_remote_with(&small(Some(key.public())), "main", 0.01, &|p| {
-            seen.borrow_mut().push(p);
-        })
+        .pull_remote_with(
+            &small(Some(key.public())),
+            "main",
+            &cst::PullOptions::new(0.01),
+            &|p| {
+                seen.borrow_mut().push(p);
+            },
+        )
         .unwrap();
     let seen = seen.into_inner();
     assert_eq!(pulled.imported, 40, "{pulled:?}");
@@ -349,4 +354,74 @@ fn pushes_and_pulls_report_their_progress() {
         seen.windows(2)
             .all(|w| w[0].done < w[1].done && w[0].bytes <= w[1].bytes)
     );
+}
+
+/// A remote keeps every version pushed. A pull for a directory fetches
+/// only the bundles its files need (not the older versions of files
+/// changed since), the index then parses nothing; once every file is
+/// indexed, a pull for it asks the remote nothing.
+#[test]
+fn a_pull_for_a_directory_fetches_only_what_its_files_need() {
+    let ws = workspace(30);
+    let remote_dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::from_seed([8; 32]);
+    let first = push_from_a(ws.path(), remote_dir.path(), &key);
+    assert_eq!(first.pushed, 30);
+    // Ten files change; the new versions are pushed too.
+    let mut changed = 0;
+    for e in walk_files(ws.path()).into_iter().take(10) {
+        let mut text = std::fs::read(&e).unwrap();
+        text.extend_from_slice(b"\n\n");
+        std::fs::write(&e, text).unwrap();
+        changed += 1;
+    }
+    let second = push_from_a(ws.path(), remote_dir.path(), &key);
+    assert_eq!((second.present, second.pushed), (20, changed), "{second:?}");
+
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = Cache::open(b_dir.path(), Config::default()).unwrap();
+    let r = remote(remote_dir.path(), Some(key.public()));
+    let options = cst::PullOptions::new(0.5).only_for(ws.path());
+    let pulled = b.pull_remote_with(&r, "main", &options, &|_| {}).unwrap();
+    assert_eq!(pulled.wanted, Some(30), "{pulled:?}");
+    assert_eq!(pulled.bundles, 30 + changed, "{pulled:?}");
+    assert_eq!(
+        (pulled.imported, pulled.not_wanted),
+        (30, changed),
+        "{pulled:?}"
+    );
+    assert!(pulled.rejected.is_empty(), "{pulled:?}");
+    let report = b.index(ws.path(), &|_| {}).unwrap();
+    assert_eq!((report.parsed, report.files()), (0, 30), "{report:?}");
+    let v = b.verify_all().unwrap();
+    assert!(v.mismatches.is_empty() && v.missing.is_empty(), "{v:?}");
+
+    // Every file indexed: nothing wanted, nothing asked.
+    let again = b.pull_remote_with(&r, "main", &options, &|_| {}).unwrap();
+    assert_eq!(again.wanted, Some(0), "{again:?}");
+    assert_eq!((again.requests, again.imported), (0, 0), "{again:?}");
+
+    // Without the directory, the older versions come too.
+    let c_dir = tempfile::tempdir().unwrap();
+    let c = Cache::open(c_dir.path(), Config::default()).unwrap();
+    let all = c.pull_remote(&r, "main", 0.0).unwrap();
+    assert_eq!((all.imported, all.not_wanted), (30 + changed, 0), "{all:?}");
+}
+
+/// The regular files under `dir`, sorted.
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
 }
