@@ -307,6 +307,11 @@ pub(crate) struct PushArgs {
     /// The branch whose ref moves (default: `[remote] branch`, `main`).
     #[arg(long)]
     pub branch: Option<String>,
+    /// Compact now: pack every bundle under DIR anew, and list only these
+    /// packs in the new manifest (by default a push compacts once the
+    /// manifest lists more than `[remote] compact_over` packs).
+    #[arg(long)]
+    pub compact: bool,
     /// Print a JSON report.
     #[arg(long)]
     pub json: bool,
@@ -340,6 +345,29 @@ pub(crate) enum RemoteCommand {
     /// for writers, as CST_REMOTE_SIGNING_KEY_FILE) and DIR/remote.pub
     /// (its public key, for readers' `[remote] public_key`).
     Keygen(KeygenArgs),
+    /// Delete what no branch's current manifest names (the packs a
+    /// compacting push left behind, older manifests, an interrupted
+    /// push's packs), once older than the grace period. Needs the
+    /// signing key (CST_REMOTE_SIGNING_KEY_FILE) and write access.
+    Gc(RemoteGcArgs),
+}
+
+// `cst remote gc`.
+#[derive(Args)]
+pub(crate) struct RemoteGcArgs {
+    /// Workspace directory (whose cst.toml names the remote).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Keep unreferenced objects younger than this many hours: a reader
+    /// that read an older ref may still be reading them.
+    #[arg(long, default_value_t = 168)]
+    pub grace_hours: u64,
+    /// Count only; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print a JSON report.
+    #[arg(long)]
+    pub json: bool,
 }
 
 // `cst remote keygen`.

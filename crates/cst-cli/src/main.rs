@@ -107,6 +107,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Push(args) => cmd::remote::push(cli, args),
         Command::Pull(args) => cmd::remote::pull(cli, args),
         Command::Remote(flags::RemoteCommand::Keygen(args)) => cmd::remote::keygen(args),
+        Command::Remote(flags::RemoteCommand::Gc(args)) => cmd::remote::gc(cli, args),
         Command::Mcp(args) => cmd::mcp::run(cli, args),
         Command::Lsp(args) => cmd::lsp::run(cli, args),
     }

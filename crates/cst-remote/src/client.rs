@@ -82,6 +82,13 @@ pub struct Push<'a> {
     pub dicts: &'a [(String, Bytes)],
     /// The key the ref is signed with.
     pub signing_key: &'a SigningKey,
+    /// Compacts when the branch's manifest lists more packs than this
+    /// (each push adds one delta, so a CI pushing every commit grows it
+    /// without end): every record given is packed anew, and the new
+    /// manifest lists these packs only. The old packs stay in the bucket
+    /// for readers of older refs until [`Remote::gc`] removes them.
+    /// `None`: never; `Some(0)`: always.
+    pub compact_over: Option<usize>,
 }
 
 /// What a push did.
@@ -93,6 +100,11 @@ pub struct PushReport {
     pub records_present: u64,
     /// Records written in new packs.
     pub records_pushed: u64,
+    /// The push compacted (see [`Push::compact_over`]): the manifest lists
+    /// only its packs.
+    pub compacted: bool,
+    /// Packs the previous manifest listed that the new one does not.
+    pub packs_dropped: u64,
     /// The new packs.
     #[serde(skip)]
     pub packs: Vec<PackEntry>,
@@ -109,6 +121,23 @@ pub struct PushReport {
     pub generation: u64,
     /// Ref writes tried (more than 1 after concurrent pushes).
     pub ref_attempts: u32,
+}
+
+/// What [`Remote::gc`] found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GcReport {
+    /// Branches whose refs were read (and verified).
+    pub branches: Vec<String>,
+    /// Objects a current manifest names (manifests, packs, indexes,
+    /// dictionaries), kept.
+    pub referenced: u64,
+    /// Objects no current manifest names, younger than the grace period:
+    /// kept (a reader of an older ref may still be reading them).
+    pub young: u64,
+    /// Objects deleted (or, in a dry run, that would be).
+    pub deleted: u64,
+    /// Their bytes.
+    pub deleted_bytes: u64,
 }
 
 /// What a push extends.
@@ -741,6 +770,19 @@ impl Remote {
             self.read_base(push.branch, &public, push.format),
         )?;
 
+        // A compacting push packs every record anew and carries no pack.
+        let compact = push
+            .compact_over
+            .is_some_and(|over| base.carried.as_ref().is_some_and(|m| m.packs.len() > over));
+        let mut report = PushReport {
+            compacted: compact,
+            ..PushReport::default()
+        };
+        if compact && let Some(m) = &mut base.carried {
+            report.packs_dropped = m.packs.len() as u64;
+            m.packs.clear();
+        }
+
         // What the remote holds.
         let mut present: HashSet<Key> = HashSet::new();
         if let Some(m) = &mut base.carried {
@@ -765,7 +807,6 @@ impl Remote {
         }
 
         // The delta, in packs of about `pack_target` bytes.
-        let mut report = PushReport::default();
         let mut seen: HashSet<Key> = HashSet::new();
         let mut writer = PackWriter::new();
         for (key, body) in records {
@@ -832,7 +873,11 @@ impl Remote {
         let ref_path = self.layout.branch_ref(push.branch)?;
         loop {
             report.ref_attempts += 1;
-            let carried = base.carried.clone().unwrap_or_default();
+            let mut carried = base.carried.clone().unwrap_or_default();
+            if compact {
+                // After a concurrent push too: this push's packs only.
+                carried.packs.clear();
+            }
             let mut manifest = Manifest {
                 format: push.format,
                 generation: base.prev.map_or(1, |(_, g)| g + 1),
@@ -892,6 +937,83 @@ impl Remote {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Deletes the objects no branch's current manifest names (old packs
+    /// after a compacting push, manifests of older generations, an
+    /// interrupted push's packs) that are older than `grace`, so that a
+    /// reader that read an older ref within `grace` finds what it names.
+    /// Every ref must verify against the public key, or nothing is
+    /// deleted. Needs write access (the signing key holder's job, like a
+    /// push). `dry_run`: count only.
+    pub fn gc(&self, grace: std::time::Duration, dry_run: bool) -> Result<GcReport, Error> {
+        use futures::TryStreamExt;
+        let Some(key) = self.config.public_key else {
+            self.stats.error(ErrorKind::Config);
+            return Err(Error::NoPublicKey);
+        };
+        let mut report = GcReport::default();
+        // Every branch's ref, verified, and what its manifest names.
+        let refs_dir = self.layout.root().clone().join("refs");
+        let refs: Vec<object_store::ObjectMeta> = self.run(false, "gc: list refs", async {
+            self.store
+                .list(Some(&refs_dir))
+                .try_collect()
+                .await
+                .map_err(Error::from_store)
+        })?;
+        let mut keep: HashSet<Path> = HashSet::new();
+        for r in refs {
+            let Some(name) = r.location.filename() else {
+                continue;
+            };
+            let branch = name.replace(',', "/");
+            let Some(m) = self.run(false, "gc: read ref", self.load_ref(&branch, &key, None))?
+            else {
+                continue;
+            };
+            keep.insert(r.location.clone());
+            keep.insert(self.layout.manifest(&m.digest));
+            for p in &m.manifest.packs {
+                keep.insert(self.layout.pack(&p.pack));
+                keep.insert(self.layout.index(&p.index));
+            }
+            for d in &m.manifest.dicts {
+                keep.insert(self.layout.dict(&d.digest));
+            }
+            report.branches.push(branch);
+        }
+        let cutoff = now_secs().saturating_sub(grace.as_secs()) as i64;
+        for dir in ["manifests", "packs", "index", "dicts"] {
+            let prefix = self.layout.root().clone().join(dir);
+            let objects: Vec<object_store::ObjectMeta> =
+                self.run(false, "gc: list objects", async {
+                    self.store
+                        .list(Some(&prefix))
+                        .try_collect()
+                        .await
+                        .map_err(Error::from_store)
+                })?;
+            for o in objects {
+                if keep.contains(&o.location) {
+                    report.referenced += 1;
+                } else if o.last_modified.timestamp() > cutoff {
+                    report.young += 1;
+                } else {
+                    if !dry_run {
+                        self.run(true, "gc: delete", async {
+                            match self.store.delete(&o.location).await {
+                                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                                Err(e) => Err(Error::from_store(e)),
+                            }
+                        })?;
+                    }
+                    report.deleted += 1;
+                    report.deleted_bytes += o.size;
+                }
+            }
+        }
+        Ok(report)
     }
 }
 

@@ -31,7 +31,7 @@ pub mod pack;
 pub mod stats;
 
 pub use breaker::BreakerState;
-pub use client::{Push, PushReport, Remote, VerifiedManifest, VerifiedPack};
+pub use client::{GcReport, Push, PushReport, Remote, VerifiedManifest, VerifiedPack};
 pub use config::RemoteConfig;
 pub use error::{Error, Reject};
 pub use keys::{PublicKey, SigningKey};

@@ -47,6 +47,7 @@ fn push_as(
             fingerprints: &fps,
             dicts: &dicts,
             signing_key: key,
+            compact_over: None,
         },
         recs,
     )
@@ -644,4 +645,106 @@ fn refused_connections_are_outages_and_silent_servers_timeouts() {
     let e = r.fetch_ref("main").unwrap_err();
     assert!(matches!(e, Error::Timeout(_)), "silent: {e}");
     assert_eq!((r.stats().errors.outage, r.stats().errors.timeout), (0, 1));
+}
+
+/// Each push adds a pack; past `compact_over` packs a push packs what it
+/// is given anew and the manifest lists only that. `gc` then deletes the
+/// objects no ref names once older than the grace period, and what the
+/// ref names still reads back whole.
+#[test]
+fn compaction_bounds_the_manifest_and_gc_removes_what_no_ref_names() {
+    let store = Arc::new(InMemory::new());
+    let r = remote(store.clone());
+    for i in 0..3 {
+        push(&r, records(i * 5..i * 5 + 5)).unwrap();
+    }
+    assert_eq!(
+        r.fetch_ref("main").unwrap().unwrap().manifest.packs.len(),
+        3
+    );
+    let count = |dir: &str| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let prefix = cst_remote::object_store::path::Path::from(format!("team/cst/v1/{dir}"));
+        rt.block_on(async {
+            use futures::TryStreamExt;
+            store
+                .list(Some(&prefix))
+                .try_collect::<Vec<_>>()
+                .await
+                .unwrap()
+                .len()
+        })
+    };
+    assert_eq!((count("packs"), count("manifests")), (3, 3));
+
+    // Not over the bound: a delta as before.
+    let key = signing_key();
+    let (fps, dicts) = (fingerprints(), dicts());
+    let with = |over: Option<usize>, recs| {
+        r.push(
+            &Push {
+                branch: "main",
+                format: FORMAT,
+                fingerprints: &fps,
+                dicts: &dicts,
+                signing_key: &key,
+                compact_over: over,
+            },
+            recs,
+        )
+        .unwrap()
+    };
+    let delta = with(Some(3), records(0..16));
+    assert!(!delta.compacted, "{delta:?}");
+    assert_eq!((delta.records_present, delta.records_pushed), (15, 1));
+    // Over it: everything given, packed anew.
+    let compacted = with(Some(3), records(0..16));
+    assert!(compacted.compacted, "{compacted:?}");
+    assert_eq!(
+        (
+            compacted.records_present,
+            compacted.records_pushed,
+            compacted.packs_dropped
+        ),
+        (0, 16, 4),
+        "{compacted:?}"
+    );
+    let m = r.fetch_ref("main").unwrap().unwrap();
+    assert_eq!(m.manifest.packs.len(), 1);
+    assert_eq!(m.manifest.generation, 5);
+    assert_eq!(pull_all(&r, "main"), sorted(records(0..16)));
+
+    // A dry run and a grace period delete nothing.
+    let dry = r.gc(Duration::ZERO, true).unwrap();
+    assert_eq!(dry.branches, vec!["main".to_string()]);
+    assert_eq!(
+        dry.deleted,
+        4 + 4 + 4,
+        "old packs, indexes, manifests: {dry:?}"
+    );
+    let young = r.gc(Duration::from_secs(3600), false).unwrap();
+    assert_eq!((young.deleted, young.young), (0, 12), "{young:?}");
+    assert_eq!((count("packs"), count("manifests")), (5, 5));
+    // Past it: gone, and the ref still reads whole.
+    let done = r.gc(Duration::ZERO, false).unwrap();
+    assert_eq!(done.deleted, 12, "{done:?}");
+    assert_eq!(
+        done.referenced,
+        1 + 1 + 1 + 1,
+        "manifest, pack, index, dictionary"
+    );
+    assert_eq!((count("packs"), count("manifests")), (1, 1));
+    assert_eq!(pull_all(&r, "main"), sorted(records(0..16)));
+
+    // A ref that does not verify: nothing is deleted.
+    let other = Remote::with_store(store.clone(), "team", {
+        let mut c = config();
+        c.public_key = Some(SigningKey::from_seed([9; 32]).public());
+        c
+    })
+    .unwrap();
+    assert!(other.gc(Duration::ZERO, false).is_err());
+    assert_eq!((count("packs"), count("manifests")), (1, 1));
 }

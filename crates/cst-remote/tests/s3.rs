@@ -253,6 +253,7 @@ fn child() {
         fingerprints: &fps,
         dicts: &dicts,
         signing_key: &key,
+        compact_over: None,
     };
     let recs = |n: u32| {
         (0..n)

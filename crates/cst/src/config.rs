@@ -130,6 +130,12 @@ pub struct RemoteSettings {
     /// Larger packs mean fewer requests and objects; smaller ones, less
     /// read for a few missing files. Default 16. `CST_REMOTE_PACK_MIB`.
     pub pack_mib: u64,
+    /// A push compacts when the branch's manifest lists more packs than
+    /// this (each push adds one): it packs everything anew and the
+    /// manifest lists only the new packs (`cst remote gc` later deletes
+    /// the old ones). 0: every push compacts. Default 64.
+    /// `CST_REMOTE_COMPACT_OVER`.
+    pub compact_over: u64,
 }
 
 impl Default for RemoteSettings {
@@ -141,6 +147,7 @@ impl Default for RemoteSettings {
             verify_sample: 0.01,
             write: false,
             pack_mib: 16,
+            compact_over: 64,
         }
     }
 }
@@ -301,6 +308,13 @@ impl Config {
                 var: "CST_REMOTE_VERIFY_SAMPLE",
                 value: v.clone(),
                 why: "a number from 0 to 1",
+            })?;
+        }
+        if let Some(v) = get("CST_REMOTE_COMPACT_OVER") {
+            self.remote.compact_over = v.trim().parse().map_err(|_| ConfigError::Env {
+                var: "CST_REMOTE_COMPACT_OVER",
+                value: v.clone(),
+                why: "a whole number of packs",
             })?;
         }
         if let Some(v) = get("CST_REMOTE_PACK_MIB") {

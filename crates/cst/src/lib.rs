@@ -57,7 +57,7 @@ pub use maintenance::{DictionaryInfo, DiskUsage, GcReport, LanguageUsage, Verify
 pub use navigate::FileTags;
 pub use paths::{OpenReport, PathMapStatus};
 #[cfg(feature = "remote")]
-pub use remote_tier::{PullOptions, PullSummary, PushSummary, RemoteProgress};
+pub use remote_tier::{PullOptions, PullSummary, PushOptions, PushSummary, RemoteProgress};
 pub use stats::{CacheStats, LATENCY_BUCKETS, LatencySnapshot, TIER_NAMES};
 /// The tree-sitter this build is pinned to (stored kind and field ids depend
 /// on it): use it, not another version, for live trees and parsers.

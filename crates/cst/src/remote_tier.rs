@@ -74,6 +74,10 @@ pub struct PushSummary {
     pub bytes: u64,
     /// Whether the branch's ref moved.
     pub ref_updated: bool,
+    /// The push compacted: the manifest lists only its packs.
+    pub compacted: bool,
+    /// Packs the previous manifest listed that the new one does not.
+    pub packs_dropped: u64,
 }
 
 /// What [`Cache::pull_remote`] did.
@@ -109,6 +113,34 @@ pub struct PullSummary {
     pub wanted: Option<u64>,
     /// Bundles the store lacks that were not fetched: of no file wanted.
     pub not_wanted: u64,
+}
+
+/// How [`Cache::push_remote_with`] pushes.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PushOptions {
+    /// Compact when the branch's manifest lists more packs than this: the
+    /// push packs every bundle under the directory anew and the new
+    /// manifest lists only these packs (see `cst_remote::Push`). `None`:
+    /// never; `Some(0)`: always. Default `Some(64)`, as `[remote]
+    /// compact_over`.
+    pub compact_over: Option<usize>,
+}
+
+impl Default for PushOptions {
+    fn default() -> Self {
+        PushOptions {
+            compact_over: Some(64),
+        }
+    }
+}
+
+impl PushOptions {
+    /// Compacts over `packs` packs (`None`: never).
+    pub fn compact_over(mut self, packs: Option<usize>) -> Self {
+        self.compact_over = packs;
+        self
+    }
 }
 
 /// How [`Cache::pull_remote_with`] pulls.
@@ -154,7 +186,7 @@ impl Cache {
         key: &SigningKey,
         dir: &Path,
     ) -> Result<PushSummary, Error> {
-        self.push_remote_with(remote, branch, key, dir, &|_| {})
+        self.push_remote_with(remote, branch, key, dir, &PushOptions::default(), &|_| {})
     }
 
     /// [`Cache::push_remote`], calling `progress` (on this thread) as
@@ -165,6 +197,7 @@ impl Cache {
         branch: &str,
         key: &SigningKey,
         dir: &Path,
+        options: &PushOptions,
         progress: &dyn Fn(RemoteProgress),
     ) -> Result<PushSummary, Error> {
         let before = remote.stats().bytes_out;
@@ -253,6 +286,7 @@ impl Cache {
                 fingerprints: &fingerprints,
                 dicts: &dicts,
                 signing_key: key,
+                compact_over: options.compact_over,
             },
             bundles,
         )?;
@@ -263,6 +297,8 @@ impl Cache {
         summary.dictionaries = report.dicts_pushed;
         summary.bytes = report.bytes_uploaded;
         summary.ref_updated = report.ref_updated;
+        summary.compacted = report.compacted;
+        summary.packs_dropped = report.packs_dropped;
         tick(total);
         Ok(summary)
     }

@@ -17,7 +17,7 @@ use cst_workspace::cst::{self, Config};
 use cst_workspace::discover::Access;
 
 use crate::Failure;
-use crate::flags::{Cli, KeygenArgs, PullArgs, PushArgs};
+use crate::flags::{Cli, KeygenArgs, PullArgs, PushArgs, RemoteGcArgs};
 use crate::output::{self, print_pretty};
 use crate::session;
 
@@ -69,6 +69,16 @@ pub(crate) fn before_index(
     Some((remote, out))
 }
 
+/// How a push of `config` compacts (`now`: `cst push --compact`).
+fn push_options(config: &Config, now: bool) -> cst::PushOptions {
+    let over = if now {
+        0
+    } else {
+        usize::try_from(config.remote.compact_over).unwrap_or(usize::MAX)
+    };
+    cst::PushOptions::default().compact_over(Some(over))
+}
+
 /// The remote `config` names, opened, and its branch: `None` when no
 /// remote is configured, an error when its configuration is unusable.
 pub(crate) fn configured(config: &Config) -> Option<Result<(Remote, String), Failure>> {
@@ -104,7 +114,7 @@ pub(crate) fn pull_before_index(
             out.pull = Some(s);
         }
         Err(e) => {
-            eprintln!("cst: remote: {e}; indexing locally");
+            eprintln!("cst: {e}; indexing locally");
             out.error = Some(e.to_string());
         }
     }
@@ -292,9 +302,16 @@ pub(crate) fn after_index(
         let progress = transfer_bar(bar, "bundles");
         let pushed = signing_key().and_then(|key| {
             cache
-                .push_remote_with(remote, &config.remote.branch, &key, root, &|p| {
-                    draw(progress.as_ref(), p);
-                })
+                .push_remote_with(
+                    remote,
+                    &config.remote.branch,
+                    &key,
+                    root,
+                    &push_options(config, false),
+                    &|p| {
+                        draw(progress.as_ref(), p);
+                    },
+                )
                 .map_err(|e| Failure::from(anyhow::anyhow!("{e}")))
         });
         if let Some(b) = progress {
@@ -392,7 +409,8 @@ pub(crate) fn push(cli: &Cli, args: &PushArgs) -> Result<u8, Failure> {
         cache.index(&root, &|_| {})?;
     }
     let progress = transfer_bar(output::progress_wanted(args.json), "bundles");
-    let pushed = cache.push_remote_with(&remote, &branch, &key, &root, &|p| {
+    let options = push_options(&config, args.compact);
+    let pushed = cache.push_remote_with(&remote, &branch, &key, &root, &options, &|p| {
         draw(progress.as_ref(), p);
     });
     if let Some(b) = progress {
@@ -451,7 +469,7 @@ pub(crate) fn pull(cli: &Cli, args: &PullArgs) -> Result<u8, Failure> {
     let pulled = match pulled {
         Ok(s) => Some(s),
         Err(e) => {
-            eprintln!("cst: remote: {e}; indexing locally");
+            eprintln!("cst: {e}; indexing locally");
             None
         }
     };
@@ -510,5 +528,37 @@ pub(crate) fn keygen(args: &KeygenArgs) -> Result<u8, Failure> {
         "public key (for readers' `[remote] public_key`): {}",
         key.public().to_hex()
     );
+    Ok(0)
+}
+
+pub(crate) fn gc(cli: &Cli, args: &RemoteGcArgs) -> Result<u8, Failure> {
+    let root = session::canonical(&args.dir)?;
+    let config = session::load_config(cli, &root)?;
+    let (remote, _) = remote_of(&config)?;
+    // Only a writer collects: the key proves it (its public half is the
+    // key refs are checked against when none is configured).
+    signing_key()?;
+    let grace = std::time::Duration::from_secs(args.grace_hours.saturating_mul(3600));
+    let report = remote
+        .gc(grace, args.dry_run)
+        .map_err(|e| anyhow::anyhow!("remote gc: {e}"))?;
+    if args.json {
+        print_pretty(&serde_json::json!({
+            "dry_run": args.dry_run,
+            "gc": report,
+            "remote": remote.stats(),
+        }))?;
+    } else {
+        outln!(
+            "{} branches; {} objects referenced, {} younger than {} h kept, {} {} ({} bytes)",
+            report.branches.len(),
+            report.referenced,
+            report.young,
+            args.grace_hours,
+            report.deleted,
+            if args.dry_run { "to delete" } else { "deleted" },
+            report.deleted_bytes
+        );
+    }
     Ok(0)
 }

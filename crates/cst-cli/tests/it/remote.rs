@@ -194,8 +194,10 @@ fn index_consults_the_remote_before_parsing() {
     assert_eq!(v["remote"]["fetched"], 14, "{v}");
     assert_eq!(v["remote"]["rejected"], 0, "{v}");
     assert!(v["remote"]["bytes"].as_u64().unwrap() > 0, "{v}");
+    // Every file indexed: nothing wanted, the remote not asked.
     let v = index(&[]);
-    assert_eq!(v["remote"]["pull"]["up_to_date"], true, "{v}");
+    assert_eq!(v["remote"]["pull"]["wanted"], 0, "{v}");
+    assert_eq!(v["remote"]["stats"]["requests"], 0, "{v}");
     assert_eq!(v["remote"]["fetched"], 0, "{v}");
     let v = index(&["--no-remote"]);
     assert!(v.get("remote").is_none(), "{v}");
@@ -207,7 +209,7 @@ fn index_consults_the_remote_before_parsing() {
     ));
     let s: serde_json::Value = serde_json::from_str(&stats).unwrap();
     assert_eq!(s["remote"]["command"], "index", "{s}");
-    assert_eq!(s["remote"]["report"]["pull"]["up_to_date"], true, "{s}");
+    assert_eq!(s["remote"]["report"]["pull"]["wanted"], 0, "{s}");
 
     // A flipped byte in the remote's pack: refused and counted; the index
     // parses.
@@ -245,5 +247,88 @@ fn index_consults_the_remote_before_parsing() {
         &["verify", other.path().to_str().unwrap()],
         &[],
     ));
+    assert!(verify.contains("0 mismatches"), "{verify}");
+}
+
+/// `cst push --compact` and `cst remote gc`: after two pushes (the second
+/// a delta), a compacting push lists one pack; the collection deletes
+/// what no ref names (not within the grace period, not without the
+/// key), and a fresh clone still pulls everything with 0 parses.
+#[test]
+fn compaction_and_gc_keep_what_the_ref_names() {
+    let keys = tempfile::tempdir().unwrap();
+    ok(&cst(
+        keys.path(),
+        &["remote", "keygen", keys.path().to_str().unwrap()],
+        &[],
+    ));
+    let public = std::fs::read_to_string(keys.path().join("remote.pub"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let signing = keys.path().join("remote.key").display().to_string();
+    let remote_dir = tempfile::tempdir().unwrap();
+    let env = [
+        (
+            "CST_REMOTE_URL",
+            format!("file://{}", remote_dir.path().display()),
+        ),
+        ("CST_REMOTE_PUBLIC_KEY", public),
+        ("CST_REMOTE_SIGNING_KEY_FILE", signing),
+    ];
+    let a = tempfile::tempdir().unwrap();
+    workspace(a.path());
+    let a_cache = tempfile::tempdir().unwrap();
+    let dir = a.path().to_str().unwrap();
+    let push = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["push", dir, "--json"];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&ok(&cst(a_cache.path(), &args, &env))).unwrap()
+    };
+    let first = push(&[]);
+    assert_eq!(first["push"]["pushed"], 13, "{first}");
+    std::fs::write(a.path().join("src/m0.rs"), "pub fn changed() {}\n").unwrap();
+    let second = push(&[]);
+    assert_eq!(
+        (&second["push"]["pushed"], &second["push"]["compacted"]),
+        (&serde_json::json!(1), &serde_json::json!(false)),
+        "{second}"
+    );
+    let third = push(&["--compact"]);
+    assert_eq!(third["push"]["compacted"], true, "{third}");
+    assert_eq!(third["push"]["pushed"], 13, "{third}");
+    assert_eq!(third["push"]["packs_dropped"], 2, "{third}");
+
+    let gc = |extra: &[&str], env: &[(&str, String)]| {
+        let mut args = vec!["remote", "gc", dir, "--json"];
+        args.extend_from_slice(extra);
+        cst(a_cache.path(), &args, env)
+    };
+    // Without the signing key: refused, nothing deleted.
+    assert_eq!(
+        gc(&["--grace-hours", "0"], &env[..2]).status.code(),
+        Some(2)
+    );
+    let young: serde_json::Value = serde_json::from_str(&ok(&gc(&[], &env))).unwrap();
+    assert_eq!(young["gc"]["deleted"], 0, "{young}");
+    let done: serde_json::Value =
+        serde_json::from_str(&ok(&gc(&["--grace-hours", "0"], &env))).unwrap();
+    // Two old packs, their indexes, two old manifests.
+    assert_eq!(done["gc"]["deleted"], 6, "{done}");
+
+    // A fresh clone of the current files: everything from the one pack.
+    let b_cache = tempfile::tempdir().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(&cst(
+        b_cache.path(),
+        &["index", dir, "--json"],
+        &env[..2],
+    )))
+    .unwrap();
+    assert_eq!(
+        (&v["parsed"], &v["files"]),
+        (&serde_json::json!(0), &serde_json::json!(13)),
+        "{v}"
+    );
+    let verify = ok(&cst(b_cache.path(), &["verify", dir], &[]));
     assert!(verify.contains("0 mismatches"), "{verify}");
 }

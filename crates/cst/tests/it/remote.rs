@@ -214,6 +214,7 @@ fn a_lying_writer_with_the_key_is_caught_by_keys_and_the_sampled_parse() {
                     fingerprints: &[],
                     dicts: &[],
                     signing_key: &key,
+                    compact_over: None,
                 },
                 records,
             )
@@ -304,9 +305,14 @@ fn pushes_and_pulls_report_their_progress() {
     a.index(ws.path(), &|_| {}).unwrap();
     let seen: RefCell<Vec<cst::RemoteProgress>> = RefCell::default();
     let pushed = a
-        .push_remote_with(&small(None), "main", &key, ws.path(), &|p| {
-            seen.borrow_mut().push(p);
-        })
+        .push_remote_with(
+            &small(None),
+            "main",
+            &key,
+            ws.path(),
+            &cst::PushOptions::default(),
+            &|p| seen.borrow_mut().push(p),
+        )
         .unwrap();
     let seen = seen.into_inner();
     assert_eq!(pushed.bundles, 40, "{pushed:?}");
