@@ -220,6 +220,7 @@ fn main() -> Result<()> {
     let mut cursor_best = Duration::MAX;
     let mut view_best = Duration::MAX;
     let mut events_best = Duration::MAX;
+    let mut cst_cursor_best = Duration::MAX;
     for _ in 0..3 {
         let t1 = Instant::now();
         let mut sum = 0usize;
@@ -270,6 +271,30 @@ fn main() -> Result<()> {
         }
         std::hint::black_box(sum);
         events_best = events_best.min(t1.elapsed());
+        // The same walk as tree-sitter's through `cst_bytecode::Cursor`
+        // (kind through its node, start and end from the cursor).
+        let t1 = Instant::now();
+        let mut sum = 0usize;
+        for v in &views {
+            let mut c = v.walk();
+            'walk: loop {
+                let kind = usize::from(c.node().kind_id());
+                sum = sum.wrapping_add(kind + c.end_byte() - c.start_byte());
+                if c.goto_first_child() || c.goto_next_sibling() {
+                    continue;
+                }
+                loop {
+                    if !c.goto_parent() {
+                        break 'walk;
+                    }
+                    if c.goto_next_sibling() {
+                        break;
+                    }
+                }
+            }
+        }
+        std::hint::black_box(sum);
+        cst_cursor_best = cst_cursor_best.min(t1.elapsed());
     }
     // 2b. The grammar's highlights query in captures mode (as a
     //     highlighter runs it): tree-sitter's QueryCursor on the live trees
@@ -514,6 +539,8 @@ fn main() -> Result<()> {
             "view_vs_cursor": secs(cursor_best) / secs(view_best),
             "events_nodes_per_s": nodes as f64 / secs(events_best),
             "events_vs_cursor": secs(cursor_best) / secs(events_best),
+            "cst_cursor_nodes_per_s": nodes as f64 / secs(cst_cursor_best),
+            "cst_cursor_vs_cursor": secs(cursor_best) / secs(cst_cursor_best),
         },
         "edit": {
             "files": sample.len(),

@@ -10,6 +10,8 @@
 //! - [`TreeView::open`]: bytes → a navigable tree whose [`Node`] API follows
 //!   tree-sitter's, including [`Node::to_sexp`] rendered exactly as tree-sitter
 //!   renders it. Any byte string gives a view or a typed [`DecodeError`].
+//! - [`Cursor`] ([`TreeView::walk`], [`Node::walk`]): `tree_sitter::TreeCursor`
+//!   over a view, move for move, O(1) amortised per move in a walk.
 //! - [`verify`] (feature `tree-sitter`): node-by-node comparison with the live tree.
 //! - [`compress`] / [`decompress`]: the dense form for cold and frozen storage
 //!   (lz4, zstd, zstd with a trained [`Dictionary`]).
@@ -18,6 +20,7 @@
 //! and checked against the grammar fingerprint stored in every tree.
 
 mod compress;
+mod cursor;
 #[cfg(feature = "tree-sitter")]
 mod encode;
 mod facts;
@@ -41,6 +44,7 @@ use std::ops::RangeInclusive;
 pub use compress::{
     Codec, DENSE_MAGIC, DENSE_VERSION, Dictionary, MAX_RAW_LEN, compress, decompress, dictionary_id,
 };
+pub use cursor::Cursor;
 #[cfg(feature = "tree-sitter")]
 pub use encode::{EncodeError, encode};
 pub use facts::{HiddenNode, MAX_SUPERTYPES, NodeFacts};

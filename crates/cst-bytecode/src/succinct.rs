@@ -173,8 +173,8 @@ pub(crate) fn build_ranks(words: &[u64], len: usize) -> Vec<u32> {
 
 /// Per byte value: the minimum prefix excess over its 1..=8 bits (LSB
 /// first, +1 for a set bit, −1 for a clear one) and the total excess.
-const BYTE_MIN: [i8; 256] = byte_tables().0;
-const BYTE_EXCESS: [i8; 256] = byte_tables().1;
+pub(crate) const BYTE_MIN: [i8; 256] = byte_tables().0;
+pub(crate) const BYTE_EXCESS: [i8; 256] = byte_tables().1;
 
 const fn byte_tables() -> ([i8; 256], [i8; 256]) {
     let mut min = [0i8; 256];

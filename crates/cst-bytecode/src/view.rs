@@ -281,7 +281,7 @@ impl TreeView {
     }
 
     #[inline]
-    fn bits(&self) -> RankBits<'_> {
+    pub(crate) fn bits(&self) -> RankBits<'_> {
         RankBits {
             words: self.sec(sec::BP),
             ranks: self.sec(sec::BP_RANKS),
@@ -290,7 +290,7 @@ impl TreeView {
     }
 
     #[inline]
-    fn bp(&self) -> Bp<'_> {
+    pub(crate) fn bp(&self) -> Bp<'_> {
         Bp {
             bits: self.bits(),
             word_mins: self.sec(sec::BP_WORD_MINS),
@@ -300,12 +300,12 @@ impl TreeView {
     }
 
     #[inline]
-    fn positions(&self) -> Seq<'_> {
+    pub(crate) fn positions(&self) -> Seq<'_> {
         self.positions.seq(self.sec(sec::EVENTS))
     }
 
     #[inline]
-    fn lines(&self) -> Seq<'_> {
+    pub(crate) fn lines(&self) -> Seq<'_> {
         self.lines.seq(self.sec(sec::LINES))
     }
 
@@ -595,7 +595,7 @@ impl TreeView {
 
     /// (kind, field, flags) of node `id`.
     #[inline]
-    fn node_type(&self, id: u32) -> (u16, u16, u8) {
+    pub(crate) fn node_type(&self, id: u32) -> (u16, u16, u8) {
         let p = self.sec(sec::PALETTE);
         let at = self.type_index(id) * PALETTE_STRIDE;
         (
@@ -894,11 +894,11 @@ impl<'t> Iterator for Events<'t> {
 /// A node of a [`TreeView`]. Cheap to copy; modelled on `tree_sitter::Node`.
 #[derive(Clone, Copy)]
 pub struct Node<'t> {
-    tree: &'t TreeView,
+    pub(crate) tree: &'t TreeView,
     /// Preorder index.
-    id: u32,
+    pub(crate) id: u32,
     /// Position of its open in the tree shape.
-    pos: u32,
+    pub(crate) pos: u32,
 }
 
 impl PartialEq for Node<'_> {

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod cursor;
 mod fuzz_regressions;
 mod golden;
 mod hardening;

@@ -8,11 +8,11 @@ use crate::common;
 
 use std::path::Path;
 
-struct Case {
-    name: String,
-    input: Vec<u8>,
+pub(crate) struct Case {
+    pub(crate) name: String,
+    pub(crate) input: Vec<u8>,
     expected: String,
-    skip: bool,
+    pub(crate) skip: bool,
     error: bool,
 }
 
@@ -26,7 +26,7 @@ fn is_header_line(line: &str, suffix: &str) -> bool {
 }
 
 /// Splits a corpus file into tests, following tree-sitter's test.rs rules.
-fn parse_corpus(text: &[u8]) -> Vec<Case> {
+pub(crate) fn parse_corpus(text: &[u8]) -> Vec<Case> {
     let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
     let s = |l: &[u8]| String::from_utf8_lossy(l).into_owned();
     let Some(suffix) = lines
