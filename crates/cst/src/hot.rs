@@ -7,7 +7,7 @@ use std::sync::Arc;
 /// Estimated heap bytes of a live tree: 112 bytes per node the cursor visits
 /// (`descendant_count`) plus 512 per tree. tree-sitter does not report its
 /// allocations, so the constant is calibrated against glibc's `mallinfo2` on
-/// real code by `tests/it/hot_estimate.rs`, which also bounds the error.
+/// real code by `tests/hot_estimate.rs`, which also bounds the error.
 ///
 /// Measured real cost per visible node (400 files each): Rust 125 B, Python
 /// 121, TypeScript 100, JavaScript 98, C 93, Go 93, JSON 57. The estimate is

@@ -6,7 +6,7 @@
 //! hidden nodes (they steer the query cursor), so `Cache::edit` and
 //! `Detached::edit` encode a fresh parse of the new text, made when the tree
 //! is first read or written, never the incremental tree itself. Found by the
-//! long soak (`CST_LONG_TESTS=1 cargo test -p cst --all-features --test it soak::`) on Go.
+//! long soak (`CST_LONG_TESTS=1 cargo test -p cst --all-features --test soak`) on Go.
 
 use crate::common;
 

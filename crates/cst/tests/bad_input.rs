@@ -4,7 +4,7 @@
 //! while it is indexed. Each ends in a typed error or a skip counted with its
 //! reason (or an exact tree): no panic, no stack overflow, no hang.
 
-use crate::common;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

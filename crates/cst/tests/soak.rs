@@ -9,7 +9,7 @@
 //! (`/proc/self/statm`) and must stay flat after warm-up: the maximum of the
 //! last quarter at most 1.5 × the maximum of the first quarter.
 
-use crate::common;
+mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
