@@ -865,6 +865,9 @@ impl Remote {
             {
                 report.manifest = digest;
                 report.generation = generation;
+                // Nothing was compacted either: the manifest stays.
+                report.compacted = false;
+                report.packs_dropped = 0;
                 return Ok(report);
             }
         }
@@ -939,13 +942,16 @@ impl Remote {
         }
     }
 
-    /// Deletes the objects no branch's current manifest names (old packs
-    /// after a compacting push, manifests of older generations, an
-    /// interrupted push's packs) that are older than `grace`, so that a
-    /// reader that read an older ref within `grace` finds what it names.
-    /// Every ref must verify against the public key, or nothing is
-    /// deleted. Needs write access (the signing key holder's job, like a
-    /// push). `dry_run`: count only.
+    /// Deletes the objects no branch's manifest names (old packs after a
+    /// compacting push, manifests of older generations, an interrupted
+    /// push's packs) once older than `grace`. A manifest that stopped being
+    /// current within `grace` (its successor, along the `parent` chain
+    /// from the ref, was created since) still counts, with what it names,
+    /// so a reader that read an older ref within `grace` finds what it
+    /// names. Every ref must verify against the public key, and every
+    /// manifest of the chain read must be whole, or nothing is deleted.
+    /// Needs write access (the signing key holder's job, like a push).
+    /// `dry_run`: count only.
     pub fn gc(&self, grace: std::time::Duration, dry_run: bool) -> Result<GcReport, Error> {
         use futures::TryStreamExt;
         let Some(key) = self.config.public_key else {
@@ -962,7 +968,18 @@ impl Remote {
                 .await
                 .map_err(Error::from_store)
         })?;
+        let cutoff = now_secs().saturating_sub(grace.as_secs()) as i64;
         let mut keep: HashSet<Path> = HashSet::new();
+        let keep_manifest = |keep: &mut HashSet<Path>, digest: &Digest, m: &Manifest| {
+            keep.insert(self.layout.manifest(digest));
+            for p in &m.packs {
+                keep.insert(self.layout.pack(&p.pack));
+                keep.insert(self.layout.index(&p.index));
+            }
+            for d in &m.dicts {
+                keep.insert(self.layout.dict(&d.digest));
+            }
+        };
         for r in refs {
             let Some(name) = r.location.filename() else {
                 continue;
@@ -973,17 +990,40 @@ impl Remote {
                 continue;
             };
             keep.insert(r.location.clone());
-            keep.insert(self.layout.manifest(&m.digest));
-            for p in &m.manifest.packs {
-                keep.insert(self.layout.pack(&p.pack));
-                keep.insert(self.layout.index(&p.index));
-            }
-            for d in &m.manifest.dicts {
-                keep.insert(self.layout.dict(&d.digest));
+            keep_manifest(&mut keep, &m.digest, &m.manifest);
+            // The manifests this one replaced within the grace period stay,
+            // with what they name: a reader (or a pusher) that read the
+            // older ref then may still be reading them. A successor's
+            // `created` is when its parent stopped being current.
+            let (mut successor_created, mut parent) = (m.manifest.created, m.manifest.parent);
+            let mut steps = 0;
+            while let Some(d) = parent
+                && (successor_created as i64) > cutoff
+                && steps < 100_000
+            {
+                steps += 1;
+                let path = self.layout.manifest(&d);
+                let bytes = match self.run(false, "gc: read manifest", async {
+                    self.get(&path, MAX_MANIFEST).await
+                }) {
+                    Ok((bytes, _)) => bytes,
+                    Err(Error::NotFound(_)) => break,
+                    Err(e) => return Err(e),
+                };
+                if digest(&bytes) != d {
+                    return Err(rejected(
+                        &path,
+                        Reject::Hash,
+                        "bytes do not hash to the name",
+                    ));
+                }
+                let pm = Manifest::decode(&bytes)
+                    .map_err(|e| rejected(&path, Reject::of_manifest(&e), e))?;
+                keep_manifest(&mut keep, &d, &pm);
+                (successor_created, parent) = (pm.created, pm.parent);
             }
             report.branches.push(branch);
         }
-        let cutoff = now_secs().saturating_sub(grace.as_secs()) as i64;
         for dir in ["manifests", "packs", "index", "dicts"] {
             let prefix = self.layout.root().clone().join(dir);
             let objects: Vec<object_store::ObjectMeta> =

@@ -172,8 +172,10 @@ fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
         if let Some(h) = err.downcast_ref::<HttpError>() {
             return matches!(h.kind(), HttpErrorKind::Timeout);
         }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            return io.kind() == std::io::ErrorKind::TimedOut;
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            return true;
         }
         next = err.source();
     }

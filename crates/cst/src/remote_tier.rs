@@ -536,7 +536,7 @@ impl Cache {
             summary.packs += 1;
         }
         tick(total);
-        if summary.imported > 0 {
+        if summary.imported > 0 || summary.dictionaries > 0 {
             store.flush()?;
         }
         // Remembered only when every pack was taken whole (and the
