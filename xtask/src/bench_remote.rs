@@ -116,10 +116,8 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, turn: &AtomicBool, delay: Option
     let _ = from.shutdown(Shutdown::Read);
 }
 
-/// The loopback server's credentials and bucket (`cargo xtask s3`'s).
-const ACCESS_KEY: &str = "cst-dev";
-const SECRET_KEY: &str = "cst-dev-secret-key";
-const BUCKET: &str = "cst";
+// The loopback server's credentials and bucket: `cargo xtask s3`'s.
+use crate::s3::{ACCESS_KEY, BUCKET, SECRET_KEY};
 
 /// One B run.
 struct Pull {

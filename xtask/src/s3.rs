@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 /// The loopback server's credentials (it serves only 127.0.0.1).
-const ACCESS_KEY: &str = "cst-dev";
-const SECRET_KEY: &str = "cst-dev-secret-key";
+pub(crate) const ACCESS_KEY: &str = "cst-dev";
+pub(crate) const SECRET_KEY: &str = "cst-dev-secret-key";
 /// The bucket made ready, and the prefix the printed URL uses.
-const BUCKET: &str = "cst";
+pub(crate) const BUCKET: &str = "cst";
 
 fn state_dir() -> PathBuf {
     crate::root().join("target/s3")

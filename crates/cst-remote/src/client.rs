@@ -475,6 +475,21 @@ impl Remote {
 
     // --- Reading --------------------------------------------------------
 
+    /// The manifest named `name`: its bytes checked against the name, then
+    /// decoded.
+    async fn load_manifest(&self, name: &Digest) -> Result<Manifest, Error> {
+        let path = self.layout.manifest(name);
+        let (bytes, _) = self.get(&path, MAX_MANIFEST).await?;
+        if digest(&bytes) != *name {
+            return Err(rejected(
+                &path,
+                Reject::Hash,
+                "bytes do not hash to the name",
+            ));
+        }
+        Manifest::decode(&bytes).map_err(|e| rejected(&path, Reject::of_manifest(&e), e))
+    }
+
     async fn load_ref(
         &self,
         branch: &str,
@@ -489,17 +504,8 @@ impl Remote {
         let r = Ref::decode(&bytes)
             .and_then(|r| r.verify(branch, key).map(|()| r))
             .map_err(|e| rejected(&path, Reject::of_manifest(&e), e))?;
+        let manifest = self.load_manifest(&r.manifest).await?;
         let mpath = self.layout.manifest(&r.manifest);
-        let (mbytes, _) = self.get(&mpath, MAX_MANIFEST).await?;
-        if digest(&mbytes) != r.manifest {
-            return Err(rejected(
-                &mpath,
-                Reject::Hash,
-                "bytes do not hash to the name",
-            ));
-        }
-        let manifest =
-            Manifest::decode(&mbytes).map_err(|e| rejected(&mpath, Reject::of_manifest(&e), e))?;
         if let Some(f) = expected_format {
             manifest
                 .check_format(f)
@@ -1002,23 +1008,11 @@ impl Remote {
                 && steps < 100_000
             {
                 steps += 1;
-                let path = self.layout.manifest(&d);
-                let bytes = match self.run(false, "gc: read manifest", async {
-                    self.get(&path, MAX_MANIFEST).await
-                }) {
-                    Ok((bytes, _)) => bytes,
+                let pm = match self.run(false, "gc: read manifest", self.load_manifest(&d)) {
+                    Ok(m) => m,
                     Err(Error::NotFound(_)) => break,
                     Err(e) => return Err(e),
                 };
-                if digest(&bytes) != d {
-                    return Err(rejected(
-                        &path,
-                        Reject::Hash,
-                        "bytes do not hash to the name",
-                    ));
-                }
-                let pm = Manifest::decode(&bytes)
-                    .map_err(|e| rejected(&path, Reject::of_manifest(&e), e))?;
                 keep_manifest(&mut keep, &d, &pm);
                 (successor_created, parent) = (pm.created, pm.parent);
             }

@@ -213,17 +213,7 @@ fn index_consults_the_remote_before_parsing() {
 
     // A flipped byte in the remote's pack: refused and counted; the index
     // parses.
-    let packs = remote_dir.path().join("cst/v1/packs");
-    let pack = std::fs::read_dir(&packs)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let mut bytes = std::fs::read(&pack).unwrap();
-    let at = bytes.len() / 2;
-    bytes[at] ^= 1;
-    std::fs::write(&pack, &bytes).unwrap();
+    flip_a_pack_byte(remote_dir.path());
     let other = tempfile::tempdir().unwrap();
     workspace(other.path());
     std::fs::write(other.path().join("cst.toml"), &toml).unwrap();
@@ -331,4 +321,18 @@ fn compaction_and_gc_keep_what_the_ref_names() {
     );
     let verify = ok(&cst(b_cache.path(), &["verify", dir], &[]));
     assert!(verify.contains("0 mismatches"), "{verify}");
+}
+
+/// Flips the middle byte of a pack of the `file://` remote in `dir`.
+pub(crate) fn flip_a_pack_byte(dir: &Path) {
+    let pack = std::fs::read_dir(dir.join("cst/v1/packs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&pack).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    std::fs::write(&pack, &bytes).unwrap();
 }

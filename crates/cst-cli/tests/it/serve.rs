@@ -479,17 +479,7 @@ fn serve_pulls_from_the_remote_before_its_first_index() {
 fn a_broken_remote_is_a_miss_counted_in_metrics() {
     let (_keys, remote_dir, toml) = pushed_remote();
     // A flipped byte in the middle of the pack.
-    let packs = remote_dir.path().join("cst/v1/packs");
-    let pack = std::fs::read_dir(&packs)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let mut bytes = std::fs::read(&pack).unwrap();
-    let at = bytes.len() / 2;
-    bytes[at] ^= 1;
-    std::fs::write(&pack, &bytes).unwrap();
+    crate::remote::flip_a_pack_byte(remote_dir.path());
     let b = workspace();
     std::fs::write(b.path().join("cst.toml"), &toml).unwrap();
     let cache = tempfile::tempdir().unwrap();
