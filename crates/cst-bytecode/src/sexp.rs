@@ -66,8 +66,15 @@ fn write_head(out: &mut String, n: &Node<'_>) {
     }
 }
 
-pub(crate) fn to_sexp(root: Node<'_>) -> String {
-    render(root, &|id| root.tree().sexp_override(id).map(str::to_owned))
+impl Node<'_> {
+    /// The S-expression of this subtree, exactly as `tree_sitter::Node::to_sexp`.
+    pub fn to_sexp(&self) -> String {
+        render(*self, &|id| self.tree.sexp_override(id).map(str::to_owned))
+    }
+
+    fn error_char(&self) -> Option<i32> {
+        self.tree.error_char(self.id)
+    }
 }
 
 /// Renders with overrides looked up by node id.

@@ -1,0 +1,214 @@
+//! The iterators over a view: hidden spans, the sequential walk of opens and
+//! closes ([`Events`]), wrappers, children and preorder.
+
+use std::ops::Range;
+
+use crate::spans::{SpanIter, Spans};
+use crate::succinct::{RankBits, SeqIter, u16_at};
+
+use super::{Node, TreeView};
+
+/// The hidden spans of a tree, read in place (see [`TreeView::hidden_spans`]).
+#[derive(Clone, Copy)]
+pub struct HiddenSpans<'t> {
+    pub(super) spans: Spans<'t>,
+}
+
+/// A hidden node spanning several children of a visible node, or with a
+/// range of its own (see [`TreeView::hidden_spans`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HiddenSpan {
+    pub(super) first: u32,
+    pub(super) end: u32,
+    pub(super) symbol: u16,
+    pub(super) range: Option<(u32, u32)>,
+}
+
+impl HiddenSpan {
+    /// Preorder index of its first visible descendant.
+    pub fn first_visible(&self) -> usize {
+        self.first as usize
+    }
+    /// One past the preorder index of its last visible descendant.
+    pub fn visible_end(&self) -> usize {
+        self.end as usize
+    }
+    /// Its symbol as the grammar has it.
+    pub fn grammar_symbol(&self) -> u16 {
+        self.symbol
+    }
+    /// Its byte range when stored; `None` when it is its visible
+    /// descendants' (from the start of the first one to the end of the last
+    /// top-level one).
+    pub fn stored_range(&self) -> Option<Range<usize>> {
+        self.range.map(|(a, b)| a as usize..b as usize)
+    }
+}
+
+impl<'t> HiddenSpans<'t> {
+    /// Number of spans.
+    pub fn len(&self) -> usize {
+        self.spans.count
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The spans in the walk's order, from the first whose first visible
+    /// descendant is at or after `first`. O(log spans) to start.
+    pub fn from_first(&self, first: usize) -> HiddenSpanIter<'t> {
+        HiddenSpanIter {
+            inner: self.spans.seek(u32::try_from(first).unwrap_or(u32::MAX)),
+        }
+    }
+    /// All of them, in the walk's order.
+    pub fn iter(&self) -> HiddenSpanIter<'t> {
+        HiddenSpanIter {
+            inner: self.spans.iter(),
+        }
+    }
+}
+
+/// Iterator over [`HiddenSpans`].
+#[derive(Clone)]
+pub struct HiddenSpanIter<'t> {
+    inner: SpanIter<'t>,
+}
+
+impl Iterator for HiddenSpanIter<'_> {
+    type Item = HiddenSpan;
+    #[inline]
+    fn next(&mut self) -> Option<HiddenSpan> {
+        self.inner.next().map(|s| HiddenSpan {
+            first: s.first,
+            end: s.end,
+            symbol: s.symbol,
+            range: s.range,
+        })
+    }
+}
+
+/// A step of [`TreeView::events`].
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'t> {
+    /// A node starts (preorder), at this byte.
+    Open(Node<'t>, u32),
+    /// The innermost open node ends, at this byte.
+    Close(u32),
+}
+
+/// Sequential walk of a subtree's opens and closes ([`TreeView::events`]).
+pub struct Events<'t> {
+    pub(super) tree: &'t TreeView,
+    pub(super) bits: RankBits<'t>,
+    pub(super) values: SeqIter<'t>,
+    pub(super) pos: usize,
+    pub(super) end: usize,
+    pub(super) id: u32,
+}
+
+impl<'t> Iterator for Events<'t> {
+    type Item = Event<'t>;
+    #[inline]
+    fn next(&mut self) -> Option<Event<'t>> {
+        if self.pos > self.end {
+            return None;
+        }
+        let p = self.pos;
+        self.pos += 1;
+        let v = self.values.next().unwrap_or(0);
+        if self.bits.bit(p) {
+            let node = Node {
+                tree: self.tree,
+                id: self.id,
+                pos: p as u32,
+            };
+            self.id += 1;
+            Some(Event::Open(node, v))
+        } else {
+            Some(Event::Close(v))
+        }
+    }
+}
+
+/// The symbols of a node's [wrappers](Node::wrappers), outermost first.
+#[derive(Clone)]
+pub struct Wrappers<'t> {
+    pub(super) symbols: &'t [u8],
+    pub(super) next: usize,
+    pub(super) end: usize,
+}
+
+impl Iterator for Wrappers<'_> {
+    type Item = u16;
+    #[inline]
+    fn next(&mut self) -> Option<u16> {
+        (self.next < self.end).then(|| {
+            self.next += 1;
+            u16_at(self.symbols, (self.next - 1) * 2)
+        })
+    }
+}
+
+/// Iterator over a node's children.
+pub struct Children<'t> {
+    pub(super) next: Option<Node<'t>>,
+}
+
+impl<'t> Iterator for Children<'t> {
+    type Item = Node<'t>;
+    #[inline]
+    fn next(&mut self) -> Option<Node<'t>> {
+        let n = self.next?;
+        self.next = n.next_sibling();
+        Some(n)
+    }
+}
+
+/// Preorder iterator over a subtree.
+pub struct Preorder<'t> {
+    pub(super) tree: &'t TreeView,
+    pub(super) bits: RankBits<'t>,
+    /// Position of the next node's open.
+    pub(super) pos: usize,
+    pub(super) id: u32,
+    pub(super) end: u32,
+}
+
+impl<'t> Iterator for Preorder<'t> {
+    type Item = Node<'t>;
+    #[inline]
+    fn next(&mut self) -> Option<Node<'t>> {
+        if self.id >= self.end {
+            return None;
+        }
+        let node = Node {
+            tree: self.tree,
+            id: self.id,
+            pos: self.pos as u32,
+        };
+        self.id += 1;
+        if self.id < self.end {
+            // The next open after `pos`.
+            let mut w = (self.pos + 1) / 64;
+            let mut x = self.bits.word(w) & (!0u64 << ((self.pos + 1) % 64));
+            let words = self.bits.len.div_ceil(64);
+            while x == 0 {
+                w += 1;
+                if w >= words {
+                    self.end = self.id;
+                    return Some(node);
+                }
+                x = self.bits.word(w);
+            }
+            self.pos = w * 64 + x.trailing_zeros() as usize;
+        }
+        Some(node)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = (self.end - self.id) as usize;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Preorder<'_> {}

@@ -1,0 +1,69 @@
+//! Where the nodes of given kinds are, read from the types section without
+//! a walk, and passing over a subtree in [`Events`]: what a query engine
+//! needs to visit only the subtrees a pattern can start in.
+
+use super::{Events, Node, TreeView};
+use crate::layout::sec;
+use crate::layout::{PALETTE_STRIDE, TYPE_ESCAPE};
+use crate::succinct::u16_at;
+
+impl TreeView {
+    /// The preorder indices of the nodes of `node`'s subtree (`node`
+    /// included) whose kind (alias-aware, as [`Node::kind_id`]) is in
+    /// `kinds`, which must be sorted, in preorder.
+    ///
+    /// Reads one byte per node (the node's type) and each type of the
+    /// palette once: no decoding of the shape or the positions.
+    pub fn nodes_of_kinds(&self, node: Node<'_>, kinds: &[u16]) -> Vec<u32> {
+        let mut out = Vec::new();
+        if kinds.is_empty() {
+            return out;
+        }
+        let palette = self.sec(sec::PALETTE);
+        let wanted: Vec<bool> = (0..usize::from(TYPE_ESCAPE))
+            .map(|t| {
+                let at = t * PALETTE_STRIDE;
+                at + 2 <= palette.len() && kinds.binary_search(&u16_at(palette, at)).is_ok()
+            })
+            .collect();
+        let first = node.id as usize;
+        let end = first + node.descendant_count();
+        let types = self.sec(sec::TYPES);
+        let Some(types) = types.get(first..end.min(types.len())) else {
+            return out;
+        };
+        for (i, &t) in types.iter().enumerate() {
+            let id = (first + i) as u32;
+            let hit = if t == TYPE_ESCAPE {
+                kinds.binary_search(&self.node_type(id).0).is_ok()
+            } else {
+                wanted[usize::from(t)]
+            };
+            if hit {
+                out.push(id);
+            }
+        }
+        out
+    }
+}
+
+impl Events<'_> {
+    /// Passes over the descendants and the close of `node`, the node of the
+    /// [`Event::Open`](super::Event::Open) just returned, and returns its
+    /// end byte (what its [`Event::Close`](super::Event::Close) would have
+    /// held). The walk goes on with the node after it. Given another node,
+    /// it passes over nothing and returns `node`'s end byte.
+    pub fn skip_subtree(&mut self, node: Node<'_>) -> u32 {
+        let p = node.pos as usize;
+        if p + 1 != self.pos || node.id + 1 != self.id {
+            return node.end_byte() as u32;
+        }
+        let c = node.close().min(self.end);
+        let mut values = self.tree.positions().iter_from(c);
+        let end = values.next().unwrap_or(0);
+        self.values = values;
+        self.pos = c + 1;
+        self.id = node.id + (c - p).div_ceil(2) as u32;
+        end
+    }
+}
