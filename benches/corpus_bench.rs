@@ -304,8 +304,20 @@ fn main() -> Result<()> {
         Some(h) => Some(cst::query::Query::new(&g.language()?, h)?),
         None => None,
     };
+    // 2c. The grammar's tags query in matches mode (as tree-sitter-tags
+    //     runs it): sparse, so cst-query visits only the subtrees a pattern
+    //     can start in.
+    let tags_query = match g.queries().tags {
+        Some(t) => Some(cst::query::Query::new(&g.language()?, t)?),
+        None => None,
+    };
     let mut query_json = json!(null);
-    if let Some(q) = &query {
+    let mut tags_json = json!(null);
+    for (q, captures, out) in [
+        (&query, true, &mut query_json),
+        (&tags_query, false, &mut tags_json),
+    ] {
+        let Some(q) = q else { continue };
         use tree_sitter::StreamingIterator;
         let (mut ts_best, mut cst_best) = (Duration::MAX, Duration::MAX);
         let (mut ts_n, mut cst_n) = (0usize, 0usize);
@@ -314,9 +326,17 @@ fn main() -> Result<()> {
             let t1 = Instant::now();
             ts_n = 0;
             for (f, tree) in files.iter().zip(&trees) {
-                let mut it = cursor.captures(q.inner(), tree.root_node(), f.source.as_slice());
-                while it.next().is_some() {
-                    ts_n += 1;
+                let (root, text) = (tree.root_node(), f.source.as_slice());
+                if captures {
+                    let mut it = cursor.captures(q.inner(), root, text);
+                    while it.next().is_some() {
+                        ts_n += 1;
+                    }
+                } else {
+                    let mut it = cursor.matches(q.inner(), root, text);
+                    while it.next().is_some() {
+                        ts_n += 1;
+                    }
                 }
             }
             ts_best = ts_best.min(t1.elapsed());
@@ -324,16 +344,21 @@ fn main() -> Result<()> {
             let t1 = Instant::now();
             cst_n = 0;
             for (f, v) in files.iter().zip(&views) {
-                cst_n += cursor.captures(q, v.root(), &f.source)?.count();
+                cst_n += if captures {
+                    cursor.captures(q, v.root(), &f.source)?.count()
+                } else {
+                    cursor.matches(q, v.root(), &f.source)?.count()
+                };
             }
             cst_best = cst_best.min(t1.elapsed());
         }
         anyhow::ensure!(
             ts_n == cst_n,
-            "highlights: tree-sitter {ts_n} captures, cst {cst_n}"
+            "{}: tree-sitter {ts_n} results, cst {cst_n}",
+            if captures { "highlights" } else { "tags" }
         );
-        query_json = json!({
-            "captures": ts_n,
+        *out = json!({
+            if captures { "captures" } else { "matches" }: ts_n,
             "tree_sitter_s": secs(ts_best),
             "cst_s": secs(cst_best),
             "cst_vs_tree_sitter": secs(ts_best) / secs(cst_best),
@@ -403,8 +428,13 @@ fn main() -> Result<()> {
     let ingest_n = ingest(&cache, g, &files, threads)?;
     // 5a. get from the hot tier: budgets this large keep every tree hot.
     let hot_get = get_latencies(&cache, &files)?;
-    // End to end, warm cache: parse + highlights vs Cache::get + highlights.
-    if let Some(q) = &query {
+    // End to end, warm cache: parse + query vs Cache::get + query, for the
+    // highlights (captures) and the tags (matches) queries.
+    for (q, captures, out) in [
+        (&query, true, &mut query_json),
+        (&tags_query, false, &mut tags_json),
+    ] {
+        let Some(q) = q else { continue };
         use tree_sitter::StreamingIterator;
         let mut parser = g.parser()?;
         let mut cursor = tree_sitter::QueryCursor::new();
@@ -412,9 +442,17 @@ fn main() -> Result<()> {
         let mut n = 0usize;
         for f in &files {
             let tree = parser.parse(&f.source, None).context("parse cancelled")?;
-            let mut it = cursor.captures(q.inner(), tree.root_node(), f.source.as_slice());
-            while it.next().is_some() {
-                n += 1;
+            let (root, text) = (tree.root_node(), f.source.as_slice());
+            if captures {
+                let mut it = cursor.captures(q.inner(), root, text);
+                while it.next().is_some() {
+                    n += 1;
+                }
+            } else {
+                let mut it = cursor.matches(q.inner(), root, text);
+                while it.next().is_some() {
+                    n += 1;
+                }
             }
         }
         let parse_query = t1.elapsed();
@@ -424,13 +462,17 @@ fn main() -> Result<()> {
         for f in &files {
             let tree = cache.get(&f.path)?.context("indexed file missing")?;
             let source = tree.source().context("source not kept")?;
-            m += cursor.captures(q, tree.root(), source)?.count();
+            m += if captures {
+                cursor.captures(q, tree.root(), source)?.count()
+            } else {
+                cursor.matches(q, tree.root(), source)?.count()
+            };
         }
         let get_query = t1.elapsed();
-        anyhow::ensure!(n == m, "end to end: tree-sitter {n} captures, cst {m}");
-        query_json["parse_query_s"] = json!(secs(parse_query));
-        query_json["get_query_s"] = json!(secs(get_query));
-        query_json["get_query_vs_parse_query"] = json!(secs(parse_query) / secs(get_query));
+        anyhow::ensure!(n == m, "end to end: tree-sitter {n} results, cst {m}");
+        out["parse_query_s"] = json!(secs(parse_query));
+        out["get_query_s"] = json!(secs(get_query));
+        out["get_query_vs_parse_query"] = json!(secs(parse_query) / secs(get_query));
     }
     let t1 = Instant::now();
     cache.flush()?;
@@ -549,6 +591,7 @@ fn main() -> Result<()> {
             "cst_vs_raw": cst_edit_p50 / raw_edit_p50.max(1.0),
         },
         "query": query_json,
+        "tags_query": tags_json,
         "cold_ingest_s": secs(cold_ingest),
         "warm_reopen_s": secs(reopen),
         "reopen_vs_ingest": secs(reopen) / secs(cold_ingest),

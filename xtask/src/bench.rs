@@ -251,9 +251,12 @@ pub(crate) fn markdown(r: &Value) -> String {
     }
     let _ = writeln!(
         s,
-        "\n| language | re-parse p50 µs/kline | get hot p50 / p99 | get warm p50 / p99 | get cold p50 / p99 | get frozen p50 / p99 | re-parse ÷ get, all files: hot / warm / cold / frozen | traversal Mnodes/s cursor / view | view ÷ cursor | edit µs raw / cst | reopen s / ingest s |"
+        "\n| language | re-parse p50 µs/kline | get hot p50 / p99 | get warm p50 / p99 | get cold p50 / p99 | get frozen p50 / p99 | re-parse ÷ get, all files: hot / warm / cold / frozen | traversal Mnodes/s TreeCursor / Node / cst Cursor | Node ÷ TreeCursor | cst Cursor ÷ TreeCursor | edit µs raw / cst | reopen s / ingest s |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        s,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     for l in &langs {
         let g = &l["get"];
         let lat = |t: &str| {
@@ -265,7 +268,7 @@ pub(crate) fn markdown(r: &Value) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {:.0} | {} | {} | {} | {} | {:.0}× / {:.0}× / {:.0}× / {:.0}× | {:.0} / {:.0} | {:.2} | {:.0} / {:.0} | {:.2} / {:.2} |",
+            "| {} | {:.0} | {} | {} | {} | {} | {:.0}× / {:.0}× / {:.0}× / {:.0}× | {:.0} / {:.0} / {:.0} | {:.2} | {:.2} | {:.0} / {:.0} | {:.2} / {:.2} |",
             l["lang"].as_str().unwrap_or(""),
             f(&l["reparse"]["p50_ns_per_kline"]) / 1e3,
             lat("hot"),
@@ -278,7 +281,9 @@ pub(crate) fn markdown(r: &Value) -> String {
             f(&g["frozen"]["reparse_over_get"]),
             f(&l["traversal"]["cursor_nodes_per_s"]) / 1e6,
             f(&l["traversal"]["view_nodes_per_s"]) / 1e6,
+            f(&l["traversal"]["cst_cursor_nodes_per_s"]) / 1e6,
             f(&l["traversal"]["view_vs_cursor"]),
+            f(&l["traversal"]["cst_cursor_vs_cursor"]),
             f(&l["edit"]["raw_p50_us"]),
             f(&l["edit"]["cst_p50_us"]),
             f(&l["warm_reopen_s"]),
@@ -345,6 +350,26 @@ pub(crate) fn markdown(r: &Value) -> String {
             f(&q["get_query_vs_parse_query"]),
         );
     }
+    let _ = writeln!(
+        s,
+        "\n| language | tags matches | QueryCursor on live trees s | cst-query on views s | cst ÷ tree-sitter (engine) | parse + query s | get + query s | get+query ÷ parse+query |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for l in langs.iter().filter(|l| l["tags_query"].is_object()) {
+        let q = &l["tags_query"];
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.3} | {:.3} | {:.2}× | {:.3} | {:.3} | {:.1}× |",
+            l["lang"].as_str().unwrap_or(""),
+            q["matches"],
+            f(&q["tree_sitter_s"]),
+            f(&q["cst_s"]),
+            f(&q["cst_vs_tree_sitter"]),
+            f(&q["parse_query_s"]),
+            f(&q["get_query_s"]),
+            f(&q["get_query_vs_parse_query"]),
+        );
+    }
     s
 }
 
@@ -361,6 +386,9 @@ const GATED: &[(&[&str], bool)] = &[
     (&["reopen_vs_ingest"], false),
     (&["query", "cst_vs_tree_sitter"], true),
     (&["query", "get_query_vs_parse_query"], true),
+    (&["tags_query", "cst_vs_tree_sitter"], true),
+    (&["tags_query", "get_query_vs_parse_query"], true),
+    (&["traversal", "cst_cursor_vs_cursor"], true),
 ];
 
 fn regressions(base: &Value, now: &Value, threshold: f64) -> Vec<String> {

@@ -11,6 +11,9 @@ use crate::KindTable;
 use crate::raw::{NONE, Program, Step};
 use crate::tree::{Cursor, QTree, Step as Move};
 
+mod states;
+use states::{Pool, State};
+
 /// `CAPTURE_LIST_NONE`.
 const LIST_NONE: u32 = u32::MAX;
 /// `consumed_capture_count` is a 12-bit field in tree-sitter.
@@ -65,80 +68,6 @@ pub(crate) struct Capture {
     pub end: u32,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct State {
-    id: u32,
-    capture_list_id: u32,
-    heap_insert_order: u32,
-    start_depth: u16,
-    step_index: u16,
-    pattern_index: u16,
-    consumed_capture_count: u16,
-    seeking_immediate_match: bool,
-    has_in_progress_alternatives: bool,
-    dead: bool,
-    needs_parent: bool,
-    skipped_quantifier: bool,
-}
-
-/// `CaptureListPool`.
-struct Pool {
-    lists: Vec<Vec<Capture>>,
-    in_use: Vec<bool>,
-    free: u32,
-    max: u32,
-    empty: Vec<Capture>,
-}
-
-impl Pool {
-    fn new(max: u32) -> Pool {
-        Pool {
-            lists: Vec::new(),
-            in_use: Vec::new(),
-            free: 0,
-            max,
-            empty: Vec::new(),
-        }
-    }
-    fn get(&self, id: u32) -> &Vec<Capture> {
-        if id as usize >= self.lists.len() || !self.in_use[id as usize] {
-            // A released list reads as empty here; tree-sitter never reads one.
-            return &self.empty;
-        }
-        &self.lists[id as usize]
-    }
-    fn get_mut(&mut self, id: u32) -> &mut Vec<Capture> {
-        &mut self.lists[id as usize]
-    }
-    fn is_empty(&self) -> bool {
-        self.free == 0 && self.lists.len() as u64 >= u64::from(self.max)
-    }
-    fn acquire(&mut self) -> u32 {
-        if self.free > 0
-            && let Some(i) = self.in_use.iter().position(|u| !u)
-        {
-            self.lists[i].clear();
-            self.in_use[i] = true;
-            self.free -= 1;
-            return i as u32;
-        }
-        let i = self.lists.len();
-        if i as u64 >= u64::from(self.max) {
-            return LIST_NONE;
-        }
-        self.lists.push(Vec::new());
-        self.in_use.push(true);
-        i as u32
-    }
-    fn release(&mut self, id: u32) {
-        if id as usize >= self.lists.len() {
-            return;
-        }
-        self.in_use[id as usize] = false;
-        self.free += 1;
-    }
-}
-
 /// Everything an execution needs besides the tree.
 pub(crate) struct Options {
     pub included: Range,
@@ -152,6 +81,34 @@ pub(crate) struct RawMatch {
     pub id: u32,
     pub pattern_index: u16,
     pub captures: Vec<Capture>,
+}
+
+/// Above this share of a tree's nodes as candidates, the walk tree is
+/// built whole: the candidate checks would cost more than they save.
+const CANDIDATE_SHARE: usize = 4;
+
+/// The visible nodes of `root`'s subtree that a pattern can start on (see
+/// [`QTree`]), or `None` when any node can start one (a wildcard or
+/// supertype root) or so many can that skipping would not pay.
+///
+/// A state starts on a visible node only through the pattern map: for its
+/// wildcard-root entries on any node, else for the entries of the node's
+/// kind (`enter_visible`). Without wildcard-root entries, a node whose kind
+/// has no entry starts nothing, so a subtree without such a node changes
+/// nothing while no state is in progress.
+fn candidates(program: &Program, root: Node<'_>) -> Option<Vec<u32>> {
+    if program.wildcard_root_pattern_count != 0 {
+        return None;
+    }
+    let mut kinds: Vec<u16> = program
+        .pattern_map
+        .iter()
+        .map(|e| program.steps[usize::from(e.step_index)].symbol)
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let found = root.tree().nodes_of_kinds(root, &kinds);
+    (found.len() * CANDIDATE_SHARE <= root.descendant_count()).then_some(found)
 }
 
 /// One execution of a query over a tree (`TSQueryCursor` after `exec`).
@@ -172,6 +129,13 @@ pub(crate) struct Exec<'q, 't> {
     next_state_id: u32,
     next_finished_id: u32,
     on_visible_node: bool,
+    /// The last visible node entered ran its longest-match pass without a
+    /// change, and nothing changed the states since. Entering a node deeper
+    /// than every state's next step then runs the same pass on the same
+    /// states (its flags are reset first, no step can match, the stable
+    /// sort keeps their order), so it changes nothing either: a subtree
+    /// where no pattern starts can be passed over (`advance`).
+    settled: bool,
     ascending: bool,
     halted: bool,
     pub did_exceed_match_limit: bool,
@@ -187,7 +151,7 @@ impl<'q, 't> Exec<'q, 't> {
         Exec {
             program,
             kinds,
-            tree: QTree::build(root),
+            tree: QTree::build(root, candidates(program, root)),
             cursor: Cursor::new(),
             states: Vec::with_capacity(8),
             finished: Vec::with_capacity(8),
@@ -201,6 +165,7 @@ impl<'q, 't> Exec<'q, 't> {
             next_state_id: 0,
             next_finished_id: 0,
             on_visible_node: true,
+            settled: false,
             ascending: false,
             halted: false,
             did_exceed_match_limit: false,
@@ -247,105 +212,6 @@ impl<'q, 't> Exec<'q, 't> {
             end_byte: n.end,
             start_point: self.tree.point(n.start),
             end_point: self.tree.point(n.end),
-        }
-    }
-
-    // --- finished-state heap --------------------------------------------
-
-    fn finished_precedes(&self, a: &State, b: &State) -> bool {
-        let (ac, bc) = (
-            self.pool.get(a.capture_list_id),
-            self.pool.get(b.capture_list_id),
-        );
-        if usize::from(a.consumed_capture_count) >= ac.len() {
-            return false;
-        }
-        if usize::from(b.consumed_capture_count) >= bc.len() {
-            return true;
-        }
-        let ab = ac[usize::from(a.consumed_capture_count)].start;
-        let bb = bc[usize::from(b.consumed_capture_count)].start;
-        if ab != bb {
-            return ab < bb;
-        }
-        if a.pattern_index != b.pattern_index {
-            return a.pattern_index < b.pattern_index;
-        }
-        a.heap_insert_order < b.heap_insert_order
-    }
-
-    fn sift_down(&mut self, mut index: usize) {
-        let size = self.finished.len();
-        loop {
-            let mut smallest = index;
-            let (left, right) = (2 * index + 1, 2 * index + 2);
-            if left < size && self.finished_precedes(&self.finished[left], &self.finished[smallest])
-            {
-                smallest = left;
-            }
-            if right < size
-                && self.finished_precedes(&self.finished[right], &self.finished[smallest])
-            {
-                smallest = right;
-            }
-            if smallest == index {
-                break;
-            }
-            self.finished.swap(index, smallest);
-            index = smallest;
-        }
-    }
-
-    fn sift_up(&mut self, mut index: usize) {
-        while index > 0 {
-            let parent = (index - 1) / 2;
-            if self.finished_precedes(&self.finished[index], &self.finished[parent]) {
-                self.finished.swap(index, parent);
-                index = parent;
-            } else {
-                break;
-            }
-        }
-    }
-
-    fn heap_pop(&mut self) {
-        if self.finished.len() > 1 {
-            let last = self.finished[self.finished.len() - 1];
-            self.finished[0] = last;
-        }
-        self.finished.pop();
-        if !self.finished.is_empty() {
-            self.sift_down(0);
-        }
-    }
-
-    fn heap_erase(&mut self, index: usize) {
-        if index + 1 == self.finished.len() {
-            self.finished.pop();
-            return;
-        }
-        let last = self.finished[self.finished.len() - 1];
-        self.finished[index] = last;
-        self.finished.pop();
-        if index > 0
-            && self.finished_precedes(&self.finished[index], &self.finished[(index - 1) / 2])
-        {
-            self.sift_up(index);
-        } else {
-            self.sift_down(index);
-        }
-    }
-
-    fn push_finished(&mut self, mut state: State) {
-        state.heap_insert_order = self.next_finished_id;
-        self.next_finished_id = self.next_finished_id.wrapping_add(1);
-        self.finished.push(state);
-    }
-
-    fn heapify(&mut self) {
-        while self.heap_size < self.finished.len() {
-            self.sift_up(self.heap_size);
-            self.heap_size += 1;
         }
     }
 
@@ -568,7 +434,7 @@ impl<'q, 't> Exec<'q, 't> {
                     id = self.states[other].capture_list_id;
                     self.states[other].capture_list_id = LIST_NONE;
                     self.states[other].dead = true;
-                    if id as usize >= self.pool.lists.len() {
+                    if !self.pool.holds(id) {
                         // The victim held no list: nothing to reuse.
                         return false;
                     }
@@ -628,14 +494,18 @@ impl<'q, 't> Exec<'q, 't> {
                 state.capture_list_id as usize,
                 copy.capture_list_id as usize,
             );
-            if from != to && from < self.pool.lists.len() && self.pool.in_use[from] {
-                let src = std::mem::take(&mut self.pool.lists[from]);
-                self.pool.lists[to].extend_from_slice(&src);
-                self.pool.lists[from] = src;
-            }
+            self.pool.copy_list(from, to);
         }
         self.states.insert(index + 1, copy);
         true
+    }
+
+    /// Whether a state in progress has its next step below the current depth.
+    fn state_needs_deeper(&self) -> bool {
+        self.states.iter().any(|state| {
+            let next = self.step(state.step_index);
+            next.depth != NONE && u32::from(state.start_depth) + u32::from(next.depth) > self.depth
+        })
     }
 
     /// `ts_query_cursor__should_descend`.
@@ -643,13 +513,8 @@ impl<'q, 't> Exec<'q, 't> {
         if node_intersects_range && self.depth < self.max_start_depth {
             return true;
         }
-        for state in &self.states {
-            let next = self.step(state.step_index);
-            if next.depth != NONE
-                && u32::from(state.start_depth) + u32::from(next.depth) > self.depth
-            {
-                return true;
-            }
+        if self.state_needs_deeper() {
+            return true;
         }
         if self.depth >= self.max_start_depth {
             return false;
@@ -788,6 +653,7 @@ impl<'q, 't> Exec<'q, 't> {
                     }
                 }
             } else {
+                self.settled = false;
                 let q = self.cursor.current();
                 let parent = self.cursor.parent_node(&self.tree);
                 let (parent_intersects, node_intersects, intersects_containing, within_containing) =
@@ -817,6 +683,16 @@ impl<'q, 't> Exec<'q, 't> {
                     );
                 }
                 if intersects_containing && self.should_descend(node_intersects) {
+                    // A subtree without a node a pattern can start on is
+                    // built only if a state in progress may need it:
+                    // walking it with no states changes nothing.
+                    if self.tree.is_lazy(q) {
+                        if self.states.is_empty() || (self.settled && !self.state_needs_deeper()) {
+                            self.ascending = true;
+                            continue;
+                        }
+                        self.tree.expand(q);
+                    }
                     match self.cursor.goto_first_child(&self.tree) {
                         Move::Visible => {
                             self.depth = self.depth.wrapping_add(1);
@@ -1103,6 +979,9 @@ impl<'q, 't> Exec<'q, 't> {
         self.sort_states_by_capture();
 
         // Longest match: drop states whose captures a sibling state contains.
+        // `settled`: this pass changes nothing (see `Exec::settled`).
+        let count = self.states.len();
+        let mut finished = false;
         let mut j = 0usize;
         while j < self.states.len() {
             if self.states[j].dead {
@@ -1160,10 +1039,12 @@ impl<'q, 't> Exec<'q, 't> {
                 self.push_finished(state);
                 self.states.remove(j);
                 *did_match = true;
+                finished = true;
                 continue;
             }
             j += 1;
         }
+        self.settled = !finished && self.states.len() == count;
     }
 
     /// `ts_query_cursor_next_match`.

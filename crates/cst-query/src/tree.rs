@@ -26,76 +26,172 @@ pub(crate) struct QNode {
 }
 
 /// The walk's tree below (and including) one visible node.
+///
+/// With a candidate list (the preorder indices of the visible nodes a
+/// pattern can start on), the subtree of a visible node that holds no
+/// candidate is not built: the node is marked [`LAZY`] and built by
+/// [`QTree::expand`] only if the execution must descend into it, which it
+/// must only while states are in progress (`Exec::advance`).
 pub(crate) struct QTree<'t> {
     pub view: &'t TreeView,
     pub nodes: Vec<QNode>,
     /// The visible node of each walk node (the root for hidden ones).
     vis: Vec<Node<'t>>,
+    /// Sorted preorder indices of the visible nodes a pattern can start on;
+    /// `None`: every node can start one, build everything.
+    candidates: Option<Vec<u32>>,
 }
+
+/// `first_child` of a visible node whose subtree is not built yet.
+pub(crate) const LAZY: u32 = NIL - 2;
+
+/// Open walk nodes of a build: (index in `nodes`, what ends it, last
+/// child). A span ends at a visible index, a wrapper with its visible node
+/// ([`WRAP`]), a visible node at its close ([`NIL`]).
+type Open = (u32, u32, u32);
+const WRAP: u32 = NIL - 1;
 
 impl<'t> QTree<'t> {
     /// The tree below `root`: its visible descendants and the hidden nodes
     /// inside it, in the walk's order (index 0 is `root`), from one
-    /// sequential pass over the subtree's opens and closes.
-    pub fn build(root: Node<'t>) -> QTree<'t> {
+    /// sequential pass over the subtree's opens and closes. With
+    /// `candidates` (see [`QTree`]), subtrees without one are left lazy.
+    pub fn build(root: Node<'t>, candidates: Option<Vec<u32>>) -> QTree<'t> {
         let view = root.tree();
+        let mut tree = QTree {
+            view,
+            nodes: Vec::new(),
+            vis: Vec::new(),
+            candidates,
+        };
+        let size = match &tree.candidates {
+            Some(c) => c.len() * 4 + 16,
+            None => root.descendant_count() + 16,
+        };
+        tree.nodes.reserve(size);
+        tree.vis.reserve(size);
+        tree.fill(root, None);
+        tree
+    }
+
+    /// Whether visible walk node `q`'s subtree is not built yet.
+    pub fn is_lazy(&self, q: u32) -> bool {
+        self.nodes
+            .get(q as usize)
+            .is_some_and(|n| n.first_child == LAZY)
+    }
+
+    /// Builds the subtree of lazy visible walk node `q`: its descendants
+    /// are appended, exactly as a build from the root would have made them
+    /// (their subtrees without a candidate lazy again).
+    pub fn expand(&mut self, q: u32) {
+        if !self.is_lazy(q) {
+            return;
+        }
+        self.nodes[q as usize].first_child = NIL;
+        let root = self.visible(q);
+        self.fill(root, Some(q));
+    }
+
+    /// Whether the subtree of visible node `n` (preorder `v`) below `n`
+    /// holds no candidate, so that it may be left lazy.
+    fn without_candidates(&self, n: Node<'t>, v: u32) -> bool {
+        let Some(c) = &self.candidates else {
+            return false;
+        };
+        let k = c.partition_point(|&x| x <= v);
+        match c.get(k) {
+            None => true,
+            Some(&x) if x == v + 1 => false,
+            Some(&x) => x as usize >= v as usize + n.descendant_count(),
+        }
+    }
+
+    /// Appends the walk nodes of `root`'s subtree. `existing`: `root` is
+    /// already walk node `existing` (an expansion); else it is pushed first.
+    fn fill(&mut self, root: Node<'t>, existing: Option<u32>) {
+        let view = self.view;
         let r = root.id() as u32;
         let r_end = r + root.descendant_count() as u32;
         let mut spans = view.hidden_spans().from_first(r as usize + 1).peekable();
-        let mut nodes: Vec<QNode> = Vec::with_capacity((r_end - r) as usize + 16);
-        let mut vis: Vec<Node<'t>> = Vec::with_capacity((r_end - r) as usize + 16);
-        // Open walk nodes: (index in `nodes`, what ends it, last child): a
-        // span ends at a visible index, a wrapper with its visible node
-        // (WRAP), a visible node at its close (NIL).
-        let mut open: Vec<(u32, u32, u32)> = Vec::new();
-        const WRAP: u32 = NIL - 1;
-        let push = |nodes: &mut Vec<QNode>,
-                    vis: &mut Vec<Node<'t>>,
-                    open: &mut Vec<(u32, u32, u32)>,
+        let mut open: Vec<Open> = Vec::new();
+        let push = |tree: &mut QTree<'t>,
+                    open: &mut Vec<Open>,
                     node: QNode,
                     visible: Node<'t>,
                     ends: u32| {
-            let index = nodes.len() as u32;
+            let index = tree.nodes.len() as u32;
             if let Some(top) = open.last_mut() {
                 if top.2 == NIL {
-                    nodes[top.0 as usize].first_child = index;
+                    tree.nodes[top.0 as usize].first_child = index;
                 } else {
-                    nodes[top.2 as usize].next_sibling = index;
+                    tree.nodes[top.2 as usize].next_sibling = index;
                 }
                 top.2 = index;
             }
-            nodes.push(node);
-            vis.push(visible);
+            tree.nodes.push(node);
+            tree.vis.push(visible);
             open.push((index, ends, NIL));
         };
-        let is_span = |o: &(u32, u32, u32)| o.1 < WRAP;
+        let is_span = |o: &Open| o.1 < WRAP;
         // Spans whose range is their visible descendants' end where the
         // last of those closes: the close before the span is popped.
         // (Their end is NIL until then.)
         let mut last_close = 0u32;
-        let pop_span =
-            |nodes: &mut Vec<QNode>, open: &mut Vec<(u32, u32, u32)>, last_close: u32| {
-                if let Some((index, _, _)) = open.pop()
-                    && nodes[index as usize].end == NIL
-                {
-                    nodes[index as usize].end = last_close;
-                }
-            };
+        let pop_span = |nodes: &mut Vec<QNode>, open: &mut Vec<Open>, last_close: u32| {
+            if let Some((index, _, _)) = open.pop()
+                && nodes[index as usize].end == NIL
+            {
+                nodes[index as usize].end = last_close;
+            }
+        };
         // Open visible nodes: (walk index, where their children's entries in
         // `pending` start, last visible child); `pending`: visible nodes
         // with no later named sibling seen yet.
         let mut vstack: Vec<(u32, u32, u32)> = Vec::new();
         let mut pending: Vec<u32> = Vec::new();
+        // A node's close: spans inside it end with it, so do its wrappers.
+        let close = |tree: &mut QTree<'t>,
+                     open: &mut Vec<Open>,
+                     vstack: &mut Vec<(u32, u32, u32)>,
+                     pending: &mut Vec<u32>,
+                     last_close: &mut u32,
+                     next: u32,
+                     end: u32| {
+            while open.last().is_some_and(|o| is_span(o) && o.1 <= next) {
+                pop_span(&mut tree.nodes, open, *last_close);
+            }
+            if let Some((index, _, _)) = open.pop() {
+                tree.nodes[index as usize].end = end;
+            }
+            if let Some((_, off, _)) = vstack.pop() {
+                pending.truncate(off as usize);
+            }
+            while let Some(&(index, WRAP, _)) = open.last() {
+                open.pop();
+                tree.nodes[index as usize].end = end;
+            }
+            *last_close = end;
+        };
         // Preorder index of the next visible node to open.
         let mut next = r;
-        for event in view.events(root) {
+        let mut events = view.events(root);
+        while let Some(event) = events.next() {
             match event {
                 Event::Open(n, start) => {
                     let v = n.id() as u32;
                     next = v + 1;
+                    if v == r
+                        && let Some(q) = existing
+                    {
+                        pending.push(q);
+                        vstack.push((q, pending.len() as u32, NIL));
+                        open.push((q, NIL, NIL));
+                        continue;
+                    }
                     // Spans that ended before `v`.
                     while open.last().is_some_and(|o| is_span(o) && o.1 <= v) {
-                        pop_span(&mut nodes, &mut open, last_close);
+                        pop_span(&mut self.nodes, &mut open, last_close);
                     }
                     while let Some(x) = spans.next_if(|x| x.first_visible() as u32 <= v) {
                         if x.first_visible() as u32 != v || x.visible_end() as u32 > r_end {
@@ -115,14 +211,7 @@ impl<'t> QTree<'t> {
                             later: 0,
                             summary: NodeSummary::default(),
                         };
-                        push(
-                            &mut nodes,
-                            &mut vis,
-                            &mut open,
-                            node,
-                            root,
-                            x.visible_end() as u32,
-                        );
+                        push(self, &mut open, node, root, x.visible_end() as u32);
                     }
                     if v != r {
                         for symbol in n.wrappers() {
@@ -136,35 +225,36 @@ impl<'t> QTree<'t> {
                                 later: 0,
                                 summary: NodeSummary::default(),
                             };
-                            push(&mut nodes, &mut vis, &mut open, node, root, WRAP);
+                            push(self, &mut open, node, root, WRAP);
                         }
                     }
-                    let index = nodes.len() as u32;
+                    let index = self.nodes.len() as u32;
                     let summary = n.summary();
                     let mut parent_kind = 0;
                     let mut later = 0;
                     if let Some(p) = vstack.last_mut() {
-                        parent_kind = nodes[p.0 as usize].summary.kind_id;
+                        parent_kind = self.nodes[p.0 as usize].summary.kind_id;
                         later = 4;
                         // The previous visible sibling has a later one; the
                         // ones still waiting for a later named one get it
                         // if this node is named.
                         if p.2 != NIL {
-                            nodes[p.2 as usize].later |= 1;
+                            self.nodes[p.2 as usize].later |= 1;
                         }
                         p.2 = index;
                         if summary.is_named() {
                             for &w in &pending[p.1 as usize..] {
-                                nodes[w as usize].later |= 2;
+                                self.nodes[w as usize].later |= 2;
                             }
                             pending.truncate(p.1 as usize);
                         }
                     }
                     pending.push(index);
                     vstack.push((index, pending.len() as u32, NIL));
+                    let lazy = v != r && self.without_candidates(n, v);
                     let node = QNode {
                         visible: true,
-                        first_child: NIL,
+                        first_child: if lazy { LAZY } else { NIL },
                         next_sibling: NIL,
                         start,
                         end: start,
@@ -172,28 +262,33 @@ impl<'t> QTree<'t> {
                         later,
                         summary,
                     };
-                    push(&mut nodes, &mut vis, &mut open, node, n, NIL);
+                    push(self, &mut open, node, n, NIL);
+                    if lazy {
+                        // Its subtree is passed over: its close comes next.
+                        let end = events.skip_subtree(n);
+                        next = v + n.descendant_count() as u32;
+                        close(
+                            self,
+                            &mut open,
+                            &mut vstack,
+                            &mut pending,
+                            &mut last_close,
+                            next,
+                            end,
+                        );
+                    }
                 }
-                Event::Close(end) => {
-                    // Spans inside the closing node end with it.
-                    while open.last().is_some_and(|o| is_span(o) && o.1 <= next) {
-                        pop_span(&mut nodes, &mut open, last_close);
-                    }
-                    if let Some((index, _, _)) = open.pop() {
-                        nodes[index as usize].end = end;
-                    }
-                    if let Some((_, off, _)) = vstack.pop() {
-                        pending.truncate(off as usize);
-                    }
-                    while let Some(&(index, WRAP, _)) = open.last() {
-                        open.pop();
-                        nodes[index as usize].end = end;
-                    }
-                    last_close = end;
-                }
+                Event::Close(end) => close(
+                    self,
+                    &mut open,
+                    &mut vstack,
+                    &mut pending,
+                    &mut last_close,
+                    next,
+                    end,
+                ),
             }
         }
-        QTree { view, nodes, vis }
     }
 
     pub fn point(&self, byte: u32) -> Point {
@@ -267,7 +362,7 @@ impl Cursor {
     /// `ts_tree_cursor_goto_first_child_internal`.
     pub fn goto_first_child(&mut self, t: &QTree<'_>) -> Step {
         let c = t.nodes[self.current() as usize].first_child;
-        if c == NIL {
+        if c >= LAZY {
             return Step::None;
         }
         self.stack.push(c);
@@ -326,5 +421,117 @@ impl Cursor {
             .rev()
             .take_while(move |&(i, &q)| i > 0 && !t.nodes[q as usize].visible)
             .map(move |(_, &q)| t.hidden_symbol(q))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use cst_bytecode::{Symbols, TreeView};
+
+    use super::*;
+
+    fn view(id: &str, file: &str) -> TreeView {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../corpora/samples")
+            .join(file);
+        let source = std::fs::read(&path).unwrap();
+        let g = cst_grammars::by_id(id).unwrap();
+        let fp = g.fingerprint().unwrap().0;
+        let tree = g.parser().unwrap().parse(&source, None).unwrap();
+        let bytes = cst_bytecode::encode(&tree, &source, fp).unwrap();
+        let symbols = Arc::new(Symbols::from_language(&g.language().unwrap(), fp));
+        TreeView::open(&bytes, symbols).unwrap()
+    }
+
+    /// A walk node as the engine can observe it (indices aside): depth,
+    /// visible, start, end, symbol, later bits, kind, preorder index.
+    type Observed = (u32, bool, u32, u32, u16, u8, u16, usize);
+
+    /// The walk tree in the order of the walk.
+    fn shape(t: &QTree<'_>) -> Vec<Observed> {
+        let mut out = Vec::new();
+        let mut stack = vec![(0u32, 0u32)];
+        while let Some((q, depth)) = stack.pop() {
+            let n = t.nodes[q as usize];
+            assert_ne!(n.first_child, LAZY, "a lazy node is left");
+            let id = if n.visible {
+                t.visible(q).id()
+            } else {
+                usize::MAX
+            };
+            out.push((
+                depth,
+                n.visible,
+                n.start,
+                n.end,
+                n.symbol,
+                n.later,
+                n.summary.kind_id,
+                id,
+            ));
+            let mut children = Vec::new();
+            let mut c = n.first_child;
+            while c != NIL {
+                children.push(c);
+                c = t.nodes[c as usize].next_sibling;
+            }
+            stack.extend(children.into_iter().rev().map(|c| (c, depth + 1)));
+        }
+        out
+    }
+
+    /// A walk tree built lazily, with every lazy subtree expanded after,
+    /// is the walk tree built whole; and a sparse candidate list leaves
+    /// most of it unbuilt.
+    #[test]
+    fn lazy_subtrees_expand_to_the_whole_walk_tree() {
+        for (id, file) in [
+            ("rust", "rust/sample.rs"),
+            ("c", "c/sample.c"),
+            ("python", "python/sample.py"),
+            ("javascript", "javascript/sample.js"),
+            ("typescript", "typescript/sample.ts"),
+        ] {
+            let v = view(id, file);
+            let root = v.root();
+            let whole = QTree::build(root, None);
+            let expected = shape(&whole);
+            // Kinds present in the tree, a few at a time.
+            let mut kinds: Vec<u16> = root.preorder().map(|n| n.kind_id()).collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            let mut sparse_seen = false;
+            for (i, chunk) in kinds.chunks(7).enumerate() {
+                let mut wanted = chunk.to_vec();
+                wanted.truncate(1 + i % 3);
+                let candidates = v.nodes_of_kinds(root, &wanted);
+                let expect: Vec<u32> = root
+                    .preorder()
+                    .filter(|n| wanted.contains(&n.kind_id()))
+                    .map(|n| n.id() as u32)
+                    .collect();
+                assert_eq!(candidates, expect, "{id}: candidates of {wanted:?}");
+                let mut lazy = QTree::build(root, Some(candidates.clone()));
+                if candidates.len() * 10 < root.descendant_count() {
+                    assert!(
+                        lazy.nodes.len() < whole.nodes.len(),
+                        "{id}: {} candidates, yet {} of {} walk nodes built",
+                        candidates.len(),
+                        lazy.nodes.len(),
+                        whole.nodes.len()
+                    );
+                    sparse_seen = true;
+                }
+                let mut q = 0;
+                while q < lazy.nodes.len() {
+                    lazy.expand(q as u32);
+                    q += 1;
+                }
+                assert_eq!(shape(&lazy), expected, "{id}: candidates of {wanted:?}");
+            }
+            assert!(sparse_seen, "{id}: no sparse candidate list tried");
+        }
     }
 }
