@@ -726,6 +726,16 @@ impl<'q, 't> Exec<'q, 't> {
         let node = self.tree.visible(q);
         let summary = self.tree.nodes[q as usize].summary;
         let symbol = summary.kind_id;
+        let node_is_error = symbol == cst_bytecode::ERROR_KIND;
+        // With no state in progress and no pattern to start here, entering
+        // the node changes nothing: skip reading its status.
+        if self.states.is_empty()
+            && (self.program.wildcard_root_pattern_count == 0 || node_is_error)
+            && self.pattern_map_search(symbol).is_none()
+        {
+            self.settled = true;
+            return;
+        }
         let is_named = summary.is_named();
         let is_missing = summary.is_missing();
         let facts = if self.cursor.stack.len() > 1 {
@@ -744,7 +754,6 @@ impl<'q, 't> Exec<'q, 't> {
         };
         let field_id = facts.field_id;
         let supertypes = facts.supertypes();
-        let node_is_error = symbol == cst_bytecode::ERROR_KIND;
         // tree-sitter reads the parent's kind from `ts_tree_cursor_parent_node`,
         // which can differ from the visible parent's (the stored facts say
         // where); the node the walk started on is read as it is.

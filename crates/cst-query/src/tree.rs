@@ -50,6 +50,9 @@ pub(crate) const LAZY: u32 = NIL - 2;
 /// ([`WRAP`]), a visible node at its close ([`NIL`]).
 type Open = (u32, u32, u32);
 const WRAP: u32 = NIL - 1;
+/// A build passes over the hidden spans inside a lazy subtree of more
+/// nodes than this with a seek, else one by one.
+const SPAN_SEEK_OVER: u32 = 64;
 
 impl<'t> QTree<'t> {
     /// The tree below `root`: its visible descendants and the hidden nodes
@@ -266,7 +269,12 @@ impl<'t> QTree<'t> {
                     if lazy {
                         // Its subtree is passed over: its close comes next.
                         let end = events.skip_subtree(n);
-                        next = v + n.descendant_count() as u32;
+                        let size = n.descendant_count() as u32;
+                        next = v + size;
+                        if size > SPAN_SEEK_OVER {
+                            // Seek past the spans inside it.
+                            spans = view.hidden_spans().from_first(next as usize).peekable();
+                        }
                         close(
                             self,
                             &mut open,

@@ -47,6 +47,9 @@ impl TreeView {
     }
 }
 
+/// Subtrees of more positions than this are passed over with a seek.
+const SEEK_OVER: usize = 96;
+
 impl Events<'_> {
     /// Passes over the descendants and the close of `node`, the node of the
     /// [`Event::Open`](super::Event::Open) just returned, and returns its
@@ -59,9 +62,15 @@ impl Events<'_> {
             return node.end_byte() as u32;
         }
         let c = node.close().min(self.end);
-        let mut values = self.tree.positions().iter_from(c);
-        let end = values.next().unwrap_or(0);
-        self.values = values;
+        // Decoding a few values in order is cheaper than a seek.
+        if c - p <= SEEK_OVER {
+            for _ in p + 1..c {
+                self.values.next();
+            }
+        } else {
+            self.values = self.tree.positions().iter_from(c);
+        }
+        let end = self.values.next().unwrap_or(0);
         self.pos = c + 1;
         self.id = node.id + (c - p).div_ceil(2) as u32;
         end
