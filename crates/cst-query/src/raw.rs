@@ -16,7 +16,25 @@
 //! (`=0.26.13`, a tidy test checks the pin). [`extract`] validates what it
 //! reads against the public API before trusting it and reports
 //! [`crate::Error::Incompatible`] on any disagreement.
-#![allow(unsafe_code)]
+//!
+//! One of the three files of the workspace allowed `unsafe` code (a tidy
+//! test keeps the list): each item that needs it says so with its own
+//! `#[allow(unsafe_code)]`, and each `unsafe` block says why it is sound.
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+// `QueryStep`'s flags are C bitfields, read here as two bytes with the
+// first-declared flag in the lowest bit: the layout GCC and Clang give them
+// on little-endian targets (System V and the others they follow).
+// Big-endian ABIs allocate bitfields from the most significant bit, and
+// MSVC has rules of its own, never checked against this layout. `read`
+// checks the order on every query (the flags of each pattern's end
+// marker) and a unit test decodes known queries, but neither runs before
+// the build: refuse those targets.
+#[cfg(any(target_env = "msvc", target_endian = "big"))]
+compile_error!(
+    "cst-query reads tree-sitter's QueryStep bitfields in the GCC/Clang little-endian \
+     layout; this target lays them out differently"
+);
 
 use std::os::raw::c_char;
 
@@ -43,7 +61,9 @@ struct RawSymbolTable {
 }
 
 /// `QueryStep`: nine `uint16_t`, then eleven one-bit `bool` fields packed
-/// into two bytes from the low bit up (System V / GCC and Clang layout).
+/// into two bytes from the low bit up (GCC and Clang on little-endian
+/// targets; see the `compile_error!` above and the end-marker check in
+/// [`read`]).
 #[repr(C)]
 struct RawStep {
     symbol: u16,
@@ -102,6 +122,7 @@ struct RawSymbolMetadata {
     supertype: bool,
 }
 
+#[allow(unsafe_code)]
 unsafe extern "C" {
     /// lib/src/language.c: the grammar's own flags of a symbol. The public
     /// `ts_language_symbol_type` folds them (a hidden named rule, such as a
@@ -115,6 +136,7 @@ unsafe extern "C" {
 
 /// (visible, named, supertype) of every symbol of `language`, as the
 /// grammar declares them.
+#[allow(unsafe_code)]
 pub(crate) fn symbol_metadata(language: &tree_sitter::Language) -> Vec<(bool, bool, bool)> {
     let count = language.node_kind_count();
     let ptr = language.clone().into_raw();
@@ -132,6 +154,38 @@ pub(crate) fn symbol_metadata(language: &tree_sitter::Language) -> Vec<(bool, bo
 
 /// `NONE` and `PATTERN_DONE_MARKER` of query.c.
 pub(crate) const NONE: u16 = u16::MAX;
+
+/// The bits of a pattern's end marker (`query_step__new(0,
+/// PATTERN_DONE_MARKER, false)`, the last step of every pattern) after
+/// `ts_query__analyze_patterns`, which marks it `root_pattern_guaranteed`
+/// (the eighth flag) and `parent_pattern_guaranteed` (the ninth) and which
+/// nothing else changes: bit 7 of the first byte and bit 0 of the second,
+/// from the low bit up. Read in another bit order (from the high bit, as
+/// big-endian ABIs allocate bitfields) they would be `0x01, 0x80`. So every
+/// query checks the order `read` assumes.
+const END_BITS: [u8; 2] = [0x80, 0x01];
+
+/// A pattern's end marker as `read` decodes it.
+const END_MARKER: Step = Step {
+    symbol: 0,
+    supertype_symbol: 0,
+    field: 0,
+    capture_ids: [NONE; 3],
+    depth: NONE,
+    alternative_index: NONE,
+    negated_field_list_id: 0,
+    is_named: false,
+    is_immediate: false,
+    is_last_child: false,
+    is_pass_through: false,
+    is_dead_end: false,
+    is_inside_alternation: false,
+    contains_captures: false,
+    root_pattern_guaranteed: true,
+    parent_pattern_guaranteed: true,
+    is_missing: false,
+    alternative_is_skip: false,
+};
 
 /// One step of a compiled pattern (`QueryStep`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,9 +252,12 @@ pub(crate) enum PredicateArg {
 /// # Safety
 /// `a` must be an `Array` of the C library, whose `contents` (if not null)
 /// points to `size` initialised items.
+#[allow(unsafe_code)]
 unsafe fn copy<T, U>(a: &RawArray<T>, max: usize, f: impl Fn(&T) -> U) -> Option<Vec<U>> {
     let n = a.size as usize;
-    if n > max || (n > 0 && a.contents.is_null()) {
+    // A real array never holds more than it has room for: a cheap sign,
+    // before `contents` is read, that the layout is not the one assumed.
+    if n > max || a.size > a.capacity || (n > 0 && a.contents.is_null()) {
         return None;
     }
     if n == 0 {
@@ -213,6 +270,7 @@ unsafe fn copy<T, U>(a: &RawArray<T>, max: usize, f: impl Fn(&T) -> U) -> Option
 
 /// Reads the compiled program of `query` and checks it against what the
 /// public API says about the same query.
+#[allow(unsafe_code)]
 pub(crate) fn extract(
     language: &tree_sitter::Language,
     source: &str,
@@ -268,6 +326,7 @@ pub(crate) fn extract(
 
 /// # Safety
 /// `raw` must be a `TSQuery` of the pinned tree-sitter.
+#[allow(unsafe_code)]
 unsafe fn read(
     raw: &RawQuery,
     pattern_count: usize,
@@ -275,7 +334,9 @@ unsafe fn read(
 ) -> Result<Program, &'static str> {
     const MAX: usize = 1 << 24;
     let bad = "the query's layout is not tree-sitter 0.26.13's";
-    // SAFETY (all `copy` calls): arrays of the live query.
+    // SAFETY: the array is a field of `raw`, a live `TSQuery` of the pinned
+    // version (this function's contract), so it is an `Array` of the C
+    // library as `copy` requires.
     let steps = unsafe {
         copy(&raw.steps, MAX, |s: &RawStep| {
             let bit = |byte: usize, k: u8| s.bits[byte] & (1 << k) != 0;
@@ -302,6 +363,7 @@ unsafe fn read(
         })
     }
     .ok_or(bad)?;
+    // SAFETY: an array of the live query, as above.
     let pattern_map = unsafe {
         copy(&raw.pattern_map, MAX, |e: &RawPatternEntry| PatternEntry {
             step_index: e.step_index,
@@ -310,6 +372,7 @@ unsafe fn read(
         })
     }
     .ok_or(bad)?;
+    // SAFETY: an array of the live query, as above.
     let patterns = unsafe {
         copy(&raw.patterns, MAX, |p: &RawPattern| {
             (
@@ -322,7 +385,9 @@ unsafe fn read(
         })
     }
     .ok_or(bad)?;
+    // SAFETY: an array of the live query, as above.
     let negated_fields = unsafe { copy(&raw.negated_fields, MAX, |f: &u16| *f) }.ok_or(bad)?;
+    // SAFETY: an array of the live query, as above.
     let repeat = unsafe {
         copy(
             &raw.repeat_symbols_with_rootless_patterns,
@@ -331,13 +396,15 @@ unsafe fn read(
         )
     }
     .ok_or(bad)?;
+    // SAFETY: an array of the live query, as above.
     let step_offsets =
         unsafe { copy(&raw.step_offsets, MAX, |o: &[u32; 2]| (o[0], o[1] as u16)) }.ok_or(bad)?;
+    // SAFETY: an array of the live query, as above.
     let slices = unsafe { copy(&raw.captures.slices, MAX, |s: &RawSlice| s.length) }.ok_or(bad)?;
+    // SAFETY: an array of the live query, as above.
+    let step_bits = unsafe { copy(&raw.steps, MAX, |s: &RawStep| s.bits) }.ok_or(bad)?;
     // Bits past the eleven known ones are zero in a real step.
-    let unknown_bits =
-        unsafe { copy(&raw.steps, MAX, |s: &RawStep| s.bits[1] & 0xf8) }.ok_or(bad)?;
-    if unknown_bits.iter().any(|&b| b != 0) {
+    if step_bits.iter().any(|b| b[1] & 0xf8 != 0) {
         return Err(bad);
     }
 
@@ -363,7 +430,12 @@ unsafe fn read(
     }
     for &(offset, length, ..) in &patterns {
         let end = offset as usize + length as usize;
-        if length == 0 || end > n || steps[end - 1].depth != NONE {
+        if length == 0 || end > n {
+            return Err(bad);
+        }
+        // Its end marker, with its flags in the bits `END_BITS` says: the
+        // bit order is the one assumed.
+        if steps[end - 1] != END_MARKER || step_bits[end - 1] != END_BITS {
             return Err(bad);
         }
     }
@@ -394,6 +466,7 @@ unsafe fn read(
 ///
 /// # Safety
 /// `ptr` must be a live query with `pattern_count` patterns.
+#[allow(unsafe_code)]
 unsafe fn predicates(ptr: *mut ffi::TSQuery, pattern_count: usize) -> Vec<Vec<Vec<PredicateArg>>> {
     let string = |id: u32| -> Box<str> {
         let mut len = 0u32;
@@ -436,4 +509,289 @@ unsafe fn predicates(ptr: *mut ffi::TSQuery, pattern_count: usize) -> Vec<Vec<Ve
                 .collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A step at `depth` for `symbol` with nothing else set.
+    fn step(symbol: u16, depth: u16) -> Step {
+        Step {
+            symbol,
+            depth,
+            root_pattern_guaranteed: false,
+            parent_pattern_guaranteed: false,
+            ..END_MARKER
+        }
+    }
+
+    /// Without the two flags the grammar analysis sets (which depend on the
+    /// grammar's parse tables, not on the query's text); end markers keep them.
+    fn textual(s: &Step) -> Step {
+        if s.depth == NONE {
+            return *s;
+        }
+        Step {
+            root_pattern_guaranteed: false,
+            parent_pattern_guaranteed: false,
+            ..*s
+        }
+    }
+
+    /// Decodes queries whose steps are known from their text and query.c,
+    /// each flag set alone somewhere and beside others elsewhere, and
+    /// compares every field with what the public API says of the symbols,
+    /// fields and captures: a flag read from the wrong bit, or a field from
+    /// the wrong offset, fails here.
+    #[test]
+    fn steps_decode_as_the_public_api_and_query_c_say() {
+        let lang = cst_grammars::by_id("rust").unwrap().language().unwrap();
+        let named = |kind: &str| lang.id_for_node_kind(kind, true);
+        let field = |name: &str| lang.field_id_for_name(name).unwrap().get();
+        let cap = |id: u16| [id, NONE, NONE];
+        let wildcard = |depth| step(0, depth);
+        let cases: Vec<(&str, Vec<Step>)> = vec![
+            (
+                "(function_item name: (identifier) @name body: (_) @body)",
+                vec![
+                    Step {
+                        contains_captures: true,
+                        ..step(named("function_item"), 0)
+                    },
+                    Step {
+                        field: field("name"),
+                        capture_ids: cap(0),
+                        contains_captures: true,
+                        ..step(named("identifier"), 1)
+                    },
+                    Step {
+                        field: field("body"),
+                        capture_ids: cap(1),
+                        is_named: true,
+                        contains_captures: true,
+                        ..wildcard(1)
+                    },
+                    END_MARKER,
+                ],
+            ),
+            (
+                "(arguments . (identifier))",
+                vec![
+                    step(named("arguments"), 0),
+                    Step {
+                        is_immediate: true,
+                        ..step(named("identifier"), 1)
+                    },
+                    END_MARKER,
+                ],
+            ),
+            (
+                "(arguments (identifier) .)",
+                vec![
+                    step(named("arguments"), 0),
+                    Step {
+                        is_last_child: true,
+                        ..step(named("identifier"), 1)
+                    },
+                    END_MARKER,
+                ],
+            ),
+            (
+                "(arguments . (_) @only .)",
+                vec![
+                    Step {
+                        contains_captures: true,
+                        ..step(named("arguments"), 0)
+                    },
+                    Step {
+                        capture_ids: cap(0),
+                        is_named: true,
+                        is_immediate: true,
+                        is_last_child: true,
+                        contains_captures: true,
+                        ..wildcard(1)
+                    },
+                    END_MARKER,
+                ],
+            ),
+            (
+                "(arguments (identifier)* @any)",
+                vec![
+                    Step {
+                        contains_captures: true,
+                        ..step(named("arguments"), 0)
+                    },
+                    Step {
+                        capture_ids: cap(0),
+                        alternative_index: 3,
+                        alternative_is_skip: true,
+                        contains_captures: true,
+                        ..step(named("identifier"), 1)
+                    },
+                    Step {
+                        alternative_index: 1,
+                        is_pass_through: true,
+                        ..wildcard(1)
+                    },
+                    END_MARKER,
+                ],
+            ),
+            (
+                "(call_expression function: [(identifier) (field_expression)] @callee)",
+                vec![
+                    Step {
+                        contains_captures: true,
+                        ..step(named("call_expression"), 0)
+                    },
+                    Step {
+                        field: field("function"),
+                        capture_ids: cap(0),
+                        alternative_index: 3,
+                        contains_captures: true,
+                        ..step(named("identifier"), 1)
+                    },
+                    Step {
+                        alternative_index: 4,
+                        is_dead_end: true,
+                        ..wildcard(1)
+                    },
+                    Step {
+                        field: field("function"),
+                        capture_ids: cap(0),
+                        contains_captures: true,
+                        ..step(named("field_expression"), 1)
+                    },
+                    END_MARKER,
+                ],
+            ),
+            (
+                // A repetition inside an alternation: its loop step is
+                // marked, and query.c appends a copy of the branch's first
+                // step and a dead end after the end marker.
+                "(arguments [(identifier)+ (integer_literal)])",
+                vec![
+                    step(named("arguments"), 0),
+                    Step {
+                        alternative_index: 4,
+                        ..step(named("identifier"), 1)
+                    },
+                    Step {
+                        alternative_index: 6,
+                        is_pass_through: true,
+                        is_inside_alternation: true,
+                        ..wildcard(1)
+                    },
+                    Step {
+                        alternative_index: 5,
+                        is_dead_end: true,
+                        ..wildcard(1)
+                    },
+                    step(named("integer_literal"), 1),
+                    END_MARKER,
+                    step(named("identifier"), 1),
+                    Step {
+                        alternative_index: 2,
+                        is_dead_end: true,
+                        ..wildcard(1)
+                    },
+                ],
+            ),
+            (
+                "(MISSING identifier) @missing",
+                vec![
+                    Step {
+                        capture_ids: cap(0),
+                        is_missing: true,
+                        contains_captures: true,
+                        ..step(named("identifier"), 0)
+                    },
+                    END_MARKER,
+                ],
+            ),
+            (
+                "(let_declaration !type) \"fn\" @kw",
+                vec![
+                    Step {
+                        negated_field_list_id: 1,
+                        ..step(named("let_declaration"), 0)
+                    },
+                    END_MARKER,
+                    Step {
+                        capture_ids: cap(0),
+                        contains_captures: true,
+                        ..step(lang.id_for_node_kind("fn", false), 0)
+                    },
+                    END_MARKER,
+                ],
+            ),
+        ];
+        for (source, expected) in cases {
+            let (query, program) = extract(&lang, source).unwrap();
+            let captures: Vec<u16> = (0..query.capture_names().len() as u16).collect();
+            for s in &program.steps {
+                for c in s.capture_ids.iter().filter(|&&c| c != NONE) {
+                    assert!(captures.contains(c), "{source}: capture {c}");
+                }
+            }
+            let actual: Vec<Step> = program.steps.iter().map(textual).collect();
+            assert_eq!(actual, expected, "{source}");
+            if source.contains("!type") {
+                assert_eq!(program.negated_fields, [0, field("type"), 0]);
+            }
+            // The one flag the public API reports, at every step offset.
+            for &(offset, index) in &program.step_offsets {
+                let at = program
+                    .step_offsets
+                    .iter()
+                    .rfind(|o| o.0 <= offset)
+                    .unwrap();
+                if at.1 == index {
+                    assert_eq!(
+                        program.steps[usize::from(index)].root_pattern_guaranteed,
+                        query.is_pattern_guaranteed_at_step(offset as usize),
+                        "{source} at {offset}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// `read` rejects a query whose end markers' flags are not where it
+    /// expects them: in the other bit order, or with another flag set.
+    #[test]
+    #[allow(unsafe_code)]
+    fn end_markers_in_another_bit_order_are_rejected() {
+        let lang = cst_grammars::by_id("rust").unwrap().language().unwrap();
+        let source = "(function_item name: (identifier) @name)";
+        let ptr = tree_sitter::Query::new_raw(&lang, source).unwrap();
+        // SAFETY: `ptr` is a live query just compiled.
+        let (patterns, captures) = unsafe {
+            (
+                ffi::ts_query_pattern_count(ptr) as usize,
+                ffi::ts_query_capture_count(ptr) as usize,
+            )
+        };
+        // SAFETY: a live query of the pinned version (the module's layout);
+        // only this test uses it until `from_raw` takes it back.
+        let raw = unsafe { &*(ptr as *const RawQuery) };
+        let end = raw.steps.size as usize - 1;
+        let set_end_bits = |bits: [u8; 2]| {
+            // SAFETY: `contents` holds `size` steps of the live query, and
+            // no reference into them is held while this writes.
+            unsafe { (*raw.steps.contents.add(end)).bits = bits };
+        };
+        // SAFETY: `raw` is a live query of the pinned version.
+        let read_now = || unsafe { read(raw, patterns, captures) }.map(|_| ());
+        assert_eq!(read_now(), Ok(()));
+        for wrong in [[0x01, 0x80], [0x00, 0x01], [0x80, 0x00], [0x81, 0x01]] {
+            set_end_bits(wrong);
+            assert!(read_now().is_err(), "end marker bits {wrong:02x?} accepted");
+        }
+        set_end_bits(END_BITS);
+        assert_eq!(read_now(), Ok(()));
+        // SAFETY: `ptr` came from `new_raw` for `source`; `from_raw` owns
+        // and deletes it.
+        drop(unsafe { tree_sitter::Query::from_raw(ptr, source) });
+    }
 }

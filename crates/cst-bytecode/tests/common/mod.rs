@@ -61,3 +61,18 @@ pub const CORE: &[&str] = &[
     "html",
     "css",
 ];
+
+/// An input from `../shared` (beside the repository) is absent: with `CI`
+/// set that is a failure, not a skip; elsewhere a loud SKIPPED line.
+pub fn shared_input_absent(path: &std::path::Path, what: &str) {
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!(
+            "{what}: {} is absent, and CI is set: ../shared must sit beside the repository",
+            path.display()
+        );
+    }
+    eprintln!(
+        "\n!!!!!!!! SKIPPED: {what}: {} is absent !!!!!!!!\n",
+        path.display()
+    );
+}

@@ -2,7 +2,7 @@
 //! for every test, the decoded tree's `to_sexp()` must equal the live tree's,
 //! in 100% of tests. Agreement with the expected output is reported
 //! separately (differences there are grammar-version matters).
-//! Skips with a message when `../shared` is absent.
+//! Skips with a message when `../shared` is absent (fails when `CI` is set).
 
 use crate::common;
 
@@ -147,10 +147,7 @@ fn strip_fields(sexp: &str) -> String {
 fn peer_suites_decode_to_the_live_sexp() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-suites");
     if !root.exists() {
-        eprintln!(
-            "skipping: {} is absent (it sits beside the repository in CI)",
-            root.display()
-        );
+        common::shared_input_absent(&root, "peer suites decode to the live sexp");
         return;
     }
     let mut total = 0;

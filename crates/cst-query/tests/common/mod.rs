@@ -76,14 +76,14 @@ pub fn corpus_inputs(text: &str) -> Vec<Vec<u8>> {
 }
 
 /// Inputs of the peer suite of `lang`, or `None` (with a message) when
-/// `../shared` is absent.
+/// `../shared` is absent; a failure then if `CI` is set.
 pub fn peer_inputs(lang: &str) -> Option<Vec<Vec<u8>>> {
     let dir = repo()
         .join("../shared/peer-suites")
         .join(lang)
         .join("corpus");
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("SKIPPED: {} is absent", dir.display());
+        shared_input_absent(&dir, &format!("peer suite of {lang}"));
         return None;
     };
     let mut paths: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
@@ -180,4 +180,19 @@ pub fn check_everywhere(what: &str, lang: &str, source: &[u8], query: &Query) ->
         }
     }
     counts
+}
+
+/// An input from `../shared` (beside the repository) is absent: with `CI`
+/// set that is a failure, not a skip; elsewhere a loud SKIPPED line.
+pub fn shared_input_absent(path: &std::path::Path, what: &str) {
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!(
+            "{what}: {} is absent, and CI is set: ../shared must sit beside the repository",
+            path.display()
+        );
+    }
+    eprintln!(
+        "\n!!!!!!!! SKIPPED: {what}: {} is absent !!!!!!!!\n",
+        path.display()
+    );
 }

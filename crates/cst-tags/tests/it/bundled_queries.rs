@@ -262,10 +262,7 @@ fn real_file(id: &str, source: &Source) -> Option<(String, Vec<u8>)> {
         Source::Peer { file, test } => {
             let path = peer_suites_dir().join(id).join("corpus").join(file);
             let Ok(text) = std::fs::read_to_string(&path) else {
-                eprintln!(
-                    "SKIPPED: {id}: peer-suite file {} is absent",
-                    path.display()
-                );
+                crate::common::shared_input_absent(&path, &format!("{id}: peer-suite file"));
                 return None;
             };
             let input = peer_test_input(&text, test)
