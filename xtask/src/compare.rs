@@ -146,12 +146,18 @@ pub(crate) fn build(args: &[&str]) -> Result<()> {
 }
 
 /// The steps of `cargo xtask compare`, for `--only`.
-pub(crate) const STEPS: &[&str] = &["tier", "map"];
+pub(crate) const STEPS: &[&str] = &["tier", "map", "kernel"];
 
 /// A row of the summary table: step, time, result.
 type Row = (String, String, String);
 
-pub(crate) fn run(tier: &str, langs: &[String], runs: usize, only: &[String]) -> Result<()> {
+pub(crate) fn run(
+    tier: &str,
+    langs: &[String],
+    runs: usize,
+    only: &[String],
+    kernel: Option<&Path>,
+) -> Result<()> {
     for o in only {
         anyhow::ensure!(
             STEPS.contains(&o.as_str()),
@@ -171,6 +177,12 @@ pub(crate) fn run(tier: &str, langs: &[String], runs: usize, only: &[String]) ->
     }
     if wanted("map") {
         report["repo_map"] = repo_map(runs, &mut rows)?;
+    }
+    if wanted("kernel") {
+        match kernel {
+            Some(dir) => report["kernel_query"] = kernel_query(dir, runs, &mut rows)?,
+            None => println!("SKIPPED kernel: no --kernel DIR (a Linux source tree)"),
+        }
     }
     println!();
     println!("| step | time | result |");
@@ -1081,4 +1093,129 @@ fn repo_map(runs: usize, rows: &mut Vec<Row>) -> Result<Value> {
         results.push(r);
     }
     Ok(json!(results))
+}
+
+/// The kernel step's query: every call of `kfree`, as a tree-sitter query
+/// and as an ast-grep pattern.
+const KERNEL_QUERY: (&str, &str) = (
+    r#"(call_expression function: (identifier) @f (#eq? @f "kfree")) @call"#,
+    "kfree($$$ARGS)",
+);
+
+/// (path relative to the tree, 0-based line) of each match.
+type Places = std::collections::BTreeSet<(String, u64)>;
+
+/// One-pattern `cst query` over a warm store of a Linux tree beside
+/// `ast-grep run -p` on the same tree: times (best of `runs`, 2 threads
+/// each) and whether both find the same calls.
+fn kernel_query(dir: &Path, runs: usize, rows: &mut Vec<Row>) -> Result<Value> {
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("--kernel {}", dir.display()))?;
+    let root = crate::root();
+    let cst_bin = root.join("target/release/cst");
+    // The tree's default store (under ~/.cache/cst), as a user's: warm
+    // after the first run (a cold index of the kernel takes minutes).
+    let cst = |args: &[&str]| {
+        let mut c = Command::new(&cst_bin);
+        c.env("CST_THREADS", "2").args(args).current_dir(&dir);
+        c
+    };
+    let t = Instant::now();
+    let out = cst(&["index", "--json", "."]).output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "cst index: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let index: Value = serde_json::from_slice(&out.stdout)?;
+    println!(
+        "kernel: {} files, {} lines in the store ({:.1} s to index)",
+        index["files"],
+        index["lines"],
+        t.elapsed().as_secs_f64()
+    );
+    let lines = index["lines"].as_u64().unwrap_or(0) as usize;
+    let (ts, sg) = KERNEL_QUERY;
+    let (cst_secs, out) = best_grep(runs, || {
+        cst(&[
+            "query",
+            ts,
+            "--capture",
+            "call",
+            "--lang",
+            "c",
+            "--json",
+            ".",
+        ])
+    })?;
+    let mut cst_places = Places::new();
+    for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let v: Value = serde_json::from_slice(line)?;
+        let path = v["path"].as_str().unwrap_or("").trim_start_matches("./");
+        cst_places.insert((path.to_string(), v["start"]["line"].as_u64().unwrap_or(0)));
+    }
+    let mut result = json!({
+        "dir": dir.display().to_string(), "files": index["files"], "lines": lines,
+        "cst_pattern": ts, "ast_grep_pattern": sg,
+        "cst_seconds": cst_secs, "cst_matches": cst_places.len(),
+    });
+    let per_kline = |secs: f64| secs * 1e6 / lines.max(1) as f64;
+    rows.push((
+        "cst query, kernel (2 threads, warm store)".into(),
+        format!("{cst_secs:.3} s ({:.3} ms/kline)", per_kline(cst_secs)),
+        format!("{} matches", cst_places.len()),
+    ));
+    let Some(sg_bin) = ast_grep() else {
+        println!("SKIPPED ast-grep: not found (npm i --prefix ~/.local/ast-grep @ast-grep/cli)");
+        return Ok(result);
+    };
+    let (sg_secs, out) = best_grep(runs, || {
+        let mut c = Command::new(&sg_bin);
+        c.args([
+            "run",
+            "-p",
+            sg,
+            "--lang",
+            "c",
+            "--json=stream",
+            "-j",
+            "2",
+            ".",
+        ])
+        .current_dir(&dir);
+        c
+    })?;
+    let mut sg_places = Places::new();
+    for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let v: Value = serde_json::from_slice(line)?;
+        let path = v["file"].as_str().unwrap_or("").trim_start_matches("./");
+        sg_places.insert((
+            path.to_string(),
+            v["range"]["start"]["line"].as_u64().unwrap_or(0),
+        ));
+    }
+    let only_cst: Vec<_> = cst_places.difference(&sg_places).take(5).collect();
+    let only_sg: Vec<_> = sg_places.difference(&cst_places).take(5).collect();
+    let (n_only_cst, n_only_sg) = (
+        cst_places.difference(&sg_places).count(),
+        sg_places.difference(&cst_places).count(),
+    );
+    rows.push((
+        "ast-grep run -p, kernel (2 threads)".into(),
+        format!("{sg_secs:.3} s ({:.3} ms/kline)", per_kline(sg_secs)),
+        format!("{} matches", sg_places.len()),
+    ));
+    println!(
+        "ratio: ast-grep / cst query (kernel) {:.1}x; matches {} vs {}; only cst {n_only_cst} {only_cst:?}; only ast-grep {n_only_sg} {only_sg:?}",
+        sg_secs / cst_secs,
+        sg_places.len(),
+        cst_places.len()
+    );
+    result["ast_grep_seconds"] = json!(sg_secs);
+    result["ast_grep_matches"] = json!(sg_places.len());
+    result["ratio"] = json!(sg_secs / cst_secs);
+    result["only_cst"] = json!(n_only_cst);
+    result["only_ast_grep"] = json!(n_only_sg);
+    Ok(result)
 }

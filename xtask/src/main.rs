@@ -173,10 +173,16 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         runs: usize,
         /// Only these steps (comma-separated): `tier` (index, tags, query,
-        /// outline, chunks on the corpus tier) and `map` (`cst map` vs
-        /// aider's repo map). Default: all.
+        /// outline, chunks on the corpus tier), `map` (`cst map` vs
+        /// aider's repo map) and `kernel` (one-pattern `cst query` vs
+        /// `ast-grep` over `--kernel`). Default: all.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
+        /// A Linux source tree for the `kernel` step (e.g. the
+        /// `linux-source-6.1` package's, unpacked); without it the step
+        /// says it skipped.
+        #[arg(long)]
+        kernel: Option<std::path::PathBuf>,
     },
     /// Pinned real-code corpora (corpora/manifest.toml).
     Corpus {
@@ -355,7 +361,8 @@ fn main() -> ExitCode {
             lang,
             runs,
             only,
-        } => compare::run(&tier, &lang, runs, &only).map(|()| true),
+            kernel,
+        } => compare::run(&tier, &lang, runs, &only, kernel.as_deref()).map(|()| true),
         Command::Scale {
             dir,
             subsets,
