@@ -8,7 +8,7 @@
 use cst_bytecode::{Node, Point};
 
 use crate::KindTable;
-use crate::raw::{NONE, Program, Step};
+use crate::raw::{NO_ENTRY, NONE, Program, Step};
 use crate::tree::{Cursor, QTree, Step as Move};
 
 mod states;
@@ -107,8 +107,8 @@ fn candidates(program: &Program, root: Node<'_>) -> Option<Vec<u32>> {
         .collect();
     kinds.sort_unstable();
     kinds.dedup();
-    let found = root.tree().nodes_of_kinds(root, &kinds);
-    (found.len() * CANDIDATE_SHARE <= root.descendant_count()).then_some(found)
+    let limit = root.descendant_count() / CANDIDATE_SHARE;
+    root.tree().nodes_of_kinds(root, &kinds, limit)
 }
 
 /// One execution of a query over a tree (`TSQueryCursor` after `exec`).
@@ -544,6 +544,13 @@ impl<'q, 't> Exec<'q, 't> {
 impl<'q, 't> Exec<'q, 't> {
     /// `ts_query__pattern_map_search`.
     fn pattern_map_search(&self, needle: u16) -> Option<usize> {
+        let first = &self.program.first_entry;
+        if !first.is_empty() {
+            return match first.get(usize::from(needle)) {
+                Some(&i) if i != NO_ENTRY => Some(i as usize),
+                _ => None,
+            };
+        }
         let map = &self.program.pattern_map;
         let symbol_at = |i: usize| self.program.steps[usize::from(map[i].step_index)].symbol;
         let mut base = self.program.wildcard_root_pattern_count;

@@ -281,6 +281,7 @@ impl Query {
         self.program
             .pattern_map
             .retain(|e| usize::from(e.pattern_index) != index);
+        self.program.index_pattern_map();
         self.inner.disable_pattern(index);
     }
 

@@ -237,6 +237,10 @@ pub(crate) struct Program {
     /// Per pattern, its predicates as tree-sitter lists them: each a
     /// sequence of (is capture, capture id or string) up to its `Done`.
     pub predicates: Vec<Vec<Vec<PredicateArg>>>,
+    /// By symbol: the index of its first pattern-map entry past the
+    /// wildcard-root ones, or [`NO_ENTRY`]; what `pattern_map_search`
+    /// finds, in one read. Empty when the map is not sorted.
+    pub first_entry: Vec<u32>,
 }
 
 /// One step of a predicate (`TSQueryPredicateStep`, resolved).
@@ -450,7 +454,7 @@ unsafe fn read(
     if !repeat.is_sorted() {
         return Err(bad);
     }
-    Ok(Program {
+    let mut program = Program {
         steps,
         pattern_map,
         wildcard_root_pattern_count: wildcard,
@@ -459,8 +463,39 @@ unsafe fn read(
         non_local: patterns.iter().map(|p| p.4).collect(),
         step_offsets,
         predicates: Vec::new(),
-    })
+        first_entry: Vec::new(),
+    };
+    program.index_pattern_map();
+    Ok(program)
 }
+
+impl Program {
+    /// Fills `first_entry` from the pattern map (again after it changes).
+    pub(crate) fn index_pattern_map(&mut self) {
+        self.first_entry.clear();
+        let map = &self.pattern_map;
+        let symbol_at = |i: usize| {
+            self.steps
+                .get(usize::from(map[i].step_index))
+                .map_or(0, |s| s.symbol)
+        };
+        let from = self.wildcard_root_pattern_count;
+        // The binary search finds the first entry of a symbol only in a
+        // sorted map (tree-sitter keeps it sorted): otherwise no table.
+        if from >= map.len() || (from + 1..map.len()).any(|i| symbol_at(i - 1) > symbol_at(i)) {
+            return;
+        }
+        let top = usize::from(symbol_at(map.len() - 1)) + 1;
+        let mut first = vec![NO_ENTRY; top];
+        for i in (from..map.len()).rev() {
+            first[usize::from(symbol_at(i))] = i as u32;
+        }
+        self.first_entry = first;
+    }
+}
+
+/// `first_entry` of a symbol without an entry.
+pub(crate) const NO_ENTRY: u32 = u32::MAX;
 
 /// The predicates of every pattern, through the public C API.
 ///

@@ -49,6 +49,9 @@ pub(crate) const LAZY: u32 = NIL - 2;
 /// child). A span ends at a visible index, a wrapper with its visible node
 /// ([`WRAP`]), a visible node at its close ([`NIL`]).
 type Open = (u32, u32, u32);
+/// Open visible nodes of a build: (walk index, where their children's
+/// entries in `pending` start, last visible child, end bound).
+type VOpen = (u32, u32, u32, u32);
 const WRAP: u32 = NIL - 1;
 /// A build passes over the hidden spans inside a lazy subtree of more
 /// nodes than this with a seek, else one by one.
@@ -97,16 +100,22 @@ impl<'t> QTree<'t> {
     }
 
     /// Whether the subtree of visible node `n` (preorder `v`) below `n`
-    /// holds no candidate, so that it may be left lazy.
-    fn without_candidates(&self, n: Node<'t>, v: u32) -> bool {
+    /// holds no candidate, so that it may be left lazy; else the end of its
+    /// subtree (one past its last descendant's preorder index) if it was
+    /// read. `bound`: an end no descendant of `n` reaches (an ancestor's).
+    fn lazy(&self, n: Node<'t>, v: u32, bound: u32) -> Result<(), Option<u32>> {
         let Some(c) = &self.candidates else {
-            return false;
+            return Err(None);
         };
         let k = c.partition_point(|&x| x <= v);
         match c.get(k) {
-            None => true,
-            Some(&x) if x == v + 1 => false,
-            Some(&x) => x as usize >= v as usize + n.descendant_count(),
+            None => Ok(()),
+            Some(&x) if x >= bound => Ok(()),
+            Some(&x) if x == v + 1 => Err(None),
+            Some(&x) => {
+                let end = v + n.descendant_count() as u32;
+                if x >= end { Ok(()) } else { Err(Some(end)) }
+            }
         }
     }
 
@@ -151,12 +160,13 @@ impl<'t> QTree<'t> {
         // Open visible nodes: (walk index, where their children's entries in
         // `pending` start, last visible child); `pending`: visible nodes
         // with no later named sibling seen yet.
-        let mut vstack: Vec<(u32, u32, u32)> = Vec::new();
+        // (Also: an end none of its descendants reaches, see `lazy`.)
+        let mut vstack: Vec<VOpen> = Vec::new();
         let mut pending: Vec<u32> = Vec::new();
         // A node's close: spans inside it end with it, so do its wrappers.
         let close = |tree: &mut QTree<'t>,
                      open: &mut Vec<Open>,
-                     vstack: &mut Vec<(u32, u32, u32)>,
+                     vstack: &mut Vec<VOpen>,
                      pending: &mut Vec<u32>,
                      last_close: &mut u32,
                      next: u32,
@@ -167,7 +177,7 @@ impl<'t> QTree<'t> {
             if let Some((index, _, _)) = open.pop() {
                 tree.nodes[index as usize].end = end;
             }
-            if let Some((_, off, _)) = vstack.pop() {
+            if let Some((_, off, _, _)) = vstack.pop() {
                 pending.truncate(off as usize);
             }
             while let Some(&(index, WRAP, _)) = open.last() {
@@ -188,7 +198,7 @@ impl<'t> QTree<'t> {
                         && let Some(q) = existing
                     {
                         pending.push(q);
-                        vstack.push((q, pending.len() as u32, NIL));
+                        vstack.push((q, pending.len() as u32, NIL, r_end));
                         open.push((q, NIL, NIL));
                         continue;
                     }
@@ -252,9 +262,13 @@ impl<'t> QTree<'t> {
                             pending.truncate(p.1 as usize);
                         }
                     }
+                    let bound = vstack.last().map_or(r_end, |p| p.3);
+                    let (lazy, bound) = match self.lazy(n, v, bound) {
+                        Ok(()) => (v != r, bound),
+                        Err(end) => (false, end.unwrap_or(bound)),
+                    };
                     pending.push(index);
-                    vstack.push((index, pending.len() as u32, NIL));
-                    let lazy = v != r && self.without_candidates(n, v);
+                    vstack.push((index, pending.len() as u32, NIL, bound));
                     let node = QNode {
                         visible: true,
                         first_child: if lazy { LAZY } else { NIL },
@@ -268,8 +282,8 @@ impl<'t> QTree<'t> {
                     push(self, &mut open, node, n, NIL);
                     if lazy {
                         // Its subtree is passed over: its close comes next.
-                        let end = events.skip_subtree(n);
-                        let size = n.descendant_count() as u32;
+                        let (end, size) = events.skip_subtree(n);
+                        let size = size as u32;
                         next = v + size;
                         if size > SPAN_SEEK_OVER {
                             // Seek past the spans inside it.
@@ -514,7 +528,11 @@ mod tests {
             for (i, chunk) in kinds.chunks(7).enumerate() {
                 let mut wanted = chunk.to_vec();
                 wanted.truncate(1 + i % 3);
-                let candidates = v.nodes_of_kinds(root, &wanted);
+                let candidates = v.nodes_of_kinds(root, &wanted, usize::MAX).unwrap();
+                let n = candidates.len();
+                if n > 0 {
+                    assert_eq!(v.nodes_of_kinds(root, &wanted, n - 1), None);
+                }
                 let expect: Vec<u32> = root
                     .preorder()
                     .filter(|n| wanted.contains(&n.kind_id()))

@@ -13,11 +13,12 @@ impl TreeView {
     /// `kinds`, which must be sorted, in preorder.
     ///
     /// Reads one byte per node (the node's type) and each type of the
-    /// palette once: no decoding of the shape or the positions.
-    pub fn nodes_of_kinds(&self, node: Node<'_>, kinds: &[u16]) -> Vec<u32> {
+    /// palette once: no decoding of the shape or the positions. `None` as
+    /// soon as more than `limit` are found.
+    pub fn nodes_of_kinds(&self, node: Node<'_>, kinds: &[u16], limit: usize) -> Option<Vec<u32>> {
         let mut out = Vec::new();
         if kinds.is_empty() {
-            return out;
+            return Some(out);
         }
         let palette = self.sec(sec::PALETTE);
         let wanted: Vec<bool> = (0..usize::from(TYPE_ESCAPE))
@@ -30,7 +31,7 @@ impl TreeView {
         let end = first + node.descendant_count();
         let types = self.sec(sec::TYPES);
         let Some(types) = types.get(first..end.min(types.len())) else {
-            return out;
+            return Some(out);
         };
         for (i, &t) in types.iter().enumerate() {
             let id = (first + i) as u32;
@@ -40,10 +41,13 @@ impl TreeView {
                 wanted[usize::from(t)]
             };
             if hit {
+                if out.len() == limit {
+                    return None;
+                }
                 out.push(id);
             }
         }
-        out
+        Some(out)
     }
 }
 
@@ -54,12 +58,13 @@ impl Events<'_> {
     /// Passes over the descendants and the close of `node`, the node of the
     /// [`Event::Open`](super::Event::Open) just returned, and returns its
     /// end byte (what its [`Event::Close`](super::Event::Close) would have
-    /// held). The walk goes on with the node after it. Given another node,
-    /// it passes over nothing and returns `node`'s end byte.
-    pub fn skip_subtree(&mut self, node: Node<'_>) -> u32 {
+    /// held) and its [descendant count](Node::descendant_count). The walk
+    /// goes on with the node after it. Given another node, it passes over
+    /// nothing and returns `node`'s end byte and descendant count.
+    pub fn skip_subtree(&mut self, node: Node<'_>) -> (u32, usize) {
         let p = node.pos as usize;
         if p + 1 != self.pos || node.id + 1 != self.id {
-            return node.end_byte() as u32;
+            return (node.end_byte() as u32, node.descendant_count());
         }
         let c = node.close().min(self.end);
         // Decoding a few values in order is cheaper than a seek.
@@ -72,7 +77,8 @@ impl Events<'_> {
         }
         let end = self.values.next().unwrap_or(0);
         self.pos = c + 1;
-        self.id = node.id + (c - p).div_ceil(2) as u32;
-        end
+        let size = (c - p).div_ceil(2).max(1);
+        self.id = node.id + size as u32;
+        (end, size)
     }
 }
