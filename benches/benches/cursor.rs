@@ -9,6 +9,8 @@
 //! - `cst-cursor-node`: the same, start and end through `node()` (each an
 //!   Elias–Fano read, each end a close search);
 //! - `cst-preorder`: `Node::preorder`, kind, start and end through the node;
+//! - `cst-preorder-cursor`: `Cursor::preorder` (`CursorPreorder`, the
+//!   same nodes), kind through the node, start and end from the iterator;
 //! - `cst-events`: `TreeView::events`, kind and start at each open, end at
 //!   each close;
 //! - `*-moves`: the moves and the kind only.
@@ -22,7 +24,7 @@ use std::sync::Arc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use cst_bytecode::{Event, Symbols, TreeView, encode};
 
-const LANGS: &[&str] = &["rust", "c", "python", "javascript", "go"];
+const LANGS: &[&str] = &["rust", "c", "python", "javascript", "go", "css", "lua"];
 const LINES: usize = 40_000;
 
 fn ts_walk(tree: &tree_sitter::Tree, positions: bool) -> usize {
@@ -78,9 +80,24 @@ fn cst_walk(view: &TreeView, positions: bool, through_node: bool) -> usize {
     sum
 }
 
+/// `Cursor::preorder`: kind through the node, start and end from the
+/// iterator.
+fn cst_preorder(view: &TreeView) -> usize {
+    let mut nodes = view.walk().preorder();
+    let mut sum = 0usize;
+    while let Some(n) = nodes.next() {
+        sum = sum.wrapping_add(usize::from(n.kind_id()) + nodes.end_byte() - nodes.start_byte());
+    }
+    sum
+}
+
 fn bench(c: &mut Criterion) {
     for &id in LANGS {
         let g = cst_grammars::by_id(id).unwrap();
+        if !g.is_compiled() {
+            eprintln!("cursor/{id}: grammar not compiled in — skipped");
+            continue;
+        }
         let mut files: Vec<Vec<u8>> = cst_benches::corpus_files(id, id, LINES)
             .into_iter()
             .map(|(_, b)| b)
@@ -118,6 +135,8 @@ fn bench(c: &mut Criterion) {
                 .sum();
             assert_eq!(ts, ours, "{id}: walks differ");
         }
+        let ours: usize = views.iter().map(cst_preorder).sum();
+        assert_eq!(want, ours, "{id}: preorder differs");
         eprintln!(
             "cursor/{id}: {} files ({from}), {nodes} nodes, checksum {want}",
             files.len()
@@ -161,6 +180,14 @@ fn bench(c: &mut Criterion) {
                             .map(|n| usize::from(n.kind_id()) + n.end_byte() - n.start_byte())
                             .fold(0usize, usize::wrapping_add)
                     })
+                    .sum::<usize>()
+            })
+        });
+        group.bench_function(BenchmarkId::new("walk", "cst-preorder-cursor"), |b| {
+            b.iter(|| {
+                views
+                    .iter()
+                    .map(|v| cst_preorder(black_box(v)))
                     .sum::<usize>()
             })
         });

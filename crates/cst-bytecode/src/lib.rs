@@ -44,7 +44,7 @@ use std::ops::RangeInclusive;
 pub use compress::{
     Codec, DENSE_MAGIC, DENSE_VERSION, Dictionary, MAX_RAW_LEN, compress, decompress, dictionary_id,
 };
-pub use cursor::Cursor;
+pub use cursor::{Cursor, CursorPreorder};
 #[cfg(feature = "tree-sitter")]
 pub use encode::{EncodeError, encode};
 pub use facts::{HiddenNode, MAX_SUPERTYPES, NodeFacts};

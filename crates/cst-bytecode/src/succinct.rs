@@ -50,14 +50,14 @@ pub(crate) fn i32_at(b: &[u8], at: usize) -> i32 {
 fn select_in_word(w: u64, r: u32) -> u32 {
     const L8: u64 = 0x0101_0101_0101_0101;
     const H8: u64 = 0x8080_8080_8080_8080;
-    if r >= w.count_ones() {
-        return 64;
-    }
     let mut s = w - ((w >> 1) & 0x5555_5555_5555_5555);
     s = (s & 0x3333_3333_3333_3333) + ((s >> 2) & 0x3333_3333_3333_3333);
     s = (s + (s >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
-    // Byte i: ones in bytes 0..=i.
+    // Byte i: ones in bytes 0..=i (byte 7: all of them).
     let prefix = s.wrapping_mul(L8);
+    if u64::from(r) >= prefix >> 56 {
+        return 64;
+    }
     // Bytes whose prefix is ≤ r: the byte holding the bit is the first other.
     let le = (((u64::from(r) * L8) | H8) - prefix) & H8;
     let byte = le.count_ones();
@@ -198,6 +198,55 @@ const fn byte_tables() -> ([i8; 256], [i8; 256]) {
     (min, exc)
 }
 
+/// `FIRST_BELOW[byte][r]`: the first bit `j` of `byte` after which `r`
+/// plus the excess of bits `0..=j` is below zero (8 if none), for `r` in
+/// `0..8`: where in a byte a forward search that reaches its target there
+/// stops (`r + BYTE_MIN[byte] ≤ −1`).
+static FIRST_BELOW: [[u8; 8]; 256] = first_below_table();
+
+const fn first_below_table() -> [[u8; 8]; 256] {
+    let mut t = [[8u8; 8]; 256];
+    let mut v = 0;
+    while v < 256 {
+        let mut r = 0;
+        while r < 8 {
+            let mut e = r as i32;
+            let mut j = 0;
+            while j < 8 {
+                e += if (v >> j) & 1 != 0 { 1 } else { -1 };
+                if e <= -1 {
+                    t[v][r] = j as u8;
+                    break;
+                }
+                j += 1;
+            }
+            r += 1;
+        }
+        v += 1;
+    }
+    t
+}
+
+/// In word `x` from bit `from`, the first bit `j` after which the excess,
+/// counted from `e` before bit `from`, is at most `t`; else the excess at
+/// the word's end. Needs `e > t`: the bits before `from` are read as
+/// closes from `e + from`, which stay above `t`.
+#[inline]
+pub(crate) fn word_fwd(x: u64, from: usize, e: i64, t: i64) -> Result<usize, i64> {
+    let x = x & (!0u64 << (from % 64));
+    let mut e = e + (from % 64) as i64;
+    for k in 0..8 {
+        let byte = ((x >> (8 * k)) & 0xff) as usize;
+        if e + i64::from(BYTE_MIN[byte]) <= t {
+            // 0 ≤ e − t − 1 < 8, as BYTE_MIN ≥ −8.
+            let r = ((e - t - 1) as usize).min(7);
+            return Ok(8 * k + usize::from(FIRST_BELOW[byte][r]));
+        }
+        e += i64::from(BYTE_EXCESS[byte]);
+    }
+    Err(e)
+}
+
 /// Minimum prefix excess (over 1..=64 bits) of a word.
 pub(crate) fn word_min(w: u64) -> i8 {
     let (mut e, mut m) = (0i32, i32::MAX);
@@ -250,6 +299,9 @@ impl Bp<'_> {
     /// `from`, for the first bit after which the excess is ≤ `t`.
     fn scan_word_fwd(&self, w: usize, from: usize, mut e: i64, t: i64) -> Result<usize, i64> {
         let x = self.bits.word(w);
+        if e > t && from < 64 {
+            return word_fwd(x, from, e, t).map(|j| w * 64 + j);
+        }
         let mut j = from;
         // Up to a byte boundary bit by bit, then byte by byte.
         while j < 64 && !j.is_multiple_of(8) {
@@ -403,10 +455,24 @@ impl Bp<'_> {
     /// The close matching the open at `p`.
     #[inline]
     pub fn find_close(&self, p: usize) -> Option<usize> {
-        if self.bits.bit(p + 1) || p + 1 >= self.bits.len {
-            // Not a leaf (or the end): search.
+        let len = self.bits.len;
+        if self.bits.bit(p + 1) || p + 1 >= len {
+            // Not a leaf (or the end): the rest of the open's word, counted
+            // from `E(p)` (most subtrees end there), then the directories.
+            if p + 1 >= len {
+                return None;
+            }
+            let w = (p + 1) / 64;
+            let rel = match word_fwd(self.bits.word(w), (p + 1) % 64, 0, -1) {
+                Ok(j) => return (w * 64 + j < len).then_some(w * 64 + j),
+                Err(rel) => rel,
+            };
             let e = self.excess(p);
-            return self.fwd_search(p, e, e - 1);
+            let last = w * 64 + 63;
+            if last + 1 >= len {
+                return None;
+            }
+            return self.fwd_search(last, e + rel, e - 1);
         }
         Some(p + 1)
     }
@@ -658,7 +724,7 @@ impl<'a> Seq<'a> {
 
 impl Ef<'_> {
     #[inline]
-    fn low(&self, k: usize) -> u32 {
+    pub(crate) fn low(&self, k: usize) -> u32 {
         if self.l == 0 {
             return 0;
         }
@@ -978,6 +1044,60 @@ mod tests {
                 }
             }
             assert_eq!(bp.bits.select1(ones), None);
+        }
+    }
+
+    /// `find_close` (which scans the open's word before computing an
+    /// excess) and the forward search find the first position whose
+    /// excess is below the open's, on any bits: balanced or not, and
+    /// never closed.
+    #[test]
+    fn find_close_is_the_forward_search() {
+        let mut seed = 0x853c_49e6_748f_ea9b_u64;
+        for len in [1usize, 2, 63, 64, 65, 130, 700, 5000] {
+            for density in [2u64, 3, 4] {
+                let mut words = vec![0u64; len.div_ceil(64)];
+                for i in 0..len {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    // Ones with probability 1/2, 2/3 or 3/4.
+                    if !seed.is_multiple_of(density) {
+                        words[i / 64] |= 1 << (i % 64);
+                    }
+                }
+                let ranks = build_ranks(&words, len);
+                let (mins, tree, leaves) = build_bp_dirs(&words, len);
+                let (wb, rb, tb) = (le_words(&words), le_u32(&ranks), le_i32(&tree));
+                let mb: Vec<u8> = mins.iter().map(|&m| m as u8).collect();
+                let bp = Bp {
+                    bits: RankBits {
+                        words: &wb,
+                        ranks: &rb,
+                        len,
+                    },
+                    word_mins: &mb,
+                    tree: &tb,
+                    leaves,
+                };
+                // E(q), by a scan.
+                let excess: Vec<i64> = (0..len)
+                    .scan(0i64, |e, q| {
+                        *e += if bp.bits.bit(q) { 1 } else { -1 };
+                        Some(*e)
+                    })
+                    .collect();
+                for p in (0..len).filter(|&p| bp.bits.bit(p)) {
+                    let want = (p + 1..len).find(|&q| excess[q] < excess[p]);
+                    assert_eq!(bp.find_close(p), want, "len {len} close of {p}");
+                    let e = excess[p];
+                    assert_eq!(
+                        bp.fwd_search(p, e, e - 1),
+                        want,
+                        "len {len} search from {p}"
+                    );
+                }
+            }
         }
     }
 

@@ -70,46 +70,57 @@ impl<'t> Node<'t> {
     }
 
     /// Preorder index of this node in its tree (the root is 0).
+    #[inline]
     pub fn id(&self) -> usize {
         self.id as usize
     }
     /// The tree this node belongs to.
+    #[inline]
     pub fn tree(&self) -> &'t TreeView {
         self.tree
     }
     /// Kind id (alias-aware, as `tree_sitter::Node::kind_id`).
+    #[inline]
     pub fn kind_id(&self) -> u16 {
         self.ty().0
     }
     /// Kind name.
+    #[inline]
     pub fn kind(&self) -> &'t str {
         self.tree.symbols.kind_name(self.kind_id())
     }
     /// Whether the node is named.
+    #[inline]
     pub fn is_named(&self) -> bool {
         self.flags() & TF_NAMED != 0
     }
     /// Whether the node is an extra (a comment, say).
+    #[inline]
     pub fn is_extra(&self) -> bool {
         self.flags() & TF_EXTRA != 0
     }
     /// Whether the node is an ERROR node.
+    #[inline]
     pub fn is_error(&self) -> bool {
         self.flags() & TF_ERROR != 0
     }
     /// Whether the node was inserted by error recovery.
+    #[inline]
     pub fn is_missing(&self) -> bool {
         self.flags() & TF_MISSING != 0
     }
     /// Whether the node is, or contains, an error.
+    #[inline]
     pub fn has_error(&self) -> bool {
         self.flags() & TF_HAS_ERROR != 0
     }
     /// Field id of this node within its parent (0 for none).
+    #[inline]
     pub fn field_id(&self) -> u16 {
         self.ty().1
     }
     /// Field name of this node within its parent.
+    #[inline]
     pub fn field_name(&self) -> Option<&'t str> {
         self.tree.symbols.field_name(self.field_id())
     }

@@ -9,7 +9,8 @@
 //!   index, the child-for-byte and child-for-point searches at every
 //!   child's boundaries, cursors rooted below the root, and a long random
 //!   walk, over `corpora/samples/<lang>/` and, when it is there,
-//!   `../shared/peer-suites/<lang>/corpus/` (a loud SKIPPED line if not).
+//!   `../shared/peer-suites/<lang>/corpus/` (a loud SKIPPED line if not,
+//!   a failure if `CI` is set).
 //!
 //! tree-sitter 0.26.13's `goto_previous_sibling` leaves its cursor
 //! inconsistent: the entries it creates get descendant index 0
@@ -448,11 +449,77 @@ fn exhaustive(lang: &str, source: &[u8], stats: &mut Stats) -> Result<(), String
             }
         }
     }
-    // 6. A random walk.
+    // 6. The preorder of subtrees, through `Cursor::preorder`, against
+    //    `Node::preorder`.
+    for id in std::iter::once(0).chain((1..n).step_by((n / 40).max(1))) {
+        preorder_matches(&p.view, id).map_err(ctx)?;
+    }
+    // 7. A random walk.
     let mut seed = 0x9e37_79b9_7f4a_7c15 ^ (source.len() as u64) ^ ((n as u64) << 20);
     let mut pair = Pair::new(&p, source, 0);
     for _ in 0..(4 * n).clamp(200, 5000) {
         pair.apply(random_move(&mut seed), stats).map_err(ctx)?;
+    }
+    Ok(())
+}
+
+/// `Cursor::preorder` from node `id` yields what `Node::preorder` yields,
+/// with the same sizes left and the nodes' byte ranges, whichever of them
+/// is read (none, the start, the end, both, in either order), and from a
+/// cursor that decoded positions elsewhere first.
+fn preorder_matches(view: &TreeView, id: usize) -> Result<(), String> {
+    let node = view.node(id).unwrap();
+    let want: Vec<_> = node.preorder().collect();
+    for (round, from) in [(0usize, None), (1, Some(0usize)), (2, Some(id / 2))] {
+        let mut it = match from {
+            None => node.walk().preorder(),
+            Some(other) => {
+                // A cursor that read positions at another node, moved here.
+                let mut c = view.walk();
+                c.goto_descendant(other);
+                let _ = c.byte_range();
+                c.reset(node);
+                c.preorder()
+            }
+        };
+        let mut k = 0;
+        loop {
+            let hint = it.size_hint();
+            if hint != (want.len() - k, Some(want.len() - k)) {
+                return Err(format!(
+                    "preorder of {node:?}: size hint {hint:?} after {k}"
+                ));
+            }
+            let Some(n) = it.next() else { break };
+            if want.get(k) != Some(&n) {
+                return Err(format!(
+                    "preorder of {node:?}: node {k} is {n:?}, want {:?}",
+                    want.get(k)
+                ));
+            }
+            let range = match (k + round) % 5 {
+                0 => None,
+                1 => Some(it.start_byte()..n.end_byte()),
+                2 => Some(n.start_byte()..it.end_byte()),
+                3 => {
+                    let end = it.end_byte();
+                    Some(it.start_byte()..end)
+                }
+                _ => Some(it.byte_range()),
+            };
+            if let Some(r) = range
+                && r != n.byte_range()
+            {
+                return Err(format!("preorder of {node:?}: node {n:?} has range {r:?}"));
+            }
+            k += 1;
+        }
+        if k != want.len() || it.next().is_some() {
+            return Err(format!(
+                "preorder of {node:?}: {k} nodes, want {}",
+                want.len()
+            ));
+        }
     }
     Ok(())
 }
@@ -584,10 +651,7 @@ fn samples_match_tree_sitter() {
 fn peer_suites_match_tree_sitter() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-suites");
     if !root.exists() {
-        eprintln!(
-            "\n!!!!!!!! SKIPPED: cursor differential over the peer suites: {} is absent !!!!!!!!\n",
-            root.display()
-        );
+        common::shared_input_absent(&root, "cursor differential over the peer suites");
         return;
     }
     let mut stats = Stats::default();
@@ -634,4 +698,104 @@ fn peer_suites_match_tree_sitter() {
         stats.upstream_prev
     );
     assert!(inputs > 500, "only {inputs} peer-suite inputs");
+}
+
+/// Trees much larger than the cursor's window of positions (samples
+/// repeated): full walks reading no position, the start, the end or both
+/// in either order, from the root and from scattered nodes; random moves
+/// with jumps forward and back; preorders. Every position read must be
+/// the node's.
+#[test]
+fn positions_hold_over_large_trees() {
+    for id in [
+        "rust",
+        "c",
+        "python",
+        "javascript",
+        "go",
+        "html",
+        "css",
+        "json",
+    ] {
+        let one = common::sample(id);
+        let mut source = Vec::new();
+        while source.len() < 200_000 {
+            source.extend_from_slice(&one);
+            source.push(b'\n');
+        }
+        let p = common::parse(id, &source);
+        let view = &p.view;
+        let n = view.node_count();
+        let check = |c: &mut Cursor<'_>, k: usize| -> Result<(), String> {
+            let node = c.node();
+            let got = match k % 4 {
+                0 => return Ok(()),
+                1 => c.start_byte()..node.end_byte(),
+                2 => node.start_byte()..c.end_byte(),
+                _ => {
+                    let end = c.end_byte();
+                    c.start_byte()..end
+                }
+            };
+            if got != node.byte_range() {
+                return Err(format!(
+                    "{id}: {node:?} read as {got:?} (pattern {})",
+                    k % 4
+                ));
+            }
+            Ok(())
+        };
+        // Full walks from the root and from scattered nodes.
+        for (round, root) in std::iter::once(0).chain((1..n).step_by(n / 7)).enumerate() {
+            let mut c = view.node(root).unwrap().walk();
+            let mut k = round;
+            'walk: loop {
+                check(&mut c, k).unwrap();
+                k = k.wrapping_mul(31).wrapping_add(7) >> 1;
+                if c.goto_first_child() || c.goto_next_sibling() {
+                    continue;
+                }
+                loop {
+                    if !c.goto_parent() {
+                        break 'walk;
+                    }
+                    if c.goto_next_sibling() {
+                        break;
+                    }
+                }
+            }
+        }
+        // Random moves, jumps among them.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut c = view.walk();
+        for k in 0..200_000usize {
+            let r = xorshift(&mut seed);
+            match r % 16 {
+                0 => c.goto_descendant((r >> 8) as usize % n),
+                1..=5 => {
+                    c.goto_first_child();
+                }
+                6..=10 => {
+                    c.goto_next_sibling();
+                }
+                11 | 12 => {
+                    c.goto_parent();
+                }
+                13 => {
+                    c.goto_previous_sibling();
+                }
+                14 => {
+                    c.goto_last_child();
+                }
+                _ => {
+                    c.goto_first_child_for_byte((r >> 8) as usize % source.len());
+                }
+            }
+            check(&mut c, k).unwrap();
+        }
+        // Preorders.
+        for root in (0..n).step_by(n / 5) {
+            preorder_matches(view, root).unwrap();
+        }
+    }
 }
