@@ -5,11 +5,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::facts::{FactOverride, HiddenNode, derive, override_for};
-use crate::format::{
-    RANGE_SKIP, RANGE_STOP, TF_ERROR, TF_EXTRA, TF_HAS_ERROR, TF_MISSING, TF_NAMED,
-};
-use crate::layout::{Flat, FlatNode, LayoutError};
+use crate::format::{RANGE_SKIP, RANGE_STOP};
+use crate::layout::{Flat, LayoutError};
+use crate::live_facts::{KindTables, WalkError, Walked};
 use crate::sexp::render;
 use crate::{Node, Symbols, TreeView};
 
@@ -41,8 +39,9 @@ pub enum EncodeError {
     /// The tree's shape could not be laid out (a bug in cst).
     #[error("the tree could not be laid out (child counts do not describe one tree)")]
     Layout,
-    /// tree-sitter's query-cursor walk saw another number of visible nodes
-    /// than its public cursor (a bug in cst or an unsupported tree-sitter).
+    /// tree-sitter's query-cursor walk could not be read (its cursor is not
+    /// laid out as the pinned tree-sitter's: a bug in cst or an unsupported
+    /// tree-sitter).
     #[error("query facts: the internal walk saw {internal} visible nodes, the cursor {public}")]
     FactsMismatch {
         /// Visible nodes of the internal walk.
@@ -51,8 +50,6 @@ pub enum EncodeError {
         public: usize,
     },
 }
-
-type Raw = FlatNode;
 
 /// Encodes `tree`, parsed from `source`, for a grammar with `fingerprint`.
 ///
@@ -73,175 +70,159 @@ pub fn encode(
         });
     }
 
-    // 1. Walk.
-    let mut nodes: Vec<Raw> = Vec::with_capacity(root.descendant_count());
-    // The lookahead character of each ERROR leaf, in preorder (see `unexpected_char`).
-    let mut unexpected: Vec<i32> = Vec::new();
-    // Named-ness is a property of the (alias-aware) kind id: look it up
-    // instead of asking each node.
-    let language = tree.language();
-    let named: Vec<bool> = (0..language.node_kind_count())
-        .map(|id| language.node_kind_is_named(id as u16))
-        .collect();
-    let tree_has_error = root.has_error();
-    let mut cursor = tree.walk();
-    'walk: loop {
-        let n = cursor.node();
-        let kind = n.kind_id();
-        let is_error = kind == crate::ERROR_KIND;
-        let mut flags = 0;
-        if is_error || named.get(usize::from(kind)).copied().unwrap_or(false) {
-            flags |= TF_NAMED;
-        }
-        if n.is_extra() {
-            flags |= TF_EXTRA;
-        }
-        // A tree without errors has no MISSING node and no node with an
-        // error: skip two calls per node.
-        if tree_has_error && n.is_missing() {
-            flags |= TF_MISSING;
-        }
-        if is_error {
-            flags |= TF_ERROR;
-        }
-        if tree_has_error && n.has_error() {
-            flags |= TF_HAS_ERROR;
-        }
-        let (start, end, children) = (
-            n.start_byte() as u32,
-            n.end_byte() as u32,
-            n.child_count() as u32,
-        );
-        if is_error && children == 0 && end > start {
-            unexpected.push(unexpected_char(&n));
-        }
-        nodes.push(Raw {
-            kind,
-            field: cursor.field_id().map_or(0, |f| f.get()),
-            flags,
-            start,
-            end,
-            children,
-        });
-        if cursor.goto_first_child() {
-            continue;
-        }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() {
-                break 'walk;
+    // 1. One walk: every visible node, the ERROR leaves' lookahead
+    // characters (see `unexpected_char`), and the query facts: hidden nodes
+    // and the statuses the visible tree does not imply.
+    let kinds = KindTables::new(&tree.language());
+    let walked = crate::live_facts::walk(tree, &kinds, &unexpected_char).map_err(|e| match e {
+        // The cursor's stack did not read as expected (an unsupported
+        // tree-sitter): its facts cannot be trusted.
+        WalkError::Stack => {
+            let nodes = root.descendant_count();
+            EncodeError::FactsMismatch {
+                internal: nodes,
+                public: nodes,
             }
         }
-    }
+        WalkError::Shape => EncodeError::Layout,
+    })?;
+    let Walked {
+        nodes,
+        error_chars,
+        hidden,
+        overrides: fact_overrides,
+        skipped_before,
+        empty_starts,
+        live_parents,
+        ids,
+        depth,
+        visible_missing,
+        hidden_missing,
+    } = walked;
 
-    // 2. Depth, for rendering on a stack deep enough.
-    let mut open: Vec<u32> = Vec::new(); // children still to come per open node
-    let mut depth = 0;
-    for n in &nodes {
-        while open.last() == Some(&0) {
-            open.pop();
-        }
-        if let Some(top) = open.last_mut() {
-            *top -= 1;
-        }
-        if n.children > 0 {
-            open.push(n.children);
-            depth = depth.max(open.len());
-        }
-    }
-
-    // 3. Query facts: hidden nodes and the statuses the visible tree does not imply.
-    let (hidden, fact_overrides, skipped_before) = query_facts(tree, &nodes)?;
-
-    // 4. Error characters, by node; line starts.
-    let mut error_chars = Vec::new();
-    let mut chars = unexpected.iter().copied();
-    for (i, n) in nodes.iter().enumerate() {
-        if n.children == 0 && n.flags & TF_ERROR != 0 && n.end > n.start {
-            error_chars.push((i as u32, chars.next().unwrap_or(-1)));
-        }
-    }
-    let mut line_starts = vec![0u32];
-    line_starts.extend(
-        source
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| **b == b'\n')
-            .map(|(i, _)| i as u32 + 1),
-    );
-    let visible_missing = nodes.iter().filter(|n| n.flags & TF_MISSING != 0).count();
+    // 2. Line starts; lay out.
     let mut flat = Flat {
         fingerprint,
         source_len: source.len() as u32,
         nodes,
-        line_starts,
+        line_starts: line_starts(source),
         error_chars,
         sexp: Vec::new(),
         range_exceptions: Vec::new(),
         facts: Some((hidden, fact_overrides)),
     };
     let mut bytes = lay_out(&flat, source.len())?;
-    // The encoder reads its own output back (below) at most twice: the
-    // names once, and no checks (the bytes were just written).
-    let symbols = std::sync::OnceLock::new();
-    let reopen = |bytes: &[u8]| {
-        let symbols =
-            symbols.get_or_init(|| Arc::new(Symbols::from_language(&tree.language(), fingerprint)));
-        TreeView::from_trusted_bytes(bytes::Bytes::copy_from_slice(bytes), symbols.clone())
+    // The encoder reads its own output back (below) at most twice, with no
+    // checks (the bytes were just written), and with the grammar's names
+    // only to render it (`names`): the rest reads ids.
+    let reopen = |bytes: &bytes::Bytes, names: bool| {
+        let symbols = match names {
+            true => None,
+            false => Symbols::new(fingerprint, Vec::new(), Vec::new()).ok(),
+        }
+        .unwrap_or_else(|| Symbols::from_language(&tree.language(), fingerprint));
+        TreeView::from_trusted_bytes(bytes.clone(), Arc::new(symbols))
             .expect("the encoder's output opens")
     };
     // MISSING tokens of hidden kinds are invisible to the cursor, but
     // `to_sexp` prints them. Where the rendering of the encoded tree differs
     // from tree-sitter's, keep tree-sitter's rendering of the smallest printed
-    // subtrees that differ. Only trees with errors can hold such tokens.
-    // Cheap test first: tree-sitter prints one `(MISSING` per MISSING node,
-    // visible or not; compare that count with the visible ones.
-    if tree_has_error {
+    // subtrees that differ. Only trees with errors can hold such tokens, and
+    // only in a subtree with an error that the walk passed over
+    // (`hidden_missing`). Then the cheap test: tree-sitter prints one
+    // `(MISSING` per MISSING node, visible or not; compare that count with
+    // the visible ones.
+    if hidden_missing.any() {
+        let shared = bytes::Bytes::from(bytes);
+        // Subtrees without such a place render alike: only those with one
+        // are compared (all when the places are not known).
+        let mut owners = hidden_missing.owners;
+        owners.sort_unstable();
+        owners.dedup();
+        let owners = (!hidden_missing.unknown).then_some(owners.as_slice());
         let find = || {
             let mut overrides = BTreeMap::new();
             let root = tree.root_node();
-            if root.to_sexp().matches("(MISSING ").count() != visible_missing {
-                let view = reopen(&bytes);
-                find_overrides(root, view.root(), &mut overrides);
+            let sexp = root.to_sexp();
+            if sexp.matches("(MISSING ").count() != visible_missing {
+                let view = reopen(&shared, true);
+                find_overrides(root, Some(sexp), view.root(), owners, &mut overrides);
             }
             overrides
         };
         let overrides = on_deep_stack(depth, find)?;
+        bytes = Vec::from(shared);
         if !overrides.is_empty() {
             flat.sexp = overrides.into_iter().collect();
-            bytes = lay_out(&flat, source.len())?;
+            bytes = replace_tables(&bytes, &flat, source.len())?;
         }
     }
     // Empty-range queries at a zero-width node can take another way in
     // tree-sitter, whose walk also sees hidden nodes: record where.
     // So can a hidden empty node in front of a visible one (the walk passed
     // over hidden children there).
-    // (parent, position) of every empty node but the root.
-    let empty_starts: Vec<(u32, u32)> = if flat.nodes.iter().skip(1).any(|n| n.start == n.end) {
-        let parents = parents(&flat.nodes);
-        (1..flat.nodes.len())
-            .filter(|&i| flat.nodes[i].start == flat.nodes[i].end)
-            .filter_map(|i| parents[i].map(|p| (p, flat.nodes[i].start)))
-            .collect()
-    } else {
-        Vec::new()
-    };
     if !skipped_before.is_empty() || !empty_starts.is_empty() {
-        let view = reopen(&bytes);
-        let exceptions = range_exceptions(tree, &view, &empty_starts, &skipped_before);
+        let shared = bytes::Bytes::from(bytes);
+        let exceptions = {
+            let view = reopen(&shared, false);
+            range_exceptions(&view, &live_parents, &ids, &empty_starts, &skipped_before)
+        };
+        bytes = Vec::from(shared);
         if !exceptions.is_empty() {
             flat.range_exceptions = exceptions.into_iter().collect();
-            bytes = lay_out(&flat, source.len())?;
+            bytes = replace_tables(&bytes, &flat, source.len())?;
         }
     }
     Ok(bytes)
 }
 
+/// The start byte of every line: 0, then one past each `\n`.
+fn line_starts(source: &[u8]) -> Vec<u32> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let newlines = u64::from(b'\n') * ONES;
+    let mut out = Vec::with_capacity(source.len() / 32 + 1);
+    out.push(0);
+    let mut chunks = source.chunks_exact(8);
+    let mut at = 0u32;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ newlines;
+        // Some byte of `x` is zero (a `\n` in the chunk), or no byte is.
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+            for (i, &b) in chunk.iter().enumerate() {
+                if b == b'\n' {
+                    out.push(at + i as u32 + 1);
+                }
+            }
+        }
+        at += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b == b'\n' {
+            out.push(at + i as u32 + 1);
+        }
+    }
+    out
+}
+
 fn lay_out(flat: &Flat, source_len: usize) -> Result<Vec<u8>, EncodeError> {
-    crate::layout::write(flat).map_err(|e| match e {
+    crate::layout::write(flat).map_err(|e| layout_error(e, source_len))
+}
+
+/// `lay_out(flat)`, from `bytes` = `lay_out` of `flat` with other
+/// S-expression and range-exception tables.
+fn replace_tables(bytes: &[u8], flat: &Flat, source_len: usize) -> Result<Vec<u8>, EncodeError> {
+    crate::layout::replace_tables(bytes, flat).map_err(|e| layout_error(e, source_len))
+}
+
+fn layout_error(e: LayoutError, source_len: usize) -> EncodeError {
+    match e {
         LayoutError::TooManyNodeTypes => EncodeError::TooManyNodeTypes,
         LayoutError::TooLarge => EncodeError::SourceTooLarge(source_len),
         LayoutError::Shape => EncodeError::Layout,
-    })
+    }
 }
 
 /// Where the visible children alone would steer an empty-range query
@@ -264,9 +245,10 @@ fn lay_out(flat: &Flat, source_len: usize) -> Result<Vec<u8>, EncodeError> {
 /// places tree-sitter's internal walk passed over hidden children with
 /// nothing visible in them (Scala's automatic semicolon, Ruby's heredoc body
 /// start).
-fn range_exceptions(
-    tree: &tree_sitter::Tree,
+fn range_exceptions<'tree>(
     view: &TreeView,
+    live_of: &HashMap<u32, tree_sitter::Node<'tree>>,
+    ids: &[usize],
     empty_starts: &[(u32, u32)],
     skipped_before: &[(u32, u32)],
 ) -> BTreeMap<u32, u8> {
@@ -278,16 +260,22 @@ fn range_exceptions(
         .map(|&(parent, p)| (parent, p as usize))
         .collect();
     starts.extend(empty_starts.iter().map(|&(parent, p)| (parent, p as usize)));
-    // Live nodes of those starts (`goto_descendant` finds a preorder index
-    // through the subtree sizes).
-    let mut live_of: HashMap<u32, tree_sitter::Node<'_>> = HashMap::default();
-    let mut cursor = tree.walk();
-    for &(start, _) in &starts {
-        if let std::collections::hash_map::Entry::Vacant(slot) = live_of.entry(start) {
-            cursor.goto_descendant(start as usize);
-            slot.insert(cursor.node());
-        }
-    }
+    // (`live_of` has the live node of every start, from the walk.)
+    // tree-sitter's answer and the visible walk's, for every start.
+    let answers: Vec<_> = starts
+        .iter()
+        .map(|&(start, p)| {
+            let live = live_of.get(&start);
+            let decoded = view.node(start as usize);
+            let answers = live.zip(decoded).map(|(l, d)| {
+                (
+                    l.descendant_for_byte_range(p, p),
+                    d.descendant_for_byte_range(p, p),
+                )
+            });
+            (start, p, answers)
+        })
+        .collect();
     // Most starts agree already: a node is told apart from every other
     // node containing the position by its kind, range and size.
     let same = |l: tree_sitter::Node<'_>, d: Node<'_>| {
@@ -303,48 +291,65 @@ fn range_exceptions(
             d.descendant_count(),
         )
     };
-    let all_agree = starts.iter().all(|&(start, p)| {
-        let (Some(l), Some(d)) = (live_of.get(&start), view.node(start as usize)) else {
-            return true;
-        };
-        match (
-            l.descendant_for_byte_range(p, p),
-            d.descendant_for_byte_range(p, p),
-        ) {
-            (Some(l), Some(d)) => same(l, d),
-            (l, d) => l.is_none() && d.is_none(),
-        }
+    let all_agree = answers.iter().all(|(_, _, answers)| match answers {
+        None => true,
+        Some((Some(l), Some(d))) => same(*l, *d),
+        Some((l, d)) => l.is_none() && d.is_none(),
     });
     if all_agree {
         return BTreeMap::new();
     }
-    // Live node ids -> preorder indices, for the exact comparison.
-    let mut index_of: HashMap<usize, u32> = HashMap::default();
-    let mut cursor = tree.walk();
-    let mut i = 0u32;
-    'walk: loop {
-        index_of.insert(cursor.node().id(), i);
-        i += 1;
-        if cursor.goto_first_child() {
-            continue;
-        }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
+    // An exception acts only at its node's start, so the starts of one
+    // position are settled apart from the others'. A position all of whose
+    // starts reach exactly tree-sitter's node (or where both stop at none)
+    // needs none: the visible walk follows tree-sitter's path at every
+    // level. The others are settled below.
+    let exact = |answers: &Option<(Option<tree_sitter::Node<'_>>, Option<Node<'_>>)>| match answers
+    {
+        Some((Some(l), Some(d))) => ids.get(d.id()) == Some(&l.id()),
+        Some((None, None)) => true,
+        _ => false,
+    };
+    let mut open_positions: BTreeSet<usize> = BTreeSet::new();
+    for (_, p, answers) in &answers {
+        if !exact(answers) {
+            open_positions.insert(*p);
         }
     }
+    // Live node ids -> preorder indices, for the exact comparison: the
+    // visible walk's node or one of its ancestors, most often; else by a
+    // map built once.
+    let index_map: std::cell::OnceCell<HashMap<usize, u32>> = std::cell::OnceCell::new();
+    let index_of = |live: tree_sitter::Node<'_>, near: Option<Node<'_>>| -> Option<u32> {
+        let mut at = near;
+        while let Some(n) = at {
+            if ids.get(n.id()) == Some(&live.id()) {
+                return Some(n.id() as u32);
+            }
+            at = n.parent();
+        }
+        index_map
+            .get_or_init(|| {
+                let mut map = HashMap::with_capacity_and_hasher(ids.len(), Default::default());
+                for (i, &id) in ids.iter().enumerate() {
+                    map.insert(id, i as u32);
+                }
+                map
+            })
+            .get(&live.id())
+            .copied()
+    };
 
     let mut exceptions: BTreeMap<u32, u8> = BTreeMap::new();
     // (node, position) pairs whose level already agrees with tree-sitter.
     let mut settled: BTreeSet<(u32, usize)> = BTreeSet::new();
-    for (start, p) in starts {
-        if settled.contains(&(start, p)) {
+    for (start, p, answers) in answers {
+        if !open_positions.contains(&p) || settled.contains(&(start, p)) {
             continue;
         }
-        let Some(target) = live_of[&start]
-            .descendant_for_byte_range(p, p)
-            .and_then(|r| index_of.get(&r.id()).copied())
+        let Some(target) = answers
+            .and_then(|(l, d)| Some((l?, d)))
+            .and_then(|(l, d)| index_of(l, d))
         else {
             continue;
         };
@@ -442,125 +447,56 @@ fn on_deep_stack<T: Send>(depth: usize, f: impl FnOnce() -> T + Send) -> Result<
     })
 }
 
-/// Hidden nodes, status overrides, and where the walk passed over hidden
-/// children without visible descendants.
-type QueryFacts = (Vec<HiddenNode>, Vec<FactOverride>, Vec<(u32, u32)>);
-
-/// The hidden nodes of `tree` and the status overrides of its visible
-/// nodes (`nodes`, in preorder), from tree-sitter's query-cursor walk.
-fn query_facts(tree: &tree_sitter::Tree, nodes: &[Raw]) -> Result<QueryFacts, EncodeError> {
-    let live = crate::live_facts::collect(tree);
-    if live.status.len() != nodes.len() || !live.layout_ok {
-        return Err(EncodeError::FactsMismatch {
-            internal: live.status.len(),
-            public: nodes.len(),
-        });
-    }
-    let language = tree.language();
-    let supertype: Vec<bool> = (0..language.node_kind_count())
-        .map(|id| language.node_kind_is_supertype(id as u16))
-        .collect();
-    let is_supertype = |s: u16| supertype.get(usize::from(s)).copied().unwrap_or(false);
-    let later = later_siblings(nodes);
-    let parents = parents(nodes);
-    let mut overrides = Vec::new();
-    for (i, n) in nodes.iter().enumerate() {
-        let (offset, len) = live.chain_of[i];
-        let chain = &live.chains[offset as usize..(offset + len) as usize];
-        let derived = derive(
-            n.field,
-            later[i] & 1 != 0,
-            later[i] & 2 != 0,
-            parents[i].map(|p| nodes[p as usize].kind),
-            chain.iter().copied(),
-            &is_supertype,
-        );
-        if let Some(o) = override_for(i as u32, &derived, &live.status[i]) {
-            overrides.push(o);
-        }
-    }
-    Ok((live.hidden, overrides, live.skipped_before))
-}
-
-/// The parent of each node (preorder, with child counts).
-fn parents(nodes: &[Raw]) -> Vec<Option<u32>> {
-    let mut out = Vec::with_capacity(nodes.len());
-    // (node, children still to come)
-    let mut stack: Vec<(u32, u32)> = Vec::new();
-    for (i, n) in nodes.iter().enumerate() {
-        while stack.last().is_some_and(|t| t.1 == 0) {
-            stack.pop();
-        }
-        out.push(stack.last().map(|t| t.0));
-        if let Some(top) = stack.last_mut() {
-            top.1 -= 1;
-        }
-        if n.children > 0 {
-            stack.push((i as u32, n.children));
-        }
-    }
-    out
-}
-
-/// For each node (preorder, with child counts): bit 0 if a later sibling
-/// exists, bit 1 if a later named sibling exists.
-fn later_siblings(nodes: &[Raw]) -> Vec<u8> {
-    let mut bits = vec![0u8; nodes.len()];
-    // Children of each open node, in order.
-    let mut stack: Vec<(u32, Vec<u32>)> = Vec::new();
-    let close = |children: &[u32], bits: &mut [u8]| {
-        let (mut any, mut named) = (false, false);
-        for &c in children.iter().rev() {
-            bits[c as usize] = u8::from(any) | (u8::from(named) << 1);
-            any = true;
-            named |= nodes[c as usize].flags & TF_NAMED != 0;
-        }
-    };
-    for (i, n) in nodes.iter().enumerate() {
-        if let Some(top) = stack.last_mut() {
-            top.1.push(i as u32);
-        }
-        if n.children > 0 {
-            stack.push((n.children, Vec::new()));
-        }
-        while stack
-            .last()
-            .is_some_and(|(count, children)| children.len() as u32 == *count)
-        {
-            let (_, children) = stack.pop().unwrap_or_default();
-            close(&children, &mut bits);
-        }
-    }
-    bits
-}
-
 /// Post-order search for printed subtrees whose rendering differs from
 /// tree-sitter's; records tree-sitter's rendering for the smallest ones.
+/// With `owners` (sorted), a subtree holding none of them renders as
+/// tree-sitter's (it holds no MISSING node the walk did not see) and is not
+/// compared. `live_sexp`: `live.to_sexp()`, if known.
 fn find_overrides(
     live: tree_sitter::Node<'_>,
+    mut live_sexp: Option<String>,
     decoded: Node<'_>,
+    owners: Option<&[u32]>,
     overrides: &mut BTreeMap<u32, String>,
 ) {
-    // (live, decoded, children visited?)
-    let mut stack = vec![(live, decoded, false)];
-    while let Some((l, d, visited)) = stack.pop() {
-        let rendered = render(d, &|id| overrides.get(&id).cloned());
-        if !visited {
-            if l.to_sexp() == rendered {
-                continue;
-            }
-            stack.push((l, d, true));
-            for (i, dc) in d.children().enumerate() {
-                if let Some(lc) = l.child(i as u32)
-                    && lc.has_error()
-                {
-                    stack.push((lc, dc, false));
+    let holds_owner = |d: Node<'_>| {
+        owners.is_none_or(|owners| {
+            let first = d.id() as u32;
+            let end = first.saturating_add(d.descendant_count() as u32);
+            let at = owners.partition_point(|&o| o < first);
+            owners.get(at).is_some_and(|&o| o < end)
+        })
+    };
+    // (live, decoded, tree-sitter's rendering once known (then the
+    // children were visited))
+    let mut stack = vec![(live, decoded, None)];
+    let mut cursor = live.walk();
+    while let Some((l, d, expected)) = stack.pop() {
+        match expected {
+            None => {
+                if !holds_owner(d) {
+                    continue;
+                }
+                let expected = match live_sexp.take() {
+                    Some(root) if l == live => root,
+                    _ => l.to_sexp(),
+                };
+                if expected == render(d, &|id| overrides.get(&id).cloned()) {
+                    continue;
+                }
+                stack.push((l, d, Some(expected)));
+                for (lc, dc) in l.children(&mut cursor).zip(d.children()) {
+                    if lc.has_error() {
+                        stack.push((lc, dc, None));
+                    }
                 }
             }
-        } else if d.is_named() || d.is_missing() {
-            let expected = l.to_sexp();
-            if expected != rendered {
-                overrides.insert(d.id() as u32, expected);
+            Some(expected) => {
+                if (d.is_named() || d.is_missing())
+                    && expected != render(d, &|id| overrides.get(&id).cloned())
+                {
+                    overrides.insert(d.id() as u32, expected);
+                }
             }
         }
     }

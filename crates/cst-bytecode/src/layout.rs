@@ -117,27 +117,40 @@ pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
         Some((hidden, _)) => split_hidden(flat, hidden)?,
         None => (vec![0; n], Vec::new(), Vec::new()),
     };
-    // Palette: by descending count, ties by key.
+    // Palette: by descending count, ties by key. Each node's type is looked
+    // up once, as a provisional id in order of first appearance.
     type TypeKey = (u16, u16, u8, u32);
     let key = |i: usize, v: &FlatNode| (v.kind, v.field, v.flags & NODE_FLAGS, chain_of[i]);
-    let mut counts: HashMap<TypeKey, u32> = HashMap::default();
+    let mut ids: HashMap<TypeKey, u32> = HashMap::default();
+    let mut keys: Vec<(TypeKey, u32)> = Vec::new();
+    let mut provisional: Vec<u32> = Vec::with_capacity(n);
     for (i, v) in flat.nodes.iter().enumerate() {
-        *counts.entry(key(i, v)).or_default() += 1;
+        let k = key(i, v);
+        let id = *ids.entry(k).or_insert_with(|| {
+            keys.push((k, 0));
+            keys.len() as u32 - 1
+        });
+        keys[id as usize].1 += 1;
+        provisional.push(id);
     }
-    if counts.len() > 1 << 16 || chains.len() >= 1 << 16 {
+    if keys.len() > 1 << 16 || chains.len() >= 1 << 16 {
         return Err(LayoutError::TooManyNodeTypes);
     }
-    let mut palette: Vec<(TypeKey, u32)> = counts.into_iter().collect();
-    palette.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let index: HashMap<TypeKey, u32> = palette
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.0, i as u32))
-        .collect();
+    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&keys[a as usize], &keys[b as usize]);
+        b.1.cmp(&a.1).then(a.0.cmp(&b.0))
+    });
+    // Provisional id -> palette index.
+    let mut index = vec![0u32; keys.len()];
+    for (i, &id) in order.iter().enumerate() {
+        index[id as usize] = i as u32;
+    }
 
     let mut sections: Vec<Vec<u8>> = vec![Vec::new(); SECTIONS];
     let out = &mut sections[sec::PALETTE];
-    for &((kind, field, flags, chain), _) in &palette {
+    for &id in &order {
+        let (kind, field, flags, chain) = keys[id as usize].0;
         out.extend_from_slice(&kind.to_le_bytes());
         out.extend_from_slice(&field.to_le_bytes());
         out.push(flags);
@@ -159,8 +172,8 @@ pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
     let mut overflow = Vec::new();
     let out = &mut sections[sec::TYPES];
     out.reserve(n);
-    for (i, v) in flat.nodes.iter().enumerate() {
-        let t = index[&key(i, v)];
+    for (i, &id) in provisional.iter().enumerate() {
+        let t = index[id as usize];
         if t < u32::from(TYPE_ESCAPE) {
             out.push(t as u8);
         } else {
@@ -213,20 +226,8 @@ pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
         out.extend_from_slice(&node.to_le_bytes());
         out.extend_from_slice(&ch.to_le_bytes());
     }
-    let mut text = Vec::new();
-    let out = &mut sections[sec::SEXP_INDEX];
-    for (node, s) in &flat.sexp {
-        out.extend_from_slice(&node.to_le_bytes());
-        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-        text.extend_from_slice(s.as_bytes());
-    }
-    sections[sec::SEXP_TEXT] = text;
-    let out = &mut sections[sec::RANGE_EXCEPTIONS];
-    for &(node, action) in &flat.range_exceptions {
-        out.extend_from_slice(&node.to_le_bytes());
-        out.push(action);
-    }
+    (sections[sec::SEXP_INDEX], sections[sec::SEXP_TEXT]) = sexp_tables(&flat.sexp);
+    sections[sec::RANGE_EXCEPTIONS] = range_table(&flat.range_exceptions);
     let mut flags = 0;
     if let Some((hidden, overrides)) = &flat.facts {
         flags |= HF4_QUERY_FACTS;
@@ -252,16 +253,7 @@ pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
         sections[sec::SUPERTYPES] = supertypes;
     }
 
-    let body_len: usize = TABLE_LEN + sections.iter().map(Vec::len).sum::<usize>();
-    let body_len = u32::try_from(body_len).map_err(|_| LayoutError::TooLarge)?;
-    let mut body = Vec::with_capacity(body_len as usize);
-    for s in &sections {
-        body.extend_from_slice(&(s.len() as u32).to_le_bytes());
-    }
-    for s in &sections {
-        body.extend_from_slice(s);
-    }
-    let mut header = Header {
+    let header = Header {
         magic: MAGIC,
         version: U16::new(V4),
         flags: U16::new(flags),
@@ -269,15 +261,86 @@ pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
         node_count: U32::new(n as u32),
         source_len: U32::new(flat.source_len),
         line_count: U32::new(flat.line_starts.len() as u32),
-        palette_len: U32::new(palette.len() as u32),
-        body_len: U32::new(body_len),
+        palette_len: U32::new(keys.len() as u32),
+        body_len: U32::new(0),
         checksum: U32::new(0),
     };
-    header.checksum = U32::new(checksum(&header.as_bytes()[..HEADER_LEN - 4], &body));
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(&body);
+    assemble(header, sections.iter().map(Vec::as_slice))
+}
+
+/// The header (body length and checksum filled in), the section table and
+/// the sections.
+fn assemble<'a>(
+    mut header: Header,
+    sections: impl Iterator<Item = &'a [u8]> + Clone,
+) -> Result<Vec<u8>, LayoutError> {
+    let body_len: usize = TABLE_LEN + sections.clone().map(<[u8]>::len).sum::<usize>();
+    let body_len = u32::try_from(body_len).map_err(|_| LayoutError::TooLarge)?;
+    let mut out = Vec::with_capacity(HEADER_LEN + body_len as usize);
+    out.extend_from_slice(&[0; HEADER_LEN]);
+    for s in sections.clone() {
+        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    }
+    for s in sections {
+        out.extend_from_slice(s);
+    }
+    header.body_len = U32::new(body_len);
+    header.checksum = U32::new(checksum(
+        &header.as_bytes()[..HEADER_LEN - 4],
+        &out[HEADER_LEN..],
+    ));
+    out[..HEADER_LEN].copy_from_slice(header.as_bytes());
     Ok(out)
+}
+
+/// The S-expression tables: index and text.
+fn sexp_tables(sexp: &[(u32, String)]) -> (Vec<u8>, Vec<u8>) {
+    let mut text = Vec::new();
+    let mut index = Vec::with_capacity(sexp.len() * SEXP_STRIDE);
+    for (node, s) in sexp {
+        index.extend_from_slice(&node.to_le_bytes());
+        index.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        index.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        text.extend_from_slice(s.as_bytes());
+    }
+    (index, text)
+}
+
+/// The range-exception table.
+fn range_table(exceptions: &[(u32, u8)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(exceptions.len() * RANGE_STRIDE);
+    for &(node, action) in exceptions {
+        out.extend_from_slice(&node.to_le_bytes());
+        out.push(action);
+    }
+    out
+}
+
+/// What [`write`] makes of `flat`, given what it made of `flat` with other
+/// S-expression and range-exception tables (`bytes`, which nothing else
+/// depends on): those two tables are replaced, the rest is kept.
+pub(crate) fn replace_tables(bytes: &[u8], flat: &Flat) -> Result<Vec<u8>, LayoutError> {
+    let header = Header::parse_unchecked(bytes).map_err(|_| LayoutError::Shape)?;
+    let table = bytes
+        .get(HEADER_LEN..HEADER_LEN + TABLE_LEN)
+        .ok_or(LayoutError::Shape)?;
+    let mut sections: Vec<&[u8]> = Vec::with_capacity(SECTIONS);
+    let mut at = HEADER_LEN + TABLE_LEN;
+    for len in table.chunks_exact(4) {
+        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        let section = at
+            .checked_add(len)
+            .and_then(|end| bytes.get(at..end))
+            .ok_or(LayoutError::Shape)?;
+        sections.push(section);
+        at += len;
+    }
+    let (sexp_index, sexp_text) = sexp_tables(&flat.sexp);
+    let ranges = range_table(&flat.range_exceptions);
+    sections[sec::SEXP_INDEX] = &sexp_index;
+    sections[sec::SEXP_TEXT] = &sexp_text;
+    sections[sec::RANGE_EXCEPTIONS] = &ranges;
+    assemble(header, sections.iter().copied())
 }
 
 /// Every node's chain id, the chains, and the spans.
