@@ -330,47 +330,35 @@ pub(crate) fn markdown(r: &Value) -> String {
             f(&l["encode_share_of_parse"]),
         );
     }
-    let _ = writeln!(
-        s,
-        "\n| language | highlights captures | QueryCursor on live trees s | cst-query on views s | cst ÷ tree-sitter (engine) | parse + query s | get + query s | get+query ÷ parse+query |"
-    );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
-    for l in langs.iter().filter(|l| !l["query"].is_null()) {
-        let q = &l["query"];
-        let _ = writeln!(
-            s,
-            "| {} | {} | {:.3} | {:.3} | {:.2}× | {:.3} | {:.3} | {:.1}× |",
-            l["lang"].as_str().unwrap_or(""),
-            q["captures"],
-            f(&q["tree_sitter_s"]),
-            f(&q["cst_s"]),
-            f(&q["cst_vs_tree_sitter"]),
-            f(&q["parse_query_s"]),
-            f(&q["get_query_s"]),
-            f(&q["get_query_vs_parse_query"]),
-        );
-    }
-    let _ = writeln!(
-        s,
-        "\n| language | tags matches | QueryCursor on live trees s | cst-query on views s | cst ÷ tree-sitter (engine) | parse + query s | get + query s | get+query ÷ parse+query |"
-    );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
-    for l in langs.iter().filter(|l| l["tags_query"].is_object()) {
-        let q = &l["tags_query"];
-        let _ = writeln!(
-            s,
-            "| {} | {} | {:.3} | {:.3} | {:.2}× | {:.3} | {:.3} | {:.1}× |",
-            l["lang"].as_str().unwrap_or(""),
-            q["matches"],
-            f(&q["tree_sitter_s"]),
-            f(&q["cst_s"]),
-            f(&q["cst_vs_tree_sitter"]),
-            f(&q["parse_query_s"]),
-            f(&q["get_query_s"]),
-            f(&q["get_query_vs_parse_query"]),
-        );
-    }
+    query_table(&mut s, &langs, "query", "highlights", "captures");
+    query_table(&mut s, &langs, "tags_query", "tags", "matches");
     s
+}
+
+/// The table of one query's measurements (`key` in each language's JSON,
+/// with its result count under `count`).
+fn query_table(s: &mut String, langs: &[Value], key: &str, name: &str, count: &str) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        s,
+        "\n| language | {name} {count} | QueryCursor on live trees s | cst-query on views s | cst ÷ tree-sitter (engine) | parse + query s | get + query s | get+query ÷ parse+query |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for l in langs.iter().filter(|l| l[key].is_object()) {
+        let q = &l[key];
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.3} | {:.3} | {:.2}× | {:.3} | {:.3} | {:.1}× |",
+            l["lang"].as_str().unwrap_or(""),
+            q[count],
+            f(&q["tree_sitter_s"]),
+            f(&q["cst_s"]),
+            f(&q["cst_vs_tree_sitter"]),
+            f(&q["parse_query_s"]),
+            f(&q["get_query_s"]),
+            f(&q["get_query_vs_parse_query"]),
+        );
+    }
 }
 
 /// Metrics gated by `--compare`: (path, higher is better). Ratios against

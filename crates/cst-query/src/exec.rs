@@ -102,15 +102,9 @@ fn candidates(program: &Program, root: Node<'_>) -> Option<Vec<u32>> {
     if program.wildcard_root_pattern_count != 0 {
         return None;
     }
-    let mut kinds: Vec<u16> = program
-        .pattern_map
-        .iter()
-        .map(|e| program.steps[usize::from(e.step_index)].symbol)
-        .collect();
-    kinds.sort_unstable();
-    kinds.dedup();
     let limit = root.descendant_count() / CANDIDATE_SHARE;
-    root.tree().nodes_of_kinds(root, &kinds, limit)
+    root.tree()
+        .nodes_of_kinds(root, &program.start_symbols, limit)
 }
 
 /// One execution of a query over a tree (`TSQueryCursor` after `exec`).

@@ -241,6 +241,8 @@ pub(crate) struct Program {
     /// wildcard-root ones, or [`NO_ENTRY`]; what `pattern_map_search`
     /// finds, in one read. Empty when the map is not sorted.
     pub first_entry: Vec<u32>,
+    /// The root symbols of the pattern map's entries, sorted, deduplicated.
+    pub start_symbols: Vec<u16>,
 }
 
 /// One step of a predicate (`TSQueryPredicateStep`, resolved).
@@ -464,6 +466,7 @@ unsafe fn read(
         step_offsets,
         predicates: Vec::new(),
         first_entry: Vec::new(),
+        start_symbols: Vec::new(),
     };
     program.index_pattern_map();
     Ok(program)
@@ -473,6 +476,18 @@ impl Program {
     /// Fills `first_entry` from the pattern map (again after it changes).
     pub(crate) fn index_pattern_map(&mut self) {
         self.first_entry.clear();
+        let mut starts: Vec<u16> = self
+            .pattern_map
+            .iter()
+            .map(|e| {
+                self.steps
+                    .get(usize::from(e.step_index))
+                    .map_or(0, |s| s.symbol)
+            })
+            .collect();
+        starts.sort_unstable();
+        starts.dedup();
+        self.start_symbols = starts;
         let map = &self.pattern_map;
         let symbol_at = |i: usize| {
             self.steps
