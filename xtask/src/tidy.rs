@@ -52,6 +52,7 @@ const PLUMBING: &[&str] = &[
 ];
 const OURS: &[&str] = &[
     "cst-grammars",
+    "cst-loader",
     "cst-bytecode",
     "cst-tiers",
     "cst-policy",
@@ -126,6 +127,33 @@ fn plumbing_crates_do_not_compose_each_other() {
             );
         }
     }
+}
+
+#[test]
+fn loader_registers_grammars_and_composes_nothing_else() {
+    let m = members();
+    for (dep, _, _) in normal_deps(&m["cst-loader"]) {
+        if OURS.contains(&dep.as_str()) {
+            assert_eq!(
+                dep, "cst-grammars",
+                "cst-loader may use only the registry it adds grammars to, not {dep}"
+            );
+        }
+        for banned in ["tokio", "axum", "hyper", "memmap2", "zstd"] {
+            assert_ne!(dep, banned, "cst-loader must not depend on {banned}");
+        }
+    }
+    // Only the facade (and the crates above it) may use the loader.
+    for name in PLUMBING.iter().chain(&["cst-query", "cst-tags"]) {
+        for (dep, _, _) in normal_deps(&m[*name]) {
+            assert_ne!(
+                dep, "cst-loader",
+                "{name} depends on cst-loader: only the facade composes it"
+            );
+        }
+    }
+    // Its `unsafe` (opening libraries, calling their constructor) is in
+    // dl.rs alone: see `unsafe_code_stays_in_the_allow_list`.
 }
 
 #[test]
@@ -431,8 +459,9 @@ fn ci_runs_the_readme_test_command() {
 
 /// The only files of the library crates (`crates/*/src`) that may hold
 /// `unsafe` code: the memory map of the frozen store, the copy of
-/// tree-sitter's compiled query, and tree-sitter's cursor internals read
-/// for the query facts. Every crate denies `unsafe_code` (workspace lints),
+/// tree-sitter's compiled query, tree-sitter's cursor internals read
+/// for the query facts, and the opening of grammar libraries loaded at run
+/// time (cst-loader's dl.rs). Every crate denies `unsafe_code` (workspace lints),
 /// so each item there says `#[allow(unsafe_code)]` itself; each file
 /// denies `clippy::undocumented_unsafe_blocks`, and each `unsafe` block has
 /// a `// SAFETY:` comment just above it. Benchmarks and tests may have
@@ -441,6 +470,7 @@ const UNSAFE_ALLOW_LIST: &[&str] = &[
     "crates/cst-tiers/src/frozen/segment.rs",
     "crates/cst-query/src/raw.rs",
     "crates/cst-bytecode/src/live_facts.rs",
+    "crates/cst-loader/src/dl.rs",
 ];
 
 #[test]

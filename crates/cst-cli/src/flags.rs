@@ -30,6 +30,14 @@ pub(crate) struct Cli {
     /// only read, beside any writer.
     #[arg(long, global = true)]
     pub wait: bool,
+    /// Grammars loaded at run time: where `cst grammar add` keeps them
+    /// (default: $CST_GRAMMAR_DIR, else $XDG_DATA_HOME/cst/grammars or
+    /// ~/.local/share/cst/grammars).
+    #[arg(long, global = true)]
+    pub grammar_dir: Option<PathBuf>,
+    /// Load no grammar at run time: only the compiled-in ones.
+    #[arg(long, global = true)]
+    pub no_dynamic_grammars: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -92,6 +100,95 @@ pub(crate) enum Command {
     /// semantic tokens, syntax diagnostics. The workspace is the client's
     /// rootUri (or first workspace folder).
     Lsp(LspArgs),
+    /// Grammars loaded at run time: build one from sources (`add`), import
+    /// an editor's compiled parsers (`import`), list, check or remove them.
+    /// Each is probed in a child process before it is approved.
+    #[command(subcommand)]
+    Grammar(GrammarCommand),
+}
+
+// `cst grammar …`.
+#[derive(Subcommand)]
+pub(crate) enum GrammarCommand {
+    /// Compile a grammar from its sources (a directory holding
+    /// src/parser.c, a .crate, an npm .tgz or a .tar.gz sdist), probe it
+    /// and approve it; prints the new grammar's id.
+    Add(GrammarAddArgs),
+    /// Import compiled parsers from editors' directories (nvim, Helix,
+    /// Emacs, the tree-sitter CLI's cache), or one library: copied into the
+    /// grammar cache, probed, approved; prints each id.
+    Import(GrammarImportArgs),
+    /// The approved grammars.
+    List(GrammarListArgs),
+    /// Probe approved grammars again (all without ids) and renew their
+    /// approval; a grammar whose library changed needs this.
+    Check(GrammarCheckArgs),
+    /// Drop the approval of a grammar.
+    Remove(GrammarRemoveArgs),
+    /// The probe's child process: LIBRARY SYMBOL [SAMPLE…].
+    #[command(hide = true)]
+    Probe(GrammarProbeArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct GrammarAddArgs {
+    // A grammar source directory, .crate, .tgz or .tar.gz.
+    pub path: PathBuf,
+    /// Register the grammar under this id (e.g. a second build of a
+    /// compiled-in language).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// The file extensions it claims (repeatable; default: the package's
+    /// file types, or the catalogue's).
+    #[arg(long = "ext")]
+    pub extensions: Vec<String>,
+    /// Compile a C++ external scanner (scanner.cc) with the C++ compiler.
+    #[arg(long)]
+    pub allow_cpp: bool,
+    /// Print the approvals as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct GrammarImportArgs {
+    // One library to import (with --name); without it, the presets' directories.
+    pub library: Option<PathBuf>,
+    /// The language name of LIBRARY (default: its file name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Editors whose parser directories are searched (repeatable: nvim,
+    /// helix, emacs, tree-sitter; default: all).
+    #[arg(long = "preset")]
+    pub presets: Vec<String>,
+    /// List what would be imported, import nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct GrammarListArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct GrammarCheckArgs {
+    // The ids to check (default: all).
+    pub ids: Vec<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct GrammarRemoveArgs {
+    // The id to remove.
+    pub id: String,
+}
+
+#[derive(Args)]
+pub(crate) struct GrammarProbeArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<std::ffi::OsString>,
 }
 
 // `cst mcp`.

@@ -91,7 +91,15 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 /// Runs the command; returns its exit code.
 fn run(cli: &Cli) -> Result<u8, Failure> {
+    if let Command::Grammar(flags::GrammarCommand::Probe(args)) = &cli.command {
+        // The child of a probe loads one library and nothing else.
+        return Ok(cst::loader::probe::child_main(&args.args).clamp(0, 255) as u8);
+    }
+    if !cli.no_dynamic_grammars {
+        cmd::grammar::load_approved(cli);
+    }
     match &cli.command {
+        Command::Grammar(command) => cmd::grammar::run(cli, command),
         Command::Index(args) => cmd::index::run(cli, args),
         Command::Show(args) => cmd::show::run(cli, args),
         Command::Tags(args) => cmd::tags::run(cli, args),

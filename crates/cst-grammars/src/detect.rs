@@ -10,7 +10,12 @@
 
 use std::path::Path;
 
-use crate::{Grammar, all, by_id};
+use crate::{Grammar, all, by_id, loaded, resolve};
+
+/// The table's descriptors, then the grammars loaded at run time.
+fn known() -> impl Iterator<Item = &'static Grammar> {
+    all().iter().chain(loaded())
+}
 
 /// How an extension claimed by several grammars is settled.
 #[derive(Debug, Clone, Copy)]
@@ -131,9 +136,9 @@ fn decide_pp(head: &[u8]) -> &'static str {
 /// The grammar with this id, alias or display name (case-insensitive).
 pub fn by_name(name: &str) -> Option<&'static Grammar> {
     let eq = |s: &str| s.eq_ignore_ascii_case(name);
-    all()
-        .iter()
+    known()
         .find(|g| eq(g.id) || eq(g.name) || g.aliases.iter().any(|a| eq(a)))
+        .map(resolve)
 }
 
 /// Detects a grammar from the path alone. Ambiguous extensions get their
@@ -145,8 +150,12 @@ pub fn detect_path(path: &Path) -> Option<&'static Grammar> {
 /// Detects a grammar from the path and the first bytes of the file (a few KiB
 /// are plenty; pass `b""` when the content is not at hand).
 pub fn detect(path: &Path, head: &[u8]) -> Option<&'static Grammar> {
+    detect_in_table(path, head).map(resolve)
+}
+
+fn detect_in_table(path: &Path, head: &[u8]) -> Option<&'static Grammar> {
     if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-        if let Some(g) = all().iter().find(|g| g.file_names.contains(&name)) {
+        if let Some(g) = known().find(|g| g.file_names.contains(&name)) {
             return Some(g);
         }
         if let Some(g) = by_pattern(path, name) {
@@ -199,12 +208,12 @@ fn lookup_extension(ext: &str, head: &[u8]) -> Option<&'static Grammar> {
     if let Some(rule) = AMBIGUITY_RULES.iter().find(|r| r.extension == ext) {
         return by_id((rule.decide)(head));
     }
-    all().iter().find(|g| g.extensions.contains(&ext))
+    known().find(|g| g.extensions.contains(&ext))
 }
 
 /// The interpreter named on a `#!` line: `#!/bin/sh` → `sh`,
 /// `#!/usr/bin/env -S python3 -u` → `python3`.
-fn shebang_interpreter(head: &[u8]) -> Option<&str> {
+pub(crate) fn shebang_interpreter(head: &[u8]) -> Option<&str> {
     let rest = head.strip_prefix(b"#!")?;
     let line = rest.split(|&b| b == b'\n').next()?;
     let line = std::str::from_utf8(line).ok()?.trim();
@@ -219,7 +228,7 @@ fn shebang_interpreter(head: &[u8]) -> Option<&str> {
 
 fn by_shebang(head: &[u8]) -> Option<&'static Grammar> {
     let program = shebang_interpreter(head)?;
-    let find = |p: &str| all().iter().find(|g| g.interpreters.contains(&p));
+    let find = |p: &str| known().find(|g| g.interpreters.contains(&p));
     // `python3.12` → `python3` → `python`.
     find(program)
         .or_else(|| find(program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')))

@@ -16,6 +16,12 @@
 //! stores kind or field ids keys its data with it, so a grammar upgrade that
 //! could renumber them invalidates exactly what it affects.
 //!
+//! Grammars loaded at run time (crate `cst-loader`) join the registry through
+//! [`register`]: they are found by [`by_id`], [`by_name`] and [`detect`] like
+//! compiled-in ones, and their fingerprint hashes the loaded artifact's digest
+//! instead of a crate name and version ([`Origin::Loaded`]). A compiled-in
+//! grammar always wins over a loaded one of the same id.
+//!
 //! ```
 //! let rust = cst_grammars::by_name("Rust").unwrap();
 //! assert_eq!(rust.id(), "rust");
@@ -28,10 +34,12 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod detect;
+mod loaded;
 pub mod smoke;
 mod table;
 
 pub use detect::{AMBIGUITY_RULES, AmbiguityRule, by_name, detect, detect_path};
+pub use loaded::{LoadedSpec, loaded, register};
 
 /// Errors of the registry.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -48,6 +56,13 @@ pub enum Error {
         /// The cargo feature that compiles it in.
         feature: &'static str,
     },
+    /// A loaded grammar would take the id of one compiled in, or of another
+    /// loaded grammar with a different artifact.
+    #[error("language `{0}` is already registered")]
+    AlreadyRegistered(String),
+    /// A loaded grammar's id is not a lower-case identifier (`[a-z0-9_]+`).
+    #[error("`{0}` is not a valid language id (lower-case letters, digits and `_`)")]
+    InvalidId(String),
     /// The grammar's ABI version is outside what the linked tree-sitter supports.
     #[error("language `{id}` has ABI {abi}, tree-sitter supports {min}..={max}")]
     IncompatibleAbi {
@@ -121,6 +136,31 @@ impl fmt::Debug for Fingerprint {
     }
 }
 
+/// Where a grammar comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// A crate of the registry's table, compiled in (or not: see
+    /// [`Grammar::is_compiled`]).
+    Builtin,
+    /// A shared library loaded at run time, identified by the digest of its
+    /// artifact (the sources it was built from, or the library's bytes).
+    Loaded {
+        /// BLAKE3 digest of the artifact.
+        digest: [u8; 32],
+    },
+}
+
+/// How a descriptor gets its `tree_sitter::Language`.
+pub(crate) enum Source {
+    /// The table's constructor, present when the cargo feature is on.
+    Builtin(Option<fn() -> tree_sitter::Language>),
+    /// A language loaded at run time (its library is never unloaded).
+    Loaded {
+        language: tree_sitter::Language,
+        digest: [u8; 32],
+    },
+}
+
 /// The descriptor of one grammar. Obtain one from [`all`], [`compiled`],
 /// [`by_name`] or [`detect`]; they are `'static`.
 pub struct Grammar {
@@ -135,7 +175,7 @@ pub struct Grammar {
     file_names: &'static [&'static str],
     interpreters: &'static [&'static str],
     aliases: &'static [&'static str],
-    loader: Option<fn() -> tree_sitter::Language>,
+    source: Source,
     queries: Queries,
     fingerprint: OnceLock<Fingerprint>,
 }
@@ -155,7 +195,8 @@ impl Grammar {
     pub fn role(&self) -> Role {
         self.role
     }
-    /// The crates.io crate providing the grammar.
+    /// The crates.io crate providing the grammar (for a loaded grammar, the
+    /// package it was built from when known, else empty).
     pub fn crate_name(&self) -> &'static str {
         self.crate_name
     }
@@ -163,7 +204,8 @@ impl Grammar {
     pub fn crate_version(&self) -> &'static str {
         self.crate_version
     }
-    /// The cargo feature of cst-grammars that compiles this grammar in.
+    /// The cargo feature of cst-grammars that compiles this grammar in
+    /// (empty for a loaded grammar).
     pub fn feature(&self) -> &'static str {
         self.feature
     }
@@ -193,17 +235,33 @@ impl Grammar {
     }
     /// Whether the grammar is compiled into this build.
     pub fn is_compiled(&self) -> bool {
-        self.loader.is_some()
+        matches!(self.source, Source::Builtin(Some(_)))
+    }
+    /// Whether a parser can be made: compiled in, or loaded at run time.
+    pub fn is_available(&self) -> bool {
+        !matches!(self.source, Source::Builtin(None))
+    }
+    /// Where the grammar comes from.
+    pub fn origin(&self) -> Origin {
+        match self.source {
+            Source::Builtin(_) => Origin::Builtin,
+            Source::Loaded { digest, .. } => Origin::Loaded { digest },
+        }
     }
 
     /// The tree-sitter language, created on demand.
     pub fn language(&self) -> Result<tree_sitter::Language, Error> {
-        let loader = self.loader.ok_or(Error::NotCompiled {
-            id: self.id,
-            feature: self.feature,
-        })?;
+        let language = match &self.source {
+            Source::Builtin(Some(loader)) => loader(),
+            Source::Builtin(None) => {
+                return Err(Error::NotCompiled {
+                    id: self.id,
+                    feature: self.feature,
+                });
+            }
+            Source::Loaded { language, .. } => language.clone(),
+        };
         LANGUAGES_LOADED.fetch_add(1, Ordering::Relaxed);
-        let language = loader();
         let abi = language.abi_version();
         let (min, max) = (
             tree_sitter::MIN_COMPATIBLE_LANGUAGE_VERSION,
@@ -247,9 +305,43 @@ impl Grammar {
             return Ok(*fp);
         }
         let language = self.language()?;
-        let fp = compute_fingerprint(self.id, self.crate_name, self.crate_version, &language);
+        let fp = match &self.source {
+            Source::Loaded { digest, .. } => {
+                compute_fingerprint(self.id, "dyn", &hex(digest), &language)
+            }
+            Source::Builtin(_) => {
+                compute_fingerprint(self.id, self.crate_name, self.crate_version, &language)
+            }
+        };
         Ok(*self.fingerprint.get_or_init(|| fp))
     }
+
+    /// A hash of the grammar's tables alone (ABI version, node kinds with
+    /// namedness and visibility, field names), without its id or origin: the
+    /// same grammar compiled in and loaded at run time hash alike.
+    pub fn table_fingerprint(&self) -> Result<Fingerprint, Error> {
+        Ok(table_fingerprint(&self.language()?))
+    }
+}
+
+/// Lower-case hexadecimal of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// See [`Grammar::table_fingerprint`].
+pub fn table_fingerprint(language: &tree_sitter::Language) -> Fingerprint {
+    let mut h = blake3::Hasher::new();
+    h.update(b"cst-grammar-tables/1");
+    hash_tables(&mut h, language);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    Fingerprint(out)
 }
 
 impl fmt::Debug for Grammar {
@@ -265,31 +357,39 @@ impl fmt::Debug for Grammar {
     }
 }
 
+fn put(h: &mut blake3::Hasher, bytes: &[u8]) {
+    h.update(&(bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
+}
+
 fn compute_fingerprint(
     id: &str,
     crate_name: &str,
     version: &str,
     language: &tree_sitter::Language,
 ) -> Fingerprint {
-    fn put(h: &mut blake3::Hasher, bytes: &[u8]) {
-        h.update(&(bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    }
     let mut h = blake3::Hasher::new();
     put(&mut h, b"cst-grammar-fingerprint/1");
     put(&mut h, id.as_bytes());
     put(&mut h, crate_name.as_bytes());
     put(&mut h, version.as_bytes());
+    hash_tables(&mut h, language);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    Fingerprint(out)
+}
+
+/// The ABI version, every kind's name, namedness and visibility, and every
+/// field name, length-prefixed (the byte layout fingerprints have used since
+/// version 1: changing it re-keys every stored tree).
+fn hash_tables(h: &mut blake3::Hasher, language: &tree_sitter::Language) {
     h.update(&(language.abi_version() as u64).to_le_bytes());
     let kinds = language.node_kind_count();
     h.update(&(kinds as u64).to_le_bytes());
     for id in 0..kinds {
         // Kind ids are u16 in tree-sitter's API; node_kind_count fits.
         let id = id as u16;
-        put(
-            &mut h,
-            language.node_kind_for_id(id).unwrap_or("").as_bytes(),
-        );
+        put(h, language.node_kind_for_id(id).unwrap_or("").as_bytes());
         h.update(&[
             u8::from(language.node_kind_is_named(id)),
             u8::from(language.node_kind_is_visible(id)),
@@ -299,16 +399,13 @@ fn compute_fingerprint(
     h.update(&(fields as u64).to_le_bytes());
     for id in 1..=fields {
         put(
-            &mut h,
+            h,
             language
                 .field_name_for_id(id as u16)
                 .unwrap_or("")
                 .as_bytes(),
         );
     }
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&h.finalize().as_bytes()[..16]);
-    Fingerprint(out)
 }
 
 /// Every grammar the registry knows, compiled in or not, in a stable order.
@@ -321,16 +418,31 @@ pub fn compiled() -> impl Iterator<Item = &'static Grammar> {
     all().iter().filter(|g| g.is_compiled())
 }
 
-/// The grammar with exactly this id.
+/// The grammar with exactly this id: the compiled-in one, else a loaded
+/// one, else the table's descriptor of a grammar not compiled in.
 pub fn by_id(id: &str) -> Option<&'static Grammar> {
     // A hash lookup, not a scan of the registry: the cache resolves the
     // grammar of a path on every get.
     static INDEX: OnceLock<std::collections::HashMap<&'static str, &'static Grammar>> =
         OnceLock::new();
-    INDEX
+    let builtin = INDEX
         .get_or_init(|| all().iter().map(|g| (g.id, g)).collect())
         .get(id)
-        .copied()
+        .copied();
+    match builtin {
+        Some(g) if g.is_compiled() => Some(g),
+        _ => loaded::by_id(id).or(builtin),
+    }
+}
+
+/// `g`, or the loaded grammar that stands in for it when `g` is a table
+/// descriptor whose crate is not compiled in.
+pub(crate) fn resolve(g: &'static Grammar) -> &'static Grammar {
+    if matches!(g.source, Source::Builtin(None)) {
+        loaded::by_id(g.id).unwrap_or(g)
+    } else {
+        g
+    }
 }
 
 /// How many times a `tree_sitter::Language` was created through this registry.

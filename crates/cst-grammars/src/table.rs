@@ -2,7 +2,7 @@
 //! `../shared/reference/grammars.tsv`, maintained by hand since; README.md says
 //! how to add a language.
 
-use crate::{Grammar, Queries, Role};
+use crate::{Grammar, Queries, Role, Source};
 
 /// Builds one [`Grammar`] descriptor. The grammar crate is referenced only
 /// under `#[cfg(feature = ...)]`, so a descriptor exists for every language
@@ -28,12 +28,12 @@ macro_rules! grammar {
             file_names: $files,
             interpreters: $interp,
             aliases: $aliases,
-            loader: {
+            source: {
                 #[cfg(feature = $feature)]
                 let loader: Option<fn() -> tree_sitter::Language> = Some(|| $lang);
                 #[cfg(not(feature = $feature))]
                 let loader: Option<fn() -> tree_sitter::Language> = None;
-                loader
+                Source::Builtin(loader)
             },
             queries: {
                 #[cfg(feature = $feature)]

@@ -54,7 +54,7 @@ pub(crate) fn language_of(path: &Path, text: &[u8], language_id: &str) -> Option
     grammars::detect(path, &text[..text.len().min(8192)])
         .or_else(|| grammars::by_id(language_id))
         .or_else(|| grammars::by_name(language_id))
-        .filter(|g| g.is_compiled())
+        .filter(|g| g.is_available())
 }
 
 /// A snapshot of the open buffer of `path` at `version`.

@@ -3,7 +3,7 @@
 //! The crate applications embed: a [`Cache`] of syntax trees for a whole
 //! workspace, kept in four tiers under byte budgets and persisted on disk.
 //! It is the only crate that composes the plumbing crates ([`grammars`],
-//! [`bytecode`], [`tiers`], [`policy`], [`query`]).
+//! [`bytecode`], [`tiers`], [`policy`], [`query`], [`loader`]).
 //!
 //! ```no_run
 //! # fn main() -> Result<(), cst::Error> {
@@ -44,6 +44,8 @@ pub use cache::{Cache, Outcome, Tree, default_cache_dir};
 pub use config::{Compression, Config, ConfigError, RemoteSettings};
 pub use cst_bytecode as bytecode;
 pub use cst_grammars as grammars;
+/// Grammars loaded at run time (build, import, probe, approve, load).
+pub use cst_loader as loader;
 pub use cst_policy as policy;
 pub use cst_query as query;
 /// The remote tier's crate (keys, configuration, the client).

@@ -566,7 +566,7 @@ impl Cache {
         let Some(b) = Bundle::parse(body) else {
             return Ok(Checked::Refuse("malformed bundle"));
         };
-        let Some(g) = cst_grammars::by_id(b.language).filter(|g| g.is_compiled()) else {
+        let Some(g) = cst_grammars::by_id(b.language).filter(|g| g.is_available()) else {
             return Ok(Checked::Refuse("language not in this build"));
         };
         let fingerprint = g.fingerprint()?.0;

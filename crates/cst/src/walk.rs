@@ -346,7 +346,7 @@ fn read_one(
     let Some(grammar) = cst_grammars::detect(path, &source) else {
         return Err(SkipReason::UnknownLanguage);
     };
-    if !grammar.is_compiled() {
+    if !grammar.is_available() {
         return Err(SkipReason::NotCompiled);
     }
     let rest = (max + 1).saturating_sub(source.len() as u64);

@@ -5,6 +5,7 @@
 
 pub(crate) mod chunks;
 pub(crate) mod gc;
+pub(crate) mod grammar;
 pub(crate) mod index;
 pub(crate) mod languages;
 pub(crate) mod lsp;

@@ -418,7 +418,7 @@ mod tests {
             }
         }
         for id in ["javascript", "typescript", "tsx", "ruby", "lua"] {
-            if grammars::by_id(id).is_some_and(|g| g.is_compiled()) {
+            if grammars::by_id(id).is_some_and(|g| g.is_available()) {
                 assert!(used.contains(&id), "{id} resolves locals: {used:?}");
             }
         }

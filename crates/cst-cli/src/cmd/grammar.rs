@@ -1,0 +1,242 @@
+//! `cst grammar add | import | list | check | remove`: grammars loaded at
+//! run time (crate `cst-loader`, through the facade), and the loading of
+//! the approved ones before every command.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use cst::loader::{AddOptions, Approval, Loader, Options, Preset, ProbeCommand};
+
+use crate::Failure;
+use crate::flags::{
+    Cli, GrammarAddArgs, GrammarCheckArgs, GrammarCommand, GrammarImportArgs, GrammarListArgs,
+};
+
+/// The grammar cache of `--grammar-dir` or the default one.
+fn grammar_dir(cli: &Cli) -> Option<PathBuf> {
+    cli.grammar_dir.clone().or_else(cst::loader::default_dir)
+}
+
+/// The probe is this binary's hidden `cst grammar probe`.
+fn probe_command() -> Result<ProbeCommand, Failure> {
+    let program = std::env::current_exe()
+        .map_err(|e| anyhow::anyhow!("cannot find the cst binary to probe with: {e}"))?;
+    Ok(ProbeCommand {
+        program,
+        args: vec!["grammar".into(), "probe".into()],
+    })
+}
+
+fn loader(cli: &Cli, allow_cpp: bool) -> Result<Loader, Failure> {
+    let dir = grammar_dir(cli).ok_or_else(|| {
+        Failure::usage("no grammar directory: set --grammar-dir, CST_GRAMMAR_DIR or HOME")
+    })?;
+    let mut options = Options::new(dir, probe_command()?);
+    options.allow_cpp = allow_cpp;
+    // Never import from the workspace cst is run in: the nearest ancestor
+    // of the current directory with `.git` or `cst.toml`.
+    if let Ok(cwd) = std::env::current_dir()
+        && let Some(root) = cwd
+            .ancestors()
+            .find(|d| d.join(".git").exists() || d.join("cst.toml").exists())
+    {
+        options.forbidden.push(root.to_path_buf());
+    }
+    Ok(Loader::open(options)?)
+}
+
+/// Loads the approved grammars before a command; a refusal is a warning.
+pub(crate) fn load_approved(cli: &Cli) {
+    let Some(dir) = grammar_dir(cli) else {
+        return;
+    };
+    if !dir.join("approved.toml").is_file() {
+        return;
+    }
+    let Ok(probe) = probe_command() else {
+        return;
+    };
+    let loaded = Loader::open(Options::new(dir, probe)).and_then(|l| l.load_approved());
+    match loaded {
+        Ok(report) => {
+            for (id, e) in report.refused {
+                eprintln!("cst: grammar `{id}` not loaded: {e}");
+            }
+        }
+        Err(e) => eprintln!("cst: no grammar loaded at run time: {e}"),
+    }
+}
+
+pub(crate) fn run(cli: &Cli, command: &GrammarCommand) -> Result<u8, Failure> {
+    match command {
+        GrammarCommand::Add(args) => add(cli, args),
+        GrammarCommand::Import(args) => import(cli, args),
+        GrammarCommand::List(args) => list(cli, args),
+        GrammarCommand::Check(args) => check(cli, args),
+        GrammarCommand::Remove(args) => {
+            if loader(cli, false)?.remove(&args.id)? {
+                println!("removed {}", args.id);
+                Ok(0)
+            } else {
+                Err(Failure::usage(format!(
+                    "no grammar `{}` was added",
+                    args.id
+                )))
+            }
+        }
+        // Handled before any grammar is loaded (see main.rs).
+        GrammarCommand::Probe(args) => {
+            Ok(cst::loader::probe::child_main(&args.args).clamp(0, 255) as u8)
+        }
+    }
+}
+
+fn add_options(id: &Option<String>, extensions: &[String]) -> AddOptions {
+    AddOptions {
+        id: id.clone(),
+        extensions: (!extensions.is_empty()).then(|| {
+            extensions
+                .iter()
+                .map(|e| e.trim_start_matches('.').to_string())
+                .collect()
+        }),
+    }
+}
+
+fn add(cli: &Cli, args: &GrammarAddArgs) -> Result<u8, Failure> {
+    let loader = loader(cli, args.allow_cpp)?;
+    let approvals = loader.add(&args.path, &add_options(&args.id, &args.extensions))?;
+    let mut refused = 0;
+    for a in &approvals {
+        // Load it here too: a taken id shows now, not at the next command.
+        if let Err(e) = loader.load(a) {
+            eprintln!("cst: grammar `{}` approved but not loaded: {e}", a.id);
+            refused += 1;
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&approvals)?)?;
+    } else {
+        for a in &approvals {
+            writeln!(out, "{}", a.id)?;
+        }
+    }
+    Ok(u8::from(refused > 0))
+}
+
+fn import(cli: &Cli, args: &GrammarImportArgs) -> Result<u8, Failure> {
+    let loader = loader(cli, false)?;
+    let found: Vec<(PathBuf, String)> = match &args.library {
+        Some(lib) => {
+            let name = match &args.name {
+                Some(n) => n.clone(),
+                None => Preset::ALL
+                    .iter()
+                    .find_map(|p| p.language_of(&lib.file_name()?.to_string_lossy()))
+                    .ok_or_else(|| {
+                        Failure::usage(format!(
+                            "{}: cannot tell the language from the file name; pass --name",
+                            lib.display()
+                        ))
+                    })?,
+            };
+            vec![(lib.clone(), name)]
+        }
+        None => {
+            let presets: Vec<Preset> = if args.presets.is_empty() {
+                Preset::ALL.to_vec()
+            } else {
+                args.presets
+                    .iter()
+                    .map(|n| {
+                        Preset::from_name(n).ok_or_else(|| {
+                            Failure::usage(format!(
+                                "unknown preset `{n}` (nvim, helix, emacs, tree-sitter)"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            };
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .ok_or_else(|| Failure::usage("HOME is not set"))?;
+            let env = |k: &str| std::env::var(k).ok();
+            cst::loader::presets::discover(&presets, &home, &env)
+                .into_iter()
+                // A compiled-in grammar needs no import.
+                .filter(|f| !cst::grammars::by_id(&f.id).is_some_and(|g| g.is_compiled()))
+                .map(|f| (f.path, f.id))
+                .collect()
+        }
+    };
+    if found.is_empty() {
+        eprintln!("cst: no parser to import");
+        return Ok(1);
+    }
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    for (path, name) in found {
+        if args.dry_run {
+            writeln!(out, "{name}\t{}", path.display())?;
+            continue;
+        }
+        match loader.import(&path, &name, &AddOptions::default()) {
+            Ok(a) => writeln!(out, "{}", a.id)?,
+            Err(e) => {
+                eprintln!("cst: {}: {e}", path.display());
+                failed += 1;
+            }
+        }
+    }
+    Ok(u8::from(failed > 0))
+}
+
+fn list(cli: &Cli, args: &GrammarListArgs) -> Result<u8, Failure> {
+    let approvals: Vec<Approval> = loader(cli, false)?.approvals()?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&approvals)?)?;
+        return Ok(0);
+    }
+    writeln!(
+        out,
+        "{:<20} {:<4} {:<9} {:<18} origin",
+        "id", "abi", "kind", "digest"
+    )?;
+    for a in &approvals {
+        let loaded = cst::grammars::loaded().iter().any(|g| g.id() == a.id);
+        writeln!(
+            out,
+            "{:<20} {:<4} {:<9} {:<18} {}{}",
+            a.id,
+            a.abi,
+            format!("{:?}", a.kind).to_lowercase(),
+            &a.digest[..16.min(a.digest.len())],
+            a.origin,
+            if loaded { "" } else { "  (not loaded)" }
+        )?;
+    }
+    writeln!(out, "{} grammars", approvals.len())?;
+    Ok(0)
+}
+
+fn check(cli: &Cli, args: &GrammarCheckArgs) -> Result<u8, Failure> {
+    let loader = loader(cli, false)?;
+    let ids: Vec<String> = if args.ids.is_empty() {
+        loader.approvals()?.into_iter().map(|a| a.id).collect()
+    } else {
+        args.ids.clone()
+    };
+    let mut failed = 0;
+    for id in ids {
+        match loader.check(&id) {
+            Ok(a) => println!("{id}: ok (ABI {}, {})", a.abi, &a.digest[..16]),
+            Err(e) => {
+                eprintln!("cst: {id}: {e}");
+                failed += 1;
+            }
+        }
+    }
+    Ok(u8::from(failed > 0))
+}
