@@ -1,6 +1,7 @@
 //! `cargo xtask notices`: NOTICES lists every third-party crate compiled into
 //! the `cst` binary (normal dependencies of `cst-cli` with its default
-//! features, for the host platform), with licence and copyright.
+//! features, for the host platform), with licence and copyright, and the
+//! third-party data compiled in.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::process::{Command, Stdio};
@@ -18,6 +19,20 @@ authors: its licence file or source headers carry the copyright.
 
 | crate | version | licence | copyright |
 |---|---|---|---|
+";
+
+/// Third-party data compiled into the binary (not crates): the sources of
+/// `crates/cst-grammars/data/catalogue.tsv` (see `cargo xtask catalogue`).
+const DATA: &str = "
+## Data
+
+`crates/cst-grammars/data/catalogue.tsv`, compiled into `cst-grammars`, is
+derived from the packages below (see `crates/cst-grammars/data/README.md`).
+
+| package | version | licence | copyright |
+|---|---|---|---|
+| linguist-languages (npm; GitHub Linguist's language data) | 9.5.0 | MIT | Ika; GitHub, Inc. (Linguist) |
+| tree-sitter-language-pack (crates.io; `language_definitions.json`) | 1.23.1 | MIT | Na'aman Hirschfeld, Tobias Perlstein |
 ";
 
 fn metadata() -> Result<Value> {
@@ -170,6 +185,7 @@ pub(crate) fn generate() -> Result<String> {
         ));
     }
     out.push_str(&format!("\n{} crates.\n", rows.len()));
+    out.push_str(DATA);
     Ok(out)
 }
 

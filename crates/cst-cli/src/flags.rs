@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     version,
     about,
-    after_help = "Exit codes: 0 ok; 1 a check failed (verify found a mismatch, a file's language is unknown); \
+    after_help = "Exit codes: 0 ok; 1 a check failed (verify found a mismatch, a file's language is unknown, a grammar was refused); \
                   2 usage error; 3 I/O error; 4 corrupt or locked store."
 )]
 pub(crate) struct Cli {
@@ -340,10 +340,13 @@ pub(crate) struct StatsArgs {
 // `cst languages`.
 #[derive(Args)]
 pub(crate) struct LanguagesArgs {
-    /// Print JSON instead of a table.
+    /// Print JSON instead of a table: every language of the catalogue,
+    /// with `grammar` saying where its grammar comes from (`builtin`,
+    /// `loaded`, or null).
     #[arg(long)]
     pub json: bool,
-    /// Include languages that are known but not compiled into this binary.
+    /// Include languages that have no grammar in this binary (the table
+    /// lists only those with one).
     #[arg(long)]
     pub all: bool,
 }

@@ -42,6 +42,17 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
                     .downcast_ref::<cst_workspace::Error>()
                     .map(cst_workspace::Error::kind)
             });
+        // A grammar the loader refuses is a failed check; a path without
+        // grammar sources or an unknown id, a usage error.
+        if let Some(e) = error.downcast_ref::<cst::loader::Error>() {
+            use cst::loader::Error as L;
+            let code = match e {
+                L::NoSources(_) | L::NotApproved(_) | L::Taken(_) => 2,
+                L::Io { .. } | L::Approvals { .. } => 3,
+                _ => 1,
+            };
+            return Failure { code, error };
+        }
         // The exit codes of `--help`, from the one classification.
         let code = match kind {
             Some(cst::ErrorKind::Unsupported) => 1,

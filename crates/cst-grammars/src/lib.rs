@@ -33,6 +33,7 @@ use std::fmt;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod catalogue;
 mod detect;
 mod loaded;
 pub mod smoke;

@@ -177,6 +177,7 @@ pub(crate) fn build(g: &GrammarSource, cache: &Path, allow_cpp: bool) -> Result<
     let tmp_root = cache.join("tmp");
     std::fs::create_dir_all(&tmp_root).map_err(Error::io(&tmp_root))?;
     std::fs::create_dir_all(cache.join("lib")).map_err(Error::io(cache.join("lib")))?;
+    crate::not_writable_by_others(&cache.join("lib"))?;
     let tmp = tempfile::Builder::new()
         .prefix("build-")
         .tempdir_in(&tmp_root)
@@ -217,6 +218,9 @@ pub(crate) fn build(g: &GrammarSource, cache: &Path, allow_cpp: bool) -> Result<
             g,
             format!("linking failed: {}", tail(&output.stderr)),
         ));
+    }
+    for p in [&built, &out] {
+        crate::not_writable_by_others(p)?;
     }
     // Atomic: the digest directory appears whole or not at all. Another
     // process may have renamed the same digest in first: theirs is as good.

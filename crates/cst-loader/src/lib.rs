@@ -132,6 +132,9 @@ pub enum Error {
         "grammar `{0}` changed since it was approved; approve it again with `cst grammar check {0}`"
     )]
     Changed(String),
+    /// The id is a grammar compiled into cst.
+    #[error("`{0}` is compiled into cst; add this grammar under another id with --id")]
+    Taken(String),
     /// No approved grammar has this id.
     #[error("no grammar `{0}` was added")]
     NotApproved(String),
@@ -237,6 +240,27 @@ pub(crate) fn unhex32(s: &str) -> Option<[u8; 32]> {
         *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
     Some(out)
+}
+
+/// Clears the group and other write bits of `path` (a directory or file of
+/// the grammar cache), whatever the umask made them: the trust rules refuse
+/// libraries others could write.
+pub(crate) fn not_writable_by_others(path: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(Error::io(path))?
+            .permissions()
+            .mode();
+        if mode & 0o022 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & !0o022))
+                .map_err(Error::io(path))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// The BLAKE3 digest of a file's bytes.

@@ -35,6 +35,15 @@ pub struct AddOptions {
     pub extensions: Option<Vec<String>>,
 }
 
+/// A grammar compiled into cst keeps its id: a loaded one could never be
+/// registered under it.
+fn refuse_compiled_in(id: &str) -> Result<(), Error> {
+    if cst_grammars::by_id(id).is_some_and(|g| g.is_compiled()) {
+        return Err(Error::Taken(id.to_string()));
+    }
+    Ok(())
+}
+
 fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -141,10 +150,13 @@ impl Loader {
         origin: &str,
         options: &AddOptions,
     ) -> Result<Approval, Error> {
-        let (mut id, _) = presets::id_and_symbol(&g.default_id());
+        // The catalogue's id for the exported symbol (`tree_sitter_nu` →
+        // `nushell`), else the symbol's own name.
+        let mut id = crate::cat::by_symbol(&g.symbol).map_or_else(|| g.default_id(), |k| k.id);
         if let Some(forced) = &options.id {
             id.clone_from(forced);
         }
+        refuse_compiled_in(&id)?;
         let built = build::build(g, &self.options.dir, self.options.allow_cpp)?;
         let digest = file_digest(&built.library)?;
         let report = probe::run(
@@ -268,6 +280,7 @@ impl Loader {
         if let Some(forced) = &options.id {
             id.clone_from(forced);
         }
+        refuse_compiled_in(&id)?;
         let digest = file_digest(library)?;
         let dir = self.options.dir.join("lib").join(hex(&digest));
         let copy = dir.join(build::library_name(&symbol));
@@ -276,8 +289,10 @@ impl Loader {
             // half-written library, and the source may change under us
             // only before the digest is taken again below.
             std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
+            crate::not_writable_by_others(&dir)?;
             let tmp = dir.join(format!(".{}.tmp", std::process::id()));
             std::fs::copy(library, &tmp).map_err(Error::io(&tmp))?;
+            crate::not_writable_by_others(&tmp)?;
             std::fs::rename(&tmp, &copy).map_err(Error::io(&copy))?;
         }
         if file_digest(&copy)? != digest {

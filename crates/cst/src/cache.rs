@@ -338,8 +338,16 @@ impl Cache {
     pub fn insert(&self, path: impl AsRef<Path>, source: Vec<u8>) -> Result<Outcome, Error> {
         let path = path.as_ref();
         let head = &source[..source.len().min(8192)];
-        let grammar = cst_grammars::detect(path, head)
-            .ok_or_else(|| Error::UnknownLanguage(path.to_path_buf()))?;
+        let grammar =
+            cst_grammars::detect(path, head).ok_or_else(
+                || match cst_grammars::catalogue::detect(path, head) {
+                    Some(e) => Error::NoGrammar {
+                        path: path.to_path_buf(),
+                        language: e.name(),
+                    },
+                    None => Error::UnknownLanguage(path.to_path_buf()),
+                },
+            )?;
         self.insert_as(path, grammar, source)
     }
 

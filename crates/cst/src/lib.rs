@@ -75,6 +75,18 @@ pub enum Error {
     /// No grammar claims the file.
     #[error("{0}: unknown language")]
     UnknownLanguage(PathBuf),
+    /// The catalogue knows the file's language, but this build has no
+    /// grammar for it (compiled in or loaded).
+    #[error(
+        "{path}: no grammar for {language}; add one with `cst grammar add <dir | .crate | .tgz>` \
+         or import an editor's parser with `cst grammar import`"
+    )]
+    NoGrammar {
+        /// The file.
+        path: PathBuf,
+        /// The language's display name.
+        language: &'static str,
+    },
     /// The grammar registry refused (not compiled in, incompatible ABI…).
     #[error(transparent)]
     Grammar(#[from] cst_grammars::Error),
@@ -203,7 +215,9 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         use cst_tiers::FrozenError as F;
         match self {
-            Error::UnknownLanguage(_) | Error::NoTagsQuery(_) => ErrorKind::Unsupported,
+            Error::UnknownLanguage(_) | Error::NoGrammar { .. } | Error::NoTagsQuery(_) => {
+                ErrorKind::Unsupported
+            }
             Error::Grammar(_) => ErrorKind::Unsupported,
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 ErrorKind::NotFound

@@ -19,6 +19,10 @@ pub enum SkipReason {
     UnknownLanguage,
     /// The language is known but its grammar is not compiled in.
     NotCompiled,
+    /// The catalogue knows the language, but this build has no grammar for
+    /// it (compiled in or loaded: `cst grammar add`); see
+    /// [`IndexReport::no_grammar`].
+    NoGrammar,
     /// The file looks binary (a NUL byte in its first 8 KiB).
     Binary,
     /// Larger than `Config::max_file_bytes`.
@@ -40,6 +44,7 @@ impl SkipReason {
         match self {
             SkipReason::UnknownLanguage => "unknown language",
             SkipReason::NotCompiled => "language not compiled in",
+            SkipReason::NoGrammar => "no grammar for the language",
             SkipReason::Binary => "binary",
             SkipReason::TooLarge => "too large",
             SkipReason::Unreadable => "unreadable",
@@ -70,6 +75,10 @@ pub struct IndexReport {
     pub languages: BTreeMap<&'static str, LanguageReport>,
     /// Files skipped, per reason.
     pub skipped: BTreeMap<SkipReason, u64>,
+    /// Of the files skipped for [`SkipReason::NoGrammar`], how many per
+    /// language (the catalogue's display name): what `cst grammar add`
+    /// would bring in.
+    pub no_grammar: BTreeMap<&'static str, u64>,
     /// Files found already cached (same content, grammar and format).
     pub hits: u64,
     /// Of the hits, files not even read: their status was the one noted when
@@ -239,7 +248,12 @@ pub(crate) fn index(
                         }
                         Ok(Err(reason)) => {
                             tracing::debug!(path = %path.display(), reason = reason.as_str(), "skipped");
-                            *local.skipped.entry(reason).or_default() += 1
+                            *local.skipped.entry(reason).or_default() += 1;
+                            if reason == SkipReason::NoGrammar
+                                && let Some(e) = cst_grammars::catalogue::detect_path(&path)
+                            {
+                                *local.no_grammar.entry(e.name()).or_default() += 1;
+                            }
                         }
                         Err(e) => {
                             first_error.lock().expect("error lock").get_or_insert(e);
@@ -260,6 +274,9 @@ pub(crate) fn index(
                 }
                 for (k, v) in local.skipped {
                     *m.skipped.entry(k).or_default() += v;
+                }
+                for (k, v) in local.no_grammar {
+                    *m.no_grammar.entry(k).or_default() += v;
                 }
                 m.hits += local.hits;
                 m.unread += local.unread;
@@ -344,7 +361,13 @@ fn read_one(
         return Err(SkipReason::Binary);
     }
     let Some(grammar) = cst_grammars::detect(path, &source) else {
-        return Err(SkipReason::UnknownLanguage);
+        return Err(
+            if cst_grammars::catalogue::detect(path, &source).is_some() {
+                SkipReason::NoGrammar
+            } else {
+                SkipReason::UnknownLanguage
+            },
+        );
     };
     if !grammar.is_available() {
         return Err(SkipReason::NotCompiled);

@@ -24,6 +24,10 @@ struct IndexOut {
     removed: u64,
     /// Files skipped, by reason.
     skipped: BTreeMap<&'static str, u64>,
+    /// Files of languages the catalogue knows and no grammar parses, per
+    /// language name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    no_grammar: BTreeMap<&'static str, u64>,
     /// By language id.
     languages: BTreeMap<&'static str, LanguageOut>,
     seconds: f64,
@@ -135,6 +139,7 @@ pub(crate) fn run(cli: &Cli, args: &IndexArgs) -> Result<u8, Failure> {
                 .iter()
                 .map(|(r, n)| (r.as_str(), *n))
                 .collect(),
+            no_grammar: report.no_grammar.clone(),
             languages: report
                 .languages
                 .iter()
@@ -190,6 +195,15 @@ pub(crate) fn run(cli: &Cli, args: &IndexArgs) -> Result<u8, Failure> {
     );
     for (reason, n) in &report.skipped {
         outln!("skipped {n} files: {}", reason.as_str());
+    }
+    if !report.no_grammar.is_empty() {
+        let mut by_count: Vec<(&&str, &u64)> = report.no_grammar.iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let list: Vec<String> = by_count.iter().map(|(l, n)| format!("{l} ({n})")).collect();
+        outln!(
+            "no grammar for {}; add one with `cst grammar add <dir | .crate | .tgz>` or `cst grammar import`",
+            list.join(", ")
+        );
     }
     if report.removed > 0 {
         outln!(

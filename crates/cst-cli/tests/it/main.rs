@@ -4,6 +4,7 @@
 //! `cargo test -p cst-cli --test it <module>::`.
 
 mod cli;
+mod grammar;
 mod map;
 mod mcp;
 mod navigate;

@@ -1,0 +1,199 @@
+//! `cst grammar add | list | check | remove` and `cst languages --json`
+//! through the binary: a grammar built from sources in the lock
+//! (tree-sitter-json, under another id), probed by `cst grammar probe`,
+//! indexed, stored and verified; a crashing grammar refused without taking
+//! cst down; a replaced library refused until checked again.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The source directory of a package of the lock.
+fn package_dir(name: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(out.status.success());
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let manifest = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap()["manifest_path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Path::new(&manifest).parent().unwrap().to_path_buf()
+}
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    home: PathBuf,
+    grammars: PathBuf,
+    cache: PathBuf,
+    ws: PathBuf,
+}
+
+fn env() -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let ws = root.join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    Env {
+        home: root.join("home"),
+        grammars: root.join("grammars"),
+        cache: root.join("cache"),
+        ws,
+        _tmp: tmp,
+    }
+}
+
+fn cst(e: &Env, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cst"))
+        .current_dir(&e.ws)
+        .env("HOME", &e.home)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("CST_GRAMMAR_DIR")
+        .arg("--grammar-dir")
+        .arg(&e.grammars)
+        .arg("--cache-dir")
+        .arg(&e.cache)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn ok(o: &Output) -> String {
+    let (out, err) = text(o);
+    assert!(o.status.success(), "status {:?}\n{out}\n{err}", o.status);
+    out
+}
+
+#[test]
+fn a_grammar_added_from_sources_is_indexed_stored_and_verified() {
+    let e = env();
+    let json = package_dir("tree-sitter-json");
+    let out = ok(&cst(
+        &e,
+        &[
+            "grammar",
+            "add",
+            json.to_str().unwrap(),
+            "--id",
+            "json_dyn",
+            "--ext",
+            "jsondyn",
+        ],
+    ));
+    assert_eq!(out.trim(), "json_dyn", "add prints the new grammar's id");
+
+    let doc = "{\"a\": [1, 2.5, true, null], \"b\": {\"c\": \"d\\n\"}}\n";
+    std::fs::write(e.ws.join("x.jsondyn"), doc).unwrap();
+    std::fs::write(e.ws.join("y.json"), doc).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(&cst(&e, &["index", ".", "--json"]))).unwrap();
+    assert_eq!(report["languages"]["json_dyn"]["files"], 1, "{report}");
+    assert_eq!(report["languages"]["json"]["files"], 1, "{report}");
+    // The stored tree is the tree-sitter tree, node by node.
+    let verify = ok(&cst(&e, &["verify"]));
+    assert!(verify.contains(" 0 mismatches"), "{verify}");
+    let loaded = ok(&cst(&e, &["show", "x.jsondyn"]));
+    let builtin = ok(&cst(&e, &["show", "y.json"]));
+    assert_eq!(loaded, builtin);
+
+    // `cst languages --json` names where each grammar comes from.
+    let langs: serde_json::Value =
+        serde_json::from_str(&ok(&cst(&e, &["languages", "--json"]))).unwrap();
+    let rows = langs.as_array().unwrap();
+    let row = |id: &str| rows.iter().find(|r| r["id"] == id).cloned();
+    assert_eq!(row("json_dyn").unwrap()["grammar"], "loaded");
+    assert_eq!(row("json_dyn").unwrap()["extensions"][0], "jsondyn");
+    assert_eq!(row("json").unwrap()["grammar"], "builtin");
+    assert!(rows.len() >= 300, "{} catalogue rows", rows.len());
+    assert!(
+        rows.iter().any(|r| r["grammar"].is_null()),
+        "languages without a grammar are listed with grammar null"
+    );
+
+    let list = ok(&cst(&e, &["grammar", "list"]));
+    assert!(
+        list.contains("json_dyn") && list.contains("built"),
+        "{list}"
+    );
+
+    // Replace the library in the cache: the grammar is refused until
+    // checked again, and cst says so instead of misreading trees.
+    let approved = std::fs::read_to_string(e.grammars.join("approved.toml")).unwrap();
+    let library = approved
+        .lines()
+        .find_map(|l| l.strip_prefix("library = \""))
+        .unwrap()
+        .trim_end_matches('"');
+    let lib = e.grammars.join(library);
+    let mut bytes = std::fs::read(&lib).unwrap();
+    bytes.extend_from_slice(b"\0tampered");
+    std::fs::write(&lib, bytes).unwrap();
+    let out = cst(&e, &["show", "x.jsondyn"]);
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("changed since it was approved"), "{err}");
+    ok(&cst(&e, &["grammar", "check", "json_dyn"]));
+    assert_eq!(ok(&cst(&e, &["show", "x.jsondyn"])), builtin);
+
+    ok(&cst(&e, &["grammar", "remove", "json_dyn"]));
+    assert_eq!(cst(&e, &["show", "x.jsondyn"]).status.code(), Some(1));
+}
+
+#[test]
+fn a_crashing_grammar_is_refused_by_the_probe_not_by_a_crash() {
+    let e = env();
+    let dir = e.ws.parent().unwrap().join("crash");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("src/parser.c"),
+        "typedef struct TSLanguage TSLanguage;\n\
+         const TSLanguage *tree_sitter_crashy(void) { volatile int *p = 0; *p = 1; return 0; }\n",
+    )
+    .unwrap();
+    let out = cst(&e, &["grammar", "add", dir.to_str().unwrap()]);
+    let (stdout, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{err}");
+    assert!(
+        err.contains("probe of crashy refused it: it crashed (signal"),
+        "{err}"
+    );
+    // Nothing was approved; the next command runs as before.
+    assert!(!ok(&cst(&e, &["grammar", "list"])).contains("crashy"));
+}
+
+#[test]
+fn a_known_language_without_a_grammar_says_how_to_add_one() {
+    let e = env();
+    std::fs::write(e.ws.join("config.nu"), "let x = 1\n").unwrap();
+    std::fs::write(e.ws.join("a.rs"), "fn main() {}\n").unwrap();
+    let out = cst(&e, &["show", "config.nu"]);
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no grammar for"), "{err}");
+    assert!(err.contains("cst grammar add"), "{err}");
+    let out = ok(&cst(&e, &["index", "."]));
+    assert!(
+        out.contains("skipped 1 files: no grammar for the language"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("no grammar for ") && l.contains(" (1)")),
+        "{out}"
+    );
+}
