@@ -10,11 +10,15 @@
 
 use std::path::Path;
 
-use crate::{Grammar, all, by_id, loaded, resolve};
+use crate::{Grammar, all, by_id, resolve};
 
-/// The table's descriptors, then the grammars loaded at run time.
-fn known() -> impl Iterator<Item = &'static Grammar> {
-    all().iter().chain(loaded())
+/// The first of the table's descriptors, then of the grammars loaded at run
+/// time, that `pred` accepts.
+fn find_known(pred: impl Fn(&Grammar) -> bool) -> Option<&'static Grammar> {
+    all()
+        .iter()
+        .find(|g| pred(g))
+        .or_else(|| crate::loaded::find_map(|g| pred(g).then_some(g)))
 }
 
 /// How an extension claimed by several grammars is settled.
@@ -136,9 +140,7 @@ fn decide_pp(head: &[u8]) -> &'static str {
 /// The grammar with this id, alias or display name (case-insensitive).
 pub fn by_name(name: &str) -> Option<&'static Grammar> {
     let eq = |s: &str| s.eq_ignore_ascii_case(name);
-    known()
-        .find(|g| eq(g.id) || eq(g.name) || g.aliases.iter().any(|a| eq(a)))
-        .map(resolve)
+    find_known(|g| eq(g.id) || eq(g.name) || g.aliases.iter().any(|a| eq(a))).map(resolve)
 }
 
 /// Detects a grammar from the path alone. Ambiguous extensions get their
@@ -155,7 +157,7 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<&'static Grammar> {
 
 fn detect_in_table(path: &Path, head: &[u8]) -> Option<&'static Grammar> {
     if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-        if let Some(g) = known().find(|g| g.file_names.contains(&name)) {
+        if let Some(g) = find_known(|g| g.file_names.contains(&name)) {
             return Some(g);
         }
         if let Some(g) = by_pattern(path, name) {
@@ -208,7 +210,7 @@ fn lookup_extension(ext: &str, head: &[u8]) -> Option<&'static Grammar> {
     if let Some(rule) = AMBIGUITY_RULES.iter().find(|r| r.extension == ext) {
         return by_id((rule.decide)(head));
     }
-    known().find(|g| g.extensions.contains(&ext))
+    find_known(|g| g.extensions.contains(&ext))
 }
 
 /// The interpreter named on a `#!` line: `#!/bin/sh` → `sh`,
@@ -228,7 +230,7 @@ pub(crate) fn shebang_interpreter(head: &[u8]) -> Option<&str> {
 
 fn by_shebang(head: &[u8]) -> Option<&'static Grammar> {
     let program = shebang_interpreter(head)?;
-    let find = |p: &str| known().find(|g| g.interpreters.contains(&p));
+    let find = |p: &str| find_known(|g| g.interpreters.contains(&p));
     // `python3.12` → `python3` → `python`.
     find(program)
         .or_else(|| find(program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')))

@@ -5,7 +5,8 @@
 //! is never unloaded, so its `Language` stays valid): [`register`] leaks it
 //! and hands out a `&'static Grammar` like the table's.
 
-use std::sync::{OnceLock, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::{Error, Grammar, Queries, Role, Source};
 
@@ -40,23 +41,35 @@ pub struct LoadedSpec {
     pub injections: Option<String>,
 }
 
-fn list() -> &'static RwLock<Vec<&'static Grammar>> {
-    static LIST: OnceLock<RwLock<Vec<&'static Grammar>>> = OnceLock::new();
-    LIST.get_or_init(|| RwLock::new(Vec::new()))
+/// The loaded grammars: a snapshot replaced whole on each registration, so
+/// readers (detection runs per file) take an `Arc` and no allocation.
+#[derive(Default)]
+struct Loaded {
+    list: Vec<&'static Grammar>,
+    by_id: HashMap<&'static str, &'static Grammar>,
+}
+
+fn state() -> &'static RwLock<Arc<Loaded>> {
+    static STATE: OnceLock<RwLock<Arc<Loaded>>> = OnceLock::new();
+    STATE.get_or_init(|| RwLock::new(Arc::new(Loaded::default())))
+}
+
+fn snapshot() -> Arc<Loaded> {
+    state().read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// The grammars loaded at run time so far, in the order they were registered.
 pub fn loaded() -> Vec<&'static Grammar> {
-    list().read().unwrap_or_else(|e| e.into_inner()).clone()
+    snapshot().list.clone()
+}
+
+/// Calls `f` on each loaded grammar until it returns `Some`.
+pub(crate) fn find_map<T>(mut f: impl FnMut(&'static Grammar) -> Option<T>) -> Option<T> {
+    snapshot().list.iter().find_map(|g| f(g))
 }
 
 pub(crate) fn by_id(id: &str) -> Option<&'static Grammar> {
-    list()
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .find(|g| g.id == id)
-        .copied()
+    snapshot().by_id.get(id).copied()
 }
 
 fn leak(s: String) -> &'static str {
@@ -116,8 +129,8 @@ pub fn register(
             max,
         });
     }
-    let mut list = list().write().unwrap_or_else(|e| e.into_inner());
-    if let Some(g) = list.iter().find(|g| g.id == spec.id) {
+    let mut state = state().write().unwrap_or_else(|e| e.into_inner());
+    if let Some(g) = state.by_id.get(spec.id.as_str()) {
         return match g.source {
             Source::Loaded { digest: d, .. } if d == digest => Ok(g),
             _ => Err(Error::AlreadyRegistered(spec.id)),
@@ -151,6 +164,12 @@ pub fn register(
         queries,
         fingerprint: OnceLock::new(),
     }));
-    list.push(grammar);
+    let mut next = Loaded {
+        list: state.list.clone(),
+        by_id: state.by_id.clone(),
+    };
+    next.list.push(grammar);
+    next.by_id.insert(grammar.id, grammar);
+    *state = Arc::new(next);
     Ok(grammar)
 }

@@ -35,6 +35,29 @@ pub struct AddOptions {
     pub extensions: Option<Vec<String>>,
 }
 
+/// The query files an editor keeps beside its parsers for the language
+/// `name`: nvim's `site/parser/<lang>.so` has `site/queries/<lang>/`,
+/// Helix's `runtime/grammars/<lang>.so` has `runtime/queries/<lang>/`.
+fn editor_queries(library: &Path, name: &str) -> Vec<(String, PathBuf)> {
+    let Some(root) = library.parent().and_then(Path::parent) else {
+        return Vec::new();
+    };
+    let mut names = vec![name.to_string(), name.replace('-', "_")];
+    names.dedup();
+    let Some(dir) = names
+        .iter()
+        .map(|n| root.join("queries").join(n))
+        .find(|d| d.is_dir())
+    else {
+        return Vec::new();
+    };
+    ["tags", "highlights", "locals", "injections"]
+        .iter()
+        .map(|kind| (kind.to_string(), dir.join(format!("{kind}.scm"))))
+        .filter(|(_, p)| p.is_file())
+        .collect()
+}
+
 /// A grammar compiled into cst keeps its id: a loaded one could never be
 /// registered under it.
 fn refuse_compiled_in(id: &str) -> Result<(), Error> {
@@ -316,6 +339,7 @@ impl Loader {
         if let Some(ext) = &options.extensions {
             approval.extensions.clone_from(ext);
         }
+        approval.queries = self.keep_queries(&editor_queries(library, name), &digest)?;
         self.save(approval.clone())?;
         Ok(approval)
     }

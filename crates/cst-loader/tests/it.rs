@@ -491,3 +491,57 @@ fn a_fake_home_laid_out_as_nvim_helix_and_emacs() {
         assert_eq!(a.symbol, f.symbol);
     }
 }
+
+#[test]
+fn an_editors_queries_come_along_validated_and_filtered() {
+    let s = setup();
+    let home = s.root.join("home");
+    let so = std::env::consts::DLL_SUFFIX;
+    let site = home.join(".local/share/nvim/site");
+    let lib = site.join(format!("parser/json_nvim{so}"));
+    editor_json(&s, "tree_sitter_json_nvim", &lib);
+    let queries = site.join("queries/json_nvim");
+    std::fs::create_dir_all(&queries).unwrap();
+    // nvim-style highlights: one plain pattern, one with a predicate cst
+    // does not evaluate (dropped), one with `#eq?` (kept), `; inherits`.
+    std::fs::write(
+        queries.join("highlights.scm"),
+        "; inherits: jsonc\n\
+         (number) @number\n\
+         ((string) @string.special (#lua-match? @string.special \"^x\"))\n\
+         ((pair key: (string) @keyword) (#eq? @keyword \"\\\"k\\\"\"))\n",
+    )
+    .unwrap();
+    // A locals file written for another grammar: refused whole.
+    std::fs::write(queries.join("locals.scm"), "(function_definition) @scope\n").unwrap();
+    let found = cst_loader::presets::discover(&[Preset::Nvim], &home, &|_| None);
+    assert_eq!(found.len(), 1);
+    let a = s
+        .loader
+        .import(&found[0].path, "json_nvim", &AddOptions::default())
+        .unwrap();
+    assert_eq!(
+        a.queries.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["highlights", "locals"]
+    );
+    let g = s.loader.load(&a).unwrap();
+    let highlights = g.queries().highlights.expect("validated highlights");
+    assert!(highlights.contains("(number) @number"));
+    assert!(highlights.contains("#eq?"));
+    assert!(!highlights.contains("lua-match"), "{highlights}");
+    assert!(
+        g.queries().locals.is_none(),
+        "a query for other kinds is refused"
+    );
+    let language = g.language().unwrap();
+    let v = cst_loader::queries::validate(
+        &language,
+        "highlights",
+        &std::fs::read_to_string(queries.join("highlights.scm")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!((v.kept, v.dropped, v.inherits), (2, 1, true));
+    assert!(
+        cst_loader::queries::validate(&language, "locals", "(function_definition) @scope").is_err()
+    );
+}
