@@ -158,9 +158,13 @@ pub(crate) struct GrammarImportArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// Editors whose parser directories are searched (repeatable: nvim,
-    /// helix, emacs, tree-sitter; default: all).
+    /// helix, emacs, tree-sitter; default: all, unless --dir is given).
     #[arg(long = "preset")]
     pub presets: Vec<String>,
+    /// Other directories of compiled parsers (repeatable): `<lang>.so`,
+    /// `libtree-sitter-<lang>.so` or `libtree_sitter_<lang>.so`.
+    #[arg(long = "dir")]
+    pub dirs: Vec<PathBuf>,
     /// List what would be imported, import nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -24,6 +24,9 @@ pub enum Preset {
     Emacs,
     /// The tree-sitter CLI's cache.
     TreeSitter,
+    /// A directory the user names (`cst grammar import --dir`): `<lang>.so`,
+    /// `libtree-sitter-<lang>.so` or `libtree_sitter_<lang>.so` files.
+    Custom,
 }
 
 impl Preset {
@@ -42,10 +45,11 @@ impl Preset {
             Preset::Helix => "helix",
             Preset::Emacs => "emacs",
             Preset::TreeSitter => "tree-sitter",
+            Preset::Custom => "dir",
         }
     }
 
-    /// The preset named `name`.
+    /// The preset named `name` (one of [`Preset::ALL`]).
     pub fn from_name(name: &str) -> Option<Preset> {
         Preset::ALL.into_iter().find(|p| p.name() == name)
     }
@@ -78,6 +82,7 @@ impl Preset {
                 home.join(".config/emacs/tree-sitter"),
             ],
             Preset::TreeSitter => vec![home.join(".cache/tree-sitter/lib")],
+            Preset::Custom => Vec::new(),
         }
     }
 
@@ -88,6 +93,10 @@ impl Preset {
         let stem = file_name.strip_suffix(std::env::consts::DLL_SUFFIX)?;
         let stem = match self {
             Preset::Emacs => stem.strip_prefix("libtree-sitter-")?,
+            Preset::Custom => stem
+                .strip_prefix("libtree-sitter-")
+                .or_else(|| stem.strip_prefix("libtree_sitter_"))
+                .unwrap_or(stem),
             _ => stem,
         };
         let valid = !stem.is_empty()
@@ -128,10 +137,23 @@ pub fn discover(
     home: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<Found> {
+    let dirs: Vec<(Preset, PathBuf)> = presets
+        .iter()
+        .flat_map(|&p| p.dirs(home, env).into_iter().map(move |d| (p, d)))
+        .collect();
+    discover_in(&dirs)
+}
+
+/// Every parser in the configured directories `dirs`, each read with its
+/// preset's file names (a directory of `libtree-sitter-<lang>.so` files is
+/// read as Emacs', one of `<lang>.so` files as the others'), first found
+/// first.
+pub fn discover_in(dirs: &[(Preset, PathBuf)]) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
-    for &preset in presets {
-        for dir in preset.dirs(home, env) {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
+    for (preset, dir) in dirs {
+        let preset = *preset;
+        {
+            let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
             };
             let mut files: Vec<(String, PathBuf)> = entries
@@ -183,6 +205,16 @@ mod tests {
         assert_eq!(Preset::Helix.language_of("rust.scm"), None);
         assert_eq!(Preset::Helix.language_of(&format!("../x{so}")), None);
         assert_eq!(Preset::from_name("helix"), Some(Preset::Helix));
+        assert_eq!(
+            Preset::Custom
+                .language_of(&format!("libtree_sitter_c_sharp{so}"))
+                .as_deref(),
+            Some("c_sharp")
+        );
+        assert_eq!(
+            Preset::Custom.language_of(&format!("zig{so}")).as_deref(),
+            Some("zig")
+        );
     }
 
     #[test]

@@ -144,7 +144,7 @@ fn import(cli: &Cli, args: &GrammarImportArgs) -> Result<u8, Failure> {
             vec![(lib.clone(), name)]
         }
         None => {
-            let presets: Vec<Preset> = if args.presets.is_empty() {
+            let presets: Vec<Preset> = if args.presets.is_empty() && args.dirs.is_empty() {
                 Preset::ALL.to_vec()
             } else {
                 args.presets
@@ -162,7 +162,15 @@ fn import(cli: &Cli, args: &GrammarImportArgs) -> Result<u8, Failure> {
                 .map(PathBuf::from)
                 .ok_or_else(|| Failure::usage("HOME is not set"))?;
             let env = |k: &str| std::env::var(k).ok();
-            cst::loader::presets::discover(&presets, &home, &env)
+            let mut dirs: Vec<(Preset, PathBuf)> = args
+                .dirs
+                .iter()
+                .map(|d| (Preset::Custom, d.clone()))
+                .collect();
+            for p in presets {
+                dirs.extend(p.dirs(&home, &env).into_iter().map(|d| (p, d)));
+            }
+            cst::loader::presets::discover_in(&dirs)
                 .into_iter()
                 // A compiled-in grammar needs no import.
                 .filter(|f| !cst::grammars::by_id(&f.id).is_some_and(|g| g.is_compiled()))

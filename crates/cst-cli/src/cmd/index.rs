@@ -199,7 +199,15 @@ pub(crate) fn run(cli: &Cli, args: &IndexArgs) -> Result<u8, Failure> {
     if !report.no_grammar.is_empty() {
         let mut by_count: Vec<(&&str, &u64)> = report.no_grammar.iter().collect();
         by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let list: Vec<String> = by_count.iter().map(|(l, n)| format!("{l} ({n})")).collect();
+        // The five with most files, then how many languages more.
+        let mut list: Vec<String> = by_count
+            .iter()
+            .take(5)
+            .map(|(l, n)| format!("{l} ({n})"))
+            .collect();
+        if by_count.len() > 5 {
+            list.push(format!("{} more", by_count.len() - 5));
+        }
         outln!(
             "no grammar for {}; add one with `cst grammar add <dir | .crate | .tgz>` or `cst grammar import`",
             list.join(", ")

@@ -197,3 +197,68 @@ fn a_known_language_without_a_grammar_says_how_to_add_one() {
         "{out}"
     );
 }
+
+#[test]
+fn compiled_parsers_are_imported_from_a_directory_and_editors_presets() {
+    let e = env();
+    // json built as an editor would, exporting another symbol.
+    let json = package_dir("tree-sitter-json");
+    let parsers = e.ws.parent().unwrap().join("parsers");
+    std::fs::create_dir_all(&parsers).unwrap();
+    let parser_c = std::fs::read_to_string(json.join("src/parser.c")).unwrap();
+    let c = parsers.join("parser.c");
+    std::fs::write(
+        &c,
+        parser_c.replace("tree_sitter_json(", "tree_sitter_json_x("),
+    )
+    .unwrap();
+    let so = std::env::consts::DLL_SUFFIX;
+    let lib = parsers.join(format!("libtree_sitter_json_x{so}"));
+    let status = Command::new("cc")
+        .args(["-O1", "-w", "-fPIC", "-shared", "-I"])
+        .arg(json.join("src"))
+        .arg("-o")
+        .arg(&lib)
+        .arg(&c)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // The same library in nvim's directory of the fake home.
+    let nvim = e.home.join(".local/share/nvim/site/parser");
+    std::fs::create_dir_all(&nvim).unwrap();
+    std::fs::copy(&lib, nvim.join(format!("json_x{so}"))).unwrap();
+
+    let dry = ok(&cst(
+        &e,
+        &[
+            "grammar",
+            "import",
+            "--dir",
+            parsers.to_str().unwrap(),
+            "--dry-run",
+        ],
+    ));
+    assert!(dry.starts_with("json_x\t"), "{dry}");
+    assert!(
+        !ok(&cst(&e, &["grammar", "list"])).contains("json_x"),
+        "a dry run imports nothing"
+    );
+    let out = ok(&cst(&e, &["grammar", "import", "--preset", "nvim"]));
+    assert_eq!(out.trim(), "json_x");
+    let list = ok(&cst(&e, &["grammar", "list"]));
+    assert!(
+        list.contains("json_x") && list.contains("imported"),
+        "{list}"
+    );
+    // The workspace's own libraries are never imported.
+    std::fs::copy(&lib, e.ws.join(format!("json_y{so}"))).unwrap();
+    std::fs::create_dir_all(e.ws.join(".git")).unwrap();
+    let inside = e.ws.join(format!("json_y{so}"));
+    let out = cst(&e, &["grammar", "import", inside.to_str().unwrap()]);
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("grammars are never loaded from a workspace"),
+        "{err}"
+    );
+}
