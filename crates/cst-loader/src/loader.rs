@@ -209,7 +209,7 @@ impl Loader {
         if let Some(ext) = &options.extensions {
             approval.extensions.clone_from(ext);
         }
-        approval.queries = self.keep_queries(&g.queries, &built.digest)?;
+        self.keep_queries(&mut approval, &g.queries, &built.digest)?;
         self.save(approval.clone())?;
         Ok(approval)
     }
@@ -256,20 +256,29 @@ impl Loader {
             interpreters: known.interpreters,
             aliases: known.aliases,
             queries: BTreeMap::new(),
+            query_notes: Vec::new(),
             approved_at: now(),
         })
     }
 
-    /// Copies a grammar's query files into the cache (validated at load).
+    /// Validates a grammar's query files against its language (opened from
+    /// the approved library once the probe passed) and keeps what passes in
+    /// the cache: patterns with predicates cst does not evaluate removed, a
+    /// file that does not compile for this grammar left out. Records both
+    /// in `approval`.
     fn keep_queries(
         &self,
+        approval: &mut Approval,
         found: &[(String, PathBuf)],
         digest: &[u8; 32],
-    ) -> Result<BTreeMap<String, PathBuf>, Error> {
-        let mut out = BTreeMap::new();
+    ) -> Result<(), Error> {
+        approval.queries.clear();
+        approval.query_notes.clear();
         if found.is_empty() {
-            return Ok(out);
+            return Ok(());
         }
+        let library = self.options.dir.join(&approval.library);
+        let language = crate::dl::open(&library, &approval.symbol)?;
         let rel = PathBuf::from("queries").join(hex(digest));
         let dir = self.options.dir.join(&rel);
         std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
@@ -281,11 +290,33 @@ impl Loader {
             slot.push('\n');
         }
         for (kind, text) in texts {
-            let name = format!("{kind}.scm");
-            std::fs::write(dir.join(&name), text).map_err(Error::io(dir.join(&name)))?;
-            out.insert(kind.to_string(), rel.join(name));
+            match queries::validate(&language, kind, &text) {
+                Ok(v) => {
+                    if v.dropped > 0 {
+                        approval.query_notes.push(format!(
+                            "{kind}: {} of {} patterns dropped (predicates cst does not evaluate)",
+                            v.dropped,
+                            v.kept + v.dropped
+                        ));
+                    }
+                    if v.inherits {
+                        approval
+                            .query_notes
+                            .push(format!("{kind}: `; inherits:` not followed"));
+                    }
+                    if v.kept == 0 {
+                        continue;
+                    }
+                    let name = format!("{kind}.scm");
+                    std::fs::write(dir.join(&name), v.text).map_err(Error::io(dir.join(&name)))?;
+                    approval.queries.insert(kind.to_string(), rel.join(name));
+                }
+                Err(e) => approval.query_notes.push(format!(
+                    "{kind}: left out, it does not compile for this grammar: {e}"
+                )),
+            }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Imports the compiled parser `library` (from an editor's directory):
@@ -339,7 +370,7 @@ impl Loader {
         if let Some(ext) = &options.extensions {
             approval.extensions.clone_from(ext);
         }
-        approval.queries = self.keep_queries(&editor_queries(library, name), &digest)?;
+        self.keep_queries(&mut approval, &editor_queries(library, name), &digest)?;
         self.save(approval.clone())?;
         Ok(approval)
     }
@@ -369,8 +400,28 @@ impl Loader {
         }
         approval.digest = hex(&digest);
         approval.abi = report.abi;
+        let tables_changed = approval.tables != report.tables;
         approval.tables = report.tables;
         approval.approved_at = now();
+        if tables_changed {
+            // The kept queries were validated against other tables: again.
+            let kept: Vec<(String, PathBuf)> = approval
+                .queries
+                .iter()
+                .map(|(k, rel)| (k.clone(), self.options.dir.join(rel)))
+                .collect();
+            let scratch =
+                tempfile::tempdir_in(&self.options.dir).map_err(Error::io(&self.options.dir))?;
+            let copies: Vec<(String, PathBuf)> = kept
+                .iter()
+                .filter_map(|(k, p)| {
+                    let copy = scratch.path().join(format!("{k}.scm"));
+                    std::fs::copy(p, &copy).ok().map(|_| (k.clone(), copy))
+                })
+                .collect();
+            let artifact = unhex32(&approval.artifact).unwrap_or(digest);
+            self.keep_queries(&mut approval, &copies, &artifact)?;
+        }
         self.save(approval.clone())?;
         Ok(approval)
     }
@@ -441,36 +492,26 @@ impl Loader {
             aliases: approval.aliases.clone(),
             ..LoadedSpec::default()
         };
+        // The queries were validated against these tables when approved.
         for (kind, rel) in &approval.queries {
             let path = self.options.dir.join(rel);
             let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            match queries::validate(&language, kind, &text) {
-                Ok(v) => {
-                    if v.dropped > 0 {
-                        tracing::info!(
-                            grammar = approval.id,
-                            kind,
-                            dropped = v.dropped,
-                            "patterns with predicates cst does not evaluate were dropped"
-                        );
-                    }
-                    let slot = match kind.as_str() {
-                        "tags" => &mut spec.tags,
-                        "highlights" => &mut spec.highlights,
-                        "locals" => &mut spec.locals,
-                        "injections" => &mut spec.injections,
-                        _ => continue,
-                    };
-                    *slot = Some(v.text);
-                }
-                Err(e) => tracing::warn!(
+                tracing::warn!(
                     grammar = approval.id,
                     kind,
-                    "query does not compile for this grammar: {e}"
-                ),
-            }
+                    "query file missing: {}",
+                    path.display()
+                );
+                continue;
+            };
+            let slot = match kind.as_str() {
+                "tags" => &mut spec.tags,
+                "highlights" => &mut spec.highlights,
+                "locals" => &mut spec.locals,
+                "injections" => &mut spec.injections,
+                _ => continue,
+            };
+            *slot = Some(text);
         }
         Ok(cst_grammars::register(spec, language, artifact)?)
     }

@@ -72,6 +72,10 @@ pub struct Approval {
     /// grammar cache.
     #[serde(default)]
     pub queries: std::collections::BTreeMap<String, PathBuf>,
+    /// What validating the queries against the grammar left out (dropped
+    /// patterns, files that do not compile for it, `; inherits:` lines).
+    #[serde(default)]
+    pub query_notes: Vec<String>,
     /// Seconds since the Unix epoch when it was approved.
     #[serde(default)]
     pub approved_at: u64,

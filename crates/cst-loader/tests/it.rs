@@ -520,9 +520,22 @@ fn an_editors_queries_come_along_validated_and_filtered() {
         .loader
         .import(&found[0].path, "json_nvim", &AddOptions::default())
         .unwrap();
+    // Validated when approved: the locals file is left out, one highlights
+    // pattern dropped, `; inherits` noted.
     assert_eq!(
         a.queries.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["highlights", "locals"]
+        ["highlights"]
+    );
+    assert_eq!(a.query_notes.len(), 3, "{:?}", a.query_notes);
+    assert!(
+        a.query_notes
+            .iter()
+            .any(|n| n.starts_with("highlights: 1 of 3 patterns dropped"))
+    );
+    assert!(
+        a.query_notes
+            .iter()
+            .any(|n| n.starts_with("locals: left out"))
     );
     let g = s.loader.load(&a).unwrap();
     let highlights = g.queries().highlights.expect("validated highlights");
