@@ -390,10 +390,9 @@ pub(crate) fn collect(tree: &tree_sitter::Tree) -> LiveFacts {
     }
 }
 
-/// Kind tables of a language, indexed by kind id.
+/// Kind tables of a language, indexed by kind id. (Namedness is read from
+/// each node: a kind id does not always tell it, see `walk`.)
 pub(crate) struct KindTables {
-    /// Named kinds (by alias-aware kind id).
-    pub named: Vec<bool>,
     /// Supertype symbols.
     pub supertype: Vec<bool>,
 }
@@ -401,13 +400,10 @@ pub(crate) struct KindTables {
 impl KindTables {
     pub(crate) fn new(language: &tree_sitter::Language) -> Self {
         let count = language.node_kind_count();
-        let mut named = Vec::with_capacity(count);
-        let mut supertype = Vec::with_capacity(count);
-        for id in 0..count {
-            named.push(language.node_kind_is_named(id as u16));
-            supertype.push(language.node_kind_is_supertype(id as u16));
-        }
-        KindTables { named, supertype }
+        let supertype = (0..count)
+            .map(|id| language.node_kind_is_supertype(id as u16))
+            .collect();
+        KindTables { supertype }
     }
 }
 
@@ -529,7 +525,6 @@ pub(crate) fn walk<'tree>(
 ) -> Result<Walked<'tree>, WalkError> {
     let root = tree.root_node();
     let tree_has_error = root.has_error();
-    let is_named = |k: u16| kinds.named.get(usize::from(k)).copied().unwrap_or(false);
     let is_supertype = |s: u16| {
         kinds
             .supertype
@@ -629,7 +624,10 @@ pub(crate) fn walk<'tree>(
             let is_error = kind == crate::ERROR_KIND;
             let is_extra = node.is_extra();
             let mut flags = 0;
-            if is_error || is_named(kind) {
+            // The node's own namedness, not its kind id's: a grammar whose
+            // symbol map merges tokens of different namedness (vim's `*`
+            // onto `wildcard`) has nodes whose kind id says otherwise.
+            if node.is_named() {
                 flags |= TF_NAMED;
             }
             if is_extra {
@@ -980,7 +978,7 @@ mod tests {
         'walk: loop {
             let n = cursor.node();
             let mut flags = 0;
-            if n.kind_id() == crate::ERROR_KIND || language.node_kind_is_named(n.kind_id()) {
+            if n.is_named() {
                 flags |= TF_NAMED;
             }
             if n.is_extra() {

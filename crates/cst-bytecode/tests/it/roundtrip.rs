@@ -430,3 +430,37 @@ fn hostile_packed_input_is_an_error() {
     ]);
     assert!(unpack(&overflow).is_err());
 }
+
+/// vim's generated symbol map merges the anonymous `*` of `pattern_multi`
+/// into the kind id of the named `wildcard` alias: those nodes' kind id
+/// says "named" while tree-sitter's node says anonymous. The stored tree
+/// keeps each node's own namedness (its sexp would print `(wildcard)`
+/// otherwise).
+#[test]
+fn a_merged_symbol_keeps_the_nodes_own_namedness() {
+    if !cst_grammars::by_id("vim").is_some_and(|g| g.is_compiled()) {
+        // `cargo test --workspace --all-features` compiles vim in.
+        eprintln!("SKIPPED: vim is not compiled into this test build");
+        return;
+    }
+    let source = b"syntax match Foo /ab*c/\nlet x = 'a*'\nexecute 'normal! /x*'\nsign place * file=a\n/a*b/s//c/\n";
+    let p = check("vim", source);
+    let language = p.tree.language();
+    let mut merged = 0;
+    let mut cursor = p.tree.walk();
+    'walk: loop {
+        let n = cursor.node();
+        if n.is_named() != language.node_kind_is_named(n.kind_id()) {
+            merged += 1;
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    assert!(merged > 0, "the input has a node of a merged symbol");
+}
