@@ -558,3 +558,27 @@ fn an_editors_queries_come_along_validated_and_filtered() {
         cst_loader::queries::validate(&language, "locals", "(function_definition) @scope").is_err()
     );
 }
+
+#[test]
+fn a_cpp_scanner_needs_allow_cpp_and_then_builds_with_the_cpp_compiler() {
+    let s = setup();
+    let dir = copy_grammar("tree-sitter-json", &s.root.join("cpp"));
+    // A C++ translation unit beside the parser: it only compiles as C++.
+    std::fs::write(
+        dir.join("src/scanner.cc"),
+        "#include <vector>\nextern \"C\" int cst_cpp_probe() { std::vector<int> v{1, 2}; return v.size(); }\n",
+    )
+    .unwrap();
+    let err = s.loader.add(&dir, &with_id("json_cpp", "x")).unwrap_err();
+    assert!(matches!(&err, Error::CppScanner(_)), "{err}");
+    let mut options = s.loader.options().clone();
+    options.allow_cpp = true;
+    let loader = Loader::open(options).unwrap();
+    let a = loader.add(&dir, &with_id("json_cpp", "x")).unwrap();
+    assert_eq!(a[0].abi, 14);
+    let g = loader.load(&a[0]).unwrap();
+    assert_eq!(
+        sexp(g, b"[1]"),
+        sexp(cst_grammars::by_id("json").unwrap(), b"[1]")
+    );
+}
