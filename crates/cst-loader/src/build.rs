@@ -1,7 +1,8 @@
 //! Compiling grammar sources into a shared library, content-addressed.
 //!
-//! The digest covers every file under `src/` (the parser, the scanner and
-//! their headers), the flags and the compiler's identity. The library is
+//! The digest covers every C and C++ file of the package a compile may read
+//! (the parser, the scanner, their headers, a `common/` directory shared by
+//! several grammars), the flags and the compiler's identity. The library is
 //! built in a private temporary directory and renamed to
 //! `lib/<digest>/<symbol>.so`; an existing directory of that digest is
 //! reused as it is, whatever the sources' modification times.
@@ -63,15 +64,29 @@ fn compiler_identity(tool: &cc::Tool) -> String {
     format!("{} {version}", tool.path().display())
 }
 
-/// Every file under `dir`, relative paths sorted.
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+/// Whether a compile can read `path`: a C or C++ source or header.
+fn is_c_source(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    matches!(ext, "c" | "cc" | "h" | "hh" | "hpp" | "cpp" | "inc")
+}
+
+/// The C and C++ files of the package `dir` that `grammar`'s compile may
+/// read: everything under the package but the directories of its other
+/// grammars, dependencies and build output.
+fn sources_under(dir: &Path, grammar: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     for entry in std::fs::read_dir(dir).map_err(Error::io(dir))? {
         let entry = entry.map_err(Error::io(dir))?;
         let t = entry.file_type().map_err(Error::io(dir))?;
+        let path = entry.path();
         if t.is_dir() {
-            files_under(&entry.path(), out)?;
-        } else if t.is_file() {
-            out.push(entry.path());
+            let name = entry.file_name();
+            let other_grammar = path != grammar && path.join("src/parser.c").is_file();
+            if !other_grammar && !matches!(name.to_str(), Some("node_modules" | ".git" | "target"))
+            {
+                sources_under(&path, grammar, out)?;
+            }
+        } else if t.is_file() && is_c_source(&path) {
+            out.push(path);
         }
     }
     Ok(())
@@ -101,16 +116,19 @@ pub(crate) fn digest(g: &GrammarSource, allow_cpp: bool) -> Result<[u8; 32], Err
             .map_err(|e| compile_error(g, e))?;
         put(compiler_identity(&cpp).as_bytes());
     }
+    // Every C and C++ file of the package a compile may read (`src/` and,
+    // say, a `common/` header shared by two grammars), by path relative to
+    // the grammar.
+    let root = if g.dir.starts_with(&g.root) {
+        &g.root
+    } else {
+        &g.dir
+    };
     let mut files = Vec::new();
-    files_under(&src, &mut files)?;
+    sources_under(root, &g.dir, &mut files)?;
     files.sort();
     for f in files {
-        let rel = f.strip_prefix(&src).unwrap_or(&f);
-        // Only what a compile can read: C and C++ sources and headers.
-        let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if !matches!(ext, "c" | "cc" | "h" | "hh" | "hpp" | "cpp" | "inc") {
-            continue;
-        }
+        let rel = f.strip_prefix(root).unwrap_or(&f);
         put(rel.to_string_lossy().as_bytes());
         put(&std::fs::read(&f).map_err(Error::io(&f))?);
     }

@@ -20,6 +20,10 @@ const MAX_SAMPLE_BYTES: u64 = 1 << 20;
 pub struct GrammarSource {
     /// The directory holding `src/parser.c`.
     pub dir: PathBuf,
+    /// The package it was found in (the directory or unpacked archive given
+    /// to [`find`]): headers outside `src/` (tree-sitter-typescript's
+    /// `common/scanner.h`) count toward the build digest.
+    pub root: PathBuf,
     /// The C function `parser.c` exports (`tree_sitter_json`).
     pub symbol: String,
     /// The ABI `parser.c` declares (`#define LANGUAGE_VERSION`), if found.
@@ -126,6 +130,7 @@ fn describe(root: &Path, dir: &Path) -> Result<GrammarSource, Error> {
         .find(|p| p.is_file());
     let mut g = GrammarSource {
         dir: dir.to_path_buf(),
+        root: root.to_path_buf(),
         symbol,
         abi,
         scanner,

@@ -582,3 +582,36 @@ fn a_cpp_scanner_needs_allow_cpp_and_then_builds_with_the_cpp_compiler() {
         sexp(cst_grammars::by_id("json").unwrap(), b"[1]")
     );
 }
+
+#[test]
+fn a_header_shared_outside_src_is_part_of_the_build_digest() {
+    let s = setup();
+    // A package of one grammar under `json/` whose parser includes a header
+    // of the package's `common/` (as tree-sitter-typescript's scanners do).
+    let pkg = s.root.join("pkg");
+    let dir = copy_grammar("tree-sitter-json", &pkg);
+    let grammar = pkg.join("json");
+    std::fs::rename(&dir, &grammar).unwrap();
+    std::fs::create_dir_all(pkg.join("common")).unwrap();
+    std::fs::write(pkg.join("common/extra.h"), "#define CST_EXTRA 1\n").unwrap();
+    let parser_c = grammar.join("src/parser.c");
+    let text = std::fs::read_to_string(&parser_c).unwrap();
+    std::fs::write(
+        &parser_c,
+        format!("#include \"../../common/extra.h\"\n{text}"),
+    )
+    .unwrap();
+    let first = s.loader.add(&pkg, &with_id("json_common", "x")).unwrap();
+    let again = s.loader.add(&pkg, &with_id("json_common", "x")).unwrap();
+    assert_eq!(
+        first[0].library, again[0].library,
+        "same sources, same build"
+    );
+    std::fs::write(pkg.join("common/extra.h"), "#define CST_EXTRA 2\n").unwrap();
+    let changed = s.loader.add(&pkg, &with_id("json_common", "x")).unwrap();
+    assert_ne!(
+        first[0].library, changed[0].library,
+        "an edited shared header is a new build"
+    );
+    assert_ne!(first[0].artifact, changed[0].artifact);
+}
