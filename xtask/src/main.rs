@@ -7,9 +7,13 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod bench_remote;
+mod catalogue;
 mod compare;
 mod corpus;
 mod fuzz;
+mod grammar_gen;
+mod grammar_sources;
+mod grammars_breadth;
 mod languages_table;
 mod notices;
 mod policy_sim;
@@ -250,6 +254,68 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Regenerate crates/cst-grammars/data/catalogue.tsv from the pinned
+    /// linguist-languages and tree-sitter-language-pack archives in DIR (or
+    /// --check it); see xtask/src/catalogue.rs for fetching them.
+    Catalogue {
+        /// Directory holding the input archives.
+        #[arg(long)]
+        from: PathBuf,
+        /// Exit non-zero if the catalogue is out of date instead of writing it.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Fetch the pinned grammar sources of xtask/grammars/manifest.toml,
+    /// compile, probe and load each with cst-loader, smoke-test it on its test
+    /// corpus, samples and Pygments' example files, and verify every input
+    /// through the stored form; exit non-zero on any mismatch or when fewer
+    /// than 60 grammars load and verify.
+    Grammars {
+        /// The manifest (default xtask/grammars/manifest.toml; its inputs.toml beside it).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Work directory for archives and the grammar cache (default target/grammars).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Only these ids or packages (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Write the report as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Use Pygments' example files (the default).
+        #[arg(long, overrides_with = "no_pygments")]
+        pygments: bool,
+        /// Do not use Pygments' example files.
+        #[arg(long)]
+        no_pygments: bool,
+        /// Do not evaluate a package's grammar.js (node, xtask/grammars/dsl.js)
+        /// when it ships no src/grammar.json.
+        #[arg(long)]
+        no_node: bool,
+    },
+    /// The grammar probe child of `grammars` (cst-loader's protocol).
+    #[command(hide = true)]
+    GrammarProbe {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// One grammar's check, the child of `grammars`.
+    #[command(hide = true)]
+    GrammarCheck {
+        #[arg(long)]
+        cache: PathBuf,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        #[arg(long)]
+        sample: Vec<PathBuf>,
+        #[arg(long)]
+        pygments: Vec<PathBuf>,
+        #[arg(long)]
+        grammar_json: Option<PathBuf>,
+    },
     /// Regenerate the supported-languages table in README.md (or --check it).
     LanguagesTable {
         /// Exit non-zero if README.md is out of date instead of writing it.
@@ -425,6 +491,41 @@ fn main() -> ExitCode {
         } => policy_sim::run(&trace, &capacity, &policy, &format, json, threads),
         Command::Notices { check } => notices::run(check),
         Command::LanguagesTable { check } => languages_table::run(check),
+        Command::Grammars {
+            manifest,
+            dir,
+            only,
+            json,
+            pygments: _,
+            no_pygments,
+            no_node,
+        } => grammars_breadth::run(&grammars_breadth::Options {
+            manifest: manifest.unwrap_or_else(|| root().join("xtask/grammars/manifest.toml")),
+            dir: dir.unwrap_or_else(|| root().join("target/grammars")),
+            only,
+            json,
+            pygments: !no_pygments,
+            node: !no_node,
+        }),
+        Command::GrammarProbe { args } => std::process::exit(cst_loader::probe::child_main(&args)),
+        Command::GrammarCheck {
+            cache,
+            id,
+            corpus,
+            sample,
+            pygments,
+            grammar_json,
+        } => {
+            return grammars_breadth::check_main(
+                &cache,
+                &id,
+                corpus.as_deref(),
+                &sample,
+                &pygments,
+                grammar_json.as_deref(),
+            );
+        }
+        Command::Catalogue { from, check } => catalogue::run(&from, check),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
