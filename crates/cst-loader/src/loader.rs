@@ -426,8 +426,8 @@ impl Loader {
         Ok(approval)
     }
 
-    /// Drops the approval of `id` (its library stays in the cache until no
-    /// approval names it). Returns whether there was one.
+    /// Drops the approval of `id`, and its library and query files when no
+    /// other approval names them. Returns whether there was one.
     pub fn remove(&self, id: &str) -> Result<bool, Error> {
         let mut all = self.approvals()?;
         let Some(at) = all.iter().position(|a| a.id == id) else {
@@ -440,6 +440,11 @@ impl Loader {
         {
             // A process that loaded it keeps its mapping; the file goes.
             let _ = std::fs::remove_dir_all(dir);
+        }
+        for rel in gone.queries.values() {
+            if !all.iter().any(|a| a.queries.values().any(|q| q == rel)) {
+                let _ = std::fs::remove_file(self.options.dir.join(rel));
+            }
         }
         Ok(true)
     }

@@ -443,8 +443,11 @@ fn trust_rules_refuse_the_workspace_others_writable_files_and_replaced_ones() {
     let g = s.loader.load(&renewed).unwrap();
     assert_eq!(g.id(), "json_rep");
 
-    // Removal.
+    // Removal takes the library along.
+    let lib = s.loader.options().dir.join(&renewed.library);
+    assert!(lib.is_file());
     assert!(s.loader.remove("json_rep").unwrap());
+    assert!(!lib.exists());
     assert!(!s.loader.remove("json_rep").unwrap());
     assert!(s.loader.approvals().unwrap().is_empty());
 }
