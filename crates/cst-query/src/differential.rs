@@ -178,14 +178,8 @@ pub fn run_cst(
         .node
         .and_then(|i| view.node(i))
         .unwrap_or_else(|| view.root());
-    let cap = |c: &crate::QueryCapture<'_>| {
-        (
-            c.index,
-            c.node.kind_id(),
-            c.node.start_byte(),
-            c.node.end_byte(),
-        )
-    };
+    let cap =
+        |c: &crate::QueryCapture<'_>| (c.index, c.kind_id, c.node.start_byte(), c.node.end_byte());
     let mut out = Results::default();
     let mut cursor = QueryCursor::new();
     configure(&mut cursor, s);

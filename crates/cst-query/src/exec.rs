@@ -66,6 +66,11 @@ pub(crate) struct Capture {
     pub index: u16,
     pub start: u32,
     pub end: u32,
+    /// The kind id tree-sitter reports for the captured node: its own, but
+    /// for a parent captured from its child, the kind
+    /// `ts_tree_cursor_parent_node` gives (the slot's alias, even on an
+    /// ERROR or extra parent).
+    pub kind: u16,
 }
 
 /// Everything an execution needs besides the tree.
@@ -448,7 +453,7 @@ impl<'q, 't> Exec<'q, 't> {
 
     /// `ts_query_cursor__capture`.
     /// Captures visible walk node `q`.
-    fn capture(&mut self, state_index: usize, step_index: u16, q: u32) {
+    fn capture(&mut self, state_index: usize, step_index: u16, q: u32, kind: u16) {
         if self.states[state_index].dead {
             return;
         }
@@ -469,6 +474,7 @@ impl<'q, 't> Exec<'q, 't> {
                 index: id,
                 start: n.start,
                 end: n.end,
+                kind,
             });
         }
     }
@@ -911,13 +917,18 @@ impl<'q, 't> Exec<'q, 't> {
                             }
                         }
                         if self.program.steps[k].capture_ids[0] != NONE {
-                            self.capture(j, k as u16, p);
+                            // The parent as `ts_tree_cursor_parent_node`
+                            // reads it from this child.
+                            let kind = facts
+                                .parent_kind
+                                .unwrap_or(self.tree.nodes[p as usize].summary.kind_id);
+                            self.capture(j, k as u16, p, kind);
                         }
                     }
                 }
             }
             if step.capture_ids[0] != NONE {
-                self.capture(j, state_step, q);
+                self.capture(j, state_step, q, symbol);
             }
             if self.states[j].dead {
                 self.states.remove(j);

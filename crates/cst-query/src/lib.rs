@@ -314,6 +314,13 @@ pub struct QueryCapture<'t> {
     pub node: Node<'t>,
     /// The capture's index in [`Query::capture_names`].
     pub index: u32,
+    /// The kind id tree-sitter's `QueryCursor` reports for the node. It is
+    /// `node.kind_id()` except in one case: a pattern whose root is a
+    /// wildcard captures that root from its child, through
+    /// `ts_tree_cursor_parent_node`, which applies the parent's slot alias
+    /// even to an ERROR or extra parent (tree-sitter's own `TreeCursor`
+    /// reports such a node as unaliased).
+    pub kind_id: u16,
 }
 
 /// A match of one pattern.
@@ -531,6 +538,7 @@ impl<'c, 't> Iter<'c, 't> {
                 .map(|c| QueryCapture {
                     node: tree.visible(c.node),
                     index: u32::from(c.index),
+                    kind_id: c.kind,
                 })
                 .collect(),
             id: m.id,
