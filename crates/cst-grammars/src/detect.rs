@@ -15,10 +15,14 @@ use crate::{Grammar, all, by_id, resolve};
 /// The first of the table's descriptors, then of the grammars loaded at run
 /// time, that `pred` accepts.
 fn find_known(pred: impl Fn(&Grammar) -> bool) -> Option<&'static Grammar> {
+    // A table descriptor that can parse (compiled in, or standing for a
+    // loaded grammar of its id), else a loaded grammar, else a descriptor
+    // that cannot parse (so the file reads as "not compiled in").
     all()
         .iter()
-        .find(|g| pred(g))
+        .find(|g| pred(g) && resolve(g).is_available())
         .or_else(|| crate::loaded::find_map(|g| pred(g).then_some(g)))
+        .or_else(|| all().iter().find(|g| pred(g)))
 }
 
 /// How an extension claimed by several grammars is settled.

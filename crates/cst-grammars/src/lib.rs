@@ -40,7 +40,7 @@ pub mod smoke;
 mod table;
 
 pub use detect::{AMBIGUITY_RULES, AmbiguityRule, by_name, detect, detect_path};
-pub use loaded::{LoadedSpec, loaded, register};
+pub use loaded::{LoadedSpec, is_valid_id, loaded, register};
 
 /// Errors of the registry.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]

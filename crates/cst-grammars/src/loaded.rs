@@ -85,7 +85,8 @@ fn leak_all(v: Vec<String>) -> &'static [&'static str] {
     )
 }
 
-fn valid_id(id: &str) -> bool {
+/// Whether `id` can name a loaded grammar: 1 to 64 of `[a-z0-9_]`.
+pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id
@@ -107,7 +108,7 @@ pub fn register(
     language: tree_sitter::Language,
     digest: [u8; 32],
 ) -> Result<&'static Grammar, Error> {
-    if !valid_id(&spec.id) {
+    if !is_valid_id(&spec.id) {
         return Err(Error::InvalidId(spec.id));
     }
     if crate::all()

@@ -9,9 +9,11 @@ use crate::Error;
 
 /// At most this many entries per archive.
 const MAX_ENTRIES: usize = 100_000;
-/// At most this many bytes unpacked per archive (the largest generated
-/// parsers are ~60 MB of C).
-const MAX_BYTES: u64 = 2 << 30;
+/// At most this many bytes unpacked per archive, and read from its
+/// decompressed stream (headers included: the tar crate reads a GNU long
+/// name or a PAX record whole). The largest generated parsers are ~60 MB of
+/// C; whole grammar packages stay well below.
+const MAX_BYTES: u64 = 256 << 20;
 
 /// Whether `path` names an archive this module unpacks.
 pub(crate) fn is_archive(path: &Path) -> bool {
@@ -31,7 +33,10 @@ pub(crate) fn unpack(archive: &Path, into: &Path) -> Result<(), Error> {
         reason,
     };
     let file = std::fs::File::open(archive).map_err(Error::io(archive))?;
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    // The decompressed stream itself is bounded: headers (GNU long names,
+    // PAX records) are read whole by the tar crate before any entry is seen.
+    let stream = std::io::Read::take(flate2::read::GzDecoder::new(file), MAX_BYTES + (16 << 20));
+    let mut tar = tar::Archive::new(stream);
     tar.set_preserve_permissions(false);
     tar.set_overwrite(true);
     let (mut count, mut bytes) = (0usize, 0u64);
@@ -50,15 +55,14 @@ pub(crate) fn unpack(archive: &Path, into: &Path) -> Result<(), Error> {
             return Err(bad(format!("more than {MAX_BYTES} bytes unpacked")));
         }
         let path = entry.path().map_err(|e| bad(e.to_string()))?.into_owned();
+        // Quote at most 200 characters of a name in an error.
+        let shown: String = path.display().to_string().chars().take(200).collect();
         // `unpack_in` refuses `..` and absolute paths by returning false.
         let inside = entry
             .unpack_in(into)
-            .map_err(|e| bad(format!("{}: {e}", path.display())))?;
+            .map_err(|e| bad(format!("{shown}: {e}")))?;
         if !inside {
-            return Err(bad(format!(
-                "entry {} leaves the destination",
-                path.display()
-            )));
+            return Err(bad(format!("entry {shown} leaves the destination")));
         }
     }
     Ok(())

@@ -107,8 +107,15 @@ pub(crate) fn digest(g: &GrammarSource, allow_cpp: bool) -> Result<[u8; 32], Err
     put(b"cst-grammar-build/1");
     put(g.symbol.as_bytes());
     put(compiler_identity(&c).as_bytes());
+    // The flags, with the source directory itself left out (an archive is
+    // unpacked into a new temporary directory each time: the same sources
+    // must give the same digest).
     for a in c.args() {
-        put(a.as_encoded_bytes());
+        if Path::new(a) == src {
+            put(b"<src>");
+        } else {
+            put(a.as_encoded_bytes());
+        }
     }
     if g.cpp_scanner() && allow_cpp {
         let cpp = cc_build(&src, &scratch, true)

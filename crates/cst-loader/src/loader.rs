@@ -59,8 +59,11 @@ fn editor_queries(library: &Path, name: &str) -> Vec<(String, PathBuf)> {
 }
 
 /// A grammar compiled into cst keeps its id: a loaded one could never be
-/// registered under it.
+/// registered under it. Nor can an id that is not `[a-z0-9_]+`.
 fn refuse_compiled_in(id: &str) -> Result<(), Error> {
+    if !cst_grammars::is_valid_id(id) {
+        return Err(cst_grammars::Error::InvalidId(id.to_string()).into());
+    }
     if cst_grammars::by_id(id).is_some_and(|g| g.is_compiled()) {
         return Err(Error::Taken(id.to_string()));
     }
@@ -117,6 +120,7 @@ impl Loader {
     }
 
     fn save(&self, approval: Approval) -> Result<(), Error> {
+        let _lock = trust::lock(&self.options.dir)?;
         let mut all = self.approvals()?;
         all.retain(|a| a.id != approval.id);
         all.push(approval);
@@ -329,29 +333,32 @@ impl Loader {
         name: &str,
         options: &AddOptions,
     ) -> Result<Approval, Error> {
-        trust::check_file(library, &self.options.forbidden)?;
         let (mut id, symbol) = presets::id_and_symbol(name);
         if let Some(forced) = &options.id {
             id.clone_from(forced);
         }
         refuse_compiled_in(&id)?;
-        let digest = file_digest(library)?;
+        // The bytes checked are the bytes copied (one descriptor), and the
+        // copy in the cache is what is probed, approved and loaded.
+        let bytes = trust::read_trusted(library, &self.options.forbidden)?;
+        let digest = *blake3::hash(&bytes).as_bytes();
         let dir = self.options.dir.join("lib").join(hex(&digest));
         let copy = dir.join(build::library_name(&symbol));
         if !copy.is_file() {
-            // Copy to a temporary name, then rename: a reader never sees a
-            // half-written library, and the source may change under us
-            // only before the digest is taken again below.
+            // Written under a temporary name, then renamed: a reader never
+            // sees a half-written library.
             std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
             crate::not_writable_by_others(&dir)?;
             let tmp = dir.join(format!(".{}.tmp", std::process::id()));
-            std::fs::copy(library, &tmp).map_err(Error::io(&tmp))?;
+            std::fs::write(&tmp, &bytes).map_err(Error::io(&tmp))?;
             crate::not_writable_by_others(&tmp)?;
             std::fs::rename(&tmp, &copy).map_err(Error::io(&copy))?;
         }
         if file_digest(&copy)? != digest {
-            let _ = std::fs::remove_file(&copy);
-            return Err(Error::Changed(id));
+            return Err(Error::Untrusted {
+                path: copy,
+                reason: "the copy in the grammar cache differs from the library read".into(),
+            });
         }
         let report = probe::run(
             &self.options.probe,
@@ -429,21 +436,30 @@ impl Loader {
     /// Drops the approval of `id`, and its library and query files when no
     /// other approval names them. Returns whether there was one.
     pub fn remove(&self, id: &str) -> Result<bool, Error> {
+        let _lock = trust::lock(&self.options.dir)?;
         let mut all = self.approvals()?;
         let Some(at) = all.iter().position(|a| a.id == id) else {
             return Ok(false);
         };
         let gone = all.remove(at);
         trust::write(&self.options.dir, &all)?;
-        if !all.iter().any(|a| a.library == gone.library)
-            && let Some(dir) = self.options.dir.join(&gone.library).parent()
-        {
-            // A process that loaded it keeps its mapping; the file goes.
-            let _ = std::fs::remove_dir_all(dir);
+        // Only files the approvals name (checked to be `lib/<digest>/…` and
+        // `queries/<digest>/…` in the cache), then their directories if
+        // empty. A process that loaded the library keeps its mapping.
+        let mut files = Vec::new();
+        if !all.iter().any(|a| a.library == gone.library) {
+            files.push(gone.library.clone());
         }
         for rel in gone.queries.values() {
             if !all.iter().any(|a| a.queries.values().any(|q| q == rel)) {
-                let _ = std::fs::remove_file(self.options.dir.join(rel));
+                files.push(rel.clone());
+            }
+        }
+        for rel in files {
+            let path = self.options.dir.join(&rel);
+            let _ = std::fs::remove_file(&path);
+            if let Some(parent) = path.parent() {
+                let _ = std::fs::remove_dir(parent);
             }
         }
         Ok(true)

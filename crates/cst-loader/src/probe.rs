@@ -63,14 +63,20 @@ pub fn run(
         .map_err(Error::io(&command.program))?;
     // Drain both pipes on threads so a chatty child cannot block on a full
     // pipe while we wait for it.
+    // What is past the limit is read and dropped: the child never blocks
+    // on a full pipe. The answer comes back over a channel, so a process
+    // the child left holding the pipe cannot keep us waiting.
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut text = Vec::new();
-            if let Some(p) = pipe {
-                let _ = p.take(MAX_OUTPUT).read_to_end(&mut text);
+            if let Some(mut p) = pipe {
+                let _ = (&mut p).take(MAX_OUTPUT).read_to_end(&mut text);
+                let _ = std::io::copy(&mut p, &mut std::io::sink());
             }
-            String::from_utf8_lossy(&text).into_owned()
-        })
+            let _ = tx.send(String::from_utf8_lossy(&text).into_owned());
+        });
+        rx
     };
     let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
     let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
@@ -89,8 +95,9 @@ pub fn run(
             None => std::thread::sleep(Duration::from_millis(5)),
         }
     };
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
+    let grace = Duration::from_secs(2);
+    let stdout = out.recv_timeout(grace).unwrap_or_default();
+    let stderr = err.recv_timeout(grace).unwrap_or_default();
     let message = stderr.trim().lines().last().unwrap_or("").to_string();
     if !status.success() {
         #[cfg(unix)]

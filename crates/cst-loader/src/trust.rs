@@ -104,19 +104,60 @@ pub(crate) fn read(dir: &Path) -> Result<Vec<Approval>, Error> {
         reason: e.to_string(),
     })?;
     for a in &file.grammars {
-        // A library path must stay inside the cache.
-        if a.library.is_absolute()
-            || a.library
-                .components()
-                .any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
-            return Err(Error::Approvals {
-                path,
-                reason: format!("grammar `{}`: library path leaves the cache", a.id),
-            });
+        let bad = |what: &str| Error::Approvals {
+            path: path.clone(),
+            reason: format!("grammar `{}`: {what}", a.id),
+        };
+        // Every path names a file the loader wrote: `lib/<digest>/<file>`
+        // and `queries/<digest>/<kind>.scm`, nothing else (remove deletes
+        // them).
+        if !cache_path(&a.library, "lib") {
+            return Err(bad("library is not lib/<digest>/<file> in the cache"));
+        }
+        if a.queries.values().any(|q| !cache_path(q, "queries")) {
+            return Err(bad("a query is not queries/<digest>/<file> in the cache"));
+        }
+        if crate::unhex32(&a.digest).is_none() || crate::unhex32(&a.artifact).is_none() {
+            return Err(bad("digest or artifact is not 64 hexadecimal digits"));
         }
     }
     Ok(file.grammars)
+}
+
+/// Whether `p` is `<top>/<64 hex digits>/<file name>`.
+pub(crate) fn cache_path(p: &Path, top: &str) -> bool {
+    let parts: Vec<_> = p.components().collect();
+    match parts.as_slice() {
+        [
+            std::path::Component::Normal(t),
+            std::path::Component::Normal(d),
+            std::path::Component::Normal(f),
+        ] => {
+            *t == top
+                && d.to_str().and_then(crate::unhex32).is_some()
+                && !f.to_string_lossy().starts_with('.')
+        }
+        _ => false,
+    }
+}
+
+/// Holds the lock of the approvals of `dir` while it lives: a read-modify-
+/// write of `approved.toml` by another `cst grammar` command waits.
+pub(crate) struct Lock {
+    _file: std::fs::File,
+}
+
+/// Takes the approvals lock of `dir` (`approved.toml.lock`), waiting for it.
+pub(crate) fn lock(dir: &Path) -> Result<Lock, Error> {
+    let path = dir.join("approved.toml.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(Error::io(&path))?;
+    file.lock().map_err(Error::io(&path))?;
+    Ok(Lock { _file: file })
 }
 
 /// Writes `approvals` to `dir`, atomically.
@@ -131,6 +172,64 @@ pub(crate) fn write(dir: &Path, approvals: &[Approval]) -> Result<(), Error> {
     let tmp = dir.join(format!("approved.toml.{}.tmp", std::process::id()));
     std::fs::write(&tmp, text).map_err(Error::io(&tmp))?;
     std::fs::rename(&tmp, &path).map_err(Error::io(&path))
+}
+
+/// The largest library [`read_trusted`] reads (generated parsers reach
+/// ~60 MB of C; their libraries are smaller).
+const MAX_LIBRARY_BYTES: u64 = 1 << 30;
+
+/// Reads a library to import through one descriptor, after the rules of
+/// [`check_file`] hold for that descriptor: the file checked is the file
+/// read (opened without following a link at the last step, `fstat` on the
+/// descriptor), so it cannot be swapped in between.
+pub(crate) fn read_trusted(path: &Path, forbidden: &[PathBuf]) -> Result<Vec<u8>, Error> {
+    check_file(path, forbidden)?;
+    let canonical = path.canonicalize().map_err(Error::io(path))?;
+    let refuse = |reason: String| Error::Untrusted {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = options.open(&canonical).map_err(Error::io(&canonical))?;
+    let meta = file.metadata().map_err(Error::io(&canonical))?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file".into()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.mode() & 0o022 != 0 {
+            return Err(refuse(format!(
+                "the file is writable by the group or others (mode {:o})",
+                meta.mode() & 0o777
+            )));
+        }
+        if meta.uid() != crate::dl::effective_uid() && meta.uid() != 0 {
+            return Err(refuse(format!(
+                "the file belongs to user {}, not to this user or root",
+                meta.uid()
+            )));
+        }
+    }
+    if meta.len() > MAX_LIBRARY_BYTES {
+        return Err(refuse(format!("larger than {MAX_LIBRARY_BYTES} bytes")));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&file, MAX_LIBRARY_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(Error::io(&canonical))?;
+    if bytes.len() as u64 > MAX_LIBRARY_BYTES {
+        return Err(refuse(format!("larger than {MAX_LIBRARY_BYTES} bytes")));
+    }
+    Ok(bytes)
 }
 
 /// Refuses a library file that others could have written: not a regular

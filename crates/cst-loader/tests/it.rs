@@ -618,3 +618,121 @@ fn a_header_shared_outside_src_is_part_of_the_build_digest() {
     );
     assert_ne!(first[0].artifact, changed[0].artifact);
 }
+
+#[test]
+fn a_hostile_archive_is_refused_within_bounds() {
+    let s = setup();
+    // A GNU long-name header of 300 MiB of 'a': a few hundred KiB packed.
+    let bomb = s.root.join("bomb.tgz");
+    {
+        use std::io::Write;
+        let file = std::fs::File::create(&bomb).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let size: u64 = 300 << 20;
+        let mut header = tar::Header::new_gnu();
+        header.set_path("././@LongLink").unwrap();
+        header.set_entry_type(tar::EntryType::GNULongName);
+        header.set_size(size);
+        header.set_cksum();
+        gz.write_all(header.as_bytes()).unwrap();
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..300 {
+            gz.write_all(&chunk).unwrap();
+        }
+        gz.finish().unwrap();
+    }
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 8 << 20);
+    let err = s.loader.add(&bomb, &AddOptions::default()).unwrap_err();
+    match &err {
+        Error::Archive { reason, .. } => assert!(reason.len() < 1000, "{}", reason.len()),
+        other => panic!("{other}"),
+    }
+    // A path escaping the destination.
+    let escape = s.root.join("escape.tgz");
+    {
+        use std::io::Write;
+        let file = std::fs::File::create(&escape).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut header = tar::Header::new_gnu();
+        let name = b"../outside.txt";
+        header.as_old_mut().name[..name.len()].copy_from_slice(name);
+        header.set_size(2);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_cksum();
+        gz.write_all(header.as_bytes()).unwrap();
+        gz.write_all(b"x\n").unwrap();
+        gz.write_all(&[0u8; 510]).unwrap();
+        gz.write_all(&[0u8; 1024]).unwrap();
+        gz.finish().unwrap();
+    }
+    let err = s.loader.add(&escape, &AddOptions::default()).unwrap_err();
+    assert!(matches!(&err, Error::Archive { .. }), "{err}");
+    assert!(!s.root.join("grammars/tmp/outside.txt").exists());
+}
+
+#[test]
+fn approvals_naming_paths_outside_their_place_are_refused() {
+    let s = setup();
+    let dir = &s.loader.options().dir;
+    let digest = "ab".repeat(32);
+    for (library, query) in [
+        ("tree_sitter_x.so".to_string(), None),
+        (format!("lib/{digest}/../../x.so"), None),
+        (
+            format!("lib/{digest}/tree_sitter_x.so"),
+            Some("/tmp/victim"),
+        ),
+        (
+            format!("lib/{digest}/tree_sitter_x.so"),
+            Some("queries/zz/tags.scm"),
+        ),
+    ] {
+        let queries = query
+            .map(|q| format!("\n[grammar.queries]\ntags = \"{q}\"\n"))
+            .unwrap_or_default();
+        std::fs::write(
+            dir.join("approved.toml"),
+            format!(
+                "[[grammar]]\nid = \"x\"\nsymbol = \"tree_sitter_x\"\nlibrary = \"{library}\"\n\
+                 digest = \"{digest}\"\nartifact = \"{digest}\"\nkind = \"imported\"\nabi = 14\n\
+                 tables = \"00\"\norigin = \"\"\n{queries}"
+            ),
+        )
+        .unwrap();
+        assert!(
+            matches!(s.loader.approvals(), Err(Error::Approvals { .. })),
+            "{library} {query:?}"
+        );
+        assert!(s.loader.remove("x").is_err(), "nothing is deleted");
+    }
+}
+
+#[test]
+fn concurrent_adds_keep_every_approval() {
+    let s = setup();
+    let dir = copy_grammar("tree-sitter-json", &s.root);
+    // Build once, so the parallel adds race on the approvals, not the compiler.
+    s.loader.add(&dir, &with_id("json_c0", "x")).unwrap();
+    std::thread::scope(|scope| {
+        for i in 1..8 {
+            let (loader, dir) = (&s.loader, &dir);
+            scope.spawn(move || {
+                loader
+                    .add(dir, &with_id(&format!("json_c{i}"), "x"))
+                    .unwrap();
+            });
+        }
+    });
+    let mut ids: Vec<String> = s
+        .loader
+        .approvals()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        (0..8).map(|i| format!("json_c{i}")).collect::<Vec<_>>()
+    );
+}

@@ -3,7 +3,7 @@
 //! the approved ones before every command.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cst::loader::{AddOptions, Approval, Loader, Options, Preset, ProbeCommand};
 
@@ -27,21 +27,22 @@ fn probe_command() -> Result<ProbeCommand, Failure> {
     })
 }
 
+/// The workspace cst runs in, where no grammar is ever taken from: the
+/// nearest ancestor of the current directory with `.git` or `cst.toml`.
+fn workspace_root() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .find(|d| d.join(".git").exists() || d.join("cst.toml").exists())
+        .map(Path::to_path_buf)
+}
+
 fn loader(cli: &Cli, allow_cpp: bool) -> Result<Loader, Failure> {
     let dir = grammar_dir(cli).ok_or_else(|| {
         Failure::usage("no grammar directory: set --grammar-dir, CST_GRAMMAR_DIR or HOME")
     })?;
     let mut options = Options::new(dir, probe_command()?);
     options.allow_cpp = allow_cpp;
-    // Never import from the workspace cst is run in: the nearest ancestor
-    // of the current directory with `.git` or `cst.toml`.
-    if let Ok(cwd) = std::env::current_dir()
-        && let Some(root) = cwd
-            .ancestors()
-            .find(|d| d.join(".git").exists() || d.join("cst.toml").exists())
-    {
-        options.forbidden.push(root.to_path_buf());
-    }
+    options.forbidden.extend(workspace_root());
     Ok(Loader::open(options)?)
 }
 
@@ -56,7 +57,11 @@ pub(crate) fn load_approved(cli: &Cli) {
     let Ok(probe) = probe_command() else {
         return;
     };
-    let loaded = Loader::open(Options::new(dir, probe)).and_then(|l| l.load_approved());
+    // The same rule as for imports: a grammar cache inside the workspace
+    // (a repository's own `approved.toml` and library) is never loaded.
+    let mut options = Options::new(dir, probe);
+    options.forbidden.extend(workspace_root());
+    let loaded = Loader::open(options).and_then(|l| l.load_approved());
     match loaded {
         Ok(report) => {
             for (id, e) in report.refused {
@@ -108,10 +113,23 @@ fn add(cli: &Cli, args: &GrammarAddArgs) -> Result<u8, Failure> {
     let approvals = loader.add(&args.path, &add_options(&args.id, &args.extensions))?;
     let mut refused = 0;
     for a in &approvals {
-        // Load it here too: a taken id shows now, not at the next command.
-        if let Err(e) = loader.load(a) {
-            eprintln!("cst: grammar `{}` approved but not loaded: {e}", a.id);
-            refused += 1;
+        // Load it here too: a problem shows now, not at the next command.
+        match loader.load(a) {
+            Ok(_) => {}
+            // This process loaded the approval it replaces before the
+            // command ran; the next command loads the new one.
+            Err(cst::loader::Error::Registry(cst::grammars::Error::AlreadyRegistered(_)))
+                if cst::grammars::loaded().iter().any(|g| g.id() == a.id) =>
+            {
+                eprintln!(
+                    "cst: grammar `{}` replaced; the new build is used from the next command on",
+                    a.id
+                );
+            }
+            Err(e) => {
+                eprintln!("cst: grammar `{}` approved but not loaded: {e}", a.id);
+                refused += 1;
+            }
         }
     }
     let mut out = std::io::stdout().lock();
@@ -220,7 +238,7 @@ fn list(cli: &Cli, args: &GrammarListArgs) -> Result<u8, Failure> {
             a.id,
             a.abi,
             format!("{:?}", a.kind).to_lowercase(),
-            &a.digest[..16.min(a.digest.len())],
+            a.digest.get(..16).unwrap_or(&a.digest),
             a.origin,
             if loaded { "" } else { "  (not loaded)" }
         )?;
@@ -239,7 +257,11 @@ fn check(cli: &Cli, args: &GrammarCheckArgs) -> Result<u8, Failure> {
     let mut failed = 0;
     for id in ids {
         match loader.check(&id) {
-            Ok(a) => println!("{id}: ok (ABI {}, {})", a.abi, &a.digest[..16]),
+            Ok(a) => println!(
+                "{id}: ok (ABI {}, {})",
+                a.abi,
+                a.digest.get(..16).unwrap_or(&a.digest)
+            ),
             Err(e) => {
                 eprintln!("cst: {id}: {e}");
                 failed += 1;

@@ -262,3 +262,46 @@ fn compiled_parsers_are_imported_from_a_directory_and_editors_presets() {
         "{err}"
     );
 }
+
+#[test]
+fn a_grammar_cache_inside_the_workspace_is_never_loaded() {
+    let e = env();
+    let json = package_dir("tree-sitter-json");
+    ok(&cst(
+        &e,
+        &[
+            "grammar",
+            "add",
+            json.to_str().unwrap(),
+            "--id",
+            "json_dyn",
+            "--ext",
+            "jsondyn",
+        ],
+    ));
+    // The same cache, as a repository would ship it.
+    std::fs::create_dir_all(e.ws.join(".git")).unwrap();
+    let inside = e.ws.join("grammars");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(&e.grammars)
+        .arg(&inside)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_cst"))
+        .current_dir(&e.ws)
+        .env("HOME", &e.home)
+        .args(["--grammar-dir", "grammars", "--cache-dir"])
+        .arg(&e.cache)
+        .args(["languages", "--json"])
+        .output()
+        .unwrap();
+    let (stdout, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("inside") && err.contains("workspace"), "{err}");
+    assert!(
+        !stdout.contains("json_dyn"),
+        "the workspace's grammar was loaded"
+    );
+}
