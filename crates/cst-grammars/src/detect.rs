@@ -18,11 +18,14 @@ fn find_known(pred: impl Fn(&Grammar) -> bool) -> Option<&'static Grammar> {
     // A table descriptor that can parse (compiled in, or standing for a
     // loaded grammar of its id), else a loaded grammar, else a descriptor
     // that cannot parse (so the file reads as "not compiled in").
-    all()
-        .iter()
-        .find(|g| pred(g) && resolve(g).is_available())
-        .or_else(|| crate::loaded::find_map(|g| pred(g).then_some(g)))
-        .or_else(|| all().iter().find(|g| pred(g)))
+    let mut unavailable = None;
+    for g in all().iter().filter(|g| pred(g)) {
+        if resolve(g).is_available() {
+            return Some(g);
+        }
+        unavailable.get_or_insert(g);
+    }
+    crate::loaded::find_map(|g| pred(g).then_some(g)).or(unavailable)
 }
 
 /// How an extension claimed by several grammars is settled.

@@ -174,6 +174,26 @@ pub(crate) fn write(dir: &Path, approvals: &[Approval]) -> Result<(), Error> {
     std::fs::rename(&tmp, &path).map_err(Error::io(&path))
 }
 
+/// Refuses `meta` (of `what`: the file, its directory) when the group or
+/// others can write it or it belongs to a user other than this one or root.
+#[cfg(unix)]
+fn check_owner_and_mode(meta: &std::fs::Metadata, what: &str) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "{what} is writable by the group or others (mode {:o})",
+            meta.mode() & 0o777
+        ));
+    }
+    if meta.uid() != crate::dl::effective_uid() && meta.uid() != 0 {
+        return Err(format!(
+            "{what} belongs to user {}, not to this user or root",
+            meta.uid()
+        ));
+    }
+    Ok(())
+}
+
 /// The largest library [`read_trusted`] reads (generated parsers reach
 /// ~60 MB of C; their libraries are smaller).
 const MAX_LIBRARY_BYTES: u64 = 1 << 30;
@@ -202,21 +222,7 @@ pub(crate) fn read_trusted(path: &Path, forbidden: &[PathBuf]) -> Result<Vec<u8>
         return Err(refuse("not a regular file".into()));
     }
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if meta.mode() & 0o022 != 0 {
-            return Err(refuse(format!(
-                "the file is writable by the group or others (mode {:o})",
-                meta.mode() & 0o777
-            )));
-        }
-        if meta.uid() != crate::dl::effective_uid() && meta.uid() != 0 {
-            return Err(refuse(format!(
-                "the file belongs to user {}, not to this user or root",
-                meta.uid()
-            )));
-        }
-    }
+    check_owner_and_mode(&meta, "the file").map_err(refuse)?;
     if meta.len() > MAX_LIBRARY_BYTES {
         return Err(refuse(format!("larger than {MAX_LIBRARY_BYTES} bytes")));
     }
@@ -257,24 +263,10 @@ pub(crate) fn check_file(path: &Path, forbidden: &[PathBuf]) -> Result<(), Error
     }
     #[cfg(unix)]
     {
-        use std::os::unix::fs::MetadataExt;
-        let me = crate::dl::effective_uid();
         let parent = canonical.parent().unwrap_or(Path::new("/"));
         let dir = std::fs::metadata(parent).map_err(Error::io(parent))?;
-        for (what, m) in [("the file", &meta), ("its directory", &dir)] {
-            if m.mode() & 0o022 != 0 {
-                return Err(refuse(format!(
-                    "{what} is writable by the group or others (mode {:o})",
-                    m.mode() & 0o777
-                )));
-            }
-            if m.uid() != me && m.uid() != 0 {
-                return Err(refuse(format!(
-                    "{what} belongs to user {}, not to this user or root",
-                    m.uid()
-                )));
-            }
-        }
+        check_owner_and_mode(&meta, "the file").map_err(refuse)?;
+        check_owner_and_mode(&dir, "its directory").map_err(refuse)?;
     }
     Ok(())
 }

@@ -362,7 +362,8 @@ fn read_one(
     }
     let Some(grammar) = cst_grammars::detect(path, &source) else {
         return Err(
-            if cst_grammars::catalogue::detect(path, &source).is_some() {
+            // By the path alone, as `IndexReport::no_grammar` counts it.
+            if cst_grammars::catalogue::detect_path(path).is_some() {
                 SkipReason::NoGrammar
             } else {
                 SkipReason::UnknownLanguage
