@@ -46,6 +46,27 @@ unsafe extern "C" {
         supertype_count: *mut u32,
     );
     fn ts_tree_cursor_parent_node(cursor: *const ffi::TSTreeCursor) -> ffi::TSNode;
+    fn ts_language_public_symbol(language: *const ffi::TSLanguage, symbol: u16) -> u16;
+}
+
+/// The public symbol (the kind id a node reports) of every symbol of
+/// `language`, internal ones and aliases included: tree-sitter's
+/// `ts_language_public_symbol` over `0..node_kind_count()`, which is the
+/// length of the grammar's `ts_symbol_map`.
+#[allow(unsafe_code)]
+pub(crate) fn public_symbols(language: &tree_sitter::Language) -> Vec<u16> {
+    let count = language.node_kind_count().min(usize::from(u16::MAX - 1));
+    let raw = language.clone().into_raw();
+    let map = (0..count as u16)
+        // SAFETY: `raw` is a live language (the clone's reference, released
+        // below); `ts_language_public_symbol` reads `public_symbol_map[symbol]`,
+        // which the generated parser sizes `symbol_count + alias_count`, the
+        // count `node_kind_count()` reports, so every index is in bounds.
+        .map(|s| unsafe { ts_language_public_symbol(raw, s) })
+        .collect();
+    // SAFETY: gives back the reference `into_raw` took from the clone.
+    drop(unsafe { tree_sitter::Language::from_raw(raw) });
+    map
 }
 
 /// The top entry of the cursor's stack (tree-sitter's `TreeCursorEntry`).

@@ -18,6 +18,10 @@ pub struct Symbols {
     fingerprint: [u8; 16],
     kinds: Vec<(Box<str>, bool)>,
     fields: Vec<Box<str>>,
+    /// Names a node of kind `.0` and namedness `.1` reports although the
+    /// kind's own entry differs in namedness (sorted by `(.0, .1)`). See
+    /// [`Symbols::node_kind_name`].
+    merged: Vec<(u16, bool, Box<str>)>,
 }
 
 impl Symbols {
@@ -41,6 +45,7 @@ impl Symbols {
                 .map(|(n, named)| (n.into_boxed_str(), named))
                 .collect(),
             fields: fields.into_iter().map(String::into_boxed_str).collect(),
+            merged: Vec::new(),
         })
     }
 
@@ -48,7 +53,7 @@ impl Symbols {
     /// grammar fingerprint the caller keys trees with (cst-grammars computes it).
     #[cfg(feature = "tree-sitter")]
     pub fn from_language(language: &tree_sitter::Language, fingerprint: [u8; 16]) -> Self {
-        let kinds = (0..language.node_kind_count())
+        let kinds: Vec<(Box<str>, bool)> = (0..language.node_kind_count())
             .map(|id| {
                 let id = id as u16;
                 (
@@ -62,6 +67,7 @@ impl Symbols {
             .collect();
         Symbols {
             fingerprint,
+            merged: merged_names(language, &kinds),
             kinds,
             fields,
         }
@@ -96,6 +102,27 @@ impl Symbols {
         }
     }
 
+    /// The name tree-sitter's `Node::kind` gives a node of kind `id` whose
+    /// namedness is `named`.
+    ///
+    /// That is the name of the node's *internal* symbol, which is the kind's
+    /// own name except where the grammar merged an internal symbol into a
+    /// public one of the other namedness (tree-sitter-move's anonymous `/`
+    /// reports kind 60, the named `binary_operator`; tree-sitter-vim's `*`
+    /// likewise). A stored node keeps its kind id and its own namedness, and
+    /// within one kind id the namedness tells those symbols apart.
+    pub fn node_kind_name(&self, id: u16, named: bool) -> &str {
+        if !self.merged.is_empty()
+            && named != self.kind_is_named(id)
+            && let Ok(i) = self
+                .merged
+                .binary_search_by(|(k, n, _)| (*k, *n).cmp(&(id, named)))
+        {
+            return &self.merged[i].2;
+        }
+        self.kind_name(id)
+    }
+
     /// Whether kind `id` is named in the grammar.
     pub fn kind_is_named(&self, id: u16) -> bool {
         match id {
@@ -119,5 +146,74 @@ impl Symbols {
             .iter()
             .position(|f| &**f == name)
             .map(|i| i as u16 + 1)
+    }
+}
+
+/// The `merged` table of [`Symbols`]: for every symbol whose public symbol
+/// (the kind id a node reports) differs from it in namedness and in name,
+/// `(public, namedness, name)`. Where two such symbols share a public symbol
+/// and a namedness but not a name, a node cannot tell them apart and the
+/// kind's own name is kept for both.
+#[cfg(feature = "tree-sitter")]
+fn merged_names(
+    language: &tree_sitter::Language,
+    kinds: &[(Box<str>, bool)],
+) -> Vec<(u16, bool, Box<str>)> {
+    let mut merged: Vec<(u16, bool, Box<str>)> = Vec::new();
+    let mut ambiguous = Vec::new();
+    for (symbol, public) in crate::live_facts::public_symbols(language)
+        .into_iter()
+        .enumerate()
+    {
+        let (Some((name, named)), Some((public_name, public_named))) =
+            (kinds.get(symbol), kinds.get(usize::from(public)))
+        else {
+            continue;
+        };
+        if named == public_named || name == public_name {
+            continue;
+        }
+        match merged.iter().find(|(k, n, _)| (*k, *n) == (public, *named)) {
+            Some((_, _, other)) if other != name => ambiguous.push((public, *named)),
+            Some(_) => {}
+            None => merged.push((public, *named, name.clone())),
+        }
+    }
+    merged.retain(|(k, n, _)| !ambiguous.contains(&(*k, *n)));
+    merged.sort_by_key(|(k, n, _)| (*k, *n));
+    merged
+}
+
+#[cfg(all(test, feature = "tree-sitter"))]
+mod tests {
+    use super::*;
+
+    /// In every compiled-in grammar, a node's kind id and namedness give the
+    /// name tree-sitter's `Node::kind` reports: no symbol is merged into a
+    /// public symbol of the same namedness under another name, and no two
+    /// symbols merged into one kind with one namedness differ in name.
+    #[test]
+    fn kind_id_and_namedness_give_the_kind_name_in_every_grammar() {
+        let mut merged_grammars = Vec::new();
+        let mut unresolved = Vec::new();
+        for g in cst_grammars::compiled() {
+            let language = g.language().unwrap();
+            let symbols = Symbols::from_language(&language, [0; 16]);
+            for (symbol, public) in crate::live_facts::public_symbols(&language)
+                .into_iter()
+                .enumerate()
+            {
+                let name = language.node_kind_for_id(symbol as u16).unwrap_or("");
+                let named = language.node_kind_is_named(symbol as u16);
+                if symbols.node_kind_name(public, named) != name {
+                    unresolved.push(format!("{}: symbol {symbol} {name:?} -> {public}", g.id()));
+                }
+            }
+            if !symbols.merged.is_empty() {
+                merged_grammars.push(g.id());
+            }
+        }
+        eprintln!("grammars with merged names: {merged_grammars:?}");
+        assert!(unresolved.is_empty(), "{unresolved:#?}");
     }
 }

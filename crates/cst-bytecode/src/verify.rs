@@ -39,7 +39,7 @@ fn point(p: tree_sitter::Point) -> Point {
     }
 }
 
-/// Compares every node of `tree` with `view` in preorder: kind id, named,
+/// Compares every node of `tree` with `view` in preorder: kind id, kind name, named,
 /// extra, error, missing, has_error, field id, start/end byte and point, and
 /// child count; and the node counts. Returns the first difference.
 pub fn verify(tree: &tree_sitter::Tree, view: &TreeView) -> Result<(), Mismatch> {
@@ -75,6 +75,7 @@ pub fn verify(tree: &tree_sitter::Tree, view: &TreeView) -> Result<(), Mismatch>
             };
         }
         check!("kind_id", n.kind_id(), d.kind_id());
+        check!("kind", n.kind(), d.kind());
         check!("is_named", n.is_named(), d.is_named());
         check!("is_extra", n.is_extra(), d.is_extra());
         check!("is_error", n.is_error(), d.is_error());

@@ -87,7 +87,9 @@ impl<'t> Node<'t> {
     /// Kind name.
     #[inline]
     pub fn kind(&self) -> &'t str {
-        self.tree.symbols.kind_name(self.kind_id())
+        self.tree
+            .symbols
+            .node_kind_name(self.kind_id(), self.is_named())
     }
     /// Whether the node is named.
     #[inline]

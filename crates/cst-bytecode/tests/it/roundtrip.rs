@@ -435,7 +435,7 @@ fn hostile_packed_input_is_an_error() {
 /// into the kind id of the named `wildcard` alias: those nodes' kind id
 /// says "named" while tree-sitter's node says anonymous. The stored tree
 /// keeps each node's own namedness (its sexp would print `(wildcard)`
-/// otherwise).
+/// otherwise), and names it `*` as tree-sitter's `Node::kind` does.
 #[test]
 fn a_merged_symbol_keeps_the_nodes_own_namedness() {
     if !cst_grammars::by_id("vim").is_some_and(|g| g.is_compiled()) {
@@ -447,12 +447,16 @@ fn a_merged_symbol_keeps_the_nodes_own_namedness() {
     let p = check("vim", source);
     let language = p.tree.language();
     let mut merged = 0;
+    let mut id = 0; // preorder index, the view's node id
     let mut cursor = p.tree.walk();
     'walk: loop {
         let n = cursor.node();
         if n.is_named() != language.node_kind_is_named(n.kind_id()) {
             merged += 1;
+            assert_eq!(n.kind(), "*");
+            assert_eq!(p.view.node(id).map(|d| d.kind()), Some("*"));
         }
+        id += 1;
         if cursor.goto_first_child() {
             continue;
         }
