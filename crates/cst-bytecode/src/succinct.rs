@@ -43,6 +43,35 @@ pub(crate) fn i32_at(b: &[u8], at: usize) -> i32 {
     u32_at(b, at) as i32
 }
 
+/// The `r`th set bit of `w` (0-based) as `Ok(position)`, or `Err(ones)`
+/// with the number of set bits of `w` when it has `r` or fewer: one
+/// select-or-count for a scan over words, where `count_ones` (a software
+/// popcount on the baseline x86-64 target) and [`select_in_word`] would
+/// count the bytes twice.
+#[inline]
+fn select_or_count(w: u64, r: u32) -> Result<u32, u32> {
+    const L8: u64 = 0x0101_0101_0101_0101;
+    const H8: u64 = 0x8080_8080_8080_8080;
+    let mut s = w - ((w >> 1) & 0x5555_5555_5555_5555);
+    s = (s & 0x3333_3333_3333_3333) + ((s >> 2) & 0x3333_3333_3333_3333);
+    s = (s + (s >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    let prefix = s.wrapping_mul(L8);
+    let ones = (prefix >> 56) as u32;
+    if r >= ones {
+        return Err(ones);
+    }
+    let le = (((u64::from(r) * L8) | H8) - prefix) & H8;
+    // One bit per byte of `le`: their count by a multiplication (no popcount).
+    let byte = ((le >> 7).wrapping_mul(L8) >> 56) as u32;
+    let before = if byte == 0 {
+        0
+    } else {
+        ((prefix >> (8 * (byte - 1))) & 0xff) as u32
+    };
+    let b = ((w >> (8 * byte)) & 0xff) as usize;
+    Ok(byte * 8 + u32::from(SELECT_IN_BYTE[b * 8 + (r - before) as usize]))
+}
+
 /// Position of the `r`th set bit of `w` (0-based); 64 if there is none.
 /// Broadword: byte popcounts, their prefix sums by one multiplication, the
 /// byte holding the bit by a parallel comparison, then a table.
@@ -60,7 +89,8 @@ fn select_in_word(w: u64, r: u32) -> u32 {
     }
     // Bytes whose prefix is ≤ r: the byte holding the bit is the first other.
     let le = (((u64::from(r) * L8) | H8) - prefix) & H8;
-    let byte = le.count_ones();
+    // One bit per byte of `le`: their count by a multiplication (no popcount).
+    let byte = ((le >> 7).wrapping_mul(L8) >> 56) as u32;
     let before = if byte == 0 {
         0
     } else {
@@ -592,6 +622,65 @@ impl SeqLayout {
     }
 }
 
+impl SeqLayout {
+    /// Value `k` of the sequence over `section`, as `self.seq(section).get(k)`
+    /// (0 past the end), read at the parts' offsets without slicing them
+    /// first: one node's start or end byte is a single such read.
+    #[inline]
+    pub fn get(&self, section: &[u8], k: usize) -> u32 {
+        if k >= self.len as usize {
+            return 0;
+        }
+        let [lo, hi, samples, ..] = self.cuts.map(|c| c as usize);
+        if self.plain {
+            return u32_at(section, lo + k * 4);
+        }
+        // select1(hi, k): from the sampled position of every
+        // SELECT_STRIDE-th one, then word by word.
+        let pos = u32_at(section, samples + (k / SELECT_STRIDE) * 4) as usize;
+        let mut r = (k % SELECT_STRIDE) as u32;
+        let mut w = pos / 64;
+        let words = (self.hi_len as usize).div_ceil(64);
+        if w >= words {
+            return 0;
+        }
+        let mut x = u64_at_byte(section, hi + w * 8) & (!0u64 << (pos % 64));
+        let one = loop {
+            match select_or_count(x, r) {
+                Ok(bit) => break w * 64 + bit as usize,
+                Err(c) => r -= c,
+            }
+            w += 1;
+            if w >= words {
+                return 0;
+            }
+            x = u64_at_byte(section, hi + w * 8);
+        };
+        let low = match self.l as usize {
+            0 => 0,
+            l => {
+                let bit = k * l;
+                let (w, off) = (bit / 64, bit % 64);
+                let mut v = u64_at_byte(section, lo + w * 8) >> off;
+                if off + l > 64 {
+                    v |= u64_at_byte(section, lo + (w + 1) * 8) << (64 - off);
+                }
+                v & ((1u64 << l) - 1)
+            }
+        };
+        (((one.wrapping_sub(k) as u64) << self.l) | low) as u32
+    }
+}
+
+/// The little-endian u64 at byte offset `at` of `b` (0 when out of range).
+#[inline]
+fn u64_at_byte(b: &[u8], at: usize) -> u64 {
+    match b.get(at..at.wrapping_add(8)) {
+        Some(s) => u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
+        None => 0,
+    }
+}
+
 impl<'a> Seq<'a> {
     /// The layout of a sequence section of exactly `bytes`, of `len` values.
     pub fn layout(bytes: &'a [u8], len: usize) -> Option<SeqLayout> {
@@ -750,11 +839,10 @@ impl Ef<'_> {
         let mut x = u64_at(self.hi, w) & (!0u64 << (pos % 64));
         let words = self.hi_len.div_ceil(64);
         loop {
-            let c = x.count_ones();
-            if r < c {
-                return Some(w * 64 + select_in_word(x, r) as usize);
+            match select_or_count(x, r) {
+                Ok(bit) => return Some(w * 64 + bit as usize),
+                Err(c) => r -= c,
             }
-            r -= c;
             w += 1;
             if w >= words {
                 return None;
@@ -1112,8 +1200,12 @@ mod tests {
                 let ones: Vec<u32> = (0..64).filter(|&j| (w >> j) & 1 != 0).collect();
                 for (r, &want) in ones.iter().enumerate() {
                     assert_eq!(select_in_word(w, r as u32), want, "{w:#x} {r}");
+                    assert_eq!(select_or_count(w, r as u32), Ok(want), "{w:#x} {r}");
                 }
                 assert_eq!(select_in_word(w, ones.len() as u32), 64);
+                for r in ones.len() as u32..ones.len() as u32 + 2 {
+                    assert_eq!(select_or_count(w, r), Err(ones.len() as u32));
+                }
             }
         }
     }
@@ -1132,8 +1224,13 @@ mod tests {
             let mut out = Vec::new();
             write_seq(&mut out, &values);
             let seq = Seq::parse(&out, values.len()).unwrap();
+            let layout = Seq::layout(&out, values.len()).unwrap();
             for (k, &v) in values.iter().enumerate() {
                 assert_eq!(seq.get(k), v, "{k}");
+                assert_eq!(layout.get(&out, k), v, "layout {k}");
+            }
+            for k in values.len()..values.len() + 3 {
+                assert_eq!(layout.get(&out, k), seq.get(k), "past the end {k}");
             }
             let all: Vec<u32> = seq.iter_from(0).collect();
             assert_eq!(all, values);

@@ -104,6 +104,13 @@ impl TreeView {
         self.positions.seq(self.sec(sec::EVENTS))
     }
 
+    /// Position `k` (of the open or close at shape position `k`), as
+    /// `self.positions().get(k)` without building the sequence's parts.
+    #[inline]
+    pub(crate) fn position(&self, k: usize) -> u32 {
+        self.positions.get(self.sec(sec::EVENTS), k)
+    }
+
     #[inline]
     pub(crate) fn lines(&self) -> Seq<'_> {
         self.lines.seq(self.sec(sec::LINES))

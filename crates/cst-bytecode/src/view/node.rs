@@ -129,12 +129,12 @@ impl<'t> Node<'t> {
     /// Start byte.
     #[inline]
     pub fn start_byte(&self) -> usize {
-        self.tree.positions().get(self.pos as usize) as usize
+        self.tree.position(self.pos as usize) as usize
     }
     /// End byte (exclusive).
     #[inline]
     pub fn end_byte(&self) -> usize {
-        self.tree.positions().get(self.close()) as usize
+        self.tree.position(self.close()) as usize
     }
     /// Byte range.
     pub fn byte_range(&self) -> Range<usize> {
