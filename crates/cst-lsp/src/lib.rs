@@ -39,6 +39,7 @@ mod syntax;
 
 use std::path::PathBuf;
 
+pub use cst_workspace::GrammarReload;
 pub use cst_workspace::discover::{Access, OpenOptions};
 pub use handlers::folding::is_fold_kind;
 pub use handlers::semantic::{LEGEND_MODIFIERS, LEGEND_TYPES, token_type_of};
@@ -60,6 +61,9 @@ pub struct LspOptions {
     /// The provider of `workspace/symbol`, `definition` and `references`;
     /// those capabilities are advertised only when it is set.
     pub symbols: Option<Box<dyn SymbolProvider>>,
+    /// Grammars approved while the server runs (see
+    /// `cst_workspace::WorkspaceOptions::grammar_reload`).
+    pub grammar_reload: Option<GrammarReload>,
 }
 
 impl std::fmt::Debug for LspOptions {
@@ -70,6 +74,7 @@ impl std::fmt::Debug for LspOptions {
             .field("index_on_open", &self.index_on_open)
             .field("workers", &self.workers)
             .field("symbols", &self.symbols.is_some())
+            .field("grammar_reload", &self.grammar_reload.is_some())
             .finish()
     }
 }
@@ -85,6 +90,7 @@ impl Default for LspOptions {
             index_on_open: true,
             workers: 2,
             symbols: None,
+            grammar_reload: None,
         }
     }
 }

@@ -101,6 +101,7 @@ pub fn run(connection: Connection, options: LspOptions) -> Result<(), Error> {
             open: options.open.clone(),
             watch: options.watch,
             index_on_open: options.index_on_open,
+            grammar_reload: options.grammar_reload.clone(),
             ..WorkspaceOptions::default()
         },
     ) {

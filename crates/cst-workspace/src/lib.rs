@@ -42,8 +42,8 @@ pub use ops::{NodeRequest, TreeFormat};
 pub use query::{PreparedQuery, QueryLimits, QueryRecord, QueryRequest, QuerySummary};
 pub use text::{Encoding, LineIndex, Position};
 pub use workspace::{
-    BeforeIndex, BufferState, FileTree, Meta, RunSummary, Status, WatchInfo, Workspace,
-    WorkspaceOptions, drop_trees_of,
+    BeforeIndex, BufferState, FileTree, GRAMMAR_POLL, GrammarReload, Meta, RunSummary, Status,
+    WatchInfo, Workspace, WorkspaceOptions, drop_trees_of,
 };
 
 /// The facade this layer stands on.

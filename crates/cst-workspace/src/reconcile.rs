@@ -79,10 +79,20 @@ pub(crate) fn start(shared: Arc<Shared>, options: &WorkspaceOptions) -> Result<T
     }
     let index_on_open = options.index_on_open;
     let before = options.before_index.clone();
+    let reload = options.grammar_reload.clone();
     let s = shared.clone();
     let handle = std::thread::Builder::new()
         .name("cst-reconcile".into())
-        .spawn(move || run(&s, index_on_open, before.as_ref(), &batches, &stop))
+        .spawn(move || {
+            run(
+                &s,
+                index_on_open,
+                before.as_ref(),
+                reload.as_ref(),
+                &batches,
+                &stop,
+            )
+        })
         .map_err(|source| Error::Io {
             path: "<thread>".into(),
             source,
@@ -98,6 +108,7 @@ fn run(
     shared: &Arc<Shared>,
     index_on_open: bool,
     before: Option<&crate::BeforeIndex>,
+    reload: Option<&crate::GrammarReload>,
     batches: &Receiver<cst_watch::Batch>,
     stop: &Receiver<()>,
 ) {
@@ -112,17 +123,21 @@ fn run(
         shared.ready.store(true, Ordering::Release);
     }
     let mut last_flush = Instant::now();
+    let mut last_poll = Instant::now();
     loop {
         if shared.stop.load(Ordering::Acquire) {
             return;
         }
         // Request threads mark the path map dirty too (a file indexed on
         // demand, a saved buffer stored): look again every `flush_delay`.
-        let wait = if shared.dirty.load(Ordering::Acquire) {
+        let mut wait = if shared.dirty.load(Ordering::Acquire) {
             shared.flush_delay.saturating_sub(last_flush.elapsed())
         } else {
             shared.flush_delay
         };
+        if reload.is_some() {
+            wait = wait.min(crate::GRAMMAR_POLL.saturating_sub(last_poll.elapsed()));
+        }
         crossbeam::select! {
             recv(batches) -> b => match b {
                 Ok(mut batch) => {
@@ -141,6 +156,21 @@ fn run(
             },
             recv(stop) -> _ => return,
             default(wait) => {}
+        }
+        if let Some(reload) = reload
+            && last_poll.elapsed() >= crate::GRAMMAR_POLL
+        {
+            last_poll = Instant::now();
+            // Files of the new languages were skipped as "no grammar": one
+            // run over the root indexes them (the rest is trusted by its
+            // status, as at open). A workspace that does not index the root
+            // (`cst lsp --no-index`) sees them as buffers open.
+            if reload.poll() && index_on_open {
+                tracing::info!("grammars added: reconciling the root");
+                if let Err(e) = all(shared) {
+                    tracing::warn!(error = %e, "reconcile after new grammars failed");
+                }
+            }
         }
         if shared.dirty.load(Ordering::Acquire) && last_flush.elapsed() >= shared.flush_delay {
             if !shared.read_only

@@ -40,6 +40,38 @@ pub struct WorkspaceOptions {
     pub flush_delay: Duration,
     /// Work to do before the first index (with `index_on_open`).
     pub before_index: Option<BeforeIndex>,
+    /// A check for grammars added while the workspace is open, made every
+    /// [`GRAMMAR_POLL`] on the reconcile thread; when it says some were,
+    /// the whole root is reconciled again (files of their languages were
+    /// skipped as "no grammar").
+    pub grammar_reload: Option<GrammarReload>,
+}
+
+/// How often [`WorkspaceOptions::grammar_reload`] is asked.
+pub const GRAMMAR_POLL: Duration = Duration::from_secs(2);
+
+/// Loads grammars approved since the last call and says whether any new
+/// language became parseable (`cst grammar add` while `cst serve`,
+/// `cst lsp` or `cst mcp` runs). It reports its own failures.
+#[derive(Clone)]
+pub struct GrammarReload(Arc<dyn Fn() -> bool + Send + Sync>);
+
+impl GrammarReload {
+    /// `f`: load what was approved since the last call; true when a new
+    /// grammar was registered.
+    pub fn new(f: impl Fn() -> bool + Send + Sync + 'static) -> GrammarReload {
+        GrammarReload(Arc::new(f))
+    }
+
+    pub(crate) fn poll(&self) -> bool {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for GrammarReload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GrammarReload(..)")
+    }
 }
 
 /// Work run once on the reconcile thread before the first index, while
@@ -76,6 +108,7 @@ impl Default for WorkspaceOptions {
             index_on_open: true,
             flush_delay: Duration::from_millis(500),
             before_index: None,
+            grammar_reload: None,
         }
     }
 }

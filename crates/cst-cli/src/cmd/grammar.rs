@@ -48,19 +48,28 @@ fn loader(cli: &Cli, allow_cpp: bool) -> Result<Loader, Failure> {
 
 /// Loads the approved grammars before a command; a refusal is a warning.
 pub(crate) fn load_approved(cli: &Cli) {
-    let Some(dir) = grammar_dir(cli) else {
-        return;
-    };
+    if let Some(dir) = grammar_dir(cli) {
+        load_approved_in(&dir, None);
+    }
+}
+
+/// Loads the approvals of the grammar cache `dir`, if it has any, never
+/// from inside the workspace of the current directory nor `root`; a
+/// refusal is a warning. How many grammars it registered that were not
+/// before.
+fn load_approved_in(dir: &Path, root: Option<&Path>) -> usize {
     if !dir.join("approved.toml").is_file() {
-        return;
+        return 0;
     }
     let Ok(probe) = probe_command() else {
-        return;
+        return 0;
     };
     // The same rule as for imports: a grammar cache inside the workspace
     // (a repository's own `approved.toml` and library) is never loaded.
-    let mut options = Options::new(dir, probe);
+    let mut options = Options::new(dir.to_path_buf(), probe);
     options.forbidden.extend(workspace_root());
+    options.forbidden.extend(root.map(Path::to_path_buf));
+    let before = cst::grammars::loaded().len();
     let loaded = Loader::open(options).and_then(|l| l.load_approved());
     match loaded {
         Ok(report) => {
@@ -70,6 +79,43 @@ pub(crate) fn load_approved(cli: &Cli) {
         }
         Err(e) => eprintln!("cst: no grammar loaded at run time: {e}"),
     }
+    cst::grammars::loaded().len().saturating_sub(before)
+}
+
+/// For the long-running commands (`serve`, `lsp`, `mcp`): loads the
+/// grammars approved after the command started (`cst grammar add` in
+/// another shell) when `approved.toml` changes, and says whether a new one
+/// was registered. A grammar that was already loaded keeps its first build
+/// until the process restarts: loaded code is never unloaded. `root`, the
+/// workspace served, is never a place grammars are loaded from.
+pub(crate) fn reload(cli: &Cli, root: Option<&Path>) -> Option<cst_workspace::GrammarReload> {
+    if cli.no_dynamic_grammars {
+        return None;
+    }
+    let dir = grammar_dir(cli)?;
+    let root = root.map(Path::to_path_buf);
+    let stamp = |dir: &Path| {
+        std::fs::metadata(dir.join("approved.toml"))
+            .ok()
+            .map(|m| (m.modified().ok(), m.len()))
+    };
+    // What the load before the command saw.
+    let seen = std::sync::Mutex::new(stamp(&dir));
+    Some(cst_workspace::GrammarReload::new(move || {
+        let now = stamp(&dir);
+        {
+            let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+            if *seen == now {
+                return false;
+            }
+            *seen = now;
+        }
+        let added = load_approved_in(&dir, root.as_deref());
+        if added > 0 {
+            eprintln!("cst: {added} grammar(s) added at run time; reconciling the workspace");
+        }
+        added > 0
+    }))
 }
 
 pub(crate) fn run(cli: &Cli, command: &GrammarCommand) -> Result<u8, Failure> {

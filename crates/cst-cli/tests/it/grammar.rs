@@ -305,3 +305,113 @@ fn a_grammar_cache_inside_the_workspace_is_never_loaded() {
         "the workspace's grammar was loaded"
     );
 }
+
+/// `cst serve` started before the grammar exists: a file of its extension
+/// is skipped, `cst grammar add` in another process approves the grammar,
+/// and the running server loads it and reconciles the root, so that the
+/// file is indexed and answered without a restart.
+#[test]
+fn a_running_server_picks_up_a_grammar_added_beside_it() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let e = env();
+    let doc = "{\"a\": [1, 2.5, true, null], \"b\": {\"c\": \"d\\n\"}}\n";
+    std::fs::write(e.ws.join("x.jsondyn"), doc).unwrap();
+    std::fs::write(e.ws.join("y.json"), doc).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cst"))
+        .current_dir(&e.ws)
+        .env("HOME", &e.home)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("CST_GRAMMAR_DIR")
+        .arg("--grammar-dir")
+        .arg(&e.grammars)
+        .arg("--cache-dir")
+        .arg(&e.cache)
+        .args(["serve", ".", "--addr", "127.0.0.1:0", "--no-remote"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _server = Kill(child);
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("address line: {line:?}"))
+        .to_owned();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let status = || -> serde_json::Value {
+        let mut r = agent
+            .get(format!("http://{addr}/v1/status"))
+            .call()
+            .unwrap();
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    let tree = |path: &str| -> (u16, String) {
+        let mut r = agent
+            .get(format!("http://{addr}/v1/tree?path={path}"))
+            .call()
+            .unwrap();
+        (
+            r.status().as_u16(),
+            r.body_mut().read_to_string().unwrap_or_default(),
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while status()["ready"] != true {
+        assert!(Instant::now() < deadline, "never ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = status();
+    assert_eq!(before["last_run"]["files"], 1, "only y.json: {before}");
+    let (code, body) = tree("x.jsondyn");
+    assert_ne!(code, 200, "no grammar yet: {body}");
+
+    let json = package_dir("tree-sitter-json");
+    let out = ok(&cst(
+        &e,
+        &[
+            "grammar",
+            "add",
+            json.to_str().unwrap(),
+            "--id",
+            "json_dyn",
+            "--ext",
+            "jsondyn",
+        ],
+    ));
+    assert_eq!(out.trim(), "json_dyn");
+
+    // The server polls approved.toml every two seconds, loads the grammar
+    // and runs over the root again.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = status();
+        if s["last_run"]["files"] == 2 && s["state"] == "idle" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not reconciled: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (code, body) = tree("x.jsondyn");
+    assert_eq!(code, 200, "{body}");
+    let (_, builtin) = tree("y.json");
+    assert_eq!(body, builtin, "the loaded grammar's tree is JSON's");
+}
