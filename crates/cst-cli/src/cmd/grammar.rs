@@ -99,10 +99,12 @@ pub(crate) fn reload(cli: &Cli, root: Option<&Path>) -> Option<cst_workspace::Gr
             .ok()
             .map(|m| (m.modified().ok(), m.len()))
     };
-    // What the load before the command saw.
-    let seen = std::sync::Mutex::new(stamp(&dir));
+    // Not the stamp of the load before the command: a change made between
+    // that load and this closure would be missed; the first poll loads
+    // again (the grammars loaded already are found registered).
+    let seen = std::sync::Mutex::new(None);
     Some(cst_workspace::GrammarReload::new(move || {
-        let now = stamp(&dir);
+        let now = Some(stamp(&dir));
         {
             let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
             if *seen == now {
