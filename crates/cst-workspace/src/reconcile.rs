@@ -165,7 +165,7 @@ fn run(
             // run over the root indexes them (the rest is trusted by its
             // status, as at open). A workspace that does not index the root
             // (`cst lsp --no-index`) sees them as buffers open.
-            if reload.poll() && index_on_open {
+            if reload.poll(&shared.root) && index_on_open {
                 tracing::info!("grammars added: reconciling the root");
                 if let Err(e) = all(shared) {
                     tracing::warn!(error = %e, "reconcile after new grammars failed");

@@ -52,19 +52,20 @@ pub const GRAMMAR_POLL: Duration = Duration::from_secs(2);
 
 /// Loads grammars approved since the last call and says whether any new
 /// language became parseable (`cst grammar add` while `cst serve`,
-/// `cst lsp` or `cst mcp` runs). It reports its own failures.
+/// `cst lsp` or `cst mcp` runs). It is given the workspace's root (never a
+/// place to load grammars from) and reports its own failures.
 #[derive(Clone)]
-pub struct GrammarReload(Arc<dyn Fn() -> bool + Send + Sync>);
+pub struct GrammarReload(Arc<dyn Fn(&Path) -> bool + Send + Sync>);
 
 impl GrammarReload {
-    /// `f`: load what was approved since the last call; true when a new
-    /// grammar was registered.
-    pub fn new(f: impl Fn() -> bool + Send + Sync + 'static) -> GrammarReload {
+    /// `f(root)`: load what was approved since the last call; true when a
+    /// new grammar was registered.
+    pub fn new(f: impl Fn(&Path) -> bool + Send + Sync + 'static) -> GrammarReload {
         GrammarReload(Arc::new(f))
     }
 
-    pub(crate) fn poll(&self) -> bool {
-        (self.0)()
+    pub(crate) fn poll(&self, root: &Path) -> bool {
+        (self.0)(root)
     }
 }
 

@@ -86,14 +86,13 @@ fn load_approved_in(dir: &Path, root: Option<&Path>) -> usize {
 /// grammars approved after the command started (`cst grammar add` in
 /// another shell) when `approved.toml` changes, and says whether a new one
 /// was registered. A grammar that was already loaded keeps its first build
-/// until the process restarts: loaded code is never unloaded. `root`, the
-/// workspace served, is never a place grammars are loaded from.
-pub(crate) fn reload(cli: &Cli, root: Option<&Path>) -> Option<cst_workspace::GrammarReload> {
+/// until the process restarts: loaded code is never unloaded. The
+/// workspace's root is never a place grammars are loaded from.
+pub(crate) fn reload(cli: &Cli) -> Option<cst_workspace::GrammarReload> {
     if cli.no_dynamic_grammars {
         return None;
     }
     let dir = grammar_dir(cli)?;
-    let root = root.map(Path::to_path_buf);
     let stamp = |dir: &Path| {
         std::fs::metadata(dir.join("approved.toml"))
             .ok()
@@ -103,7 +102,7 @@ pub(crate) fn reload(cli: &Cli, root: Option<&Path>) -> Option<cst_workspace::Gr
     // that load and this closure would be missed; the first poll loads
     // again (the grammars loaded already are found registered).
     let seen = std::sync::Mutex::new(None);
-    Some(cst_workspace::GrammarReload::new(move || {
+    Some(cst_workspace::GrammarReload::new(move |root: &Path| {
         let now = Some(stamp(&dir));
         {
             let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
@@ -112,7 +111,7 @@ pub(crate) fn reload(cli: &Cli, root: Option<&Path>) -> Option<cst_workspace::Gr
             }
             *seen = now;
         }
-        let added = load_approved_in(&dir, root.as_deref());
+        let added = load_approved_in(&dir, Some(root));
         if added > 0 {
             eprintln!("cst: {added} grammar(s) added at run time; reconciling the workspace");
         }

@@ -16,9 +16,7 @@ pub(crate) fn run(cli: &Cli, args: &LspArgs) -> Result<u8, Failure> {
         index_on_open: !args.no_index,
         // workspace/symbol, definition and references from the name index.
         symbols: Some(Box::new(cst_lsp::IndexProvider::default())),
-        // The root comes with `initialize`; the current directory's
-        // workspace is never a grammar source (as for every command).
-        grammar_reload: crate::cmd::grammar::reload(cli, None),
+        grammar_reload: crate::cmd::grammar::reload(cli),
         ..cst_lsp::LspOptions::default()
     };
     cst_lsp::stdio(options).map_err(|e| anyhow::anyhow!(e))?;

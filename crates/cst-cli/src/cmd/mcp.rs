@@ -18,7 +18,7 @@ pub(crate) fn run(cli: &Cli, args: &McpArgs) -> Result<u8, Failure> {
         WorkspaceOptions {
             open: session::open_options(cli, Access::WriteOrRead),
             watch: !args.no_watch,
-            grammar_reload: crate::cmd::grammar::reload(cli, Some(&root)),
+            grammar_reload: crate::cmd::grammar::reload(cli),
             ..WorkspaceOptions::default()
         },
     )?;

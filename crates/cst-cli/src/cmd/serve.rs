@@ -62,7 +62,7 @@ pub(crate) fn run(cli: &Cli, args: &ServeArgs) -> Result<u8, Failure> {
             open,
             watch: !args.no_watch,
             before_index,
-            grammar_reload: crate::cmd::grammar::reload(cli, Some(&root)),
+            grammar_reload: crate::cmd::grammar::reload(cli),
             ..WorkspaceOptions::default()
         },
     )?;
