@@ -52,7 +52,10 @@ unsafe extern "C" {
 /// The public symbol (the kind id a node reports) of every symbol of
 /// `language`, internal ones and aliases included: tree-sitter's
 /// `ts_language_public_symbol` over `0..node_kind_count()`, which is the
-/// length of the grammar's `ts_symbol_map`.
+/// length of the grammar's `ts_symbol_map`. That function is declared in
+/// tree-sitter's internal `language.h`, not `api.h`; it links because the
+/// library is built statically (a version that inlined it would fail to
+/// link, not misbehave).
 #[allow(unsafe_code)]
 pub(crate) fn public_symbols(language: &tree_sitter::Language) -> Vec<u16> {
     let count = language.node_kind_count().min(usize::from(u16::MAX - 1));

@@ -149,11 +149,12 @@ impl Symbols {
     }
 }
 
-/// The `merged` table of [`Symbols`]: for every symbol whose public symbol
-/// (the kind id a node reports) differs from it in namedness and in name,
-/// `(public, namedness, name)`. Where two such symbols share a public symbol
-/// and a namedness but not a name, a node cannot tell them apart and the
-/// kind's own name is kept for both.
+/// The `merged` table of [`Symbols`]: for the symbols whose public symbol
+/// (the kind id a node reports) differs from them in namedness,
+/// `(public, namedness, name)` where the name differs from the public one.
+/// Where two such symbols share a public symbol and a namedness but not a
+/// name, a node cannot tell them apart and the kind's own name is kept for
+/// both.
 #[cfg(feature = "tree-sitter")]
 fn merged_names(
     language: &tree_sitter::Language,
@@ -165,12 +166,12 @@ fn merged_names(
         .into_iter()
         .enumerate()
     {
-        let (Some((name, named)), Some((public_name, public_named))) =
+        let (Some((name, named)), Some((_, public_named))) =
             (kinds.get(symbol), kinds.get(usize::from(public)))
         else {
             continue;
         };
-        if named == public_named || name == public_name {
+        if named == public_named {
             continue;
         }
         match merged.iter().find(|(k, n, _)| (*k, *n) == (public, *named)) {
@@ -179,7 +180,9 @@ fn merged_names(
             None => merged.push((public, *named, name.clone())),
         }
     }
-    merged.retain(|(k, n, _)| !ambiguous.contains(&(*k, *n)));
+    merged.retain(|(k, n, name)| {
+        !ambiguous.contains(&(*k, *n)) && kinds.get(usize::from(*k)).is_some_and(|p| p.0 != *name)
+    });
     merged.sort_by_key(|(k, n, _)| (*k, *n));
     merged
 }

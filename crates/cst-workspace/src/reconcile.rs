@@ -124,6 +124,8 @@ fn run(
     }
     let mut last_flush = Instant::now();
     let mut last_poll = Instant::now();
+    // The grammars loaded at run time that the last index run could use.
+    let mut grammars_seen = cst::grammars::loaded().len();
     loop {
         if shared.stop.load(Ordering::Acquire) {
             return;
@@ -160,17 +162,23 @@ fn run(
         if let Some(reload) = reload
             && last_poll.elapsed() >= crate::GRAMMAR_POLL
         {
-            last_poll = Instant::now();
+            reload.poll(&shared.root);
             // Files of the new languages were skipped as "no grammar": one
             // run over the root indexes them (the rest is trusted by its
             // status, as at open). A workspace that does not index the root
             // (`cst lsp --no-index`) sees them as buffers open.
-            if reload.poll(&shared.root) && index_on_open {
-                tracing::info!("grammars added: reconciling the root");
-                if let Err(e) = all(shared) {
-                    tracing::warn!(error = %e, "reconcile after new grammars failed");
+            let loaded = cst::grammars::loaded().len();
+            if loaded != grammars_seen {
+                grammars_seen = loaded;
+                if index_on_open {
+                    tracing::info!(loaded, "grammars added: reconciling the root");
+                    if let Err(e) = all(shared) {
+                        tracing::warn!(error = %e, "reconcile after new grammars failed");
+                    }
                 }
             }
+            // After the work: a long run is not followed by a poll at once.
+            last_poll = Instant::now();
         }
         if shared.dirty.load(Ordering::Acquire) && last_flush.elapsed() >= shared.flush_delay {
             if !shared.read_only

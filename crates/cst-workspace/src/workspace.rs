@@ -50,21 +50,22 @@ pub struct WorkspaceOptions {
 /// How often [`WorkspaceOptions::grammar_reload`] is asked.
 pub const GRAMMAR_POLL: Duration = Duration::from_secs(2);
 
-/// Loads grammars approved since the last call and says whether any new
-/// language became parseable (`cst grammar add` while `cst serve`,
-/// `cst lsp` or `cst mcp` runs). It is given the workspace's root (never a
-/// place to load grammars from) and reports its own failures.
+/// Loads grammars approved since the last call (`cst grammar add` while
+/// `cst serve`, `cst lsp` or `cst mcp` runs) into the process's registry
+/// (`cst::grammars::register`). It is given the workspace's root (never a
+/// place to load grammars from) and reports its own failures. Each
+/// workspace then compares the registry with what it last saw, so that
+/// several workspaces may share one.
 #[derive(Clone)]
-pub struct GrammarReload(Arc<dyn Fn(&Path) -> bool + Send + Sync>);
+pub struct GrammarReload(Arc<dyn Fn(&Path) + Send + Sync>);
 
 impl GrammarReload {
-    /// `f(root)`: load what was approved since the last call; true when a
-    /// new grammar was registered.
-    pub fn new(f: impl Fn(&Path) -> bool + Send + Sync + 'static) -> GrammarReload {
+    /// `f(root)`: load what was approved since the last call.
+    pub fn new(f: impl Fn(&Path) + Send + Sync + 'static) -> GrammarReload {
         GrammarReload(Arc::new(f))
     }
 
-    pub(crate) fn poll(&self, root: &Path) -> bool {
+    pub(crate) fn poll(&self, root: &Path) {
         (self.0)(root)
     }
 }

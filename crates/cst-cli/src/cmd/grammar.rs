@@ -46,76 +46,109 @@ fn loader(cli: &Cli, allow_cpp: bool) -> Result<Loader, Failure> {
     Ok(Loader::open(options)?)
 }
 
+/// What identifies a version of `approved.toml` (it is replaced by a
+/// rename at every change): modification time, length and, on Unix, inode;
+/// `None` when there is none.
+type Stamp = Option<(Option<std::time::SystemTime>, u64, u64)>;
+
+fn stamp(dir: &Path) -> Stamp {
+    let m = std::fs::metadata(dir.join("approved.toml")).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((m.modified().ok(), m.len(), inode))
+}
+
+/// The stamp of `approved.toml` taken before the load that precedes the
+/// command: where the long-running commands' reload starts from.
+static LOADED_AT_START: std::sync::OnceLock<Stamp> = std::sync::OnceLock::new();
+
 /// Loads the approved grammars before a command; a refusal is a warning.
 pub(crate) fn load_approved(cli: &Cli) {
     if let Some(dir) = grammar_dir(cli) {
-        load_approved_in(&dir, None);
+        // Taken before loading: a change made during the load is seen by
+        // the first poll of a long-running command.
+        let before = stamp(&dir);
+        if load_approved_in(&dir, None).is_some() {
+            let _ = LOADED_AT_START.set(before);
+        }
     }
 }
 
 /// Loads the approvals of the grammar cache `dir`, if it has any, never
 /// from inside the workspace of the current directory nor `root`; a
-/// refusal is a warning. How many grammars it registered that were not
-/// before.
-fn load_approved_in(dir: &Path, root: Option<&Path>) -> usize {
+/// refusal is a warning. `None` when nothing could be loaded at all (the
+/// probe program or the cache is missing: said on stderr).
+fn load_approved_in(dir: &Path, root: Option<&Path>) -> Option<()> {
     if !dir.join("approved.toml").is_file() {
-        return 0;
+        return Some(());
     }
-    let Ok(probe) = probe_command() else {
-        return 0;
+    let probe = match probe_command() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("cst: no grammar loaded at run time: {}", e.error);
+            return None;
+        }
     };
     // The same rule as for imports: a grammar cache inside the workspace
     // (a repository's own `approved.toml` and library) is never loaded.
     let mut options = Options::new(dir.to_path_buf(), probe);
     options.forbidden.extend(workspace_root());
     options.forbidden.extend(root.map(Path::to_path_buf));
-    let before = cst::grammars::loaded().len();
-    let loaded = Loader::open(options).and_then(|l| l.load_approved());
-    match loaded {
+    match Loader::open(options).and_then(|l| l.load_approved()) {
         Ok(report) => {
             for (id, e) in report.refused {
-                eprintln!("cst: grammar `{id}` not loaded: {e}");
+                if matches!(
+                    &e,
+                    cst::loader::Error::Registry(cst::grammars::Error::AlreadyRegistered(_))
+                ) {
+                    eprintln!(
+                        "cst: grammar `{id}` was approved again; its new build applies when this process restarts"
+                    );
+                } else {
+                    eprintln!("cst: grammar `{id}` not loaded: {e}");
+                }
             }
+            Some(())
         }
-        Err(e) => eprintln!("cst: no grammar loaded at run time: {e}"),
+        Err(e) => {
+            eprintln!("cst: no grammar loaded at run time: {e}");
+            None
+        }
     }
-    cst::grammars::loaded().len().saturating_sub(before)
 }
 
 /// For the long-running commands (`serve`, `lsp`, `mcp`): loads the
 /// grammars approved after the command started (`cst grammar add` in
-/// another shell) when `approved.toml` changes, and says whether a new one
-/// was registered. A grammar that was already loaded keeps its first build
-/// until the process restarts: loaded code is never unloaded. The
-/// workspace's root is never a place grammars are loaded from.
+/// another shell) when `approved.toml` changes. The workspace then sees
+/// the new grammars in the registry and reconciles its root. A grammar
+/// already loaded keeps its first build until the process restarts: loaded
+/// code is never unloaded. The workspace's root is never a place grammars
+/// are loaded from.
 pub(crate) fn reload(cli: &Cli) -> Option<cst_workspace::GrammarReload> {
     if cli.no_dynamic_grammars {
         return None;
     }
     let dir = grammar_dir(cli)?;
-    let stamp = |dir: &Path| {
-        std::fs::metadata(dir.join("approved.toml"))
-            .ok()
-            .map(|m| (m.modified().ok(), m.len()))
-    };
-    // Not the stamp of the load before the command: a change made between
-    // that load and this closure would be missed; the first poll loads
-    // again (the grammars loaded already are found registered).
-    let seen = std::sync::Mutex::new(None);
+    // From the load before the command (if it ran); a stamp is kept only
+    // once its load ran, so that a failed load is tried again.
+    let seen: std::sync::Mutex<Option<Stamp>> =
+        std::sync::Mutex::new(LOADED_AT_START.get().cloned());
     Some(cst_workspace::GrammarReload::new(move |root: &Path| {
-        let now = Some(stamp(&dir));
-        {
-            let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-            if *seen == now {
-                return false;
-            }
-            *seen = now;
+        let now = stamp(&dir);
+        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.as_ref() == Some(&now) {
+            return;
         }
-        let added = load_approved_in(&dir, Some(root));
+        let before = cst::grammars::loaded().len();
+        if load_approved_in(&dir, Some(root)).is_some() {
+            *seen = Some(now);
+        }
+        let added = cst::grammars::loaded().len().saturating_sub(before);
         if added > 0 {
             eprintln!("cst: {added} grammar(s) added at run time; reconciling the workspace");
         }
-        added > 0
     }))
 }
 

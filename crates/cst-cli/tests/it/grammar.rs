@@ -320,21 +320,10 @@ fn a_running_server_picks_up_a_grammar_added_beside_it() {
     let doc = "{\"a\": [1, 2.5, true, null], \"b\": {\"c\": \"d\\n\"}}\n";
     std::fs::write(e.ws.join("x.jsondyn"), doc).unwrap();
     std::fs::write(e.ws.join("y.json"), doc).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cst"))
-        .current_dir(&e.ws)
-        .env("HOME", &e.home)
-        .env_remove("XDG_DATA_HOME")
-        .env_remove("CST_GRAMMAR_DIR")
-        .arg("--grammar-dir")
-        .arg(&e.grammars)
-        .arg("--cache-dir")
-        .arg(&e.cache)
-        .args(["serve", ".", "--addr", "127.0.0.1:0", "--no-remote"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    // The server's log, quoted by the assertions below.
+    let log_path = e.home.with_file_name("serve.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     struct Kill(std::process::Child);
     impl Drop for Kill {
         fn drop(&mut self) {
@@ -342,15 +331,38 @@ fn a_running_server_picks_up_a_grammar_added_beside_it() {
             let _ = self.0.wait();
         }
     }
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _server = Kill(child);
+    let mut server = Kill(
+        Command::new(env!("CARGO_BIN_EXE_cst"))
+            .current_dir(&e.ws)
+            .env("HOME", &e.home)
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("CST_GRAMMAR_DIR")
+            .arg("--grammar-dir")
+            .arg(&e.grammars)
+            .arg("--cache-dir")
+            .arg(&e.cache)
+            .args(["serve", ".", "--addr", "127.0.0.1:0", "--no-remote"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    // The first line says where it listens; read it with a deadline.
+    let stdout = server.0.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(120))
+        .unwrap_or_else(|_| panic!("no address line; server log:\n{}", server_log()));
     let addr = line
         .trim()
         .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("address line: {line:?}"))
+        .unwrap_or_else(|| panic!("address line: {line:?}; server log:\n{}", server_log()))
         .to_owned();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -376,7 +388,11 @@ fn a_running_server_picks_up_a_grammar_added_beside_it() {
     };
     let deadline = Instant::now() + Duration::from_secs(120);
     while status()["ready"] != true {
-        assert!(Instant::now() < deadline, "never ready");
+        assert!(
+            Instant::now() < deadline,
+            "never ready; server log:\n{}",
+            server_log()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let before = status();
@@ -407,7 +423,11 @@ fn a_running_server_picks_up_a_grammar_added_beside_it() {
         if s["last_run"]["files"] == 2 && s["state"] == "idle" {
             break;
         }
-        assert!(Instant::now() < deadline, "not reconciled: {s}");
+        assert!(
+            Instant::now() < deadline,
+            "not reconciled: {s}; server log:\n{}",
+            server_log()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let (code, body) = tree("x.jsondyn");
