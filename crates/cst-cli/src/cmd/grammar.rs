@@ -79,7 +79,8 @@ pub(crate) fn load_approved(cli: &Cli) {
 /// Loads the approvals of the grammar cache `dir`, if it has any, never
 /// from inside the workspace of the current directory nor `root`; a
 /// refusal is a warning. `None` when nothing could be loaded at all (the
-/// probe program or the cache is missing: said on stderr).
+/// probe program is missing or the approvals cannot be read: said on
+/// stderr).
 fn load_approved_in(dir: &Path, root: Option<&Path>) -> Option<()> {
     if !dir.join("approved.toml").is_file() {
         return Some(());
@@ -131,8 +132,9 @@ pub(crate) fn reload(cli: &Cli) -> Option<cst_workspace::GrammarReload> {
         return None;
     }
     let dir = grammar_dir(cli)?;
-    // From the load before the command (if it ran); a stamp is kept only
-    // once its load ran, so that a failed load is tried again.
+    // From the load before the command (if it ran). A load that fails (a
+    // damaged `approved.toml`, a missing probe program) says so once and is
+    // tried again when the file changes, not every poll.
     let seen: std::sync::Mutex<Option<Stamp>> =
         std::sync::Mutex::new(LOADED_AT_START.get().cloned());
     Some(cst_workspace::GrammarReload::new(move |root: &Path| {
@@ -142,9 +144,8 @@ pub(crate) fn reload(cli: &Cli) -> Option<cst_workspace::GrammarReload> {
             return;
         }
         let before = cst::grammars::loaded().len();
-        if load_approved_in(&dir, Some(root)).is_some() {
-            *seen = Some(now);
-        }
+        *seen = Some(now);
+        let _ = load_approved_in(&dir, Some(root));
         let added = cst::grammars::loaded().len().saturating_sub(before);
         if added > 0 {
             eprintln!("cst: {added} grammar(s) added at run time; reconciling the workspace");
