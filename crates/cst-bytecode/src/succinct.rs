@@ -46,8 +46,10 @@ pub(crate) fn i32_at(b: &[u8], at: usize) -> i32 {
 /// The `r`th set bit of `w` (0-based) as `Ok(position)`, or `Err(ones)`
 /// with the number of set bits of `w` when it has `r` or fewer: one
 /// select-or-count for a scan over words, where `count_ones` (a software
-/// popcount on the baseline x86-64 target) and [`select_in_word`] would
-/// count the bytes twice.
+/// popcount on the baseline x86-64 target) and a select would count the
+/// bytes twice. Broadword: byte popcounts, their prefix sums by one
+/// multiplication, the byte holding the bit by a parallel comparison, then
+/// a table.
 #[inline]
 fn select_or_count(w: u64, r: u32) -> Result<u32, u32> {
     const L8: u64 = 0x0101_0101_0101_0101;
@@ -55,11 +57,13 @@ fn select_or_count(w: u64, r: u32) -> Result<u32, u32> {
     let mut s = w - ((w >> 1) & 0x5555_5555_5555_5555);
     s = (s & 0x3333_3333_3333_3333) + ((s >> 2) & 0x3333_3333_3333_3333);
     s = (s + (s >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    // Byte i: ones in bytes 0..=i (byte 7: all of them).
     let prefix = s.wrapping_mul(L8);
     let ones = (prefix >> 56) as u32;
     if r >= ones {
         return Err(ones);
     }
+    // Bytes whose prefix is ≤ r: the byte holding the bit is the first other.
     let le = (((u64::from(r) * L8) | H8) - prefix) & H8;
     // One bit per byte of `le`: their count by a multiplication (no popcount).
     let byte = ((le >> 7).wrapping_mul(L8) >> 56) as u32;
@@ -73,31 +77,9 @@ fn select_or_count(w: u64, r: u32) -> Result<u32, u32> {
 }
 
 /// Position of the `r`th set bit of `w` (0-based); 64 if there is none.
-/// Broadword: byte popcounts, their prefix sums by one multiplication, the
-/// byte holding the bit by a parallel comparison, then a table.
 #[inline]
 fn select_in_word(w: u64, r: u32) -> u32 {
-    const L8: u64 = 0x0101_0101_0101_0101;
-    const H8: u64 = 0x8080_8080_8080_8080;
-    let mut s = w - ((w >> 1) & 0x5555_5555_5555_5555);
-    s = (s & 0x3333_3333_3333_3333) + ((s >> 2) & 0x3333_3333_3333_3333);
-    s = (s + (s >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
-    // Byte i: ones in bytes 0..=i (byte 7: all of them).
-    let prefix = s.wrapping_mul(L8);
-    if u64::from(r) >= prefix >> 56 {
-        return 64;
-    }
-    // Bytes whose prefix is ≤ r: the byte holding the bit is the first other.
-    let le = (((u64::from(r) * L8) | H8) - prefix) & H8;
-    // One bit per byte of `le`: their count by a multiplication (no popcount).
-    let byte = ((le >> 7).wrapping_mul(L8) >> 56) as u32;
-    let before = if byte == 0 {
-        0
-    } else {
-        ((prefix >> (8 * (byte - 1))) & 0xff) as u32
-    };
-    let b = ((w >> (8 * byte)) & 0xff) as usize;
-    byte * 8 + u32::from(SELECT_IN_BYTE[b * 8 + (r - before) as usize])
+    select_or_count(w, r).unwrap_or(64)
 }
 
 /// `SELECT_IN_BYTE[b * 8 + k]`: position of the `k`th set bit of byte `b`.

@@ -79,12 +79,12 @@ fn ok(o: &Output) -> String {
     out
 }
 
-#[test]
-fn a_grammar_added_from_sources_is_indexed_stored_and_verified() {
-    let e = env();
+/// `cst grammar add` of the lock's tree-sitter-json as `json_dyn` for
+/// `.jsondyn` files; its standard output.
+fn add_json_dyn(e: &Env) -> String {
     let json = package_dir("tree-sitter-json");
-    let out = ok(&cst(
-        &e,
+    ok(&cst(
+        e,
         &[
             "grammar",
             "add",
@@ -94,7 +94,13 @@ fn a_grammar_added_from_sources_is_indexed_stored_and_verified() {
             "--ext",
             "jsondyn",
         ],
-    ));
+    ))
+}
+
+#[test]
+fn a_grammar_added_from_sources_is_indexed_stored_and_verified() {
+    let e = env();
+    let out = add_json_dyn(&e);
     assert_eq!(out.trim(), "json_dyn", "add prints the new grammar's id");
 
     let doc = "{\"a\": [1, 2.5, true, null], \"b\": {\"c\": \"d\\n\"}}\n";
@@ -266,19 +272,7 @@ fn compiled_parsers_are_imported_from_a_directory_and_editors_presets() {
 #[test]
 fn a_grammar_cache_inside_the_workspace_is_never_loaded() {
     let e = env();
-    let json = package_dir("tree-sitter-json");
-    ok(&cst(
-        &e,
-        &[
-            "grammar",
-            "add",
-            json.to_str().unwrap(),
-            "--id",
-            "json_dyn",
-            "--ext",
-            "jsondyn",
-        ],
-    ));
+    add_json_dyn(&e);
     // The same cache, as a repository would ship it.
     std::fs::create_dir_all(e.ws.join(".git")).unwrap();
     let inside = e.ws.join("grammars");
@@ -400,19 +394,7 @@ fn a_running_server_picks_up_a_grammar_added_beside_it() {
     let (code, body) = tree("x.jsondyn");
     assert_ne!(code, 200, "no grammar yet: {body}");
 
-    let json = package_dir("tree-sitter-json");
-    let out = ok(&cst(
-        &e,
-        &[
-            "grammar",
-            "add",
-            json.to_str().unwrap(),
-            "--id",
-            "json_dyn",
-            "--ext",
-            "jsondyn",
-        ],
-    ));
+    let out = add_json_dyn(&e);
     assert_eq!(out.trim(), "json_dyn");
 
     // The server polls approved.toml every two seconds, loads the grammar
