@@ -51,6 +51,15 @@ fn range_intersects(a: &Range, b: &Range) -> bool {
         && a.start_point < b.end_point
 }
 
+/// Whether every node within `a` (empty ones at its ends included)
+/// intersects `b`.
+fn range_strictly_inside(a: &Range, b: &Range) -> bool {
+    a.start_byte >= b.start_byte
+        && a.start_point >= b.start_point
+        && a.end_byte < b.end_byte
+        && a.end_point < b.end_point
+}
+
 /// `range_within(a, b)`.
 fn range_within(a: &Range, b: &Range) -> bool {
     a.start_byte >= b.start_byte
@@ -665,6 +674,9 @@ impl<'q, 't> Exec<'q, 't> {
                 self.settled = false;
                 let q = self.cursor.current();
                 let parent = self.cursor.parent_node(&self.tree);
+                // Whether every node below this one is descended into
+                // whatever the states (see `advance`'s lazy subtrees).
+                let mut descends_everywhere = self.max_start_depth == u32::MAX;
                 let (parent_intersects, node_intersects, intersects_containing, within_containing) =
                     if self.default_ranges {
                         (true, true, true, true)
@@ -674,6 +686,8 @@ impl<'q, 't> Exec<'q, 't> {
                             Some(p) => range_intersects(&self.node_range(p), &self.included),
                         };
                         let range = self.node_range(q);
+                        descends_everywhere &= range_strictly_inside(&range, &self.included)
+                            && range_strictly_inside(&range, &self.containing);
                         (
                             parent_intersects,
                             parent_intersects && range_intersects(&range, &self.included),
@@ -694,9 +708,18 @@ impl<'q, 't> Exec<'q, 't> {
                 if intersects_containing && self.should_descend(node_intersects) {
                     // A subtree without a node a pattern can start on is
                     // built only if a state in progress may need it:
-                    // walking it with no states changes nothing.
+                    // walking it with no states changes nothing. With
+                    // states, it changes nothing only if the walk descends
+                    // into every node of it: tree-sitter leaves a hidden
+                    // node it does not descend into (outside the ranges,
+                    // past the start depth) without marking the walk as on
+                    // a visible node again, so the visible ancestors it
+                    // climbs to until the next sibling step are left
+                    // without finishing or failing states.
                     if self.tree.is_lazy(q) {
-                        if self.states.is_empty() || (self.settled && !self.state_needs_deeper()) {
+                        if self.states.is_empty()
+                            || (self.settled && descends_everywhere && !self.state_needs_deeper())
+                        {
                             self.ascending = true;
                             continue;
                         }

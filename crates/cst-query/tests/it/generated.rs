@@ -12,6 +12,7 @@ use crate::common;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use cst_query::differential::Settings;
 use cst_query::fuzzing::{
     Choices, Lang, compare, generate_query, generate_settings, query_and_compare,
 };
@@ -164,4 +165,51 @@ fn fuzz_regressions_and_seeds_replay() {
         }
     }
     eprintln!("replayed {n} query fuzz inputs");
+}
+
+/// Found by `generated_queries_on_garbage`: a repetition matched at the
+/// root is deferred (it might grow), and tree-sitter finishes it when the
+/// walk leaves the root. A range that ends before the root's last (hidden)
+/// child makes tree-sitter step over that child without descending, and
+/// its climb back to the root then runs as if on a hidden node: the root
+/// is never left as a visible node and the deferred match is dropped. cst
+/// passed over the lazy ERROR subtree as a whole and finished the match.
+#[test]
+fn a_range_ending_before_a_hidden_last_child_drops_deferred_matches() {
+    let json = &langs()[LANGS.iter().position(|&l| l == "json").unwrap()];
+    let source = b"((((}(((,\n{[";
+    let point = |row, column| cst_query::Point { row, column };
+    let mut settings: Vec<Settings> = [0..11, 2..5, 0..12, 11..12]
+        .into_iter()
+        .map(|r| Settings {
+            byte_range: Some(r),
+            ..Default::default()
+        })
+        .collect();
+    settings.push(Settings {
+        point_range: Some(point(0, 0)..point(1, 1)),
+        ..Default::default()
+    });
+    settings.push(Settings {
+        containing_byte_range: Some(0..11),
+        ..Default::default()
+    });
+    for depth in 0..3 {
+        settings.push(Settings {
+            max_start_depth: Some(depth),
+            ..Default::default()
+        });
+    }
+    for query in [
+        "((document)+ @c0)",
+        "(document)+ @c0",
+        "((_)+ @c0)",
+        "((document)* @c0)",
+        "((document) @c0)",
+        "(ERROR)+ @e",
+    ] {
+        for s in &settings {
+            assert!(compare(json, query, source, s), "{query} compiles");
+        }
+    }
 }
