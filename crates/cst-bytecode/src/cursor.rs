@@ -563,11 +563,7 @@ impl<'t> Cursor<'t> {
     /// The current node.
     #[inline(always)]
     pub fn node(&self) -> Node<'t> {
-        Node {
-            tree: self.tree,
-            id: self.cur.id(),
-            pos: self.cur.pos(),
-        }
+        Node::at(self.tree, self.cur.id(), self.cur.pos())
     }
 
     /// The tree the cursor walks.
@@ -1022,6 +1018,19 @@ impl<'t> CursorPreorder<'t> {
     }
 }
 
+impl<'t> CursorPreorder<'t> {
+    /// The next node, holding its start and end bytes ([`Preorder`]).
+    ///
+    /// [`Preorder`]: crate::Preorder
+    #[inline]
+    pub(crate) fn next_with_range(&mut self) -> Option<Node<'t>> {
+        let mut node = self.next()?;
+        node.start = self.start_byte() as u32;
+        node.end = self.end_byte() as u32;
+        Some(node)
+    }
+}
+
 impl<'t> Iterator for CursorPreorder<'t> {
     type Item = Node<'t>;
 
@@ -1054,11 +1063,7 @@ impl<'t> Iterator for CursorPreorder<'t> {
             }
             self.started = true;
         }
-        Some(Node {
-            tree: self.tree,
-            id: self.cur.id(),
-            pos: self.cur.pos(),
-        })
+        Some(Node::at(self.tree, self.cur.id(), self.cur.pos()))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

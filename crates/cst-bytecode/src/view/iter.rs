@@ -118,11 +118,8 @@ impl<'t> Iterator for Events<'t> {
         self.pos += 1;
         let v = self.values.next().unwrap_or(0);
         if self.bits.bit(p) {
-            let node = Node {
-                tree: self.tree,
-                id: self.id,
-                pos: p as u32,
-            };
+            let mut node = Node::at(self.tree, self.id, p as u32);
+            node.start = v;
             self.id += 1;
             Some(Event::Open(node, v))
         } else {
@@ -165,49 +162,84 @@ impl<'t> Iterator for Children<'t> {
     }
 }
 
-/// Preorder iterator over a subtree.
+/// Preorder iterator over a subtree ([`Node::preorder`]).
+///
+/// A subtree of [`CURSOR_WALK`] nodes or more is walked as
+/// [`CursorPreorder`](crate::CursorPreorder) walks it: the positions are
+/// decoded in order and each close matched to its open, and every node
+/// yielded holds its start and end bytes, so that reading them costs no
+/// Elias–Fano access and no close search. A smaller one is walked on the
+/// tree shape alone (its nodes read their positions when asked).
 pub struct Preorder<'t> {
-    pub(super) tree: &'t TreeView,
-    pub(super) bits: RankBits<'t>,
-    /// Position of the next node's open.
-    pub(super) pos: usize,
-    pub(super) id: u32,
-    pub(super) end: u32,
+    pub(super) walk: Walk<'t>,
 }
+
+// The iterator is made once per walk and stays where it is made: boxing
+// the larger variant would cost an allocation and an indirection per node.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Walk<'t> {
+    Shape {
+        tree: &'t TreeView,
+        bits: RankBits<'t>,
+        /// Position of the next node's open.
+        pos: usize,
+        id: u32,
+        end: u32,
+    },
+    Cursor(crate::CursorPreorder<'t>),
+}
+
+/// The size of subtree from which [`Preorder`] decodes positions in order
+/// (below it, setting up the decoding costs more than it saves).
+pub(super) const CURSOR_WALK: usize = 128;
 
 impl<'t> Iterator for Preorder<'t> {
     type Item = Node<'t>;
     #[inline]
     fn next(&mut self) -> Option<Node<'t>> {
-        if self.id >= self.end {
+        let Walk::Shape {
+            tree,
+            bits,
+            pos,
+            id,
+            end,
+        } = &mut self.walk
+        else {
+            let Walk::Cursor(c) = &mut self.walk else {
+                unreachable!()
+            };
+            return c.next_with_range();
+        };
+        if *id >= *end {
             return None;
         }
-        let node = Node {
-            tree: self.tree,
-            id: self.id,
-            pos: self.pos as u32,
-        };
-        self.id += 1;
-        if self.id < self.end {
+        let node = Node::at(tree, *id, *pos as u32);
+        *id += 1;
+        if *id < *end {
             // The next open after `pos`.
-            let mut w = (self.pos + 1) / 64;
-            let mut x = self.bits.word(w) & (!0u64 << ((self.pos + 1) % 64));
-            let words = self.bits.len.div_ceil(64);
+            let mut w = (*pos + 1) / 64;
+            let mut x = bits.word(w) & (!0u64 << ((*pos + 1) % 64));
+            let words = bits.len.div_ceil(64);
             while x == 0 {
                 w += 1;
                 if w >= words {
-                    self.end = self.id;
+                    *end = *id;
                     return Some(node);
                 }
-                x = self.bits.word(w);
+                x = bits.word(w);
             }
-            self.pos = w * 64 + x.trailing_zeros() as usize;
+            *pos = w * 64 + x.trailing_zeros() as usize;
         }
         Some(node)
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = (self.end - self.id) as usize;
-        (n, Some(n))
+        match &self.walk {
+            Walk::Shape { id, end, .. } => {
+                let n = (end - id) as usize;
+                (n, Some(n))
+            }
+            Walk::Cursor(c) => c.size_hint(),
+        }
     }
 }
 

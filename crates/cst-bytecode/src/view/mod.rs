@@ -193,11 +193,7 @@ impl TreeView {
 
     /// The root node.
     pub fn root(&self) -> Node<'_> {
-        Node {
-            tree: self,
-            id: 0,
-            pos: 0,
-        }
+        Node::at(self, 0, 0)
     }
 
     /// Number of nodes (named and anonymous).
@@ -211,11 +207,7 @@ impl TreeView {
             return None;
         }
         let pos = self.bits().select1(id)?;
-        Some(Node {
-            tree: self,
-            id: id as u32,
-            pos: pos as u32,
-        })
+        Some(Node::at(self, id as u32, pos as u32))
     }
 
     /// Length of the source the tree was parsed from.

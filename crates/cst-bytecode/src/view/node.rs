@@ -8,6 +8,7 @@ use crate::format::{RANGE_SKIP, TF_ERROR, TF_EXTRA, TF_HAS_ERROR, TF_MISSING, TF
 use crate::layout::{OVERRIDE_STRIDE, sec};
 use crate::succinct::Seq;
 
+use super::iter::{CURSOR_WALK, Walk};
 use super::{Children, Point, Preorder, TreeView, Wrappers};
 
 /// A node of a [`TreeView`]. Cheap to copy; modelled on `tree_sitter::Node`.
@@ -18,7 +19,15 @@ pub struct Node<'t> {
     pub(crate) id: u32,
     /// Position of its open in the tree shape.
     pub(crate) pos: u32,
+    /// Its start and end bytes when the walk that made it had them at
+    /// hand ([`Node::preorder`], [`TreeView::events`]), else [`UNKNOWN`].
+    pub(crate) start: u32,
+    pub(crate) end: u32,
 }
+
+/// A position a [`Node`] does not hold (it reads it from the tree). A real
+/// position equal to it is read from the tree too, which gives the same.
+pub(crate) const UNKNOWN: u32 = u32::MAX;
 
 impl PartialEq for Node<'_> {
     fn eq(&self, other: &Self) -> bool {
@@ -40,6 +49,18 @@ impl fmt::Debug for Node<'_> {
 }
 
 impl<'t> Node<'t> {
+    /// The node with preorder index `id` whose open is at `pos`.
+    #[inline(always)]
+    pub(crate) fn at(tree: &'t TreeView, id: u32, pos: u32) -> Node<'t> {
+        Node {
+            tree,
+            id,
+            pos,
+            start: UNKNOWN,
+            end: UNKNOWN,
+        }
+    }
+
     #[inline]
     fn ty(&self) -> (u16, u16, u8) {
         self.tree.node_type(self.id)
@@ -129,11 +150,17 @@ impl<'t> Node<'t> {
     /// Start byte.
     #[inline]
     pub fn start_byte(&self) -> usize {
+        if self.start != UNKNOWN {
+            return self.start as usize;
+        }
         self.tree.position(self.pos as usize) as usize
     }
     /// End byte (exclusive).
     #[inline]
     pub fn end_byte(&self) -> usize {
+        if self.end != UNKNOWN {
+            return self.end as usize;
+        }
         self.tree.position(self.close()) as usize
     }
     /// Byte range.
@@ -171,20 +198,19 @@ impl<'t> Node<'t> {
     #[inline]
     pub fn first_child(&self) -> Option<Node<'t>> {
         let p = self.pos as usize + 1;
-        self.tree.bits().bit(p).then(|| Node {
-            tree: self.tree,
-            id: self.id + 1,
-            pos: p as u32,
-        })
+        self.tree
+            .bits()
+            .bit(p)
+            .then(|| Node::at(self.tree, self.id + 1, p as u32))
     }
     /// The parent.
     pub fn parent(&self) -> Option<Node<'t>> {
         let r = self.tree.bp().enclose(self.pos as usize)?;
-        Some(Node {
-            tree: self.tree,
-            id: self.tree.bits().rank1(r) as u32,
-            pos: r as u32,
-        })
+        Some(Node::at(
+            self.tree,
+            self.tree.bits().rank1(r) as u32,
+            r as u32,
+        ))
     }
     /// The next sibling.
     #[inline]
@@ -194,10 +220,12 @@ impl<'t> Node<'t> {
         }
         let c = self.close();
         let p = c + 1;
-        self.tree.bits().bit(p).then(|| Node {
-            tree: self.tree,
-            id: self.id + ((p - self.pos as usize) / 2) as u32,
-            pos: p as u32,
+        self.tree.bits().bit(p).then(|| {
+            Node::at(
+                self.tree,
+                self.id + ((p - self.pos as usize) / 2) as u32,
+                p as u32,
+            )
         })
     }
     /// The previous sibling.
@@ -207,11 +235,11 @@ impl<'t> Node<'t> {
             return None;
         }
         let o = self.tree.bp().find_open(pos - 1)?;
-        Some(Node {
-            tree: self.tree,
-            id: self.id.saturating_sub(((pos - o) / 2) as u32),
-            pos: o as u32,
-        })
+        Some(Node::at(
+            self.tree,
+            self.id.saturating_sub(((pos - o) / 2) as u32),
+            o as u32,
+        ))
     }
     /// The last child.
     pub fn last_child(&self) -> Option<Node<'t>> {
@@ -219,10 +247,12 @@ impl<'t> Node<'t> {
         let c = self.close();
         let o = self.tree.bp().find_open(c.checked_sub(1)?)?;
         let pos = self.pos as usize;
-        (o > pos).then(|| Node {
-            tree: self.tree,
-            id: self.id + 1 + ((o - pos - 1) / 2) as u32,
-            pos: o as u32,
+        (o > pos).then(|| {
+            Node::at(
+                self.tree,
+                self.id + 1 + ((o - pos - 1) / 2) as u32,
+                o as u32,
+            )
         })
     }
     /// The `i`th child. O(i).
@@ -257,11 +287,9 @@ impl<'t> Node<'t> {
                 _ => None,
             }
         };
-        let next = open.filter(|&o| o > p && o < close).map(|o| Node {
-            tree: self.tree,
-            id: self.tree.bits().rank1(o) as u32,
-            pos: o as u32,
-        });
+        let next = open
+            .filter(|&o| o > p && o < close)
+            .map(|o| Node::at(self.tree, self.tree.bits().rank1(o) as u32, o as u32));
         Children {
             next: next.or(Some(first)),
         }
@@ -319,13 +347,19 @@ impl<'t> Node<'t> {
     /// This node and its descendants in preorder. Each step is O(1)
     /// (the next open in the tree shape).
     pub fn preorder(&self) -> Preorder<'t> {
-        Preorder {
-            tree: self.tree,
-            bits: self.tree.bits(),
-            pos: self.pos as usize,
-            id: self.id,
-            end: self.id + self.descendant_count() as u32,
-        }
+        let count = self.descendant_count();
+        let walk = if count >= CURSOR_WALK {
+            Walk::Cursor(crate::CursorPreorder::new(*self))
+        } else {
+            Walk::Shape {
+                tree: self.tree,
+                bits: self.tree.bits(),
+                pos: self.pos as usize,
+                id: self.id,
+                end: self.id + count as u32,
+            }
+        };
+        Preorder { walk }
     }
 
     /// The smallest node (named or anonymous) that spans `start..end`, as

@@ -463,6 +463,7 @@ fn exhaustive(lang: &str, source: &[u8], stats: &mut Stats) -> Result<(), String
     Ok(())
 }
 
+/// `Node::preorder`'s nodes have the byte ranges the tree has, and
 /// `Cursor::preorder` from node `id` yields what `Node::preorder` yields,
 /// with the same sizes left and the nodes' byte ranges, whichever of them
 /// is read (none, the start, the end, both, in either order), and from a
@@ -470,6 +471,19 @@ fn exhaustive(lang: &str, source: &[u8], stats: &mut Stats) -> Result<(), String
 fn preorder_matches(view: &TreeView, id: usize) -> Result<(), String> {
     let node = view.node(id).unwrap();
     let want: Vec<_> = node.preorder().collect();
+    // A large subtree's nodes hold the ranges its walk decoded: they are
+    // the ranges read from the tree.
+    for w in &want {
+        let read = view.node(w.id()).unwrap();
+        if (w.start_byte(), w.end_byte()) != (read.start_byte(), read.end_byte()) {
+            return Err(format!(
+                "preorder of {node:?}: node {} has range {:?}, the tree {:?}",
+                w.id(),
+                w.byte_range(),
+                read.byte_range()
+            ));
+        }
+    }
     for (round, from) in [(0usize, None), (1, Some(0usize)), (2, Some(id / 2))] {
         let mut it = match from {
             None => node.walk().preorder(),
