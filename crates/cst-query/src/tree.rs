@@ -3,7 +3,7 @@
 //! query facts, and a cursor over it that moves exactly as tree-sitter's
 //! internal `TreeCursor` moves (`lib/src/tree_cursor.c`).
 
-use cst_bytecode::{Event, Node, NodeSummary, Point, TreeView};
+use cst_bytecode::{Event, Node, NodePlace, NodeSummary, Point, TreeView};
 
 pub(crate) const NIL: u32 = u32::MAX;
 
@@ -36,7 +36,7 @@ pub(crate) struct QTree<'t> {
     pub view: &'t TreeView,
     pub nodes: Vec<QNode>,
     /// The visible node of each walk node (the root for hidden ones).
-    vis: Vec<Node<'t>>,
+    vis: Vec<NodePlace>,
     /// Sorted preorder indices of the visible nodes a pattern can start on;
     /// `None`: every node can start one, build everything.
     candidates: Option<Vec<u32>>,
@@ -142,7 +142,7 @@ impl<'t> QTree<'t> {
                 top.2 = index;
             }
             tree.nodes.push(node);
-            tree.vis.push(visible);
+            tree.vis.push(visible.place());
             open.push((index, ends, NIL));
         };
         let is_span = |o: &Open| o.1 < WRAP;
@@ -321,7 +321,7 @@ impl<'t> QTree<'t> {
     pub fn visible(&self, q: u32) -> Node<'t> {
         self.vis
             .get(q as usize)
-            .copied()
+            .and_then(|&p| self.view.node_at(p))
             .unwrap_or_else(|| self.view.root())
     }
 

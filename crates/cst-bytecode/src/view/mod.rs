@@ -33,7 +33,7 @@ use crate::succinct::{Bp, RankBits, Seq, SeqLayout, u16_at, u32_at};
 pub use iter::{
     Children, Event, Events, HiddenSpan, HiddenSpanIter, HiddenSpans, Preorder, Wrappers,
 };
-pub use node::{Node, NodeSummary};
+pub use node::{Node, NodePlace, NodeSummary};
 
 /// A position in the source: zero-based row and byte column, as tree-sitter counts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -25,6 +25,35 @@ pub struct Node<'t> {
     pub(crate) end: u32,
 }
 
+/// Where a [`Node`] is in its tree, without the tree: 8 bytes, for tables
+/// of many nodes ([`Node::place`], [`TreeView::node_at`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NodePlace {
+    id: u32,
+    pos: u32,
+}
+
+impl NodePlace {
+    /// Preorder index of the node (as [`Node::id`]).
+    pub fn id(&self) -> usize {
+        self.id as usize
+    }
+}
+
+impl TreeView {
+    /// The node at `place` (from [`Node::place`] on this tree); `None`
+    /// if no node of this tree can be there. A place taken from another
+    /// tree gives `None` or some node of this one.
+    #[inline]
+    pub fn node_at(&self, place: NodePlace) -> Option<Node<'_>> {
+        let bits = self.bits();
+        (place.id < self.node_count
+            && (place.pos as usize) < bits.len
+            && bits.bit(place.pos as usize))
+        .then(|| Node::at(self, place.id, place.pos))
+    }
+}
+
 /// A position a [`Node`] does not hold (it reads it from the tree). A real
 /// position equal to it is read from the tree too, which gives the same.
 pub(crate) const UNKNOWN: u32 = u32::MAX;
@@ -90,6 +119,14 @@ impl<'t> Node<'t> {
         }
     }
 
+    /// Where this node is in its tree ([`TreeView::node_at`]).
+    #[inline]
+    pub fn place(&self) -> NodePlace {
+        NodePlace {
+            id: self.id,
+            pos: self.pos,
+        }
+    }
     /// Preorder index of this node in its tree (the root is 0).
     #[inline]
     pub fn id(&self) -> usize {

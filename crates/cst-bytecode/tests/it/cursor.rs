@@ -475,6 +475,9 @@ fn preorder_matches(view: &TreeView, id: usize) -> Result<(), String> {
     // the ranges read from the tree.
     for w in &want {
         let read = view.node(w.id()).unwrap();
+        if view.node_at(w.place()) != Some(read) {
+            return Err(format!("node {}: its place gives another node", w.id()));
+        }
         if (w.start_byte(), w.end_byte()) != (read.start_byte(), read.end_byte()) {
             return Err(format!(
                 "preorder of {node:?}: node {} has range {:?}, the tree {:?}",
