@@ -197,18 +197,15 @@ impl<'t> Iterator for Preorder<'t> {
     type Item = Node<'t>;
     #[inline]
     fn next(&mut self) -> Option<Node<'t>> {
-        let Walk::Shape {
-            tree,
-            bits,
-            pos,
-            id,
-            end,
-        } = &mut self.walk
-        else {
-            let Walk::Cursor(c) = &mut self.walk else {
-                unreachable!()
-            };
-            return c.next_with_range();
+        let (tree, bits, pos, id, end) = match &mut self.walk {
+            Walk::Cursor(c) => return c.next_with_range(),
+            Walk::Shape {
+                tree,
+                bits,
+                pos,
+                id,
+                end,
+            } => (*tree, bits, pos, id, end),
         };
         if *id >= *end {
             return None;
