@@ -51,15 +51,6 @@ fn range_intersects(a: &Range, b: &Range) -> bool {
         && a.start_point < b.end_point
 }
 
-/// Whether every node within `a` (empty ones at its ends included)
-/// intersects `b`.
-fn range_strictly_inside(a: &Range, b: &Range) -> bool {
-    a.start_byte >= b.start_byte
-        && a.start_point >= b.start_point
-        && a.end_byte < b.end_byte
-        && a.end_point < b.end_point
-}
-
 /// `range_within(a, b)`.
 fn range_within(a: &Range, b: &Range) -> bool {
     a.start_byte >= b.start_byte
@@ -674,9 +665,6 @@ impl<'q, 't> Exec<'q, 't> {
                 self.settled = false;
                 let q = self.cursor.current();
                 let parent = self.cursor.parent_node(&self.tree);
-                // Whether every node below this one is descended into
-                // whatever the states (see `advance`'s lazy subtrees).
-                let mut descends_everywhere = self.max_start_depth == u32::MAX;
                 let (parent_intersects, node_intersects, intersects_containing, within_containing) =
                     if self.default_ranges {
                         (true, true, true, true)
@@ -686,8 +674,6 @@ impl<'q, 't> Exec<'q, 't> {
                             Some(p) => range_intersects(&self.node_range(p), &self.included),
                         };
                         let range = self.node_range(q);
-                        descends_everywhere &= range_strictly_inside(&range, &self.included)
-                            && range_strictly_inside(&range, &self.containing);
                         (
                             parent_intersects,
                             parent_intersects && range_intersects(&range, &self.included),
@@ -715,8 +701,14 @@ impl<'q, 't> Exec<'q, 't> {
                     // past the start depth) without marking the walk as on
                     // a visible node again, so the visible ancestors it
                     // climbs to until the next sibling step are left
-                    // without finishing or failing states.
+                    // without finishing or failing states. That holds for
+                    // certain only without ranges and start depth (with
+                    // ranges, a subtree inside them may still hold a node
+                    // outside: Ruby's heredoc bodies lie past their
+                    // ancestors' ends).
                     if self.tree.is_lazy(q) {
+                        let descends_everywhere =
+                            self.default_ranges && self.max_start_depth == u32::MAX;
                         if self.states.is_empty()
                             || (self.settled && descends_everywhere && !self.state_needs_deeper())
                         {

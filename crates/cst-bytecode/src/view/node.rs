@@ -42,8 +42,10 @@ impl NodePlace {
 
 impl TreeView {
     /// The node at `place` (from [`Node::place`] on this tree); `None`
-    /// if no node of this tree can be there. A place taken from another
-    /// tree gives `None` or some node of this one.
+    /// if no node of this tree can be there. O(1): the preorder index is
+    /// not checked against the position, so a place taken from another
+    /// tree may give a node whose kind is read at one node and whose
+    /// range at another (every accessor stays total).
     #[inline]
     pub fn node_at(&self, place: NodePlace) -> Option<Node<'_>> {
         let bits = self.bits();
@@ -382,7 +384,8 @@ impl<'t> Node<'t> {
         None
     }
     /// This node and its descendants in preorder. Each step is O(1)
-    /// (the next open in the tree shape).
+    /// amortised; in a subtree of 128 nodes or more the nodes yielded hold
+    /// their byte ranges, decoded in order ([`Preorder`]).
     pub fn preorder(&self) -> Preorder<'t> {
         let count = self.descendant_count();
         let walk = if count >= CURSOR_WALK {

@@ -167,6 +167,34 @@ fn fuzz_regressions_and_seeds_replay() {
     eprintln!("replayed {n} query fuzz inputs");
 }
 
+/// Ruby's heredoc bodies lie past the end of the nodes that hold them, so
+/// a subtree inside a range can still hold a node outside it: repetitions
+/// deferred at the root under every byte range that ends inside such a
+/// file give what tree-sitter gives.
+#[test]
+fn ranges_over_heredocs_keep_deferred_matches_as_tree_sitter() {
+    let g = cst_grammars::by_id("ruby").unwrap();
+    let ruby = Lang::new(g.language().unwrap(), g.fingerprint().unwrap().0);
+    let source = b"foo(<<~EOS, bar(1))\n  body #{x}\nEOS\nbaz(<<-A, <<-B)\n a\nA\n b\nB\nqux\n";
+    for query in [
+        "((program)+ @p)",
+        "(program)+ @p",
+        "((call)+ @c)",
+        "((_)+ @c)",
+        "((heredoc_body)+ @h)",
+    ] {
+        for end in 0..=source.len() {
+            for start in [0, end / 2] {
+                let s = Settings {
+                    byte_range: Some(start..end),
+                    ..Default::default()
+                };
+                assert!(compare(&ruby, query, source, &s), "{query} compiles");
+            }
+        }
+    }
+}
+
 /// Found by `generated_queries_on_garbage`: a repetition matched at the
 /// root is deferred (it might grow), and tree-sitter finishes it when the
 /// walk leaves the root. A range that ends before the root's last (hidden)
