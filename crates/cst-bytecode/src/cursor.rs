@@ -986,7 +986,13 @@ pub struct CursorPreorder<'t> {
 impl<'t> CursorPreorder<'t> {
     /// `node` and its descendants.
     pub fn new(node: Node<'t>) -> CursorPreorder<'t> {
-        let end = node.id + node.descendant_count() as u32;
+        Self::with_count(node, node.descendant_count())
+    }
+
+    /// `node` and its `count` descendants (itself included), as
+    /// [`Node::descendant_count`] gives them.
+    pub(crate) fn with_count(node: Node<'t>, count: usize) -> CursorPreorder<'t> {
+        let end = node.id + count as u32;
         CursorPreorder {
             tree: node.tree,
             bp: node.tree.bp(),
@@ -1043,20 +1049,11 @@ impl<'t> Iterator for CursorPreorder<'t> {
                 return None;
             }
             // The next open after the last node's.
-            let bits = &self.bp.bits;
-            let from = self.cur.pos() as usize + 1;
-            let mut w = from / 64;
-            let mut x = bits.word(w) & (!0u64 << (from % 64));
-            let words = bits.len.div_ceil(64);
-            while x == 0 {
-                w += 1;
-                if w >= words {
-                    self.end = self.cur.id();
-                    return None;
-                }
-                x = bits.word(w);
-            }
-            self.cur = Frame::new(w * 64 + x.trailing_zeros() as usize, id);
+            let Some(next) = self.bp.bits.next_one(self.cur.pos() as usize + 1) else {
+                self.end = self.cur.id();
+                return None;
+            };
+            self.cur = Frame::new(next, id);
         } else {
             if self.cur.id() >= self.end {
                 return None;

@@ -116,6 +116,22 @@ impl RankBits<'_> {
     pub fn word(&self, w: usize) -> u64 {
         u64_at(self.words, w)
     }
+    /// The first set bit at or after `from` (the next open of a tree
+    /// shape), if any.
+    #[inline]
+    pub fn next_one(&self, from: usize) -> Option<usize> {
+        let words = self.len.div_ceil(64);
+        let mut w = from / 64;
+        let mut x = self.word(w) & (!0u64 << (from % 64));
+        while x == 0 {
+            w += 1;
+            if w >= words {
+                return None;
+            }
+            x = self.word(w);
+        }
+        Some(w * 64 + x.trailing_zeros() as usize)
+    }
     #[inline]
     pub fn bit(&self, p: usize) -> bool {
         p < self.len && (self.word(p / 64) >> (p % 64)) & 1 != 0

@@ -214,18 +214,10 @@ impl<'t> Iterator for Preorder<'t> {
         *id += 1;
         if *id < *end {
             // The next open after `pos`.
-            let mut w = (*pos + 1) / 64;
-            let mut x = bits.word(w) & (!0u64 << ((*pos + 1) % 64));
-            let words = bits.len.div_ceil(64);
-            while x == 0 {
-                w += 1;
-                if w >= words {
-                    *end = *id;
-                    return Some(node);
-                }
-                x = bits.word(w);
+            match bits.next_one(*pos + 1) {
+                Some(next) => *pos = next,
+                None => *end = *id,
             }
-            *pos = w * 64 + x.trailing_zeros() as usize;
         }
         Some(node)
     }

@@ -389,7 +389,7 @@ impl<'t> Node<'t> {
     pub fn preorder(&self) -> Preorder<'t> {
         let count = self.descendant_count();
         let walk = if count >= CURSOR_WALK {
-            Walk::Cursor(crate::CursorPreorder::new(*self))
+            Walk::Cursor(crate::CursorPreorder::with_count(*self, count))
         } else {
             Walk::Shape {
                 tree: self.tree,
