@@ -54,8 +54,8 @@ pub use symbols::{ERROR_KIND, ERROR_REPEAT_KIND, Symbols};
 #[cfg(feature = "tree-sitter")]
 pub use verify::{Mismatch, verify};
 pub use view::{
-    Children, Event, Events, HiddenSpan, HiddenSpanIter, HiddenSpans, Node, NodePlace, NodeSummary,
-    Point, Preorder, TreeView, Wrappers,
+    Children, Event, Events, HiddenSpan, HiddenSpanIter, HiddenSpanPos, HiddenSpans, Node,
+    NodePlace, NodeSummary, Point, Preorder, TreeView, Wrappers,
 };
 
 /// Harnesses shared by the fuzz targets (`fuzz/`) and the tests that replay

@@ -139,6 +139,74 @@ impl<'a> Spans<'a> {
     pub fn iter(&self) -> SpanIter<'a> {
         self.at_checkpoint(0)
     }
+
+    /// Decoding from a [`SpanIter::position`] of an iterator over these
+    /// spans (another's decodes garbage, bounded: never more entries than
+    /// there are, stopping at the first malformed one).
+    pub fn resume(&self, (at, prev, left): (u32, u32, u32)) -> SpanIter<'a> {
+        SpanIter {
+            spans: *self,
+            at: at as usize,
+            prev,
+            left: (left as usize).min(self.count),
+        }
+    }
+
+    /// The `first` of checkpoint `c`'s entry (`u32::MAX` if it is
+    /// malformed).
+    fn first_of(&self, c: usize) -> u32 {
+        self.at_checkpoint(c).next().map_or(u32::MAX, |s| s.first)
+    }
+}
+
+impl SpanIter<'_> {
+    /// Where it is: (byte offset of the next entry, `first` of the one
+    /// before it, entries left).
+    pub fn position(&self) -> (u32, u32, u32) {
+        (self.at as u32, self.prev, self.left as u32)
+    }
+
+    /// Passes over the entries whose `first` is below `first`, forward
+    /// only: from the checkpoints ahead (galloping, then a binary search),
+    /// then entry by entry within one checkpoint's. The same entries as
+    /// [`Spans::seek`] when every entry passed already is below `first`.
+    pub fn skip_to(&mut self, first: u32) {
+        let spans = self.spans;
+        let checkpoints = spans.count.div_ceil(SPAN_CHECKPOINT);
+        // The checkpoint after the next entry's.
+        let next = spans.count - self.left;
+        let mut lo = next / SPAN_CHECKPOINT + 1;
+        if lo < checkpoints && spans.first_of(lo) < first {
+            // The last checkpoint whose entry starts before `first` is in
+            // `lo..hi`.
+            let mut step = 1;
+            let mut hi = lo + 1;
+            while hi < checkpoints && spans.first_of(hi) < first {
+                lo = hi;
+                step *= 2;
+                hi = (lo + step).min(checkpoints);
+            }
+            while lo + 1 < hi {
+                let mid = (lo + hi) / 2;
+                if spans.first_of(mid) < first {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            *self = spans.at_checkpoint(lo);
+        }
+        loop {
+            let save = *self;
+            match self.next() {
+                Some(s) if s.first < first => continue,
+                _ => {
+                    *self = save;
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// Sequential decoding of spans. Stops at the first malformed entry.
@@ -219,6 +287,35 @@ mod tests {
         for first in [0u32, 1, 5, 50, 64, 99, 100, 101, 1000] {
             let want: Vec<Span> = spans.iter().copied().filter(|x| x.first >= first).collect();
             assert_eq!(s.seek(first).collect::<Vec<_>>(), want, "seek {first}");
+        }
+        // Resuming where an iterator was.
+        let mut it = s.iter();
+        for k in 0..spans.len() {
+            assert_eq!(
+                s.resume(it.position()).collect::<Vec<_>>(),
+                spans[k..],
+                "at {k}"
+            );
+            it.next();
+        }
+        assert_eq!(s.resume(it.position()).next(), None);
+        // Skipping forward from every entry to every later `first` gives
+        // what a seek gives.
+        for from in 0..spans.len() {
+            let after = if from == 0 {
+                0
+            } else {
+                spans[from - 1].first + 1
+            };
+            for first in (after..=102).step_by(7) {
+                let mut it = s.iter();
+                for _ in 0..from {
+                    it.next();
+                }
+                it.skip_to(first);
+                let want: Vec<Span> = s.seek(first).collect();
+                assert_eq!(it.collect::<Vec<_>>(), want, "from {from} to {first}");
+            }
         }
     }
 }

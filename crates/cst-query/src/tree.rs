@@ -3,7 +3,9 @@
 //! query facts, and a cursor over it that moves exactly as tree-sitter's
 //! internal `TreeCursor` moves (`lib/src/tree_cursor.c`).
 
-use cst_bytecode::{Event, Node, NodePlace, NodeSummary, Point, TreeView};
+use cst_bytecode::{
+    Event, HiddenSpan, HiddenSpanIter, HiddenSpanPos, Node, NodePlace, NodeSummary, Point, TreeView,
+};
 
 pub(crate) const NIL: u32 = u32::MAX;
 
@@ -40,6 +42,9 @@ pub(crate) struct QTree<'t> {
     /// Sorted preorder indices of the visible nodes a pattern can start on;
     /// `None`: every node can start one, build everything.
     candidates: Option<Vec<u32>>,
+    /// The lazy visible nodes (walk index, ascending) and where the hidden
+    /// spans after their open start.
+    lazy_spans: Vec<(u32, HiddenSpanPos)>,
 }
 
 /// `first_child` of a visible node whose subtree is not built yet.
@@ -54,8 +59,56 @@ type Open = (u32, u32, u32);
 type VOpen = (u32, u32, u32, u32);
 const WRAP: u32 = NIL - 1;
 /// A build passes over the hidden spans inside a lazy subtree of more
-/// nodes than this with a seek, else one by one.
-const SPAN_SEEK_OVER: u32 = 64;
+/// nodes than this with [`HiddenSpanIter::skip_to`], else one by one as
+/// the next open reads them.
+const SPAN_SKIP_OVER: u32 = 64;
+
+/// The hidden spans of a build, with one looked at ahead (and where the
+/// iterator was before it).
+struct Ahead<'t> {
+    it: HiddenSpanIter<'t>,
+    peeked: Option<(HiddenSpan, HiddenSpanPos)>,
+}
+
+impl Ahead<'_> {
+    /// The next span if its first visible descendant is at or before `v`.
+    #[inline]
+    fn next_if_by(&mut self, v: u32) -> Option<HiddenSpan> {
+        let (x, pos) = match self.peeked.take() {
+            Some(p) => p,
+            None => {
+                let pos = self.it.position();
+                (self.it.next()?, pos)
+            }
+        };
+        if x.first_visible() as u32 <= v {
+            Some(x)
+        } else {
+            self.peeked = Some((x, pos));
+            None
+        }
+    }
+
+    /// Where the next span is.
+    fn position(&self) -> HiddenSpanPos {
+        match self.peeked {
+            Some((_, pos)) => pos,
+            None => self.it.position(),
+        }
+    }
+
+    /// Passes over the spans whose first visible descendant is before
+    /// `first` (every span taken so far is).
+    fn skip_to(&mut self, first: u32) {
+        match self.peeked {
+            Some((x, _)) if x.first_visible() as u32 >= first => {}
+            _ => {
+                self.peeked = None;
+                self.it.skip_to(first as usize);
+            }
+        }
+    }
+}
 
 impl<'t> QTree<'t> {
     /// The tree below `root`: its visible descendants and the hidden nodes
@@ -69,6 +122,7 @@ impl<'t> QTree<'t> {
             nodes: Vec::new(),
             vis: Vec::new(),
             candidates,
+            lazy_spans: Vec::new(),
         };
         let size = match &tree.candidates {
             Some(c) => c.len() * 4 + 16,
@@ -103,12 +157,17 @@ impl<'t> QTree<'t> {
     /// holds no candidate, so that it may be left lazy; else the end of its
     /// subtree (one past its last descendant's preorder index) if it was
     /// read. `bound`: an end no descendant of `n` reaches (an ancestor's).
-    fn lazy(&self, n: Node<'t>, v: u32, bound: u32) -> Result<(), Option<u32>> {
+    ///
+    /// `k`: where the candidates after the last `v` asked start; the
+    /// `v`s of one fill increase, so it only moves forward.
+    fn lazy(&self, n: Node<'t>, v: u32, bound: u32, k: &mut usize) -> Result<(), Option<u32>> {
         let Some(c) = &self.candidates else {
             return Err(None);
         };
-        let k = c.partition_point(|&x| x <= v);
-        match c.get(k) {
+        while c.get(*k).is_some_and(|&x| x <= v) {
+            *k += 1;
+        }
+        match c.get(*k) {
             None => Ok(()),
             Some(&x) if x >= bound => Ok(()),
             Some(&x) if x == v + 1 => Err(None),
@@ -125,7 +184,19 @@ impl<'t> QTree<'t> {
         let view = self.view;
         let r = root.id() as u32;
         let r_end = r + root.descendant_count() as u32;
-        let mut spans = view.hidden_spans().from_first(r as usize + 1).peekable();
+        // An expansion's spans start where the build that left it lazy
+        // was.
+        let resumed = existing.and_then(|q| {
+            let k = self.lazy_spans.partition_point(|&(x, _)| x < q);
+            self.lazy_spans
+                .get(k)
+                .filter(|&&(x, _)| x == q)
+                .map(|&(_, pos)| view.hidden_spans().resume(pos))
+        });
+        let mut spans = Ahead {
+            it: resumed.unwrap_or_else(|| view.hidden_spans().from_first(r as usize + 1)),
+            peeked: None,
+        };
         let mut open: Vec<Open> = Vec::new();
         let push = |tree: &mut QTree<'t>,
                     open: &mut Vec<Open>,
@@ -188,6 +259,11 @@ impl<'t> QTree<'t> {
         };
         // Preorder index of the next visible node to open.
         let mut next = r;
+        // The first candidate after `r`, then after each node opened.
+        let mut k = self
+            .candidates
+            .as_ref()
+            .map_or(0, |c| c.partition_point(|&x| x <= r));
         let mut events = view.events(root);
         while let Some(event) = events.next() {
             match event {
@@ -206,7 +282,7 @@ impl<'t> QTree<'t> {
                     while open.last().is_some_and(|o| is_span(o) && o.1 <= v) {
                         pop_span(&mut self.nodes, &mut open, last_close);
                     }
-                    while let Some(x) = spans.next_if(|x| x.first_visible() as u32 <= v) {
+                    while let Some(x) = spans.next_if_by(v) {
                         if x.first_visible() as u32 != v || x.visible_end() as u32 > r_end {
                             continue;
                         }
@@ -263,7 +339,7 @@ impl<'t> QTree<'t> {
                         }
                     }
                     let bound = vstack.last().map_or(r_end, |p| p.3);
-                    let (lazy, bound) = match self.lazy(n, v, bound) {
+                    let (lazy, bound) = match self.lazy(n, v, bound, &mut k) {
                         Ok(()) => (v != r, bound),
                         Err(end) => (false, end.unwrap_or(bound)),
                     };
@@ -281,13 +357,16 @@ impl<'t> QTree<'t> {
                     };
                     push(self, &mut open, node, n, NIL);
                     if lazy {
+                        // The spans from `v + 1` on, for its expansion:
+                        // every one up to `v` is taken.
+                        self.lazy_spans.push((index, spans.position()));
                         // Its subtree is passed over: its close comes next.
                         let (end, size) = events.skip_subtree(n);
                         let size = size as u32;
                         next = v + size;
-                        if size > SPAN_SEEK_OVER {
-                            // Seek past the spans inside it.
-                            spans = view.hidden_spans().from_first(next as usize).peekable();
+                        // Past the spans inside it.
+                        if size > SPAN_SKIP_OVER {
+                            spans.skip_to(next);
                         }
                         close(
                             self,

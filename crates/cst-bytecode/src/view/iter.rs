@@ -61,6 +61,15 @@ impl<'t> HiddenSpans<'t> {
             inner: self.spans.seek(u32::try_from(first).unwrap_or(u32::MAX)),
         }
     }
+    /// The spans from where an iterator over them was
+    /// ([`HiddenSpanIter::position`]). O(1). A position taken from another
+    /// tree's spans yields bounded garbage: at most as many spans as there
+    /// are, ending at the first that does not decode.
+    pub fn resume(&self, pos: HiddenSpanPos) -> HiddenSpanIter<'t> {
+        HiddenSpanIter {
+            inner: self.spans.resume(pos.0),
+        }
+    }
     /// All of them, in the walk's order.
     pub fn iter(&self) -> HiddenSpanIter<'t> {
         HiddenSpanIter {
@@ -73,6 +82,28 @@ impl<'t> HiddenSpans<'t> {
 #[derive(Clone)]
 pub struct HiddenSpanIter<'t> {
     inner: SpanIter<'t>,
+}
+
+/// Where a [`HiddenSpanIter`] is, to resume from with
+/// [`HiddenSpans::resume`] (12 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HiddenSpanPos((u32, u32, u32));
+
+impl HiddenSpanIter<'_> {
+    /// Where it is: [`HiddenSpans::resume`] yields from there what it
+    /// would yield.
+    pub fn position(&self) -> HiddenSpanPos {
+        HiddenSpanPos(self.inner.position())
+    }
+
+    /// Passes over the spans whose first visible descendant is before
+    /// `first`, forward only: O(log spans) when they are many, one by one
+    /// when they are few. Afterwards the iterator yields what
+    /// [`HiddenSpans::from_first`] yields, if every span it yielded
+    /// already starts before `first`.
+    pub fn skip_to(&mut self, first: usize) {
+        self.inner.skip_to(u32::try_from(first).unwrap_or(u32::MAX));
+    }
 }
 
 impl Iterator for HiddenSpanIter<'_> {

@@ -31,7 +31,8 @@ use crate::spans::Spans;
 use crate::succinct::{Bp, RankBits, Seq, SeqLayout, u16_at, u32_at};
 
 pub use iter::{
-    Children, Event, Events, HiddenSpan, HiddenSpanIter, HiddenSpans, Preorder, Wrappers,
+    Children, Event, Events, HiddenSpan, HiddenSpanIter, HiddenSpanPos, HiddenSpans, Preorder,
+    Wrappers,
 };
 pub use node::{Node, NodePlace, NodeSummary};
 
