@@ -81,11 +81,12 @@ pub(crate) struct Options {
     pub match_limit: u32,
 }
 
-/// A finished match as returned to the iterators.
+/// A match as returned to the iterators; its captures are
+/// [`Exec::captures`] until the next call.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct RawMatch {
     pub id: u32,
     pub pattern_index: u16,
-    pub captures: Vec<Capture>,
 }
 
 /// With more than one node in this many as candidates, the walk tree is
@@ -122,6 +123,9 @@ pub(crate) struct Exec<'q, 't> {
     finished: Vec<State>,
     heap_size: usize,
     pool: Pool,
+    /// The captures of the match returned last (one buffer for all, so
+    /// that returning a match allocates nothing here).
+    returned: Vec<Capture>,
     depth: u32,
     max_start_depth: u32,
     included: Range,
@@ -158,6 +162,7 @@ impl<'q, 't> Exec<'q, 't> {
             finished: Vec::with_capacity(8),
             heap_size: 0,
             pool: Pool::new(options.match_limit),
+            returned: Vec::new(),
             depth: 0,
             max_start_depth: options.max_start_depth,
             included: options.included,
@@ -1107,7 +1112,9 @@ impl<'q, 't> Exec<'q, 't> {
             self.next_state_id = self.next_state_id.wrapping_add(1);
         }
         let state = *state;
-        let captures = self.pool.get(state.capture_list_id).clone();
+        self.returned.clear();
+        self.returned
+            .extend_from_slice(self.pool.get(state.capture_list_id));
         self.pool.release(state.capture_list_id);
         if self.heap_size > 0 {
             self.heap_erase(index);
@@ -1118,8 +1125,13 @@ impl<'q, 't> Exec<'q, 't> {
         Some(RawMatch {
             id: state.id,
             pattern_index: state.pattern_index,
-            captures,
         })
+    }
+
+    /// The captures of the match returned last, in the order they were
+    /// made.
+    pub fn captures(&self) -> &[Capture] {
+        &self.returned
     }
 
     /// `ts_query_cursor_remove_match`.
@@ -1196,7 +1208,9 @@ impl<'q, 't> Exec<'q, 't> {
                 let index = usize::from(state.consumed_capture_count);
                 state.consumed_capture_count = (state.consumed_capture_count + 1) & CONSUMED_MASK;
                 let state = *state;
-                let captures = self.pool.get(state.capture_list_id).clone();
+                self.returned.clear();
+                self.returned
+                    .extend_from_slice(self.pool.get(state.capture_list_id));
                 if matches!(w, Where::Finished) {
                     self.sift_down(0);
                 }
@@ -1204,7 +1218,6 @@ impl<'q, 't> Exec<'q, 't> {
                     RawMatch {
                         id: state.id,
                         pattern_index: state.pattern_index,
-                        captures,
                     },
                     index,
                 ));

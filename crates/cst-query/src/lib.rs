@@ -439,6 +439,7 @@ impl QueryCursor {
                 query,
                 source,
                 cursor: self,
+                texts: Vec::new(),
             },
         })
     }
@@ -460,6 +461,7 @@ impl QueryCursor {
                 query,
                 source,
                 cursor: self,
+                texts: Vec::new(),
             },
         })
     }
@@ -506,34 +508,37 @@ struct Iter<'c, 't> {
     query: &'c Query,
     source: &'c [u8],
     cursor: &'c mut QueryCursor,
+    /// The captured texts a predicate check reads (kept for the next).
+    texts: Vec<(u32, &'c [u8])>,
 }
 
 impl<'c, 't> Iter<'c, 't> {
-    fn satisfies(&self, m: &RawMatch) -> bool {
+    /// Whether the match returned last (`m`) satisfies its pattern's text
+    /// predicates.
+    fn satisfies(&mut self, m: &RawMatch) -> bool {
         let predicates = &self.query.text_predicates[usize::from(m.pattern_index)];
         if predicates.is_empty() {
             return true;
         }
-        let texts: Vec<(u32, &[u8])> = m
-            .captures
-            .iter()
-            .map(|c| {
-                let text = self
-                    .source
-                    .get(c.start as usize..c.end as usize)
-                    .unwrap_or_default();
-                (u32::from(c.index), text)
-            })
-            .collect();
-        predicate::satisfies(predicates, &texts)
+        let source = self.source;
+        self.texts.clear();
+        self.texts.extend(self.exec.captures().iter().map(|c| {
+            let text = source
+                .get(c.start as usize..c.end as usize)
+                .unwrap_or_default();
+            (u32::from(c.index), text)
+        }));
+        predicate::satisfies(predicates, &self.texts)
     }
 
+    /// The match returned last (`m`), as the API has it.
     fn convert(&self, m: RawMatch) -> QueryMatch<'t> {
         let tree = self.exec.tree();
         QueryMatch {
             pattern_index: usize::from(m.pattern_index),
-            captures: m
-                .captures
+            captures: self
+                .exec
+                .captures()
                 .iter()
                 .map(|c| QueryCapture {
                     node: tree.visible(c.node),
