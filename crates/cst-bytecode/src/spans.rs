@@ -113,27 +113,9 @@ impl<'a> Spans<'a> {
 
     /// Entries from the first one whose `first` is ≥ `first`.
     pub fn seek(&self, first: u32) -> SpanIter<'a> {
-        let checkpoints = self.count.div_ceil(SPAN_CHECKPOINT);
-        // The last checkpoint whose entry starts before `first`: binary
-        // search on the first of each checkpoint's entry.
-        let first_of = |c: usize| self.at_checkpoint(c).next().map_or(u32::MAX, |s| s.first);
-        let (mut lo, mut hi) = (0usize, checkpoints);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if first_of(mid) < first {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        let mut it = self.at_checkpoint(lo.saturating_sub(1));
-        loop {
-            let save = it;
-            match it.next() {
-                Some(s) if s.first < first => continue,
-                _ => return save,
-            }
-        }
+        let mut it = self.iter();
+        it.skip_to(first);
+        it
     }
 
     pub fn iter(&self) -> SpanIter<'a> {
@@ -168,8 +150,9 @@ impl SpanIter<'_> {
 
     /// Passes over the entries whose `first` is below `first`, forward
     /// only: from the checkpoints ahead (galloping, then a binary search),
-    /// then entry by entry within one checkpoint's. The same entries as
-    /// [`Spans::seek`] when every entry passed already is below `first`.
+    /// then entry by entry within one checkpoint's. Afterwards it yields
+    /// the entries whose `first` is ≥ `first` if every entry passed
+    /// already is below it ([`Spans::seek`] is this from the start).
     pub fn skip_to(&mut self, first: u32) {
         let spans = self.spans;
         let checkpoints = spans.count.div_ceil(SPAN_CHECKPOINT);
