@@ -934,6 +934,46 @@ pub(crate) enum SeqIter<'a> {
     },
 }
 
+impl SeqIter<'_> {
+    /// Passes over the next `n` values without decoding them (fewer if the
+    /// sequence ends first): Elias–Fano counts the ones of its high bits a
+    /// word at a time, then selects in the last word, instead of `n` calls
+    /// of `next`.
+    #[inline]
+    pub(crate) fn pass(&mut self, n: usize) {
+        match self {
+            SeqIter::Ef { ef, k, word, bits } => {
+                let n = n.min(ef.len.saturating_sub(*k));
+                if n == 0 {
+                    return;
+                }
+                *k += n;
+                let words = ef.hi_len.div_ceil(64);
+                let mut r = n;
+                loop {
+                    let c = bits.count_ones() as usize;
+                    if r < c {
+                        // Clear the `r` lowest ones: those below the
+                        // `r`th.
+                        let at = select_in_word(*bits, r as u32);
+                        *bits &= !0u64 << at;
+                        return;
+                    }
+                    r -= c;
+                    *word += 1;
+                    if *word >= words {
+                        *bits = 0;
+                        *k = ef.len;
+                        return;
+                    }
+                    *bits = u64_at(ef.hi, *word);
+                }
+            }
+            SeqIter::Plain { k, len, .. } => *k = (*k + n).min(*len),
+        }
+    }
+}
+
 impl Iterator for SeqIter<'_> {
     type Item = u32;
     #[inline]
@@ -1217,6 +1257,10 @@ mod tests {
             (0..300).map(|i| i * i * 11).collect(),
             vec![0, u32::MAX],
             vec![9, 3, 7],
+            vec![7; 200],
+            (0..500)
+                .map(|i| if i < 250 { i } else { 1_000_000 + i })
+                .collect(),
         ];
         for values in cases {
             let mut out = Vec::new();
@@ -1252,6 +1296,18 @@ mod tests {
             }
             let tail: Vec<u32> = seq.iter_from(values.len() / 2).collect();
             assert_eq!(tail, values[values.len() / 2..]);
+            // Skipping from every start by every length (a sample of them
+            // for long sequences) lands where `next` calls would.
+            let step = (values.len() / 64).max(1);
+            for from in (0..=values.len()).step_by(step) {
+                for n in (0..=values.len() - from + 2).step_by(step.min(7)) {
+                    let mut it = seq.iter_from(from);
+                    it.pass(n);
+                    let rest: Vec<u32> = it.collect();
+                    let at = (from + n).min(values.len());
+                    assert_eq!(rest, values[at..], "skip {n} from {from}");
+                }
+            }
             assert!(Seq::parse(&out, values.len() + 1).is_none());
         }
     }

@@ -45,6 +45,17 @@ pub(crate) struct QTree<'t> {
     /// The lazy visible nodes (walk index, ascending) and where the hidden
     /// spans after their open start.
     lazy_spans: Vec<(u32, HiddenSpanPos)>,
+    /// The stacks of a build, kept for the next (an execution expands many
+    /// lazy subtrees).
+    scratch: Scratch,
+}
+
+/// A build's stacks (see [`QTree::fill`]), empty between builds.
+#[derive(Default)]
+struct Scratch {
+    open: Vec<Open>,
+    vstack: Vec<VOpen>,
+    pending: Vec<u32>,
 }
 
 /// `first_child` of a visible node whose subtree is not built yet.
@@ -123,6 +134,7 @@ impl<'t> QTree<'t> {
             vis: Vec::new(),
             candidates,
             lazy_spans: Vec::new(),
+            scratch: Scratch::default(),
         };
         let size = match &tree.candidates {
             Some(c) => c.len() * 4 + 16,
@@ -197,7 +209,15 @@ impl<'t> QTree<'t> {
             it: resumed.unwrap_or_else(|| view.hidden_spans().from_first(r as usize + 1)),
             peeked: None,
         };
-        let mut open: Vec<Open> = Vec::new();
+        // The open walk nodes; the open visible nodes (walk index, where
+        // their children's entries in `pending` start, last visible child,
+        // an end none of their descendants reaches: see `lazy`); `pending`:
+        // visible nodes with no later named sibling seen yet.
+        let Scratch {
+            mut open,
+            mut vstack,
+            mut pending,
+        } = std::mem::take(&mut self.scratch);
         let push = |tree: &mut QTree<'t>,
                     open: &mut Vec<Open>,
                     node: QNode,
@@ -228,12 +248,6 @@ impl<'t> QTree<'t> {
                 nodes[index as usize].end = last_close;
             }
         };
-        // Open visible nodes: (walk index, where their children's entries in
-        // `pending` start, last visible child); `pending`: visible nodes
-        // with no later named sibling seen yet.
-        // (Also: an end none of its descendants reaches, see `lazy`.)
-        let mut vstack: Vec<VOpen> = Vec::new();
-        let mut pending: Vec<u32> = Vec::new();
         // A node's close: spans inside it end with it, so do its wrappers.
         let close = |tree: &mut QTree<'t>,
                      open: &mut Vec<Open>,
@@ -390,6 +404,14 @@ impl<'t> QTree<'t> {
                 ),
             }
         }
+        open.clear();
+        vstack.clear();
+        pending.clear();
+        self.scratch = Scratch {
+            open,
+            vstack,
+            pending,
+        };
     }
 
     pub fn point(&self, byte: u32) -> Point {
