@@ -131,22 +131,56 @@ pub fn encode(
     // only in a subtree with an error that the walk passed over
     // (`hidden_missing`). Then the cheap test: tree-sitter prints one
     // `(MISSING` per MISSING node, visible or not; compare that count with
-    // the visible ones.
+    // the visible ones, in the subtrees of the outermost visible nodes that
+    // hold such places (the whole tree when the places are not known).
     if hidden_missing.any() {
         let shared = bytes::Bytes::from(bytes);
         // Subtrees without such a place render alike: only those with one
         // are compared (all when the places are not known).
         let mut owners = hidden_missing.owners;
-        owners.sort_unstable();
-        owners.dedup();
-        let owners = (!hidden_missing.unknown).then_some(owners.as_slice());
+        owners.sort_unstable_by_key(|&(index, _)| index);
+        owners.dedup_by_key(|&mut (index, _)| index);
+        let known = !hidden_missing.unknown;
+        let indices: Vec<u32> = owners.iter().map(|&(index, _)| index).collect();
+        let nodes = &flat.nodes;
         let find = || {
             let mut overrides = BTreeMap::new();
             let root = tree.root_node();
-            let sexp = root.to_sexp();
-            if sexp.matches("(MISSING ").count() != visible_missing {
-                let view = reopen(&shared, true);
-                find_overrides(root, Some(sexp), view.root(), owners, &mut overrides);
+            let view = std::cell::OnceCell::new();
+            let view = || view.get_or_init(|| reopen(&shared, true));
+            if !known {
+                let sexp = root.to_sexp();
+                if sexp.matches("(MISSING ").count() != visible_missing {
+                    find_overrides(root, Some(sexp), view().root(), None, &mut overrides);
+                }
+                return overrides;
+            }
+            // The differences lie in the owners' subtrees: searched from
+            // each outermost owner that differs, unless one cannot hold
+            // an override itself (an anonymous node is not printed on its
+            // own): then from the root, as when the places are not known.
+            for (first, live) in outermost(&owners) {
+                let sexp = live.to_sexp();
+                let end = first as usize + live.descendant_count();
+                let visible = nodes
+                    .get(first as usize..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|n| n.flags & crate::format::TF_MISSING != 0)
+                    .count();
+                if sexp.matches("(MISSING ").count() == visible {
+                    continue;
+                }
+                match view().node(first as usize) {
+                    Some(d) if d.is_named() || d.is_missing() => {
+                        find_overrides(live, Some(sexp), d, Some(&indices), &mut overrides);
+                    }
+                    _ => {
+                        overrides.clear();
+                        find_overrides(root, None, view().root(), Some(&indices), &mut overrides);
+                        break;
+                    }
+                }
             }
             overrides
         };
@@ -422,6 +456,21 @@ fn first_passing(v: Node<'_>, p: usize, exceptions: &BTreeMap<u32, u8>) -> Optio
 /// included) runs on the caller's stack; deeper trees get a thread of their
 /// own with a stack sized for them, so no input overflows the caller's stack.
 const SHALLOW: usize = 512;
+
+/// The owners (sorted by preorder index) that lie in no earlier one's
+/// subtree.
+fn outermost<'a, 'tree>(
+    owners: &'a [(u32, tree_sitter::Node<'tree>)],
+) -> impl Iterator<Item = (u32, tree_sitter::Node<'tree>)> + 'a {
+    let mut covered = 0usize;
+    owners.iter().copied().filter(move |&(first, live)| {
+        if (first as usize) < covered {
+            return false;
+        }
+        covered = first as usize + live.descendant_count();
+        true
+    })
+}
 
 /// Runs `f` here when the tree is shallow, else on a scoped thread with a
 /// stack of 64 MiB + 16 KiB per visible level (hidden levels included at up

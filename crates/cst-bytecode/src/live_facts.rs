@@ -460,22 +460,22 @@ pub(crate) struct Walked<'tree> {
     pub visible_missing: usize,
     /// Where a MISSING node may hide where the walk does not go (trees with
     /// errors only).
-    pub hidden_missing: HiddenMissing,
+    pub hidden_missing: HiddenMissing<'tree>,
 }
 
 /// Where MISSING nodes the walk does not enter may be: in subtrees it passed
 /// over that have an error.
 #[derive(Debug, Default)]
-pub(crate) struct HiddenMissing {
+pub(crate) struct HiddenMissing<'tree> {
     /// The nearest visible ancestor of every such subtree (preorder
-    /// indices, in walk order, possibly repeated).
-    pub owners: Vec<u32>,
+    /// index and live node, in walk order, possibly repeated).
+    pub owners: Vec<(u32, tree_sitter::Node<'tree>)>,
     /// Whether the children of a node with an error could not be read
     /// (then such subtrees may be anywhere).
     pub unknown: bool,
 }
 
-impl HiddenMissing {
+impl HiddenMissing<'_> {
     /// Whether there may be any.
     pub(crate) fn any(&self) -> bool {
         self.unknown || !self.owners.is_empty()
@@ -627,7 +627,7 @@ pub(crate) fn walk<'tree>(
                             .any(|i| cursor.slot_has_error(children, i))
                             && let Some(v) = vis.last()
                         {
-                            out.hidden_missing.owners.push(v.index);
+                            out.hidden_missing.owners.push((v.index, v.node));
                         }
                     }
                     None => {
@@ -895,13 +895,13 @@ pub(crate) fn walk<'tree>(
 /// Closes the top frame: its last visible child has no later sibling, its
 /// children still pending have no later named one; its passed-over
 /// trailing children are checked for errors.
-fn close(
+fn close<'tree>(
     frames: &mut Vec<Frame>,
-    vis: &mut Vec<VisFrame<'_>>,
+    vis: &mut Vec<VisFrame<'tree>>,
     pending: &mut Vec<(u32, u8)>,
     flips: &mut Vec<(u32, u8)>,
     cursor: &RawCursor<'_>,
-    hidden_missing: &mut HiddenMissing,
+    hidden_missing: &mut HiddenMissing<'tree>,
 ) {
     let Some(frame) = frames.pop() else { return };
     if let Some(scan) = frame.scan {
@@ -915,7 +915,7 @@ fn close(
         };
         // The frame's nearest visible ancestor-or-self: still on `vis`.
         if found && let Some(v) = vis.last() {
-            hidden_missing.owners.push(v.index);
+            hidden_missing.owners.push((v.index, v.node));
         }
     }
     if frame.hidden.is_some() {
