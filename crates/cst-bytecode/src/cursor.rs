@@ -966,10 +966,19 @@ impl<'t> Cursor<'t> {
 /// close matched to its open, instead of one Elias–Fano access and one
 /// close search per node.
 ///
-/// ```ignore
-/// let mut nodes = CursorPreorder::new(root);
-/// while let Some(node) = nodes.next() {
-///     let range = nodes.byte_range(); // == node.byte_range()
+/// ```
+/// use cst_bytecode::{CursorPreorder, Node};
+///
+/// /// Every node's byte range under `root`, in preorder.
+/// fn ranges(root: Node<'_>) -> Vec<std::ops::Range<usize>> {
+///     let mut nodes = CursorPreorder::new(root);
+///     let mut out = Vec::new();
+///     while let Some(node) = nodes.next() {
+///         let range = nodes.byte_range();
+///         debug_assert_eq!(range, node.byte_range());
+///         out.push(range);
+///     }
+///     out
 /// }
 /// ```
 pub struct CursorPreorder<'t> {
