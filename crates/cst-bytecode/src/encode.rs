@@ -159,9 +159,8 @@ pub fn encode(
             // each outermost owner that differs, unless one cannot hold
             // an override itself (an anonymous node is not printed on its
             // own): then from the root, as when the places are not known.
-            for (first, live) in outermost(&owners) {
+            for (first, end, live) in outermost(&owners) {
                 let sexp = live.to_sexp();
-                let end = first as usize + live.descendant_count();
                 let visible = nodes
                     .get(first as usize..end)
                     .unwrap_or_default()
@@ -458,17 +457,17 @@ fn first_passing(v: Node<'_>, p: usize, exceptions: &BTreeMap<u32, u8>) -> Optio
 const SHALLOW: usize = 512;
 
 /// The owners (sorted by preorder index) that lie in no earlier one's
-/// subtree.
+/// subtree: (preorder index, one past its subtree's last, live node).
 fn outermost<'a, 'tree>(
     owners: &'a [(u32, tree_sitter::Node<'tree>)],
-) -> impl Iterator<Item = (u32, tree_sitter::Node<'tree>)> + 'a {
+) -> impl Iterator<Item = (u32, usize, tree_sitter::Node<'tree>)> + 'a {
     let mut covered = 0usize;
-    owners.iter().copied().filter(move |&(first, live)| {
+    owners.iter().filter_map(move |&(first, live)| {
         if (first as usize) < covered {
-            return false;
+            return None;
         }
         covered = first as usize + live.descendant_count();
-        true
+        Some((first, covered, live))
     })
 }
 
