@@ -9,9 +9,11 @@ use cst_bytecode::{Node, Point};
 
 use crate::KindTable;
 use crate::raw::{NO_ENTRY, NONE, Program, Step};
-use crate::tree::{Cursor, QTree, Step as Move};
+use crate::tree::{Cursor, Lazy, QTree, Step as Move};
 
+mod bounds;
 mod states;
+pub(crate) use bounds::Bounds;
 use states::{Pool, State};
 
 /// `CAPTURE_LIST_NONE`.
@@ -40,23 +42,6 @@ impl Range {
         start_point: Point { row: 0, column: 0 },
         end_point: POINT_MAX,
     };
-}
-
-/// `range_intersects(a, b)`.
-fn range_intersects(a: &Range, b: &Range) -> bool {
-    let is_empty = a.start_byte == a.end_byte;
-    (a.end_byte > b.start_byte || (is_empty && a.end_byte == b.start_byte))
-        && (a.end_point > b.start_point || (is_empty && a.end_point == b.start_point))
-        && a.start_byte < b.end_byte
-        && a.start_point < b.end_point
-}
-
-/// `range_within(a, b)`.
-fn range_within(a: &Range, b: &Range) -> bool {
-    a.start_byte >= b.start_byte
-        && a.start_point >= b.start_point
-        && a.end_byte <= b.end_byte
-        && a.end_point <= b.end_point
 }
 
 /// A captured node: its walk index in the execution's [`QTree`] (unique per visible node).
@@ -95,6 +80,10 @@ pub(crate) struct RawMatch {
 /// at one in eight; C's tags query is lazy at both).
 const CANDIDATE_SHARE: usize = 8;
 
+/// Byte ranges over less than one byte in this many of the tree leave the
+/// walk tree without candidates (see [`candidates`]).
+const WINDOW_SHARE: u64 = 4;
+
 /// The visible nodes of `root`'s subtree that a pattern can start on (see
 /// [`QTree`]), or `None` when any node can start one (a wildcard or
 /// supertype root) or so many can that skipping would not pay.
@@ -104,8 +93,20 @@ const CANDIDATE_SHARE: usize = 8;
 /// kind (`enter_visible`). Without wildcard-root entries, a node whose kind
 /// has no entry starts nothing, so a subtree without such a node changes
 /// nothing while no state is in progress.
-fn candidates(program: &Program, root: Node<'_>) -> Option<Vec<u32>> {
+///
+/// `None` too when the byte ranges leave less than one byte in
+/// [`WINDOW_SHARE`] of the tree: what lies outside them is not built
+/// anyway ([`QTree`]), and the scan for candidates would read every node
+/// to save little in the window.
+fn candidates(program: &Program, root: Node<'_>, ranges: &[Range]) -> Option<Vec<u32>> {
     if program.wildcard_root_pattern_count != 0 {
+        return None;
+    }
+    let (start, end) = (root.start_byte() as u32, root.end_byte() as u32);
+    let (lo, hi) = ranges.iter().fold((start, end), |(lo, hi), r| {
+        (lo.max(r.start_byte), hi.min(r.end_byte))
+    });
+    if u64::from(hi.saturating_sub(lo)) * WINDOW_SHARE < u64::from(end - start) {
         return None;
     }
     let limit = root.descendant_count() / CANDIDATE_SHARE;
@@ -130,6 +131,10 @@ pub(crate) struct Exec<'q, 't> {
     max_start_depth: u32,
     included: Range,
     containing: Range,
+    /// The two ranges in this tree (`range_intersects` and `range_within`
+    /// without reading points).
+    included_bounds: Bounds,
+    containing_bounds: Bounds,
     default_ranges: bool,
     next_state_id: u32,
     next_finished_id: u32,
@@ -153,10 +158,17 @@ impl<'q, 't> Exec<'q, 't> {
         root: Node<'t>,
         options: &Options,
     ) -> Self {
+        let view = root.tree();
         Exec {
             program,
             kinds,
-            tree: QTree::build(root, candidates(program, root)),
+            tree: QTree::build(
+                root,
+                candidates(program, root, &[options.included, options.containing]),
+                &[options.included, options.containing],
+            ),
+            included_bounds: Bounds::new(&options.included, view),
+            containing_bounds: Bounds::new(&options.containing, view),
             cursor: Cursor::new(),
             states: Vec::with_capacity(8),
             finished: Vec::with_capacity(8),
@@ -186,6 +198,7 @@ impl<'q, 't> Exec<'q, 't> {
     /// `ts_query_cursor_set_byte_range` / `_set_point_range` do.
     pub fn set_included(&mut self, included: Range) {
         self.included = included;
+        self.included_bounds = Bounds::new(&included, self.tree.view);
         self.default_ranges = self.included == Range::ALL && self.containing == Range::ALL;
     }
 
@@ -202,23 +215,19 @@ impl<'q, 't> Exec<'q, 't> {
     /// byte test comes first).
     fn before_included_start_point(&self, end: u32) -> bool {
         self.included.start_point != Point::default()
-            && self.tree.point(end) <= self.included.start_point
+            && self.included_bounds.at_or_before_start_point(end)
     }
 
     /// Whether byte `start`'s point is at or after the included end point
     /// (never, when that point is the largest).
     fn after_included_end_point(&self, start: u32) -> bool {
-        self.included.end_point != POINT_MAX && self.tree.point(start) >= self.included.end_point
+        self.included.end_point != POINT_MAX && self.included_bounds.at_or_after_end_point(start)
     }
 
-    fn node_range(&self, q: u32) -> Range {
+    /// Walk node `q`'s start and end bytes.
+    fn node_bytes(&self, q: u32) -> (u32, u32) {
         let n = &self.tree.nodes[q as usize];
-        Range {
-            start_byte: n.start,
-            end_byte: n.end,
-            start_point: self.tree.point(n.start),
-            end_point: self.tree.point(n.end),
-        }
+        (n.start, n.end)
     }
 
     // --- states ----------------------------------------------------------
@@ -676,14 +685,17 @@ impl<'q, 't> Exec<'q, 't> {
                     } else {
                         let parent_intersects = match parent {
                             None => true,
-                            Some(p) => range_intersects(&self.node_range(p), &self.included),
+                            Some(p) => {
+                                let (start, end) = self.node_bytes(p);
+                                self.included_bounds.intersected_by(start, end)
+                            }
                         };
-                        let range = self.node_range(q);
+                        let (start, end) = self.node_bytes(q);
                         (
                             parent_intersects,
-                            parent_intersects && range_intersects(&range, &self.included),
-                            range_intersects(&range, &self.containing),
-                            range_within(&range, &self.containing),
+                            parent_intersects && self.included_bounds.intersected_by(start, end),
+                            self.containing_bounds.intersected_by(start, end),
+                            self.containing_bounds.contains(start, end),
                         )
                     };
                 if within_containing && self.on_visible_node {
@@ -711,16 +723,25 @@ impl<'q, 't> Exec<'q, 't> {
                     // ranges, a subtree inside them may still hold a node
                     // outside: Ruby's heredoc bodies lie past their
                     // ancestors' ends).
-                    if self.tree.is_lazy(q) {
-                        let descends_everywhere =
-                            self.default_ranges && self.max_start_depth == u32::MAX;
-                        if self.states.is_empty()
-                            || (self.settled && descends_everywhere && !self.state_needs_deeper())
-                        {
-                            self.ascending = true;
-                            continue;
+                    // A subtree left unbuilt because it lies outside the
+                    // ranges may hold nodes a pattern starts on: built
+                    // whenever the walk descends into it.
+                    match self.tree.laziness(q) {
+                        None => {}
+                        Some(Lazy::NoCandidate) => {
+                            let descends_everywhere =
+                                self.default_ranges && self.max_start_depth == u32::MAX;
+                            if self.states.is_empty()
+                                || (self.settled
+                                    && descends_everywhere
+                                    && !self.state_needs_deeper())
+                            {
+                                self.ascending = true;
+                                continue;
+                            }
+                            self.tree.expand(q);
                         }
-                        self.tree.expand(q);
+                        Some(Lazy::Outside) => self.tree.expand(q),
                     }
                     match self.cursor.goto_first_child(&self.tree) {
                         Move::Visible => {

@@ -4,8 +4,10 @@
 //! internal `TreeCursor` moves (`lib/src/tree_cursor.c`).
 
 use cst_bytecode::{
-    Event, HiddenSpan, HiddenSpanIter, HiddenSpanPos, Node, NodePlace, NodeSummary, Point, TreeView,
+    Event, HiddenSpan, HiddenSpanIter, HiddenSpanPos, Node, NodePlace, NodeSummary, TreeView,
 };
+
+use crate::exec::{Bounds, Range};
 
 pub(crate) const NIL: u32 = u32::MAX;
 
@@ -34,6 +36,14 @@ pub(crate) struct QNode {
 /// candidate is not built: the node is marked [`LAZY`] and built by
 /// [`QTree::expand`] only if the execution must descend into it, which it
 /// must only while states are in progress (`Exec::advance`).
+///
+/// With ranges (an included or a containing range narrower than the whole
+/// tree), the subtree of a visible node whose range lies outside one of
+/// them is not built either ([`LAZY_OUTSIDE`]): the execution descends into
+/// such a node only while a state in progress needs a deeper node, and
+/// expands it first, whether states are in progress or not. A query over a
+/// window of a large file (an editor's viewport) builds the window and the
+/// path to it, as tree-sitter visits them, not the whole tree.
 pub(crate) struct QTree<'t> {
     pub view: &'t TreeView,
     pub nodes: Vec<QNode>,
@@ -42,6 +52,8 @@ pub(crate) struct QTree<'t> {
     /// Sorted preorder indices of the visible nodes a pattern can start on;
     /// `None`: every node can start one, build everything.
     candidates: Option<Vec<u32>>,
+    /// The ranges narrower than the whole tree (see [`QTree`]).
+    bounds: Vec<Bounds>,
     /// The lazy visible nodes (walk index, ascending) and where the hidden
     /// spans after their open start.
     lazy_spans: Vec<(u32, HiddenSpanPos)>,
@@ -58,8 +70,21 @@ struct Scratch {
     pending: Vec<u32>,
 }
 
-/// `first_child` of a visible node whose subtree is not built yet.
+/// `first_child` of a visible node whose subtree is not built yet: it holds
+/// no candidate.
 pub(crate) const LAZY: u32 = NIL - 2;
+/// `first_child` of a visible node whose subtree is not built yet: it lies
+/// outside the ranges (it may hold candidates).
+pub(crate) const LAZY_OUTSIDE: u32 = NIL - 3;
+
+/// Why a visible walk node's subtree is not built yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lazy {
+    /// No pattern can start in it ([`LAZY`]).
+    NoCandidate,
+    /// It lies outside the ranges ([`LAZY_OUTSIDE`]).
+    Outside,
+}
 
 /// Open walk nodes of a build: (index in `nodes`, what ends it, last
 /// child). A span ends at a visible index, a wrapper with its visible node
@@ -125,9 +150,15 @@ impl<'t> QTree<'t> {
     /// The tree below `root`: its visible descendants and the hidden nodes
     /// inside it, in the walk's order (index 0 is `root`), from one
     /// sequential pass over the subtree's opens and closes. With
-    /// `candidates` (see [`QTree`]), subtrees without one are left lazy.
-    pub fn build(root: Node<'t>, candidates: Option<Vec<u32>>) -> QTree<'t> {
+    /// `candidates` (see [`QTree`]), subtrees without one are left lazy;
+    /// those outside one of `ranges` too.
+    pub fn build(root: Node<'t>, candidates: Option<Vec<u32>>, ranges: &[Range]) -> QTree<'t> {
         let view = root.tree();
+        let bounds: Vec<Bounds> = ranges
+            .iter()
+            .filter(|&&r| r != Range::ALL)
+            .map(|r| Bounds::new(r, view))
+            .collect();
         let mut tree = QTree {
             view,
             nodes: Vec::new(),
@@ -135,9 +166,12 @@ impl<'t> QTree<'t> {
             candidates,
             lazy_spans: Vec::new(),
             scratch: Scratch::default(),
+            bounds,
         };
         let size = match &tree.candidates {
             Some(c) => c.len() * 4 + 16,
+            // Only part of the tree is built, as it happens: no guess.
+            None if !tree.bounds.is_empty() => 64,
             None => root.descendant_count() + 16,
         };
         tree.nodes.reserve(size);
@@ -146,18 +180,20 @@ impl<'t> QTree<'t> {
         tree
     }
 
-    /// Whether visible walk node `q`'s subtree is not built yet.
-    pub fn is_lazy(&self, q: u32) -> bool {
-        self.nodes
-            .get(q as usize)
-            .is_some_and(|n| n.first_child == LAZY)
+    /// Why visible walk node `q`'s subtree is not built yet, if it is not.
+    pub fn laziness(&self, q: u32) -> Option<Lazy> {
+        match self.nodes.get(q as usize)?.first_child {
+            LAZY => Some(Lazy::NoCandidate),
+            LAZY_OUTSIDE => Some(Lazy::Outside),
+            _ => None,
+        }
     }
 
     /// Builds the subtree of lazy visible walk node `q`: its descendants
     /// are appended, exactly as a build from the root would have made them
     /// (their subtrees without a candidate lazy again).
     pub fn expand(&mut self, q: u32) {
-        if !self.is_lazy(q) {
+        if self.laziness(q).is_none() {
             return;
         }
         self.nodes[q as usize].first_child = NIL;
@@ -188,6 +224,19 @@ impl<'t> QTree<'t> {
                 if x >= end { Ok(()) } else { Err(Some(end)) }
             }
         }
+    }
+
+    /// Whether visible node `n`, which starts at `start`, lies outside one
+    /// of the ranges: `range_intersects` (exec.rs) fails for it, so that
+    /// the execution neither enters its children nor starts a pattern in
+    /// them while no state in progress needs a deeper node. The node's end
+    /// is read only for a node that starts before a range.
+    fn outside(&self, n: Node<'t>, start: u32) -> bool {
+        let mut end = None;
+        let mut end_of = || *end.get_or_insert_with(|| n.end_byte() as u32);
+        self.bounds
+            .iter()
+            .any(|b| b.starts_past(start) || b.ends_before(start, &mut end_of))
     }
 
     /// Appends the walk nodes of `root`'s subtree. `existing`: `root` is
@@ -357,11 +406,16 @@ impl<'t> QTree<'t> {
                         Ok(()) => (v != r, bound),
                         Err(end) => (false, end.unwrap_or(bound)),
                     };
+                    let outside = !lazy && v != r && self.outside(n, start);
                     pending.push(index);
                     vstack.push((index, pending.len() as u32, NIL, bound));
                     let node = QNode {
                         visible: true,
-                        first_child: if lazy { LAZY } else { NIL },
+                        first_child: match (lazy, outside) {
+                            (true, _) => LAZY,
+                            (false, true) => LAZY_OUTSIDE,
+                            (false, false) => NIL,
+                        },
                         next_sibling: NIL,
                         start,
                         end: start,
@@ -370,7 +424,7 @@ impl<'t> QTree<'t> {
                         summary,
                     };
                     push(self, &mut open, node, n, NIL);
-                    if lazy {
+                    if lazy || outside {
                         // The spans from `v + 1` on, for its expansion:
                         // every one up to `v` is taken.
                         self.lazy_spans.push((index, spans.position()));
@@ -412,10 +466,6 @@ impl<'t> QTree<'t> {
             vstack,
             pending,
         };
-    }
-
-    pub fn point(&self, byte: u32) -> Point {
-        self.view.point_for_byte(byte as usize)
     }
 
     /// The visible node of walk node `q` (which must be visible).
@@ -485,7 +535,8 @@ impl Cursor {
     /// `ts_tree_cursor_goto_first_child_internal`.
     pub fn goto_first_child(&mut self, t: &QTree<'_>) -> Step {
         let c = t.nodes[self.current() as usize].first_child;
-        if c >= LAZY {
+        // NIL, LAZY and LAZY_OUTSIDE: no child built.
+        if c >= LAZY_OUTSIDE {
             return Step::None;
         }
         self.stack.push(c);
@@ -578,7 +629,10 @@ mod tests {
         let mut stack = vec![(0u32, 0u32)];
         while let Some((q, depth)) = stack.pop() {
             let n = t.nodes[q as usize];
-            assert_ne!(n.first_child, LAZY, "a lazy node is left");
+            assert!(
+                n.first_child != LAZY && n.first_child != LAZY_OUTSIDE,
+                "a lazy node is left"
+            );
             let id = if n.visible {
                 t.visible(q).id()
             } else {
@@ -619,7 +673,7 @@ mod tests {
         ] {
             let v = view(id, file);
             let root = v.root();
-            let whole = QTree::build(root, None);
+            let whole = QTree::build(root, None, &[]);
             let expected = shape(&whole);
             // Kinds present in the tree, a few at a time.
             let mut kinds: Vec<u16> = root.preorder().map(|n| n.kind_id()).collect();
@@ -640,7 +694,7 @@ mod tests {
                     .map(|n| n.id() as u32)
                     .collect();
                 assert_eq!(candidates, expect, "{id}: candidates of {wanted:?}");
-                let mut lazy = QTree::build(root, Some(candidates.clone()));
+                let mut lazy = QTree::build(root, Some(candidates.clone()), &[]);
                 if candidates.len() * 10 < root.descendant_count() {
                     assert!(
                         lazy.nodes.len() < whole.nodes.len(),
@@ -659,6 +713,82 @@ mod tests {
                 assert_eq!(shape(&lazy), expected, "{id}: candidates of {wanted:?}");
             }
             assert!(sparse_seen, "{id}: no sparse candidate list tried");
+        }
+    }
+
+    /// A walk tree built for byte or point ranges, with every lazy subtree
+    /// expanded after, is the walk tree built whole; a narrow window leaves
+    /// most of it unbuilt.
+    #[test]
+    fn subtrees_outside_the_ranges_expand_to_the_whole_walk_tree() {
+        use crate::exec::Range;
+        for (id, file) in [
+            ("rust", "rust/sample.rs"),
+            ("c", "c/sample.c"),
+            ("python", "python/sample.py"),
+            ("javascript", "javascript/sample.js"),
+            ("typescript", "typescript/sample.ts"),
+        ] {
+            let v = view(id, file);
+            let root = v.root();
+            let expected = shape(&QTree::build(root, None, &[]));
+            let whole = expected.len();
+            let len = root.end_byte() as u32;
+            let mut narrow_seen = false;
+            for (i, (a, b)) in [
+                (len / 2, len / 2 + 40),
+                (0, len / 8),
+                (len - len / 8, len),
+                (len / 3, len / 3),
+                (len / 4, 3 * len / 4),
+                (len, len),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let bytes = Range {
+                    start_byte: a,
+                    end_byte: b,
+                    ..Range::ALL
+                };
+                let points = Range {
+                    start_point: v.point_for_byte(a as usize),
+                    end_point: v.point_for_byte(b as usize),
+                    ..Range::ALL
+                };
+                for ranges in [
+                    vec![bytes],
+                    vec![points],
+                    vec![Range::ALL, bytes],
+                    vec![bytes, points],
+                ] {
+                    // Half of them with a sparse candidate list as well.
+                    let kinds: Vec<u16> = root
+                        .preorder()
+                        .map(|n| n.kind_id())
+                        .filter(|k| k % 5 == 0)
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    let candidates = (i % 2 == 1)
+                        .then(|| v.nodes_of_kinds(root, &kinds, usize::MAX))
+                        .flatten();
+                    let mut t = QTree::build(root, candidates, &ranges);
+                    if a == len / 2 && t.nodes.len() * 4 < whole {
+                        narrow_seen = true;
+                    }
+                    let mut q = 0;
+                    while q < t.nodes.len() {
+                        t.expand(q as u32);
+                        q += 1;
+                    }
+                    assert_eq!(shape(&t), expected, "{id}: ranges {ranges:?}");
+                }
+            }
+            assert!(
+                narrow_seen,
+                "{id}: a 40-byte window built more than a quarter of the walk tree"
+            );
         }
     }
 }

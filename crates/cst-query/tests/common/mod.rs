@@ -98,8 +98,8 @@ pub fn peer_inputs(lang: &str) -> Option<Vec<Vec<u8>>> {
 }
 
 /// The settings every (query, source) pair is checked under: the whole
-/// tree, byte and point ranges, containing ranges, start depths, small match
-/// limits and a run on an inner node.
+/// tree, byte and point ranges, containing ranges, small windows, start
+/// depths, small match limits and a run on an inner node.
 pub fn settings_for(source: &[u8], view: &TreeView) -> Vec<Settings> {
     let len = source.len();
     let lines = view.line_count();
@@ -136,6 +136,29 @@ pub fn settings_for(source: &[u8], view: &TreeView) -> Vec<Settings> {
             },
         ),
         byte_range: Some(len / 5..len),
+        ..Settings::default()
+    });
+    // Windows, as an editor's viewport (the part outside them is left
+    // unbuilt): a few bytes, a few rows, a containing window.
+    out.push(Settings {
+        byte_range: Some(len / 2..(len / 2 + 48).min(len)),
+        ..Settings::default()
+    });
+    out.push(Settings {
+        point_range: Some(
+            Point {
+                row: lines / 3,
+                column: 0,
+            }..Point {
+                row: lines / 3 + 2,
+                column: 5,
+            },
+        ),
+        ..Settings::default()
+    });
+    out.push(Settings {
+        containing_byte_range: Some(len / 3..(len / 3 + 200).min(len)),
+        max_start_depth: Some(4),
         ..Settings::default()
     });
     for depth in [0, 1, 3] {
