@@ -364,6 +364,56 @@ fn main() -> Result<()> {
             "cst_vs_tree_sitter": secs(ts_best) / secs(cst_best),
         });
     }
+    // 2d. The highlights query over an editor's viewport: the 60 rows in
+    //     the middle of each file (a point range, as Neovim's highlighter
+    //     sets it), captures mode, best of 3 each; the counts must agree.
+    let mut window_json = json!(null);
+    if let Some(q) = &query {
+        use tree_sitter::StreamingIterator;
+        const ROWS: usize = 60;
+        let windows: Vec<std::ops::Range<tree_sitter::Point>> = files
+            .iter()
+            .map(|f| {
+                let first = f.lines.saturating_sub(ROWS) / 2;
+                tree_sitter::Point::new(first, 0)..tree_sitter::Point::new(first + ROWS, 0)
+            })
+            .collect();
+        let (mut ts_best, mut cst_best) = (Duration::MAX, Duration::MAX);
+        let (mut ts_n, mut cst_n) = (0usize, 0usize);
+        for _ in 0..3 {
+            let t1 = Instant::now();
+            ts_n = 0;
+            for ((f, tree), w) in files.iter().zip(&trees).zip(&windows) {
+                let mut cursor = tree_sitter::QueryCursor::new();
+                cursor.set_point_range(w.clone());
+                let mut it = cursor.captures(q.inner(), tree.root_node(), f.source.as_slice());
+                while it.next().is_some() {
+                    ts_n += 1;
+                }
+            }
+            ts_best = ts_best.min(t1.elapsed());
+            let t1 = Instant::now();
+            cst_n = 0;
+            for ((f, v), w) in files.iter().zip(&views).zip(&windows) {
+                let mut cursor = cst::query::QueryCursor::new();
+                let point = |row| cst::bytecode::Point { row, column: 0 };
+                cursor.set_point_range(point(w.start.row)..point(w.end.row));
+                cst_n += cursor.captures(q, v.root(), &f.source)?.count();
+            }
+            cst_best = cst_best.min(t1.elapsed());
+        }
+        anyhow::ensure!(
+            ts_n == cst_n,
+            "highlights over a window: tree-sitter {ts_n} captures, cst {cst_n}"
+        );
+        window_json = json!({
+            "rows": ROWS,
+            "captures": ts_n,
+            "tree_sitter_s": secs(ts_best),
+            "cst_s": secs(cst_best),
+            "cst_vs_tree_sitter": secs(ts_best) / secs(cst_best),
+        });
+    }
     drop(views);
 
     // 3. Incremental edit: a newline inserted at the start of the middle
@@ -591,6 +641,7 @@ fn main() -> Result<()> {
             "cst_vs_raw": cst_edit_p50 / raw_edit_p50.max(1.0),
         },
         "query": query_json,
+        "window_query": window_json,
         "tags_query": tags_json,
         "cold_ingest_s": secs(cold_ingest),
         "warm_reopen_s": secs(reopen),

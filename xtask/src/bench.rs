@@ -332,6 +332,23 @@ pub(crate) fn markdown(r: &Value) -> String {
     }
     query_table(&mut s, &langs, "query", "highlights", "captures");
     query_table(&mut s, &langs, "tags_query", "tags", "matches");
+    let _ = writeln!(
+        s,
+        "\n| language | highlights captures, 60-row window | QueryCursor s | cst-query s | cst ÷ tree-sitter |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|");
+    for l in langs.iter().filter(|l| l["window_query"].is_object()) {
+        let q = &l["window_query"];
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.4} | {:.4} | {:.2}× |",
+            l["lang"].as_str().unwrap_or(""),
+            q["captures"],
+            f(&q["tree_sitter_s"]),
+            f(&q["cst_s"]),
+            f(&q["cst_vs_tree_sitter"]),
+        );
+    }
     s
 }
 
@@ -377,6 +394,7 @@ const GATED: &[(&[&str], bool)] = &[
     (&["tags_query", "cst_vs_tree_sitter"], true),
     (&["tags_query", "get_query_vs_parse_query"], true),
     (&["traversal", "cst_cursor_vs_cursor"], true),
+    (&["window_query", "cst_vs_tree_sitter"], true),
 ];
 
 fn regressions(base: &Value, now: &Value, threshold: f64) -> Vec<String> {

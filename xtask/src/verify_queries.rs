@@ -3,7 +3,8 @@
 //! ones, or an editor-style directory `<language>/<name>.scm`) runs over
 //! every file with tree-sitter's `QueryCursor` on the live tree and with
 //! cst-query on the decoded view, in matches and captures mode, over the
-//! whole tree and a few random byte and point ranges; any difference fails.
+//! whole tree, a few random byte and point ranges and as many small windows
+//! (an editor's viewport); any difference fails.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -175,7 +176,9 @@ impl Rng {
     }
 }
 
-/// The whole tree, then `n` random byte ranges and `n` random point ranges.
+/// The whole tree, then `n` random byte ranges and `n` random point ranges,
+/// and `n` windows of each kind (an editor's viewport: up to 2 KiB, up to
+/// 40 rows, anywhere in the file).
 fn settings(source: &[u8], view: &TreeView, n: usize, seed: u64) -> Vec<Settings> {
     let mut rng = Rng(seed | 1);
     let mut out = vec![Settings::default()];
@@ -196,6 +199,24 @@ fn settings(source: &[u8], view: &TreeView, n: usize, seed: u64) -> Vec<Settings
                     column: rng.below(8),
                 }..Point {
                     row: r1,
+                    column: rng.below(80),
+                },
+            ),
+            ..Settings::default()
+        });
+        let a = rng.below(len + 1);
+        out.push(Settings {
+            byte_range: Some(a..(a + rng.below(2048)).min(len)),
+            ..Settings::default()
+        });
+        let r0 = rng.below(lines);
+        out.push(Settings {
+            point_range: Some(
+                Point {
+                    row: r0,
+                    column: rng.below(8),
+                }..Point {
+                    row: r0 + rng.below(40),
                     column: rng.below(80),
                 },
             ),
@@ -371,7 +392,7 @@ pub(crate) fn run(
         total - skipped
     );
     println!(
-        "({runs} runs of both engines, each in matches and captures mode: whole tree + {} random byte and point ranges per file and query; {:.1} s on {threads} threads)",
+        "({runs} runs of both engines, each in matches and captures mode: whole tree + {} random byte and point ranges and as many windows per file and query; {:.1} s on {threads} threads)",
         options.ranges,
         started.elapsed().as_secs_f64()
     );
