@@ -150,10 +150,10 @@ impl Snapshot {
             Tree::Stored(t) => {
                 let mut cursor = cst::query::QueryCursor::new();
                 cursor.set_byte_range(range);
-                let caps = cursor
+                let mut caps = cursor
                     .captures(&query.stored, t.root(), &self.text[..])
                     .map_err(|e| e.to_string())?;
-                for (m, i) in caps {
+                while let Some((m, i)) = caps.next_capture() {
                     let c = &m.captures[i];
                     out.push(Capture {
                         range: (c.node.start_byte(), c.node.end_byte()),

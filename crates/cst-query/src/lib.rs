@@ -20,6 +20,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The iterators return owned matches; `QueryMatches::next_match` and
+//! `QueryCaptures::next_capture` lend one instead, refilled in place, as
+//! tree-sitter's `StreamingIterator`s do (no allocation per result).
+//!
 //! How: tree-sitter compiles the query (so a query it rejects is rejected
 //! here with its error kind and offset, and the grammar-table analysis its
 //! matching depends on is its own); cst-query copies the compiled program
@@ -334,6 +338,15 @@ pub struct QueryMatch<'t> {
 }
 
 impl<'t> QueryMatch<'t> {
+    /// A match to fill (no captures).
+    fn empty() -> QueryMatch<'t> {
+        QueryMatch {
+            pattern_index: 0,
+            captures: Vec::new(),
+            id: 0,
+        }
+    }
+
     /// The match's id (assigned when it is first returned).
     pub fn id(&self) -> u32 {
         self.id
@@ -440,6 +453,7 @@ impl QueryCursor {
                 source,
                 cursor: self,
                 texts: Vec::new(),
+                lent: QueryMatch::empty(),
             },
         })
     }
@@ -462,6 +476,7 @@ impl QueryCursor {
                 source,
                 cursor: self,
                 texts: Vec::new(),
+                lent: QueryMatch::empty(),
             },
         })
     }
@@ -510,6 +525,9 @@ struct Iter<'c, 't> {
     cursor: &'c mut QueryCursor,
     /// The captured texts a predicate check reads (kept for the next).
     texts: Vec<(u32, &'c [u8])>,
+    /// The match the lending methods return (`next_match`,
+    /// `next_capture`), refilled in place.
+    lent: QueryMatch<'t>,
 }
 
 impl<'c, 't> Iter<'c, 't> {
@@ -533,21 +551,54 @@ impl<'c, 't> Iter<'c, 't> {
 
     /// The match returned last (`m`), as the API has it.
     fn convert(&self, m: RawMatch) -> QueryMatch<'t> {
+        let mut out = QueryMatch {
+            captures: Vec::with_capacity(self.exec.captures().len()),
+            ..QueryMatch::empty()
+        };
+        self.convert_into(m, &mut out);
+        out
+    }
+
+    /// [`Iter::convert`] into `out`, whose buffer is reused.
+    fn convert_into(&self, m: RawMatch, out: &mut QueryMatch<'t>) {
         let tree = self.exec.tree();
-        QueryMatch {
-            pattern_index: usize::from(m.pattern_index),
-            captures: self
-                .exec
-                .captures()
-                .iter()
-                .map(|c| QueryCapture {
-                    node: tree.visible(c.node),
-                    index: u32::from(c.index),
-                    kind_id: c.kind,
-                })
-                .collect(),
-            id: m.id,
-        }
+        out.pattern_index = usize::from(m.pattern_index);
+        out.id = m.id;
+        out.captures.clear();
+        out.captures
+            .extend(self.exec.captures().iter().map(|c| QueryCapture {
+                node: tree.visible(c.node),
+                index: u32::from(c.index),
+                kind_id: c.kind,
+            }));
+    }
+
+    /// The next match that satisfies its predicates, as `QueryMatches`
+    /// returns it.
+    fn next_raw_match(&mut self) -> Option<RawMatch> {
+        let result = loop {
+            match self.exec.next_match() {
+                Some(m) if self.satisfies(&m) => break Some(m),
+                Some(_) => continue,
+                None => break None,
+            }
+        };
+        self.cursor.did_exceed_match_limit = self.exec.did_exceed_match_limit;
+        result
+    }
+
+    /// The next capture whose match satisfies its predicates, as
+    /// `QueryCaptures` returns it.
+    fn next_raw_capture(&mut self) -> Option<(RawMatch, usize)> {
+        let result = loop {
+            match self.exec.next_capture() {
+                Some((m, i)) if self.satisfies(&m) => break Some((m, i)),
+                Some((m, _)) => self.exec.remove_match(m.id),
+                None => break None,
+            }
+        };
+        self.cursor.did_exceed_match_limit = self.exec.did_exceed_match_limit;
+        result
     }
 }
 
@@ -588,19 +639,25 @@ macro_rules! iterator_controls {
 iterator_controls!(QueryMatches);
 iterator_controls!(QueryCaptures);
 
+impl<'t> QueryMatches<'_, 't> {
+    /// The next match, lent until the next call: what [`Iterator::next`]
+    /// returns, without allocating a match each time (its captures are
+    /// refilled in place, as tree-sitter's `StreamingIterator` does).
+    pub fn next_match(&mut self) -> Option<&QueryMatch<'t>> {
+        let it = &mut self.inner;
+        let m = it.next_raw_match()?;
+        let mut lent = std::mem::replace(&mut it.lent, QueryMatch::empty());
+        it.convert_into(m, &mut lent);
+        it.lent = lent;
+        Some(&it.lent)
+    }
+}
+
 impl<'t> Iterator for QueryMatches<'_, 't> {
     type Item = QueryMatch<'t>;
     fn next(&mut self) -> Option<QueryMatch<'t>> {
         let it = &mut self.inner;
-        let result = loop {
-            match it.exec.next_match() {
-                Some(m) if it.satisfies(&m) => break Some(it.convert(m)),
-                Some(_) => continue,
-                None => break None,
-            }
-        };
-        it.cursor.did_exceed_match_limit = it.exec.did_exceed_match_limit;
-        result
+        it.next_raw_match().map(|m| it.convert(m))
     }
 }
 
@@ -611,18 +668,25 @@ pub struct QueryCaptures<'c, 't> {
     inner: Iter<'c, 't>,
 }
 
+impl<'t> QueryCaptures<'_, 't> {
+    /// The next capture, with its match lent until the next call: what
+    /// [`Iterator::next`] returns, without allocating a match each time
+    /// (its captures are refilled in place, as tree-sitter's
+    /// `StreamingIterator` does).
+    pub fn next_capture(&mut self) -> Option<(&QueryMatch<'t>, usize)> {
+        let it = &mut self.inner;
+        let (m, i) = it.next_raw_capture()?;
+        let mut lent = std::mem::replace(&mut it.lent, QueryMatch::empty());
+        it.convert_into(m, &mut lent);
+        it.lent = lent;
+        Some((&it.lent, i))
+    }
+}
+
 impl<'t> Iterator for QueryCaptures<'_, 't> {
     type Item = (QueryMatch<'t>, usize);
     fn next(&mut self) -> Option<(QueryMatch<'t>, usize)> {
         let it = &mut self.inner;
-        let result = loop {
-            match it.exec.next_capture() {
-                Some((m, i)) if it.satisfies(&m) => break Some((it.convert(m), i)),
-                Some((m, _)) => it.exec.remove_match(m.id),
-                None => break None,
-            }
-        };
-        it.cursor.did_exceed_match_limit = it.exec.did_exceed_match_limit;
-        result
+        it.next_raw_capture().map(|(m, i)| (it.convert(m), i))
     }
 }

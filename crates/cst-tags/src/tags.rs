@@ -207,7 +207,7 @@ impl TagsConfig {
     /// source is `source`, in tree-sitter-tags' order.
     pub fn tags(&self, root: Node<'_>, source: &[u8]) -> Result<Vec<Tag>, Error> {
         let mut cursor = QueryCursor::new();
-        let matches = cursor.matches(&self.query, root, source)?;
+        let mut matches = cursor.matches(&self.query, root, source)?;
         let mut run = Run {
             config: self,
             source,
@@ -220,8 +220,8 @@ impl TagsConfig {
             prev_line: None,
             out: Vec::new(),
         };
-        for m in matches {
-            run.add(&m);
+        while let Some(m) = matches.next_match() {
+            run.add(m);
         }
         while let Some((tag, _)) = run.queue.pop_front() {
             if !tag.is_ignored() {

@@ -359,7 +359,7 @@ impl Workspace {
                 continue;
             }
             let mut cursor = QueryCursor::new();
-            let matches = match cursor.matches(query, file.tree.root(), source) {
+            let mut matches = match cursor.matches(query, file.tree.root(), source) {
                 Ok(m) => m,
                 Err(e) => {
                     summary.errors += 1;
@@ -372,7 +372,7 @@ impl Workspace {
                     continue;
                 }
             };
-            for m in matches {
+            while let Some(m) = matches.next_match() {
                 if summary.matches >= q.max_matches {
                     summary.limit_hit = true;
                     break 'files;

@@ -122,3 +122,59 @@ fn predicate_only_patterns() {
         common::check_everywhere("predicate-only pattern", "rust", source.as_bytes(), &query);
     assert!(matches >= 2, "{matches} matches");
 }
+
+/// The lending methods (`next_match`, `next_capture`) return what the
+/// iterators return, match for match, with predicates (rust's highlights
+/// have `#match?`), a match limit and a window; the match limit flag too.
+#[test]
+fn lending_methods_return_what_the_iterators_return() {
+    use cst_query::QueryCursor;
+    let mut checked = 0;
+    for id in ["rust", "c", "python", "javascript"] {
+        let g = cst_grammars::by_id(id).unwrap();
+        let language = g.language().unwrap();
+        for (name, source) in shipped(g) {
+            let query = Query::new(&language, source).unwrap();
+            for sample in common::samples(id) {
+                let parsed = common::parse(id, &sample);
+                let root = parsed.view.root();
+                let len = sample.len();
+                for setting in 0..3 {
+                    let cursor = || {
+                        let mut c = QueryCursor::new();
+                        match setting {
+                            1 => c.set_match_limit(2),
+                            2 => {
+                                c.set_byte_range(len / 3..len / 3 + 300);
+                            }
+                            _ => {}
+                        }
+                        c
+                    };
+                    let (mut a, mut b) = (cursor(), cursor());
+                    let owned: Vec<_> = a.matches(&query, root, &sample).unwrap().collect();
+                    let mut lent = Vec::new();
+                    let mut it = b.matches(&query, root, &sample).unwrap();
+                    while let Some(m) = it.next_match() {
+                        lent.push(m.clone());
+                    }
+                    drop(it);
+                    assert_eq!(owned, lent, "{id} {name} matches, setting {setting}");
+                    assert_eq!(a.did_exceed_match_limit(), b.did_exceed_match_limit());
+                    let (mut a, mut b) = (cursor(), cursor());
+                    let owned: Vec<_> = a.captures(&query, root, &sample).unwrap().collect();
+                    let mut lent = Vec::new();
+                    let mut it = b.captures(&query, root, &sample).unwrap();
+                    while let Some((m, i)) = it.next_capture() {
+                        lent.push((m.clone(), i));
+                    }
+                    drop(it);
+                    assert_eq!(owned, lent, "{id} {name} captures, setting {setting}");
+                    assert_eq!(a.did_exceed_match_limit(), b.did_exceed_match_limit());
+                    checked += owned.len();
+                }
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked} captures compared");
+}
