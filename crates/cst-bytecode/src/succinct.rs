@@ -920,6 +920,7 @@ impl Ef<'_> {
 }
 
 /// In-order decoding of a [`Seq`].
+#[derive(Clone)]
 pub(crate) enum SeqIter<'a> {
     Ef {
         ef: Ef<'a>,

@@ -230,13 +230,11 @@ impl<'t> QTree<'t> {
     /// of the ranges: `range_intersects` (exec.rs) fails for it, so that
     /// the execution neither enters its children nor starts a pattern in
     /// them while no state in progress needs a deeper node. The node's end
-    /// is read only for a node that starts before a range.
-    fn outside(&self, n: Node<'t>, start: u32) -> bool {
-        let mut end = None;
-        let mut end_of = || *end.get_or_insert_with(|| n.end_byte() as u32);
+    /// (`end`) is read only for a node that starts before a range.
+    fn outside(&self, start: u32, mut end: impl FnMut() -> u32) -> bool {
         self.bounds
             .iter()
-            .any(|b| b.starts_past(start) || b.ends_before(start, &mut end_of))
+            .any(|b| b.starts_past(start) || b.ends_before(start, &mut end))
     }
 
     /// Appends the walk nodes of `root`'s subtree. `existing`: `root` is
@@ -406,7 +404,21 @@ impl<'t> QTree<'t> {
                         Ok(()) => (v != r, bound),
                         Err(end) => (false, end.unwrap_or(bound)),
                     };
-                    let outside = !lazy && v != r && self.outside(n, start);
+                    // A node starting before a range is passed over on a
+                    // copy of the walk to read its end: the walk goes on
+                    // from the copy if the node is left unbuilt.
+                    let mut ahead = None;
+                    let outside = !lazy
+                        && v != r
+                        && !self.bounds.is_empty()
+                        && self.outside(start, || {
+                            let (_, end, _) = ahead.get_or_insert_with(|| {
+                                let mut e = events.clone();
+                                let (end, size) = e.skip_subtree(n);
+                                (e, end, size)
+                            });
+                            *end
+                        });
                     pending.push(index);
                     vstack.push((index, pending.len() as u32, NIL, bound));
                     let node = QNode {
@@ -429,7 +441,13 @@ impl<'t> QTree<'t> {
                         // every one up to `v` is taken.
                         self.lazy_spans.push((index, spans.position()));
                         // Its subtree is passed over: its close comes next.
-                        let (end, size) = events.skip_subtree(n);
+                        let (end, size) = match ahead {
+                            Some((passed, end, size)) => {
+                                events = passed;
+                                (end, size)
+                            }
+                            None => events.skip_subtree(n),
+                        };
                         let size = size as u32;
                         next = v + size;
                         // Past the spans inside it.

@@ -129,6 +129,8 @@ pub enum Event<'t> {
 }
 
 /// Sequential walk of a subtree's opens and closes ([`TreeView::events`]).
+/// A clone walks on from where the original is, independently.
+#[derive(Clone)]
 pub struct Events<'t> {
     pub(super) tree: &'t TreeView,
     pub(super) bits: RankBits<'t>,
