@@ -2,7 +2,9 @@
 //! builds `corpus-bench` (benches/corpus_bench.rs) in release with the
 //! tier's grammars, runs it once per language (a process each, so peak RSS
 //! is per language), writes `bench-results/<tier>-<time>.json`, prints a
-//! markdown table and, with `--compare`, fails on regressions.
+//! markdown table and, with `--compare`, fails on regressions. With
+//! `--ab REV` it runs this checkout beside another build instead
+//! (`bench_ab.rs`).
 //!
 //! Every figure is measured in the same process beside raw tree-sitter, and
 //! the regression gate compares ratios to raw tree-sitter and sizes, not
@@ -20,87 +22,19 @@ pub(crate) fn run(
     compare: Option<&Path>,
     threshold: f64,
 ) -> Result<bool> {
-    let manifest = crate::corpus::load()?;
-    let mut sets = manifest.files(tier, None)?;
-    if !langs.is_empty() {
-        for l in langs {
-            if !sets.iter().any(|s| s.lang.id() == l) {
-                bail!("language `{l}` has no corpus in tier {tier}");
-            }
-        }
-        sets.retain(|s| langs.iter().any(|l| l == s.lang.id()));
-    }
+    let sets = select(tier, langs)?;
     let root = crate::root();
-    let mut features = vec!["corpus".to_owned()];
-    for s in &sets {
-        features.push(format!("cst-grammars/{}", s.lang.feature()));
-    }
     let started = std::time::Instant::now();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(&root)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "cst-benches",
-            "--bin",
-            "corpus-bench",
-        ])
-        .arg("--features")
-        .arg(features.join(","))
-        .status()
-        .context("building corpus-bench")?;
-    if !status.success() {
-        bail!("building corpus-bench failed");
-    }
+    build(&root, &sets)?;
     eprintln!(
         "built corpus-bench in {:.0} s",
         started.elapsed().as_secs_f64()
     );
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let exe = target.join("release/corpus-bench");
-    let lists = target.join("bench-lists");
-    std::fs::create_dir_all(&lists)?;
+    let exe = target_dir().join("release/corpus-bench");
+    let lists = write_lists(tier, &sets)?;
     let mut results = Vec::new();
-    for s in &sets {
-        if s.files.is_empty() {
-            bail!(
-                "language `{}` of tier {tier} has no files (fetch the tier first)",
-                s.lang.id()
-            );
-        }
-        let list = lists.join(format!("{}.list", s.lang.id()));
-        let mut text = String::new();
-        for f in &s.files {
-            text.push_str(f.to_str().context("non-UTF-8 corpus path")?);
-            text.push('\n');
-        }
-        std::fs::write(&list, text)?;
-        let t = std::time::Instant::now();
-        let out = Command::new(&exe)
-            .args(["--lang", s.lang.id()])
-            .arg("--files")
-            .arg(&list)
-            .output()
-            .context("running corpus-bench")?;
-        if !out.status.success() {
-            bail!(
-                "corpus-bench failed for {}: {}",
-                s.lang.id(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        let v: Value = serde_json::from_slice(&out.stdout).context("corpus-bench output")?;
-        eprintln!(
-            "{:<12} {:>8} lines  {:>6.1} s",
-            s.lang.id(),
-            v["lines"],
-            t.elapsed().as_secs_f64()
-        );
-        results.push(v);
+    for (s, list) in sets.iter().zip(&lists) {
+        results.push(run_one(&exe, s.lang.id(), list)?);
     }
     let report = json!({
         "tier": tier,
@@ -139,7 +73,113 @@ pub(crate) fn run(
     }
 }
 
-fn git(args: &[&str]) -> String {
+/// The tier's corpora, only `langs` if any (each must have one).
+pub(crate) fn select(tier: &str, langs: &[String]) -> Result<Vec<crate::corpus::LangFiles>> {
+    let manifest = crate::corpus::load()?;
+    let mut sets = manifest.files(tier, None)?;
+    if !langs.is_empty() {
+        for l in langs {
+            if !sets.iter().any(|s| s.lang.id() == l) {
+                bail!("language `{l}` has no corpus in tier {tier}");
+            }
+        }
+        sets.retain(|s| langs.iter().any(|l| l == s.lang.id()));
+    }
+    for s in &sets {
+        if s.files.is_empty() {
+            bail!(
+                "language `{}` of tier {tier} has no files (fetch the tier first)",
+                s.lang.id()
+            );
+        }
+    }
+    Ok(sets)
+}
+
+/// The target directory cargo builds into.
+pub(crate) fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| crate::root().join("target"))
+}
+
+/// Builds `corpus-bench` in release with the grammars of `sets`, from the
+/// workspace at `workspace` (this one, or another checkout), into
+/// [`target_dir`].
+pub(crate) fn build(workspace: &Path, sets: &[crate::corpus::LangFiles]) -> Result<()> {
+    let mut features = vec!["corpus".to_owned()];
+    for s in sets {
+        features.push(format!("cst-grammars/{}", s.lang.feature()));
+    }
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(workspace)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "cst-benches",
+            "--bin",
+            "corpus-bench",
+        ])
+        .arg("--features")
+        .arg(features.join(","))
+        .status()
+        .context("building corpus-bench")?;
+    if !status.success() {
+        bail!("building corpus-bench in {} failed", workspace.display());
+    }
+    Ok(())
+}
+
+/// Writes each language's file list (`target/bench-lists/<id>.list`).
+pub(crate) fn write_lists(
+    tier: &str,
+    sets: &[crate::corpus::LangFiles],
+) -> Result<Vec<std::path::PathBuf>> {
+    let lists = target_dir().join("bench-lists");
+    std::fs::create_dir_all(&lists)?;
+    let mut out = Vec::new();
+    for s in sets {
+        let list = lists.join(format!("{}.list", s.lang.id()));
+        let mut text = String::new();
+        for f in &s.files {
+            text.push_str(f.to_str().context("non-UTF-8 corpus path")?);
+            text.push('\n');
+        }
+        std::fs::write(&list, text).with_context(|| format!("tier {tier}: {}", list.display()))?;
+        out.push(list);
+    }
+    Ok(out)
+}
+
+/// One run of `exe` (a `corpus-bench`) over one language's list: its JSON.
+pub(crate) fn run_one(exe: &Path, lang: &str, list: &Path) -> Result<Value> {
+    let t = std::time::Instant::now();
+    let out = Command::new(exe)
+        .args(["--lang", lang])
+        .arg("--files")
+        .arg(list)
+        .output()
+        .with_context(|| format!("running {}", exe.display()))?;
+    if !out.status.success() {
+        bail!(
+            "corpus-bench failed for {lang}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).context("corpus-bench output")?;
+    eprintln!(
+        "{:<12} {:>8} lines  {:>6.1} s",
+        lang,
+        v["lines"],
+        t.elapsed().as_secs_f64()
+    );
+    Ok(v)
+}
+
+pub(crate) fn git(args: &[&str]) -> String {
     Command::new("git")
         .args(args)
         .current_dir(crate::root())
@@ -149,7 +189,7 @@ fn git(args: &[&str]) -> String {
         .unwrap_or_default()
 }
 
-fn machine() -> Value {
+pub(crate) fn machine() -> Value {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
@@ -175,7 +215,7 @@ fn machine() -> Value {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` now (civil-from-days, no time crate needed).
-fn timestamp() -> String {
+pub(crate) fn timestamp() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs()) as i64;
@@ -397,7 +437,31 @@ const GATED: &[(&[&str], bool)] = &[
     (&["window_query", "cst_vs_tree_sitter"], true),
 ];
 
-fn regressions(base: &Value, now: &Value, threshold: f64) -> Vec<String> {
+/// Every gated figure: (name, path in a language's JSON, higher is better):
+/// [`GATED`], and the get time relative to re-parse per tier.
+pub(crate) fn gated() -> Vec<(String, Vec<&'static str>, bool)> {
+    let mut out: Vec<(String, Vec<&'static str>, bool)> = GATED
+        .iter()
+        .map(|(p, hi)| (p.join("."), p.to_vec(), *hi))
+        .collect();
+    for t in ["hot", "warm", "cold", "frozen"] {
+        out.push((
+            format!("reparse÷get.{t}"),
+            vec!["get", t, "reparse_over_get"],
+            true,
+        ));
+    }
+    out
+}
+
+/// The figure at `path` of `v` (NaN when absent).
+pub(crate) fn at(v: &Value, path: &[&str]) -> f64 {
+    f(path.iter().fold(v, |v, k| &v[*k]))
+}
+
+/// Each gated figure of `now` worse than in `base` by more than
+/// `threshold` percent, language by language.
+pub(crate) fn regressions(base: &Value, now: &Value, threshold: f64) -> Vec<String> {
     let mut out = Vec::new();
     let empty = Vec::new();
     let base_langs = base["languages"].as_array().unwrap_or(&empty);
@@ -405,17 +469,8 @@ fn regressions(base: &Value, now: &Value, threshold: f64) -> Vec<String> {
         let Some(b) = base_langs.iter().find(|b| b["lang"] == l["lang"]) else {
             continue;
         };
-        let get = |v: &Value, path: &[&str]| path.iter().fold(v.clone(), |v, k| v[*k].clone());
-        let mut checks: Vec<(String, f64, f64, bool)> = GATED
-            .iter()
-            .map(|(p, hi)| (p.join("."), f(&get(b, p)), f(&get(l, p)), *hi))
-            .collect();
-        // Get time relative to re-parse, per tier (higher is better).
-        for t in ["hot", "warm", "cold", "frozen"] {
-            let ratio = |v: &Value| f(&v["get"][t]["reparse_over_get"]);
-            checks.push((format!("reparse÷get.{t}"), ratio(b), ratio(l), true));
-        }
-        for (name, was, is, higher_better) in checks {
+        for (name, path, higher_better) in gated() {
+            let (was, is) = (at(b, &path), at(l, &path));
             if !was.is_finite() || !is.is_finite() || was == 0.0 {
                 continue;
             }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod bench_ab;
 mod bench_remote;
 mod catalogue;
 mod compare;
@@ -210,11 +211,19 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         lang: Vec<String>,
         /// A previous JSON result: flag regressions over 10% and exit non-zero.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "ab")]
         compare: Option<PathBuf>,
-        /// Regression threshold for --compare, in percent.
+        /// Regression threshold for --compare and --ab, in percent.
         #[arg(long, default_value_t = 10.0)]
         threshold: f64,
+        /// A/B: build this revision too (a worktree under target/ab/) and
+        /// run both builds alternately; flag regressions of this checkout
+        /// against it (best of the rounds on each side) and exit non-zero.
+        #[arg(long, value_name = "REV")]
+        ab: Option<String>,
+        /// Rounds per build with --ab.
+        #[arg(long, default_value_t = 2, requires = "ab")]
+        rounds: usize,
     },
     /// Run the cargo-fuzz targets for a while each; report execs and findings.
     Fuzz {
@@ -477,8 +486,18 @@ fn main() -> ExitCode {
         Command::Bench {
             tier,
             lang,
+            threshold,
+            ab: Some(rev),
+            rounds,
+            ..
+        } => bench_ab::run(&tier, &lang, &rev, rounds, threshold),
+        Command::Bench {
+            tier,
+            lang,
             compare,
             threshold,
+            ab: None,
+            ..
         } => bench::run(&tier, &lang, compare.as_deref(), threshold),
         Command::Fuzz { seconds, target } => fuzz::run(seconds, target),
         Command::PolicySim {
