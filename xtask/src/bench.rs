@@ -25,7 +25,7 @@ pub(crate) fn run(
     let sets = select(tier, langs)?;
     let root = crate::root();
     let started = std::time::Instant::now();
-    build(&root, &sets)?;
+    build(&root, &target_dir(), &sets)?;
     eprintln!(
         "built corpus-bench in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -105,15 +105,21 @@ pub(crate) fn target_dir() -> std::path::PathBuf {
 
 /// Builds `corpus-bench` in release with the grammars of `sets`, from the
 /// workspace at `workspace` (this one, or another checkout), into
-/// [`target_dir`].
-pub(crate) fn build(workspace: &Path, sets: &[crate::corpus::LangFiles]) -> Result<()> {
+/// `target`. Two checkouts need two target directories: cargo names a
+/// workspace member's artifacts by its path relative to the workspace, so
+/// the second build would take the first one's as fresh.
+pub(crate) fn build(
+    workspace: &Path,
+    target: &Path,
+    sets: &[crate::corpus::LangFiles],
+) -> Result<()> {
     let mut features = vec!["corpus".to_owned()];
     for s in sets {
         features.push(format!("cst-grammars/{}", s.lang.feature()));
     }
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(workspace)
-        .env("CARGO_TARGET_DIR", target_dir())
+        .env("CARGO_TARGET_DIR", target)
         .args([
             "build",
             "--release",

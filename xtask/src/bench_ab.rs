@@ -8,9 +8,9 @@
 //! each language runs `rounds` times per build, the builds alternating
 //! (base first in even rounds, head first in odd ones), and each gated
 //! figure (`bench::gated`) is the best of its rounds on each side. A
-//! regression is a figure worse on head by more than the threshold. Both
-//! builds share the target directory (the grammar crates are built once);
-//! each binary is copied out after its build.
+//! regression is a figure worse on head by more than the threshold. The
+//! base builds into `target/ab/target` (its own: see `bench::build`), kept
+//! for the next A/B run; each binary is copied out after its build.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -54,10 +54,14 @@ pub(crate) fn run(
     }
     let started = std::time::Instant::now();
     let mut exes = Vec::new();
-    for (name, workspace) in [("base", tree.as_path()), ("head", root.as_path())] {
-        bench::build(workspace, &sets)?;
+    let targets = [ab.join("target"), bench::target_dir()];
+    for ((name, workspace), target) in [("base", tree.as_path()), ("head", root.as_path())]
+        .into_iter()
+        .zip(&targets)
+    {
+        bench::build(workspace, target, &sets)?;
         let exe = ab.join(format!("corpus-bench-{name}"));
-        std::fs::copy(bench::target_dir().join("release/corpus-bench"), &exe)
+        std::fs::copy(target.join("release/corpus-bench"), &exe)
             .with_context(|| format!("copying the {name} corpus-bench"))?;
         exes.push(exe);
     }
