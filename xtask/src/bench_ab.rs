@@ -8,7 +8,10 @@
 //! each language runs `rounds` times per build, the builds alternating
 //! (base first in even rounds, head first in odd ones), and each gated
 //! figure (`bench::gated`) is the best of its rounds on each side. A
-//! regression is a figure worse on head by more than the threshold. The
+//! regression is a figure whose best on head is worse than its best on
+//! base by more than the threshold, and worse than every base run (where
+//! a base run was as bad, the change is within the runs' spread: said,
+//! not failed). The
 //! base builds into `target/ab/target` (its own: see `bench::build`), kept
 //! for the next A/B run; each binary is copied out after its build.
 
@@ -116,36 +119,61 @@ pub(crate) fn run(
     ));
     std::fs::write(&file, serde_json::to_string_pretty(&report)?)?;
     println!("\nwritten {}", file.display());
-    let regressions = bench::regressions(&sides[0], &sides[1], threshold);
-    if regressions.is_empty() {
-        println!(
-            "no regression over {threshold}%: head against base {}, best of {rounds} alternating rounds",
-            &base[..base.len().min(12)]
-        );
-        return Ok(true);
+    let (regressions, spread) = verdicts(&runs, threshold);
+    for r in &spread {
+        println!("within the runs' spread (a base run was as bad): {r}");
     }
     for r in &regressions {
         println!("REGRESSION {r}");
     }
-    Ok(false)
+    let failed = !regressions.is_empty();
+    if !failed {
+        println!(
+            "no regression over {threshold}%: head against base {}, best of {rounds} alternating rounds",
+            &base[..base.len().min(12)]
+        );
+    }
+    Ok(!failed)
+}
+
+/// The figures whose best on head is worse than their best on base by more
+/// than `threshold` percent: (regressions, those a base run was as bad as).
+fn verdicts(runs: &BTreeMap<&str, [Vec<Value>; 2]>, threshold: f64) -> (Vec<String>, Vec<String>) {
+    let side = |i: usize, f: fn(&[Value]) -> Value| json!({ "languages": runs.values().map(|r| f(&r[i])).collect::<Vec<_>>() });
+    let flagged = bench::regressions(&side(0, best), &side(1, best), threshold);
+    // The head's best worse than every base run as well.
+    let beyond = bench::regressions(&side(0, worst), &side(1, best), 0.0);
+    flagged.into_iter().partition(|r| {
+        let figure: String = r.split(' ').take(2).collect::<Vec<_>>().join(" ");
+        beyond.iter().any(|c| c.starts_with(&format!("{figure} ")))
+    })
 }
 
 /// One language's runs as one report: each gated figure the best of the
 /// runs (the highest where higher is better, else the lowest), the rest
 /// from the first run.
 fn best(runs: &[Value]) -> Value {
+    fold(runs, true)
+}
+
+/// As [`best`], with each gated figure the worst of the runs.
+fn worst(runs: &[Value]) -> Value {
+    fold(runs, false)
+}
+
+fn fold(runs: &[Value], best: bool) -> Value {
     let mut out = runs.first().cloned().unwrap_or(Value::Null);
     for (_, path, higher) in bench::gated() {
         let values = runs
             .iter()
             .map(|r| bench::at(r, &path))
             .filter(|v| v.is_finite());
-        let best = match higher {
+        let x = match higher == best {
             true => values.fold(f64::NAN, f64::max),
             false => values.fold(f64::NAN, f64::min),
         };
-        if best.is_finite() {
-            set(&mut out, &path, json!(best));
+        if x.is_finite() {
+            set(&mut out, &path, json!(x));
         }
     }
     out
@@ -245,12 +273,42 @@ mod tests {
         assert_eq!(bench::at(&b, &["get", "hot", "reparse_over_get"]), 300.0);
         // What is not gated comes from the first run.
         assert_eq!(b["lines"], 10);
+        let w = worst(&[run("c", 0.50, 20.0, 300.0), run("c", 0.60, 21.0, 250.0)]);
+        assert_eq!(bench::at(&w, &["ingest_1t_vs_parse"]), 0.50);
+        assert_eq!(bench::at(&w, &["bytes_per_line", "warm"]), 21.0);
+        assert_eq!(bench::at(&w, &["get", "hot", "reparse_over_get"]), 250.0);
         // A figure missing from some rounds: the best of the others.
         let mut partial = run("c", 0.55, 19.0, 310.0);
         partial["bytes_per_line"] = Value::Null;
         let b = best(&[partial, run("c", 0.50, 22.0, 100.0)]);
         assert_eq!(bench::at(&b, &["bytes_per_line", "warm"]), 22.0);
         assert_eq!(bench::at(&b, &["get", "hot", "reparse_over_get"]), 310.0);
+    }
+
+    #[test]
+    fn a_regression_is_worse_than_every_base_run() {
+        let mut runs: BTreeMap<&str, [Vec<Value>; 2]> = BTreeMap::new();
+        // Ingest: base 0.50 and 0.60, head 0.45 and 0.52: 13% under the
+        // base's best, but a base run was as bad. Warm size: 20 and 20.5
+        // against 23 and 24: 15% larger than any base run.
+        runs.insert(
+            "c",
+            [
+                vec![run("c", 0.50, 20.0, 300.0), run("c", 0.60, 20.5, 300.0)],
+                vec![run("c", 0.45, 23.0, 300.0), run("c", 0.52, 24.0, 300.0)],
+            ],
+        );
+        let (regressions, spread) = verdicts(&runs, 10.0);
+        assert_eq!(regressions.len(), 1, "{regressions:?}");
+        assert!(
+            regressions[0].starts_with("c: bytes_per_line.warm 20.000 → 23.000"),
+            "{regressions:?}"
+        );
+        assert_eq!(spread.len(), 1, "{spread:?}");
+        assert!(
+            spread[0].starts_with("c: ingest_1t_vs_parse 0.600 → 0.520"),
+            "{spread:?}"
+        );
     }
 
     #[test]

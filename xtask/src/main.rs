@@ -217,12 +217,13 @@ enum Command {
         #[arg(long, default_value_t = 10.0)]
         threshold: f64,
         /// A/B: build this revision too (a worktree under target/ab/) and
-        /// run both builds alternately; flag regressions of this checkout
-        /// against it (best of the rounds on each side) and exit non-zero.
+        /// run both builds alternately; exit non-zero on a regression of
+        /// this checkout against it (best against best past the threshold,
+        /// and worse than every run of the revision).
         #[arg(long, value_name = "REV")]
         ab: Option<String>,
         /// Rounds per build with --ab.
-        #[arg(long, default_value_t = 2, requires = "ab")]
+        #[arg(long, default_value_t = 3, requires = "ab")]
         rounds: usize,
     },
     /// Run the cargo-fuzz targets for a while each; report execs and findings.
