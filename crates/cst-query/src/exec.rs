@@ -106,7 +106,7 @@ fn candidates(program: &Program, root: Node<'_>, ranges: &[Range]) -> Option<Vec
     let (lo, hi) = ranges.iter().fold((start, end), |(lo, hi), r| {
         (lo.max(r.start_byte), hi.min(r.end_byte))
     });
-    if u64::from(hi.saturating_sub(lo)) * WINDOW_SHARE < u64::from(end - start) {
+    if u64::from(hi.saturating_sub(lo)) * WINDOW_SHARE < u64::from(end.saturating_sub(start)) {
         return None;
     }
     let limit = root.descendant_count() / CANDIDATE_SHARE;
