@@ -11,9 +11,9 @@
 //! regression is a figure whose best on head is worse than its best on
 //! base by more than the threshold, and worse than every base run (where
 //! a base run was as bad, the change is within the runs' spread: said,
-//! not failed). The
-//! base builds into `target/ab/target` (its own: see `bench::build`), kept
-//! for the next A/B run; each binary is copied out after its build.
+//! not failed). The base builds into `target/ab/target` (its own: see
+//! `bench::build`), kept for the next A/B run; each binary is copied out
+//! after its build.
 
 use std::collections::BTreeMap;
 use std::path::Path;
