@@ -39,7 +39,7 @@ pub(crate) fn run(
     let report = json!({
         "tier": tier,
         "time_utc": timestamp(),
-        "commit": git(&["rev-parse", "HEAD"]),
+        "commit": git(&root, &["rev-parse", "HEAD"]).unwrap_or_default(),
         "machine": machine(),
         "wall_s": started.elapsed().as_secs_f64(),
         "languages": results,
@@ -185,14 +185,21 @@ pub(crate) fn run_one(exe: &Path, lang: &str, list: &Path) -> Result<Value> {
     Ok(v)
 }
 
-pub(crate) fn git(args: &[&str]) -> String {
-    Command::new("git")
+/// `git args` in `dir`: its trimmed output, or an error with git's.
+pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new("git")
         .args(args)
-        .current_dir(crate::root())
+        .current_dir(dir)
         .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default()
+        .context("running git")?;
+    if !out.status.success() {
+        bail!(
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 pub(crate) fn machine() -> Value {
@@ -465,9 +472,31 @@ pub(crate) fn at(v: &Value, path: &[&str]) -> f64 {
     f(path.iter().fold(v, |v, k| &v[*k]))
 }
 
+/// A gated figure worse than in the base.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Regression {
+    pub lang: String,
+    /// Its name in [`gated`].
+    pub figure: String,
+    pub was: f64,
+    pub is: f64,
+    /// How much worse, in percent.
+    pub worse: f64,
+}
+
+impl std::fmt::Display for Regression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} {:.3} → {:.3} ({:.1}% worse)",
+            self.lang, self.figure, self.was, self.is, self.worse
+        )
+    }
+}
+
 /// Each gated figure of `now` worse than in `base` by more than
 /// `threshold` percent, language by language.
-pub(crate) fn regressions(base: &Value, now: &Value, threshold: f64) -> Vec<String> {
+pub(crate) fn regressions(base: &Value, now: &Value, threshold: f64) -> Vec<Regression> {
     let mut out = Vec::new();
     let empty = Vec::new();
     let base_langs = base["languages"].as_array().unwrap_or(&empty);
@@ -483,10 +512,13 @@ pub(crate) fn regressions(base: &Value, now: &Value, threshold: f64) -> Vec<Stri
             let change = (is - was) / was * 100.0;
             let worse = if higher_better { -change } else { change };
             if worse > threshold {
-                out.push(format!(
-                    "{}: {name} {was:.3} → {is:.3} ({worse:.1}% worse)",
-                    l["lang"].as_str().unwrap_or("")
-                ));
+                out.push(Regression {
+                    lang: l["lang"].as_str().unwrap_or("").to_owned(),
+                    figure: name,
+                    was,
+                    is,
+                    worse,
+                });
             }
         }
     }
@@ -517,11 +549,11 @@ mod tests {
         // Ingest ratio down 20% (higher is better) and warm size up 20%.
         let r = regressions(&base, &report(0.56, 20.4, 30.0), 10.0);
         assert_eq!(r.len(), 2, "{r:?}");
-        assert!(r.iter().any(|m| m.contains("ingest_1t_vs_parse")));
-        assert!(r.iter().any(|m| m.contains("bytes_per_line.warm")));
+        assert!(r.iter().any(|m| m.figure == "ingest_1t_vs_parse"));
+        assert!(r.iter().any(|m| m.figure == "bytes_per_line.warm"));
         // Get much slower relative to re-parse.
         let r = regressions(&base, &report(0.70, 17.0, 20.0), 10.0);
-        assert!(r.len() == 1 && r[0].contains("reparse÷get.warm"), "{r:?}");
+        assert!(r.len() == 1 && r[0].figure == "reparse÷get.warm", "{r:?}");
         // Improvements are never flagged.
         assert!(regressions(&base, &report(0.9, 10.0, 60.0), 10.0).is_empty());
     }

@@ -16,8 +16,6 @@
 //! after its build.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -36,21 +34,21 @@ pub(crate) fn run(
     }
     let root = crate::root();
     let sets = bench::select(tier, langs)?;
-    let base = git(
+    let base = bench::git(
         &root,
         &["rev-parse", "--verify", &format!("{rev}^{{commit}}")],
     )?;
-    let head = git(&root, &["rev-parse", "HEAD"])?;
-    let dirty = !git(&root, &["status", "--porcelain", "--untracked-files=no"])?.is_empty();
+    let head = bench::git(&root, &["rev-parse", "HEAD"])?;
+    let dirty = !bench::git(&root, &["status", "--porcelain", "--untracked-files=no"])?.is_empty();
     let ab = bench::target_dir().join("ab");
     std::fs::create_dir_all(&ab)?;
     let tree = ab.join(format!("src-{}", &base[..base.len().min(12)]));
     if !tree.join("Cargo.toml").is_file() {
         // A worktree left half made, or removed by hand: start again.
         let _ = std::fs::remove_dir_all(&tree);
-        git(&root, &["worktree", "prune"])?;
+        bench::git(&root, &["worktree", "prune"])?;
         let path = tree.to_str().context("non-UTF-8 target directory")?;
-        git(
+        bench::git(
             &root,
             &["worktree", "add", "--detach", "--force", path, &base],
         )?;
@@ -138,14 +136,18 @@ pub(crate) fn run(
 
 /// The figures whose best on head is worse than their best on base by more
 /// than `threshold` percent: (regressions, those a base run was as bad as).
-fn verdicts(runs: &BTreeMap<&str, [Vec<Value>; 2]>, threshold: f64) -> (Vec<String>, Vec<String>) {
+fn verdicts(
+    runs: &BTreeMap<&str, [Vec<Value>; 2]>,
+    threshold: f64,
+) -> (Vec<bench::Regression>, Vec<bench::Regression>) {
     let side = |i: usize, f: fn(&[Value]) -> Value| json!({ "languages": runs.values().map(|r| f(&r[i])).collect::<Vec<_>>() });
     let flagged = bench::regressions(&side(0, best), &side(1, best), threshold);
     // The head's best worse than every base run as well.
     let beyond = bench::regressions(&side(0, worst), &side(1, best), 0.0);
     flagged.into_iter().partition(|r| {
-        let figure: String = r.split(' ').take(2).collect::<Vec<_>>().join(" ");
-        beyond.iter().any(|c| c.starts_with(&format!("{figure} ")))
+        beyond
+            .iter()
+            .any(|c| c.lang == r.lang && c.figure == r.figure)
     })
 }
 
@@ -233,23 +235,6 @@ fn table(base: &Value, head: &Value, threshold: f64) -> String {
     s
 }
 
-/// `git args` in `dir`: its trimmed output, or an error with git's.
-fn git(dir: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .context("running git")?;
-    if !out.status.success() {
-        bail!(
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,12 +286,16 @@ mod tests {
         let (regressions, spread) = verdicts(&runs, 10.0);
         assert_eq!(regressions.len(), 1, "{regressions:?}");
         assert!(
-            regressions[0].starts_with("c: bytes_per_line.warm 20.000 → 23.000"),
+            regressions[0]
+                .to_string()
+                .starts_with("c: bytes_per_line.warm 20.000 → 23.000"),
             "{regressions:?}"
         );
         assert_eq!(spread.len(), 1, "{spread:?}");
         assert!(
-            spread[0].starts_with("c: ingest_1t_vs_parse 0.600 → 0.520"),
+            spread[0]
+                .to_string()
+                .starts_with("c: ingest_1t_vs_parse 0.600 → 0.520"),
             "{spread:?}"
         );
     }
@@ -328,6 +317,9 @@ mod tests {
         assert!(t.contains("1 of 3 gated figures within ±5.0%."), "{t}");
         let r = bench::regressions(&base, &head, 10.0);
         assert_eq!(r.len(), 1, "{r:?}");
-        assert!(r[0].starts_with("c: ingest_1t_vs_parse"), "{r:?}");
+        assert!(
+            r[0].lang == "c" && r[0].figure == "ingest_1t_vs_parse",
+            "{r:?}"
+        );
     }
 }

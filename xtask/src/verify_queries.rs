@@ -192,38 +192,28 @@ fn settings(source: &[u8], view: &TreeView, n: usize, seed: u64) -> Vec<Settings
         });
         let (r0, r1) = (rng.below(lines), rng.below(lines));
         let (r0, r1) = (r0.min(r1), r0.max(r1));
-        out.push(Settings {
-            point_range: Some(
-                Point {
-                    row: r0,
-                    column: rng.below(8),
-                }..Point {
-                    row: r1,
-                    column: rng.below(80),
-                },
-            ),
-            ..Settings::default()
-        });
+        let c0 = rng.below(8);
+        out.push(rows((r0, c0), (r1, rng.below(80))));
         let a = rng.below(len + 1);
         out.push(Settings {
             byte_range: Some(a..(a + rng.below(2048)).min(len)),
             ..Settings::default()
         });
         let r0 = rng.below(lines);
-        out.push(Settings {
-            point_range: Some(
-                Point {
-                    row: r0,
-                    column: rng.below(8),
-                }..Point {
-                    row: r0 + rng.below(40),
-                    column: rng.below(80),
-                },
-            ),
-            ..Settings::default()
-        });
+        let c0 = rng.below(8);
+        let r1 = r0 + rng.below(40);
+        out.push(rows((r0, c0), (r1, rng.below(80))));
     }
     out
+}
+
+/// A point range from (row, column) `start` to `end`.
+fn rows(start: (usize, usize), end: (usize, usize)) -> Settings {
+    let point = |(row, column)| Point { row, column };
+    Settings {
+        point_range: Some(point(start)..point(end)),
+        ..Settings::default()
+    }
 }
 
 /// `source` parsed by `g`, and its tree encoded and opened as a view (the

@@ -637,6 +637,15 @@ mod tests {
         TreeView::open(&bytes, symbols).unwrap()
     }
 
+    /// The samples the walk-tree tests build from: (language, file).
+    const SAMPLES: [(&str, &str); 5] = [
+        ("rust", "rust/sample.rs"),
+        ("c", "c/sample.c"),
+        ("python", "python/sample.py"),
+        ("javascript", "javascript/sample.js"),
+        ("typescript", "typescript/sample.ts"),
+    ];
+
     /// A walk node as the engine can observe it (indices aside): depth,
     /// visible, start, end, symbol, later bits, kind, preorder index.
     type Observed = (u32, bool, u32, u32, u16, u8, u16, usize);
@@ -682,13 +691,7 @@ mod tests {
     /// most of it unbuilt.
     #[test]
     fn lazy_subtrees_expand_to_the_whole_walk_tree() {
-        for (id, file) in [
-            ("rust", "rust/sample.rs"),
-            ("c", "c/sample.c"),
-            ("python", "python/sample.py"),
-            ("javascript", "javascript/sample.js"),
-            ("typescript", "typescript/sample.ts"),
-        ] {
+        for (id, file) in SAMPLES {
             let v = view(id, file);
             let root = v.root();
             let whole = QTree::build(root, None, &[]);
@@ -740,13 +743,7 @@ mod tests {
     #[test]
     fn subtrees_outside_the_ranges_expand_to_the_whole_walk_tree() {
         use crate::exec::Range;
-        for (id, file) in [
-            ("rust", "rust/sample.rs"),
-            ("c", "c/sample.c"),
-            ("python", "python/sample.py"),
-            ("javascript", "javascript/sample.js"),
-            ("typescript", "typescript/sample.ts"),
-        ] {
+        for (id, file) in SAMPLES {
             let v = view(id, file);
             let root = v.root();
             let expected = shape(&QTree::build(root, None, &[]));
