@@ -159,16 +159,20 @@ impl<'q, 't> Exec<'q, 't> {
         options: &Options,
     ) -> Self {
         let view = root.tree();
+        let (included_bounds, containing_bounds) = (
+            Bounds::new(&options.included, view),
+            Bounds::new(&options.containing, view),
+        );
         Exec {
             program,
             kinds,
             tree: QTree::build(
                 root,
                 candidates(program, root, &[options.included, options.containing]),
-                &[options.included, options.containing],
+                &[included_bounds, containing_bounds],
             ),
-            included_bounds: Bounds::new(&options.included, view),
-            containing_bounds: Bounds::new(&options.containing, view),
+            included_bounds,
+            containing_bounds,
             cursor: Cursor::new(),
             states: Vec::with_capacity(8),
             finished: Vec::with_capacity(8),

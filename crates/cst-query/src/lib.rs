@@ -555,22 +555,8 @@ impl<'c, 't> Iter<'c, 't> {
             captures: Vec::with_capacity(self.exec.captures().len()),
             ..QueryMatch::empty()
         };
-        self.convert_into(m, &mut out);
+        fill_match(&self.exec, m, &mut out);
         out
-    }
-
-    /// [`Iter::convert`] into `out`, whose buffer is reused.
-    fn convert_into(&self, m: RawMatch, out: &mut QueryMatch<'t>) {
-        let tree = self.exec.tree();
-        out.pattern_index = usize::from(m.pattern_index);
-        out.id = m.id;
-        out.captures.clear();
-        out.captures
-            .extend(self.exec.captures().iter().map(|c| QueryCapture {
-                node: tree.visible(c.node),
-                index: u32::from(c.index),
-                kind_id: c.kind,
-            }));
     }
 
     /// The next match that satisfies its predicates, as `QueryMatches`
@@ -600,6 +586,21 @@ impl<'c, 't> Iter<'c, 't> {
         self.cursor.did_exceed_match_limit = self.exec.did_exceed_match_limit;
         result
     }
+}
+
+/// The match `exec` returned last (`m`), as the API has it, into `out`
+/// (its captures' buffer reused).
+fn fill_match<'t>(exec: &Exec<'_, 't>, m: RawMatch, out: &mut QueryMatch<'t>) {
+    let tree = exec.tree();
+    out.pattern_index = usize::from(m.pattern_index);
+    out.id = m.id;
+    out.captures.clear();
+    out.captures
+        .extend(exec.captures().iter().map(|c| QueryCapture {
+            node: tree.visible(c.node),
+            index: u32::from(c.index),
+            kind_id: c.kind,
+        }));
 }
 
 /// The matches of a query, in the order tree-sitter returns them.
@@ -646,9 +647,7 @@ impl<'t> QueryMatches<'_, 't> {
     pub fn next_match(&mut self) -> Option<&QueryMatch<'t>> {
         let it = &mut self.inner;
         let m = it.next_raw_match()?;
-        let mut lent = std::mem::replace(&mut it.lent, QueryMatch::empty());
-        it.convert_into(m, &mut lent);
-        it.lent = lent;
+        fill_match(&it.exec, m, &mut it.lent);
         Some(&it.lent)
     }
 }
@@ -676,9 +675,7 @@ impl<'t> QueryCaptures<'_, 't> {
     pub fn next_capture(&mut self) -> Option<(&QueryMatch<'t>, usize)> {
         let it = &mut self.inner;
         let (m, i) = it.next_raw_capture()?;
-        let mut lent = std::mem::replace(&mut it.lent, QueryMatch::empty());
-        it.convert_into(m, &mut lent);
-        it.lent = lent;
+        fill_match(&it.exec, m, &mut it.lent);
         Some((&it.lent, i))
     }
 }

@@ -7,7 +7,7 @@ use cst_bytecode::{
     Event, HiddenSpan, HiddenSpanIter, HiddenSpanPos, Node, NodePlace, NodeSummary, TreeView,
 };
 
-use crate::exec::{Bounds, Range};
+use crate::exec::Bounds;
 
 pub(crate) const NIL: u32 = u32::MAX;
 
@@ -151,13 +151,13 @@ impl<'t> QTree<'t> {
     /// inside it, in the walk's order (index 0 is `root`), from one
     /// sequential pass over the subtree's opens and closes. With
     /// `candidates` (see [`QTree`]), subtrees without one are left lazy;
-    /// those outside one of `ranges` too.
-    pub fn build(root: Node<'t>, candidates: Option<Vec<u32>>, ranges: &[Range]) -> QTree<'t> {
+    /// those outside one of the ranges (`bounds`) too.
+    pub fn build(root: Node<'t>, candidates: Option<Vec<u32>>, bounds: &[Bounds]) -> QTree<'t> {
         let view = root.tree();
-        let bounds: Vec<Bounds> = ranges
+        let bounds: Vec<Bounds> = bounds
             .iter()
-            .filter(|&&r| r != Range::ALL)
-            .map(|r| Bounds::new(r, view))
+            .filter(|b| !b.is_everything())
+            .copied()
             .collect();
         let mut tree = QTree {
             view,
@@ -750,6 +750,13 @@ mod tests {
             let whole = expected.len();
             let len = root.end_byte() as u32;
             let mut narrow_seen = false;
+            let kinds: Vec<u16> = root
+                .preorder()
+                .map(|n| n.kind_id())
+                .filter(|k| k % 5 == 0)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
             for (i, (a, b)) in [
                 (len / 2, len / 2 + 40),
                 (0, len / 8),
@@ -778,17 +785,11 @@ mod tests {
                     vec![bytes, points],
                 ] {
                     // Half of them with a sparse candidate list as well.
-                    let kinds: Vec<u16> = root
-                        .preorder()
-                        .map(|n| n.kind_id())
-                        .filter(|k| k % 5 == 0)
-                        .collect::<std::collections::BTreeSet<_>>()
-                        .into_iter()
-                        .collect();
                     let candidates = (i % 2 == 1)
                         .then(|| v.nodes_of_kinds(root, &kinds, usize::MAX))
                         .flatten();
-                    let mut t = QTree::build(root, candidates, &ranges);
+                    let bounds: Vec<Bounds> = ranges.iter().map(|r| Bounds::new(r, &v)).collect();
+                    let mut t = QTree::build(root, candidates, &bounds);
                     if a == len / 2 && t.nodes.len() * 4 < whole {
                         narrow_seen = true;
                     }

@@ -45,6 +45,16 @@ impl Bounds {
         }
     }
 
+    /// Whether no node lies outside this range (the whole tree's, as
+    /// `Range::ALL`): [`Bounds::starts_past`] and [`Bounds::ends_before`]
+    /// never hold (a node starts below 4 GiB − 1).
+    pub fn is_everything(&self) -> bool {
+        self.start_byte == 0
+            && self.start_lt == 0
+            && self.end_byte >= u64::from(u32::MAX)
+            && self.end_lt == PAST
+    }
+
     /// tree-sitter's `range_intersects` of a node from `start` to `end`
     /// with this range.
     #[inline]
@@ -186,12 +196,22 @@ mod tests {
                 });
             }
         }
+        assert!(Bounds::new(&Range::ALL, &view).is_everything());
+        let narrow = Range {
+            end_byte: len / 2,
+            ..Range::ALL
+        };
+        assert!(!Bounds::new(&narrow, &view).is_everything());
         let mut checked = 0usize;
         for r in &ranges {
             let bounds = Bounds::new(r, &view);
             for s in 0..=len {
                 for e in s..=len {
                     let node = (s, e, point(s), point(e));
+                    // A range that excludes nothing holds every node.
+                    if bounds.is_everything() {
+                        assert!(intersects(node, r), "{s}..{e} outside {r:?}");
+                    }
                     assert_eq!(
                         bounds.intersected_by(s, e),
                         intersects(node, r),
