@@ -781,14 +781,24 @@ impl<'q, 't> Exec<'q, 't> {
         let summary = self.tree.nodes[q as usize].summary;
         let symbol = summary.kind_id;
         let node_is_error = symbol == cst_bytecode::ERROR_KIND;
-        // With no state in progress and no pattern to start here, entering
-        // the node changes nothing: skip reading its status.
-        if self.states.is_empty()
-            && (self.program.wildcard_root_pattern_count == 0 || node_is_error)
-            && self.pattern_map_search(symbol).is_none()
-        {
-            self.settled = true;
-            return;
+        let starts = self.pattern_map_search(symbol);
+        if starts.is_none() && (self.program.wildcard_root_pattern_count == 0 || node_is_error) {
+            // With no state in progress and no pattern to start here,
+            // entering the node changes nothing: skip reading its status.
+            if self.states.is_empty() {
+                self.settled = true;
+                return;
+            }
+            // No state's next step is at this depth either: the loop
+            // below would only reset every state's flags before the
+            // longest-match pass, and the node's status is not read.
+            if !self.state_at_depth() {
+                for state in &mut self.states {
+                    state.has_in_progress_alternatives = false;
+                }
+                self.longest_match(did_match);
+                return;
+            }
         }
         let is_named = summary.is_named();
         let is_missing = summary.is_missing();
@@ -847,7 +857,7 @@ impl<'q, 't> Exec<'q, 't> {
                 }
             }
         }
-        if let Some(mut i) = self.pattern_map_search(symbol) {
+        if let Some(mut i) = starts {
             // tree-sitter computes the start depth once, from the first
             // pattern for this symbol, and checks every pattern with it.
             let first = self.step(self.program.pattern_map[i].step_index);
@@ -1043,7 +1053,22 @@ impl<'q, 't> Exec<'q, 't> {
             }
             j += 1 + copy_count;
         }
+        self.longest_match(did_match);
+    }
 
+    /// Whether a state in progress has its next step at the current depth
+    /// (only those can take the node entered).
+    fn state_at_depth(&self) -> bool {
+        self.states.iter().any(|state| {
+            let next = self.step(state.step_index);
+            u32::from(state.start_depth) + u32::from(next.depth) == self.depth
+        })
+    }
+
+    /// The end of entering a visible node: the states sorted by capture,
+    /// those whose captures another contains dropped, the complete ones
+    /// finished; sets [`Exec::settled`].
+    fn longest_match(&mut self, did_match: &mut bool) {
         self.sort_states_by_capture();
 
         // Longest match: drop states whose captures a sibling state contains.
