@@ -169,7 +169,9 @@ impl<'t> QTree<'t> {
             bounds,
         };
         let size = match &tree.candidates {
-            Some(c) => c.len() * 4 + 16,
+            // About 12–17 walk nodes per candidate with the shipped tags
+            // queries (the candidates' paths and their siblings).
+            Some(c) => (c.len() * 16).min(root.descendant_count() * 2) + 16,
             // Only part of the tree is built, as it happens: no guess.
             None if !tree.bounds.is_empty() => 64,
             None => root.descendant_count() + 16,
@@ -202,13 +204,20 @@ impl<'t> QTree<'t> {
     }
 
     /// Whether the subtree of visible node `n` (preorder `v`) below `n`
-    /// holds no candidate, so that it may be left lazy; else the end of its
-    /// subtree (one past its last descendant's preorder index) if it was
-    /// read. `bound`: an end no descendant of `n` reaches (an ancestor's).
+    /// holds no candidate, so that it may be left lazy (with `n`'s
+    /// descendant count if it was read); else the end of its subtree (one
+    /// past its last descendant's preorder index) if it was read. `bound`:
+    /// an end no descendant of `n` reaches (an ancestor's).
     ///
     /// `k`: where the candidates after the last `v` asked start; the
     /// `v`s of one fill increase, so it only moves forward.
-    fn lazy(&self, n: Node<'t>, v: u32, bound: u32, k: &mut usize) -> Result<(), Option<u32>> {
+    fn lazy(
+        &self,
+        n: Node<'t>,
+        v: u32,
+        bound: u32,
+        k: &mut usize,
+    ) -> Result<Option<usize>, Option<u32>> {
         let Some(c) = &self.candidates else {
             return Err(None);
         };
@@ -216,12 +225,17 @@ impl<'t> QTree<'t> {
             *k += 1;
         }
         match c.get(*k) {
-            None => Ok(()),
-            Some(&x) if x >= bound => Ok(()),
+            None => Ok(None),
+            Some(&x) if x >= bound => Ok(None),
             Some(&x) if x == v + 1 => Err(None),
             Some(&x) => {
-                let end = v + n.descendant_count() as u32;
-                if x >= end { Ok(()) } else { Err(Some(end)) }
+                let size = n.descendant_count();
+                let end = v + size as u32;
+                if x >= end {
+                    Ok(Some(size))
+                } else {
+                    Err(Some(end))
+                }
             }
         }
     }
@@ -400,9 +414,9 @@ impl<'t> QTree<'t> {
                         }
                     }
                     let bound = vstack.last().map_or(r_end, |p| p.3);
-                    let (lazy, bound) = match self.lazy(n, v, bound, &mut k) {
-                        Ok(()) => (v != r, bound),
-                        Err(end) => (false, end.unwrap_or(bound)),
+                    let (lazy, bound, size) = match self.lazy(n, v, bound, &mut k) {
+                        Ok(size) => (v != r, bound, size),
+                        Err(end) => (false, end.unwrap_or(bound), None),
                     };
                     // A node starting before a range is passed over on a
                     // copy of the walk to read its end: the walk goes on
@@ -446,7 +460,10 @@ impl<'t> QTree<'t> {
                                 events = passed;
                                 (end, size)
                             }
-                            None => events.skip_subtree(n),
+                            None => match size {
+                                Some(size) => events.skip_subtree_sized(n, size),
+                                None => events.skip_subtree(n),
+                            },
                         };
                         let size = size as u32;
                         next = v + size;

@@ -62,11 +62,25 @@ impl Events<'_> {
     /// goes on with the node after it. Given another node, it passes over
     /// nothing and returns `node`'s end byte and descendant count.
     pub fn skip_subtree(&mut self, node: Node<'_>) -> (u32, usize) {
+        self.skip_subtree_closing(node, None)
+    }
+
+    /// As [`Events::skip_subtree`], for a node whose
+    /// [descendant count](Node::descendant_count) the caller has read
+    /// already: its close is not searched for again.
+    pub fn skip_subtree_sized(&mut self, node: Node<'_>, size: usize) -> (u32, usize) {
+        // A subtree of `size` nodes closes `2 · size − 1` positions after
+        // its open (a shape that does not balance gets a bounded close).
+        let close = (node.pos as usize).saturating_add(size.max(1).saturating_mul(2) - 1);
+        self.skip_subtree_closing(node, Some(close))
+    }
+
+    fn skip_subtree_closing(&mut self, node: Node<'_>, close: Option<usize>) -> (u32, usize) {
         let p = node.pos as usize;
         if p + 1 != self.pos || node.id + 1 != self.id {
             return (node.end_byte() as u32, node.descendant_count());
         }
-        let c = node.close().min(self.end);
+        let c = close.unwrap_or_else(|| node.close()).min(self.end);
         // Counting the ones of a few words of the high bits is cheaper
         // than a seek.
         if c - p <= SEEK_OVER {

@@ -129,6 +129,50 @@ fn navigation_matches_tree_sitter() {
     assert_eq!(root.preorder().count(), live.descendant_count());
 }
 
+/// Passing over a subtree in the sequential walk gives the node's end and
+/// size and leaves the walk at the node after it, whether its close is
+/// searched for or derived from a size read before; and the end is the
+/// node's.
+#[test]
+fn passing_over_subtrees_in_the_walk() {
+    use cst_bytecode::Event;
+    let mut passed = 0;
+    for id in CORE {
+        let src = sample(id);
+        let p = parse(id, &src);
+        let root = p.view.root();
+        let mut events = p.view.events(root);
+        while let Some(e) = events.next() {
+            let Event::Open(n, _) = e else { continue };
+            let (mut searched, mut sized) = (events.clone(), events.clone());
+            let a = searched.skip_subtree(n);
+            let b = sized.skip_subtree_sized(n, n.descendant_count());
+            assert_eq!(a, b, "{id}: node {}", n.id());
+            assert_eq!(
+                a,
+                (n.end_byte() as u32, n.descendant_count()),
+                "{id}: node {}",
+                n.id()
+            );
+            // (node opened or `usize::MAX` for a close, position)
+            let key = |e: Event<'_>| match e {
+                Event::Open(m, start) => (m.id(), start),
+                Event::Close(end) => (usize::MAX, end),
+            };
+            let after: Vec<_> = searched.by_ref().take(6).map(key).collect();
+            let also: Vec<_> = sized.by_ref().take(6).map(key).collect();
+            assert_eq!(after, also, "{id}: node {}", n.id());
+            // The walk goes on with the node after the subtree.
+            let opened = after.iter().find(|e| e.0 != usize::MAX).map(|e| e.0);
+            if let (Some(m), Some(next)) = (opened, p.view.node(n.id() + n.descendant_count())) {
+                assert_eq!(m, next.id(), "{id}: node {}", n.id());
+            }
+            passed += 1;
+        }
+    }
+    assert!(passed > 10_000, "{passed} subtrees passed over");
+}
+
 #[test]
 fn descendant_for_range_matches_tree_sitter() {
     for id in ["rust", "python", "javascript", "c"] {
