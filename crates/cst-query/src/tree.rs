@@ -33,13 +33,13 @@ pub(crate) struct QNode {
 ///
 /// With a candidate list (the preorder indices of the visible nodes a
 /// pattern can start on), the subtree of a visible node that holds no
-/// candidate is not built: the node is marked [`LAZY`] and built by
+/// candidate is not built: the node is marked lazy ([`Lazy::NoCandidate`]) and built by
 /// [`QTree::expand`] only if the execution must descend into it, which it
 /// must only while states are in progress (`Exec::advance`).
 ///
 /// With ranges (an included or a containing range narrower than the whole
 /// tree), the subtree of a visible node whose range lies outside one of
-/// them is not built either ([`LAZY_OUTSIDE`]): the execution descends into
+/// them is not built either ([`Lazy::Outside`]): the execution descends into
 /// such a node only while a state in progress needs a deeper node, and
 /// expands it first, whether states are in progress or not. A query over a
 /// window of a large file (an editor's viewport) builds the window and the
@@ -54,9 +54,10 @@ pub(crate) struct QTree<'t> {
     candidates: Option<Vec<u32>>,
     /// The ranges narrower than the whole tree (see [`QTree`]).
     bounds: Vec<Bounds>,
-    /// The lazy visible nodes (walk index, ascending) and where the hidden
-    /// spans after their open start.
-    lazy_spans: Vec<(u32, HiddenSpanPos)>,
+    /// The lazy visible nodes' reasons and where the hidden spans after
+    /// their opens start; a lazy node's `first_child` is [`LAZY_BASE`] plus
+    /// its index here.
+    lazies: Vec<(Lazy, HiddenSpanPos)>,
     /// The stacks of a build, kept for the next (an execution expands many
     /// lazy subtrees).
     scratch: Scratch,
@@ -70,19 +71,18 @@ struct Scratch {
     pending: Vec<u32>,
 }
 
-/// `first_child` of a visible node whose subtree is not built yet: it holds
-/// no candidate.
-pub(crate) const LAZY: u32 = NIL - 2;
-/// `first_child` of a visible node whose subtree is not built yet: it lies
-/// outside the ranges (it may hold candidates).
-pub(crate) const LAZY_OUTSIDE: u32 = NIL - 3;
+/// `first_child` of a visible node whose subtree is not built yet, from
+/// this value on (below [`NIL`]): `LAZY_BASE + i`, `i` its entry in
+/// [`QTree::lazies`]. Walk indices stay below it (a build that would reach
+/// it leaves nothing lazy).
+pub(crate) const LAZY_BASE: u32 = 1 << 31;
 
 /// Why a visible walk node's subtree is not built yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lazy {
-    /// No pattern can start in it ([`LAZY`]).
+    /// No pattern can start in it.
     NoCandidate,
-    /// It lies outside the ranges ([`LAZY_OUTSIDE`]).
+    /// It lies outside the ranges (it may hold candidates).
     Outside,
 }
 
@@ -164,7 +164,7 @@ impl<'t> QTree<'t> {
             nodes: Vec::new(),
             vis: Vec::new(),
             candidates,
-            lazy_spans: Vec::new(),
+            lazies: Vec::new(),
             scratch: Scratch::default(),
             bounds,
         };
@@ -184,23 +184,43 @@ impl<'t> QTree<'t> {
 
     /// Why visible walk node `q`'s subtree is not built yet, if it is not.
     pub fn laziness(&self, q: u32) -> Option<Lazy> {
-        match self.nodes.get(q as usize)?.first_child {
-            LAZY => Some(Lazy::NoCandidate),
-            LAZY_OUTSIDE => Some(Lazy::Outside),
-            _ => None,
+        self.lazy_entry(q).map(|(why, _)| why)
+    }
+
+    /// The entry of lazy walk node `q` in [`QTree::lazies`].
+    fn lazy_entry(&self, q: u32) -> Option<(Lazy, HiddenSpanPos)> {
+        let c = self.nodes.get(q as usize)?.first_child;
+        if c == NIL {
+            return None;
         }
+        c.checked_sub(LAZY_BASE)
+            .and_then(|i| self.lazies.get(i as usize))
+            .copied()
+    }
+
+    /// The `first_child` of a visible node left lazy for `why`, whose
+    /// subtree's spans start at `pos`; `None` when the walk tree is too
+    /// large to mark one more (the node is then built).
+    fn mark_lazy(&mut self, why: Lazy, pos: HiddenSpanPos) -> Option<u32> {
+        let i = u32::try_from(self.lazies.len()).ok()?;
+        let marker = LAZY_BASE.checked_add(i).filter(|&m| m < NIL)?;
+        if self.nodes.len() >= LAZY_BASE as usize {
+            return None;
+        }
+        self.lazies.push((why, pos));
+        Some(marker)
     }
 
     /// Builds the subtree of lazy visible walk node `q`: its descendants
     /// are appended, exactly as a build from the root would have made them
     /// (their subtrees without a candidate lazy again).
     pub fn expand(&mut self, q: u32) {
-        if self.laziness(q).is_none() {
+        let Some((_, pos)) = self.lazy_entry(q) else {
             return;
-        }
+        };
         self.nodes[q as usize].first_child = NIL;
         let root = self.visible(q);
-        self.fill(root, Some(q));
+        self.fill(root, Some((q, pos)));
     }
 
     /// Whether the subtree of visible node `n` (preorder `v`) below `n`
@@ -252,24 +272,22 @@ impl<'t> QTree<'t> {
     }
 
     /// Appends the walk nodes of `root`'s subtree. `existing`: `root` is
-    /// already walk node `existing` (an expansion); else it is pushed first.
-    fn fill(&mut self, root: Node<'t>, existing: Option<u32>) {
+    /// already walk node `existing.0` (an expansion), whose subtree's spans
+    /// start at `existing.1`; else it is pushed first.
+    fn fill(&mut self, root: Node<'t>, existing: Option<(u32, HiddenSpanPos)>) {
         let view = self.view;
         let r = root.id() as u32;
         let r_end = r + root.descendant_count() as u32;
         // An expansion's spans start where the build that left it lazy
         // was.
-        let resumed = existing.and_then(|q| {
-            let k = self.lazy_spans.partition_point(|&(x, _)| x < q);
-            self.lazy_spans
-                .get(k)
-                .filter(|&&(x, _)| x == q)
-                .map(|&(_, pos)| view.hidden_spans().resume(pos))
-        });
         let mut spans = Ahead {
-            it: resumed.unwrap_or_else(|| view.hidden_spans().from_first(r as usize + 1)),
+            it: match existing {
+                Some((_, pos)) => view.hidden_spans().resume(pos),
+                None => view.hidden_spans().from_first(r as usize + 1),
+            },
             peeked: None,
         };
+        let existing = existing.map(|(q, _)| q);
         // The open walk nodes; the open visible nodes (walk index, where
         // their children's entries in `pending` start, last visible child,
         // an end none of their descendants reaches: see `lazy`); `pending`:
@@ -414,15 +432,22 @@ impl<'t> QTree<'t> {
                         }
                     }
                     let bound = vstack.last().map_or(r_end, |p| p.3);
-                    let (lazy, bound, size) = match self.lazy(n, v, bound, &mut k) {
-                        Ok(size) => (v != r, bound, size),
-                        Err(end) => (false, end.unwrap_or(bound), None),
+                    // A leaf has nothing to leave unbuilt: its close comes
+                    // next, and an expansion would build nothing.
+                    let leaf = n.first_child().is_none();
+                    let (lazy, bound, size) = match leaf {
+                        true => (false, bound, None),
+                        false => match self.lazy(n, v, bound, &mut k) {
+                            Ok(size) => (v != r, bound, size),
+                            Err(end) => (false, end.unwrap_or(bound), None),
+                        },
                     };
                     // A node starting before a range is passed over on a
                     // copy of the walk to read its end: the walk goes on
                     // from the copy if the node is left unbuilt.
                     let mut ahead = None;
                     let outside = !lazy
+                        && !leaf
                         && v != r
                         && !self.bounds.is_empty()
                         && self.outside(start, || {
@@ -435,13 +460,20 @@ impl<'t> QTree<'t> {
                         });
                     pending.push(index);
                     vstack.push((index, pending.len() as u32, NIL, bound));
+                    // The spans from `v + 1` on, for its expansion: every
+                    // one up to `v` is taken.
+                    let first_child = match (lazy, outside) {
+                        (true, _) => self.mark_lazy(Lazy::NoCandidate, spans.position()),
+                        (false, true) => self.mark_lazy(Lazy::Outside, spans.position()),
+                        (false, false) => None,
+                    };
+                    let (lazy, outside) = (
+                        lazy && first_child.is_some(),
+                        outside && first_child.is_some(),
+                    );
                     let node = QNode {
                         visible: true,
-                        first_child: match (lazy, outside) {
-                            (true, _) => LAZY,
-                            (false, true) => LAZY_OUTSIDE,
-                            (false, false) => NIL,
-                        },
+                        first_child: first_child.unwrap_or(NIL),
                         next_sibling: NIL,
                         start,
                         end: start,
@@ -451,9 +483,6 @@ impl<'t> QTree<'t> {
                     };
                     push(self, &mut open, node, n, NIL);
                     if lazy || outside {
-                        // The spans from `v + 1` on, for its expansion:
-                        // every one up to `v` is taken.
-                        self.lazy_spans.push((index, spans.position()));
                         // Its subtree is passed over: its close comes next.
                         let (end, size) = match ahead {
                             Some((passed, end, size)) => {
@@ -570,8 +599,8 @@ impl Cursor {
     /// `ts_tree_cursor_goto_first_child_internal`.
     pub fn goto_first_child(&mut self, t: &QTree<'_>) -> Step {
         let c = t.nodes[self.current() as usize].first_child;
-        // NIL, LAZY and LAZY_OUTSIDE: no child built.
-        if c >= LAZY_OUTSIDE {
+        // NIL and the lazy: no child built.
+        if c >= LAZY_BASE {
             return Step::None;
         }
         self.stack.push(c);
@@ -674,7 +703,7 @@ mod tests {
         while let Some((q, depth)) = stack.pop() {
             let n = t.nodes[q as usize];
             assert!(
-                n.first_child != LAZY && n.first_child != LAZY_OUTSIDE,
+                n.first_child < LAZY_BASE || n.first_child == NIL,
                 "a lazy node is left"
             );
             let id = if n.visible {
