@@ -395,8 +395,9 @@ impl<'t> QTree<'t> {
                         };
                         push(self, &mut open, node, root, x.visible_end() as u32);
                     }
+                    let (summary, wrappers) = n.summary_and_wrappers();
                     if v != r {
-                        for symbol in n.wrappers() {
+                        for symbol in wrappers {
                             let node = QNode {
                                 visible: false,
                                 first_child: NIL,
@@ -411,7 +412,6 @@ impl<'t> QTree<'t> {
                         }
                     }
                     let index = self.nodes.len() as u32;
-                    let summary = n.summary();
                     let mut parent_kind = 0;
                     let mut later = 0;
                     if let Some(p) = vstack.last_mut() {
@@ -433,8 +433,10 @@ impl<'t> QTree<'t> {
                     }
                     let bound = vstack.last().map_or(r_end, |p| p.3);
                     // A leaf has nothing to leave unbuilt: its close comes
-                    // next, and an expansion would build nothing.
-                    let leaf = n.first_child().is_none();
+                    // next, and an expansion would build nothing. (Without
+                    // candidates and ranges nothing is left unbuilt.)
+                    let leaf = (self.candidates.is_some() || !self.bounds.is_empty())
+                        && n.first_child().is_none();
                     let (lazy, bound, size) = match leaf {
                         true => (false, bound, None),
                         false => match self.lazy(n, v, bound, &mut k) {

@@ -285,7 +285,32 @@ impl TreeView {
     #[inline]
     fn chain(&self, id: u32) -> (usize, usize) {
         let p = self.sec(sec::PALETTE);
-        let c = usize::from(u16_at(p, self.type_index(id) * PALETTE_STRIDE + 6));
+        self.chain_at(usize::from(u16_at(
+            p,
+            self.type_index(id) * PALETTE_STRIDE + 6,
+        )))
+    }
+
+    /// (kind, field, flags) and the hidden chain of node `id`, with one
+    /// type lookup.
+    #[inline]
+    pub(crate) fn node_type_and_chain(&self, id: u32) -> ((u16, u16, u8), (usize, usize)) {
+        let p = self.sec(sec::PALETTE);
+        let at = self.type_index(id) * PALETTE_STRIDE;
+        (
+            (
+                u16_at(p, at),
+                u16_at(p, at + 2),
+                p.get(at + 4).copied().unwrap_or(0),
+            ),
+            self.chain_at(usize::from(u16_at(p, at + 6))),
+        )
+    }
+
+    /// The hidden chain `c` of a palette entry (0: none): (first symbol,
+    /// count).
+    #[inline]
+    fn chain_at(&self, c: usize) -> (usize, usize) {
         if c == 0 {
             return (0, 0);
         }

@@ -506,6 +506,24 @@ impl<'t> Node<'t> {
         }
     }
 
+    /// [`Node::summary`] and [`Node::wrappers`] with one type lookup.
+    #[inline]
+    pub fn summary_and_wrappers(&self) -> (NodeSummary, Wrappers<'t>) {
+        let ((kind_id, field_id, flags), (first, len)) = self.tree.node_type_and_chain(self.id);
+        (
+            NodeSummary {
+                kind_id,
+                field_id,
+                flags,
+            },
+            Wrappers {
+                symbols: self.tree.sec(sec::CHAIN_SYMBOLS),
+                next: first,
+                end: first + len,
+            },
+        )
+    }
+
     /// Every hidden node whose first visible descendant is this node, in the
     /// walk's order: the spans starting here, then the wrappers.
     pub fn hidden_starting_here(&self) -> impl Iterator<Item = HiddenNode> + use<'t> {

@@ -173,6 +173,32 @@ fn passing_over_subtrees_in_the_walk() {
     assert!(passed > 10_000, "{passed} subtrees passed over");
 }
 
+/// A node's summary and wrappers read together are those read apart.
+#[test]
+fn summary_and_wrappers_in_one_lookup() {
+    let (mut nodes, mut wrapped) = (0, 0);
+    for id in CORE {
+        let p = parse(id, &sample(id));
+        for n in p.view.root().preorder() {
+            let (summary, wrappers) = n.summary_and_wrappers();
+            let wrappers: Vec<u16> = wrappers.collect();
+            assert_eq!(summary, n.summary(), "{id}: node {}", n.id());
+            assert_eq!(
+                wrappers,
+                n.wrappers().collect::<Vec<_>>(),
+                "{id}: node {}",
+                n.id()
+            );
+            nodes += 1;
+            wrapped += usize::from(!wrappers.is_empty());
+        }
+    }
+    assert!(
+        nodes > 10_000 && wrapped > 100,
+        "{nodes} nodes, {wrapped} with wrappers"
+    );
+}
+
 #[test]
 fn descendant_for_range_matches_tree_sitter() {
     for id in ["rust", "python", "javascript", "c"] {
