@@ -1,11 +1,12 @@
 //! Trained zstd dictionaries, per language, one for encoded trees and one for
 //! sources, trained by the store from the workspace's own files.
 //!
-//! While a language has no dictionary of a kind, the first files stored
-//! offer samples (up to [`SAMPLE_BYTES`] of each); once [`TRAIN_BYTES`] from
-//! at least [`MIN_SAMPLES`] files are collected, a dictionary of at most
-//! [`DICT_BYTES`] is trained (`zstd::dict::from_samples`), stored, and used
-//! for every new record of that language and kind. Records written before
+//! While a language has no dictionary of a kind, the files stored offer
+//! samples (up to [`SAMPLE_BYTES`] of each); the first [`KEEP_BYTES`] of
+//! them (from [`MIN_SAMPLES`] files at least) are kept. Once
+//! [`TRAIN_BYTES`] were offered, a dictionary of at most [`DICT_BYTES`] is
+//! trained from the kept samples (`zstd::dict::from_samples`), stored, and
+//! used for every new record of that language and kind. Records written before
 //! stay as they are: each compressed container names the dictionary it
 //! needs by id (0 for none), and every dictionary ever stored stays readable.
 //!
@@ -26,15 +27,20 @@ use rustc_hash::FxHashMap;
 
 /// Largest part of one file taken as a sample.
 pub(crate) const SAMPLE_BYTES: usize = 64 << 10;
-/// Sample bytes collected before training. On the ci bench corpora a
-/// dictionary trained from 512 KiB saves as much on the files after it as
-/// one trained from 2 MiB (5.6–10% of their zstd-9 bytes, trees and
-/// sources of Python, C, Rust, Go and Java), in 40% of the time (about
-/// 45 ms instead of 100–135 ms, which an index run spends once per
-/// language and kind, on the thread that stores the sample that fills the
-/// budget), and it is used from an earlier file on.
-pub(crate) const TRAIN_BYTES: usize = 512 << 10;
-/// Files sampled at least before training.
+/// Sample bytes offered before training: a language with less gains less
+/// from a dictionary than the dictionary takes (on the ci bench corpora a
+/// dictionary saves 5.6–10% of the zstd-9 bytes of the files stored after
+/// it; with 512 KiB the 64 KiB dictionaries of kotlin, lua and objc made
+/// their stores 11–25% larger).
+pub(crate) const TRAIN_BYTES: usize = 2 << 20;
+/// Sample bytes kept to train from. A dictionary trained from the first
+/// 512 KiB saves as much on the files after it as one trained from 2 MiB
+/// (trees and sources of Python, C, Rust, Go and Java), in 40% of the time
+/// (about 45 ms instead of 100–135 ms, which an index run spends once per
+/// language and kind, on the thread storing the sample that reaches
+/// [`TRAIN_BYTES`]).
+pub(crate) const KEEP_BYTES: usize = 512 << 10;
+/// Files sampled (and kept) at least before training.
 pub(crate) const MIN_SAMPLES: usize = 48;
 /// Largest dictionary trained.
 pub(crate) const DICT_BYTES: usize = 64 << 10;
@@ -69,8 +75,14 @@ impl Kind {
 
 #[derive(Default)]
 struct Samples {
+    /// The kept samples: the first files' until [`KEEP_BYTES`] from at
+    /// least [`MIN_SAMPLES`] files.
     items: Vec<Vec<u8>>,
+    kept: usize,
+    /// Sample bytes offered, kept or not.
     bytes: usize,
+    /// Files that offered one.
+    files: usize,
     /// Taken by a thread that is training from them.
     training: bool,
 }
@@ -160,9 +172,13 @@ impl Dicts {
                 return None;
             }
             let part = &sample[..sample.len().min(SAMPLE_BYTES)];
-            s.items.push(part.to_vec());
+            if s.kept < KEEP_BYTES || s.items.len() < MIN_SAMPLES {
+                s.items.push(part.to_vec());
+                s.kept += part.len();
+            }
             s.bytes += part.len();
-            if s.bytes < TRAIN_BYTES || s.items.len() < MIN_SAMPLES {
+            s.files += 1;
+            if s.bytes < TRAIN_BYTES || s.files < MIN_SAMPLES {
                 return None;
             }
             s.training = true;
@@ -285,6 +301,67 @@ fn decode_directory(b: &[u8]) -> Option<Vec<((&'static str, Kind), u32)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Source-like text with some variety, `len` bytes, different per `seed`.
+    fn sample(seed: usize, len: usize) -> Vec<u8> {
+        let words = [
+            "fn", "let", "match", "impl", "struct", "return", "self", "where",
+        ];
+        let mut out = Vec::with_capacity(len + 64);
+        let mut i = seed;
+        while out.len() < len {
+            i = i
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let w = words[(i >> 33) % words.len()];
+            out.extend_from_slice(
+                format!("    {w} item_{}({});\n", (i >> 40) % 97, seed).as_bytes(),
+            );
+        }
+        out.truncate(len);
+        out
+    }
+
+    #[test]
+    fn trains_once_enough_is_offered_from_what_it_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FrozenStore::open(dir.path(), cst_tiers::FrozenOptions::default()).unwrap();
+        let dicts = Dicts::default();
+        // Small files: the first KEEP_BYTES are kept; large ones: the first
+        // MIN_SAMPLES files'.
+        for (language, part) in [("python", 8 << 10), ("rust", 40 << 10)] {
+            let under = TRAIN_BYTES / part - 1;
+            for i in 0..under {
+                let offered = dicts.offer(&store, language, Kind::Source, &sample(i, part));
+                assert!(offered.is_none(), "{language}: trained under TRAIN_BYTES");
+            }
+            assert!(dicts.wants(language, Kind::Source));
+            {
+                let all = dicts.samples.lock();
+                let s = &all[&(language, Kind::Source)];
+                assert_eq!((s.bytes, s.files), (under * part, under));
+                let kept = MIN_SAMPLES.max(KEEP_BYTES.div_ceil(part));
+                assert!(kept < under, "{language}: every sample kept");
+                assert_eq!((s.items.len(), s.kept), (kept, kept * part), "{language}");
+            }
+            // The sample that reaches TRAIN_BYTES trains it; the samples go.
+            let d = (under..under + 2)
+                .find_map(|i| dicts.offer(&store, language, Kind::Source, &sample(i, part)))
+                .expect("trained past TRAIN_BYTES");
+            assert!(!dicts.wants(language, Kind::Source));
+            let current = dicts.current(Some(&store), language, Kind::Source);
+            assert_eq!(current.map(|c| c.id()), Some(d.id()));
+            assert!(
+                dicts
+                    .samples
+                    .lock()
+                    .get(&(language, Kind::Source))
+                    .is_none()
+            );
+            // Trees of the same language still collect their own.
+            assert!(dicts.wants(language, Kind::Tree));
+        }
+    }
 
     #[test]
     fn directory_round_trips_and_damage_is_refused() {
