@@ -73,8 +73,9 @@ struct Scratch {
 
 /// `first_child` of a visible node whose subtree is not built yet, from
 /// this value on (below [`NIL`]): `LAZY_BASE + i`, `i` its entry in
-/// [`QTree::lazies`]. Walk indices stay below it (a build that would reach
-/// it leaves nothing lazy).
+/// [`QTree::lazies`]. Walk indices stay below it: 2^31 walk nodes would
+/// take over 70 GB (28 bytes each and 8 for their visible node), and a
+/// tree holds fewer than 2^31 nodes (docs/FORMAT.md).
 pub(crate) const LAZY_BASE: u32 = 1 << 31;
 
 /// Why a visible walk node's subtree is not built yet.
@@ -199,8 +200,8 @@ impl<'t> QTree<'t> {
     }
 
     /// The `first_child` of a visible node left lazy for `why`, whose
-    /// subtree's spans start at `pos`; `None` when the walk tree is too
-    /// large to mark one more (the node is then built).
+    /// subtree's spans start at `pos`; `None` when no marker is left or the
+    /// walk tree has reached [`LAZY_BASE`] nodes (the node is then built).
     fn mark_lazy(&mut self, why: Lazy, pos: HiddenSpanPos) -> Option<u32> {
         let i = u32::try_from(self.lazies.len()).ok()?;
         let marker = LAZY_BASE.checked_add(i).filter(|&m| m < NIL)?;
