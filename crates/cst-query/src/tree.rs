@@ -463,17 +463,14 @@ impl<'t> QTree<'t> {
                         });
                     pending.push(index);
                     vstack.push((index, pending.len() as u32, NIL, bound));
-                    // The spans from `v + 1` on, for its expansion: every
-                    // one up to `v` is taken.
-                    let first_child = match (lazy, outside) {
-                        (true, _) => self.mark_lazy(Lazy::NoCandidate, spans.position()),
-                        (false, true) => self.mark_lazy(Lazy::Outside, spans.position()),
+                    // Left unbuilt with the spans from `v + 1` on, for its
+                    // expansion: every one up to `v` is taken.
+                    let why = match (lazy, outside) {
+                        (true, _) => Some(Lazy::NoCandidate),
+                        (false, true) => Some(Lazy::Outside),
                         (false, false) => None,
                     };
-                    let (lazy, outside) = (
-                        lazy && first_child.is_some(),
-                        outside && first_child.is_some(),
-                    );
+                    let first_child = why.and_then(|why| self.mark_lazy(why, spans.position()));
                     let node = QNode {
                         visible: true,
                         first_child: first_child.unwrap_or(NIL),
@@ -485,7 +482,7 @@ impl<'t> QTree<'t> {
                         summary,
                     };
                     push(self, &mut open, node, n, NIL);
-                    if lazy || outside {
+                    if first_child.is_some() {
                         // Its subtree is passed over: its close comes next.
                         let (end, size) = match ahead {
                             Some((passed, end, size)) => {

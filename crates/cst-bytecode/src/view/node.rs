@@ -498,7 +498,12 @@ impl<'t> Node<'t> {
     /// are entered by the query cursor after the node's
     /// [spans](TreeView::hidden_spans) starting here.
     pub fn wrappers(&self) -> Wrappers<'t> {
-        let (first, len) = self.tree.chain(self.id);
+        self.wrappers_of(self.tree.chain(self.id))
+    }
+
+    /// The wrappers of a hidden chain (first symbol, count).
+    #[inline]
+    fn wrappers_of(&self, (first, len): (usize, usize)) -> Wrappers<'t> {
         Wrappers {
             symbols: self.tree.sec(sec::CHAIN_SYMBOLS),
             next: first,
@@ -509,18 +514,14 @@ impl<'t> Node<'t> {
     /// [`Node::summary`] and [`Node::wrappers`] with one type lookup.
     #[inline]
     pub fn summary_and_wrappers(&self) -> (NodeSummary, Wrappers<'t>) {
-        let ((kind_id, field_id, flags), (first, len)) = self.tree.node_type_and_chain(self.id);
+        let ((kind_id, field_id, flags), chain) = self.tree.node_type_and_chain(self.id);
         (
             NodeSummary {
                 kind_id,
                 field_id,
                 flags,
             },
-            Wrappers {
-                symbols: self.tree.sec(sec::CHAIN_SYMBOLS),
-                next: first,
-                end: first + len,
-            },
+            self.wrappers_of(chain),
         )
     }
 
