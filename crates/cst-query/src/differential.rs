@@ -123,6 +123,117 @@ fn live_node<'t>(tree: &'t tree_sitter::Tree, index: usize) -> Option<tree_sitte
     (cursor.descendant_index() == index).then(|| cursor.node())
 }
 
+/// Settings that leave nothing out, over the ones a cursor had (every
+/// setting of [`Settings`] reset: no end for the ranges, no match limit).
+fn reset_ts(c: &mut tree_sitter::QueryCursor) {
+    let (zero, end) = (
+        tree_sitter::Point { row: 0, column: 0 },
+        tree_sitter::Point {
+            row: u32::MAX as usize,
+            column: u32::MAX as usize,
+        },
+    );
+    c.set_byte_range(0..u32::MAX as usize);
+    c.set_point_range(zero..end);
+    c.set_containing_byte_range(0..u32::MAX as usize);
+    c.set_containing_point_range(zero..end);
+    c.set_match_limit(u32::MAX);
+    c.set_max_start_depth(None);
+}
+
+/// As [`reset_ts`].
+fn reset(c: &mut QueryCursor) {
+    let (zero, end) = (
+        Point { row: 0, column: 0 },
+        Point {
+            row: u32::MAX as usize,
+            column: u32::MAX as usize,
+        },
+    );
+    c.set_byte_range(0..u32::MAX as usize);
+    c.set_point_range(zero..end);
+    c.set_containing_byte_range(0..u32::MAX as usize);
+    c.set_containing_point_range(zero..end);
+    c.set_match_limit(u32::MAX);
+    c.set_max_start_depth(None);
+}
+
+/// tree-sitter's results for `query` on `tree` with `cursor`, used before
+/// (its settings replaced by `s`): matches mode, then captures mode.
+/// tree-sitter's cursor keeps its capture lists from one execution to the
+/// next; cst-query's keeps them too, so a reused pair must agree.
+pub fn run_tree_sitter_on(
+    cursor: &mut tree_sitter::QueryCursor,
+    tree: &tree_sitter::Tree,
+    source: &[u8],
+    query: &Query,
+    s: &Settings,
+) -> Results {
+    let q = query.inner();
+    let node = s
+        .node
+        .and_then(|i| live_node(tree, i))
+        .unwrap_or_else(|| tree.root_node());
+    let cap = |c: &tree_sitter::QueryCapture<'_>| {
+        (
+            c.index,
+            c.node.kind_id(),
+            c.node.start_byte(),
+            c.node.end_byte(),
+        )
+    };
+    let mut out = Results::default();
+    reset_ts(cursor);
+    configure_ts(cursor, s);
+    {
+        let mut it = cursor.matches(q, node, source);
+        while let Some(m) = it.next() {
+            out.matches
+                .push((m.pattern_index, m.captures.iter().map(cap).collect()));
+        }
+    }
+    out.matches_exceeded = cursor.did_exceed_match_limit();
+    {
+        let mut it = cursor.captures(q, node, source);
+        while let Some((m, i)) = it.next() {
+            out.captures
+                .push((m.pattern_index, *i, m.captures.iter().map(cap).collect()));
+        }
+    }
+    out.captures_exceeded = cursor.did_exceed_match_limit();
+    out
+}
+
+/// cst-query's results as [`run_tree_sitter_on`] gets them.
+pub fn run_cst_on(
+    cursor: &mut QueryCursor,
+    view: &TreeView,
+    source: &[u8],
+    query: &Query,
+    s: &Settings,
+) -> Result<Results, Error> {
+    let node = s
+        .node
+        .and_then(|i| view.node(i))
+        .unwrap_or_else(|| view.root());
+    let cap =
+        |c: &crate::QueryCapture<'_>| (c.index, c.kind_id, c.node.start_byte(), c.node.end_byte());
+    let mut out = Results::default();
+    reset(cursor);
+    configure(cursor, s);
+    for m in cursor.matches(query, node, source)? {
+        out.matches
+            .push((m.pattern_index, m.captures.iter().map(cap).collect()));
+    }
+    out.matches_exceeded = cursor.did_exceed_match_limit();
+    for (m, i) in cursor.captures(query, node, source)? {
+        out.captures
+            .push((m.pattern_index, i, m.captures.iter().map(cap).collect()));
+    }
+    out.captures_exceeded = cursor.did_exceed_match_limit();
+    Ok(out)
+}
+
 /// tree-sitter's results for `query` on `tree`.
 pub fn run_tree_sitter(
     tree: &tree_sitter::Tree,

@@ -114,6 +114,24 @@ fn candidates(program: &Program, root: Node<'_>, ranges: &[Range]) -> Option<Vec
         .nodes_of_kinds(root, &program.start_symbols, limit)
 }
 
+/// What an execution allocates, emptied, for a query cursor to keep
+/// for its next execution: its walk tree's buffers, its state lists and
+/// its capture lists.
+#[derive(Default)]
+pub(crate) struct Buffers {
+    tree: crate::tree::Buffers,
+    states: Vec<State>,
+    finished: Vec<State>,
+    lists: Vec<Vec<Capture>>,
+}
+
+impl Buffers {
+    /// Room for walk nodes.
+    pub fn capacity(&self) -> usize {
+        self.tree.capacity()
+    }
+}
+
 /// One execution of a query over a tree (`TSQueryCursor` after `exec`).
 pub(crate) struct Exec<'q, 't> {
     program: &'q Program,
@@ -157,6 +175,7 @@ impl<'q, 't> Exec<'q, 't> {
         kinds: &'q KindTable,
         root: Node<'t>,
         options: &Options,
+        buffers: Buffers,
     ) -> Self {
         let view = root.tree();
         let (included_bounds, containing_bounds) = (
@@ -170,14 +189,15 @@ impl<'q, 't> Exec<'q, 't> {
                 root,
                 candidates(program, root, &[options.included, options.containing]),
                 &[included_bounds, containing_bounds],
+                buffers.tree,
             ),
             included_bounds,
             containing_bounds,
             cursor: Cursor::new(),
-            states: Vec::with_capacity(8),
-            finished: Vec::with_capacity(8),
+            states: buffers.states,
+            finished: buffers.finished,
             heap_size: 0,
-            pool: Pool::new(options.match_limit),
+            pool: Pool::new(options.match_limit, buffers.lists),
             returned: Vec::new(),
             depth: 0,
             max_start_depth: options.max_start_depth,
@@ -196,6 +216,22 @@ impl<'q, 't> Exec<'q, 't> {
 
     pub fn tree(&self) -> &QTree<'t> {
         &self.tree
+    }
+
+    /// Ends the execution, handing out its buffers (see [`Buffers`]).
+    pub fn take_buffers(&mut self) -> Buffers {
+        self.halted = true;
+        let mut states = std::mem::take(&mut self.states);
+        let mut finished = std::mem::take(&mut self.finished);
+        states.clear();
+        finished.clear();
+        self.heap_size = 0;
+        Buffers {
+            tree: self.tree.take_buffers(),
+            states,
+            finished,
+            lists: self.pool.take_lists(),
+        }
     }
 
     /// Changes the included range of a running execution, as

@@ -361,6 +361,12 @@ impl<'t> QueryMatch<'t> {
 }
 
 /// Settings for running queries, as `tree_sitter::QueryCursor` has them.
+///
+/// Like tree-sitter's, a cursor keeps what an execution allocated (its
+/// capture lists, and here the walk tree's buffers) for its next one, so
+/// that one cursor run over many trees allocates little; a match limit
+/// counts the capture lists kept too, as tree-sitter's does. A clone
+/// starts as a new cursor with the same settings.
 #[derive(Debug, Clone)]
 pub struct QueryCursor {
     match_limit: u32,
@@ -368,6 +374,24 @@ pub struct QueryCursor {
     containing: Range,
     max_start_depth: u32,
     did_exceed_match_limit: bool,
+    spare: Spare,
+}
+
+/// The buffers a cursor keeps between executions ([`exec::Buffers`]): not
+/// a setting, so a clone starts without them.
+#[derive(Default)]
+struct Spare(exec::Buffers);
+
+impl Clone for Spare {
+    fn clone(&self) -> Self {
+        Spare::default()
+    }
+}
+
+impl std::fmt::Debug for Spare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "room for {} walk nodes", self.0.capacity())
+    }
 }
 
 impl Default for QueryCursor {
@@ -385,6 +409,7 @@ impl QueryCursor {
             containing: Range::ALL,
             max_start_depth: u32::MAX,
             did_exceed_match_limit: false,
+            spare: Spare::default(),
         }
     }
     /// The most in-progress matches (capture lists) kept at once.
@@ -445,7 +470,8 @@ impl QueryCursor {
     ) -> Result<QueryMatches<'c, 't>, Error> {
         query.check(&node)?;
         self.did_exceed_match_limit = false;
-        let exec = Exec::new(&query.program, &query.kinds, node, &self.options());
+        let buffers = std::mem::take(&mut self.spare.0);
+        let exec = Exec::new(&query.program, &query.kinds, node, &self.options(), buffers);
         Ok(QueryMatches {
             inner: Iter {
                 exec,
@@ -468,7 +494,8 @@ impl QueryCursor {
     ) -> Result<QueryCaptures<'c, 't>, Error> {
         query.check(&node)?;
         self.did_exceed_match_limit = false;
-        let exec = Exec::new(&query.program, &query.kinds, node, &self.options());
+        let buffers = std::mem::take(&mut self.spare.0);
+        let exec = Exec::new(&query.program, &query.kinds, node, &self.options(), buffers);
         Ok(QueryCaptures {
             inner: Iter {
                 exec,
@@ -528,6 +555,13 @@ struct Iter<'c, 't> {
     /// The match the lending methods return (`next_match`,
     /// `next_capture`), refilled in place.
     lent: QueryMatch<'t>,
+}
+
+/// The execution's buffers go back to the cursor for its next one.
+impl Drop for Iter<'_, '_> {
+    fn drop(&mut self) {
+        self.cursor.spare.0 = self.exec.take_buffers();
+    }
 }
 
 impl<'c, 't> Iter<'c, 't> {

@@ -63,6 +63,28 @@ pub(crate) struct QTree<'t> {
     scratch: Scratch,
 }
 
+/// The buffers of a walk tree, emptied, with their capacity: a query
+/// cursor keeps them from one execution for the next, which then neither
+/// allocates them again nor touches fresh memory.
+#[derive(Default)]
+pub(crate) struct Buffers {
+    nodes: Vec<QNode>,
+    vis: Vec<NodePlace>,
+    lazies: Vec<(Lazy, HiddenSpanPos)>,
+    scratch: Scratch,
+}
+
+impl Buffers {
+    /// Walk nodes a cursor keeps room for between executions, at most
+    /// (about 9 MB): a larger walk tree's buffers are freed.
+    const KEEP: usize = 1 << 18;
+
+    /// Room for walk nodes.
+    pub fn capacity(&self) -> usize {
+        self.nodes.capacity()
+    }
+}
+
 /// A build's stacks (see [`QTree::fill`]), empty between builds.
 #[derive(Default)]
 struct Scratch {
@@ -111,17 +133,16 @@ impl Ahead<'_> {
     /// The next span if its first visible descendant is at or before `v`.
     #[inline]
     fn next_if_by(&mut self, v: u32) -> Option<HiddenSpan> {
-        let (x, pos) = match self.peeked.take() {
+        let (x, _) = match &self.peeked {
             Some(p) => p,
             None => {
                 let pos = self.it.position();
-                (self.it.next()?, pos)
+                self.peeked.insert((self.it.next()?, pos))
             }
         };
         if x.first_visible() as u32 <= v {
-            Some(x)
+            self.peeked.take().map(|(x, _)| x)
         } else {
-            self.peeked = Some((x, pos));
             None
         }
     }
@@ -153,7 +174,13 @@ impl<'t> QTree<'t> {
     /// sequential pass over the subtree's opens and closes. With
     /// `candidates` (see [`QTree`]), subtrees without one are left lazy;
     /// those outside one of the ranges (`bounds`) too.
-    pub fn build(root: Node<'t>, candidates: Option<Vec<u32>>, bounds: &[Bounds]) -> QTree<'t> {
+    /// `buffers`: where to build it (see [`Buffers`]).
+    pub fn build(
+        root: Node<'t>,
+        candidates: Option<Vec<u32>>,
+        bounds: &[Bounds],
+        buffers: Buffers,
+    ) -> QTree<'t> {
         let view = root.tree();
         let bounds: Vec<Bounds> = bounds
             .iter()
@@ -162,11 +189,11 @@ impl<'t> QTree<'t> {
             .collect();
         let mut tree = QTree {
             view,
-            nodes: Vec::new(),
-            vis: Vec::new(),
+            nodes: buffers.nodes,
+            vis: buffers.vis,
             candidates,
-            lazies: Vec::new(),
-            scratch: Scratch::default(),
+            lazies: buffers.lazies,
+            scratch: buffers.scratch,
             bounds,
         };
         let size = match &tree.candidates {
@@ -175,12 +202,38 @@ impl<'t> QTree<'t> {
             Some(c) => (c.len() * 16).min(root.descendant_count() * 2) + 16,
             // Only part of the tree is built, as it happens: no guess.
             None if !tree.bounds.is_empty() => 64,
-            None => root.descendant_count() + 16,
+            // Every visible node, and the hidden ones: 0.6–1.5 per visible
+            // node with the shipped grammars (a guess too small costs a
+            // copy of the whole array).
+            None => root.descendant_count() * 3 + 16,
         };
+        tree.nodes.clear();
+        tree.vis.clear();
+        tree.lazies.clear();
         tree.nodes.reserve(size);
         tree.vis.reserve(size);
         tree.fill(root, None);
         tree
+    }
+
+    /// Empties the walk tree, handing its buffers out for the next build
+    /// unless they hold room for more than [`Buffers::KEEP`] walk nodes.
+    pub fn take_buffers(&mut self) -> Buffers {
+        let mut nodes = std::mem::take(&mut self.nodes);
+        let mut vis = std::mem::take(&mut self.vis);
+        let mut lazies = std::mem::take(&mut self.lazies);
+        if nodes.capacity() > Buffers::KEEP {
+            return Buffers::default();
+        }
+        nodes.clear();
+        vis.clear();
+        lazies.clear();
+        Buffers {
+            nodes,
+            vis,
+            lazies,
+            scratch: std::mem::take(&mut self.scratch),
+        }
     }
 
     /// Why visible walk node `q`'s subtree is not built yet, if it is not.
@@ -740,7 +793,7 @@ mod tests {
         for (id, file) in SAMPLES {
             let v = view(id, file);
             let root = v.root();
-            let whole = QTree::build(root, None, &[]);
+            let whole = QTree::build(root, None, &[], Buffers::default());
             let expected = shape(&whole);
             // Kinds present in the tree, a few at a time.
             let mut kinds: Vec<u16> = root.preorder().map(|n| n.kind_id()).collect();
@@ -761,7 +814,8 @@ mod tests {
                     .map(|n| n.id() as u32)
                     .collect();
                 assert_eq!(candidates, expect, "{id}: candidates of {wanted:?}");
-                let mut lazy = QTree::build(root, Some(candidates.clone()), &[]);
+                let mut lazy =
+                    QTree::build(root, Some(candidates.clone()), &[], Buffers::default());
                 if candidates.len() * 10 < root.descendant_count() {
                     assert!(
                         lazy.nodes.len() < whole.nodes.len(),
@@ -792,7 +846,7 @@ mod tests {
         for (id, file) in SAMPLES {
             let v = view(id, file);
             let root = v.root();
-            let expected = shape(&QTree::build(root, None, &[]));
+            let expected = shape(&QTree::build(root, None, &[], Buffers::default()));
             let whole = expected.len();
             let len = root.end_byte() as u32;
             let mut narrow_seen = false;
@@ -835,7 +889,7 @@ mod tests {
                         .then(|| v.nodes_of_kinds(root, &kinds, usize::MAX))
                         .flatten();
                     let bounds: Vec<Bounds> = ranges.iter().map(|r| Bounds::new(r, &v)).collect();
-                    let mut t = QTree::build(root, candidates, &bounds);
+                    let mut t = QTree::build(root, candidates, &bounds, Buffers::default());
                     if a == len / 2 && t.nodes.len() * 4 < whole {
                         narrow_seen = true;
                     }
@@ -851,6 +905,40 @@ mod tests {
                 narrow_seen,
                 "{id}: a 40-byte window built more than a quarter of the walk tree"
             );
+        }
+    }
+
+    /// A walk tree built in the buffers of another (a reused query
+    /// cursor's) is the one built in new buffers, lazily built or not, and
+    /// the buffers come back empty with their room.
+    #[test]
+    fn reused_buffers_build_the_same_walk_tree() {
+        let mut buffers = Buffers::default();
+        for round in 0..2 {
+            for (id, file) in SAMPLES {
+                let v = view(id, file);
+                let root = v.root();
+                let kinds: Vec<u16> = root.children().map(|n| n.kind_id()).take(2).collect();
+                let candidates = (round == 1)
+                    .then(|| v.nodes_of_kinds(root, &kinds, usize::MAX))
+                    .flatten();
+                let mut fresh = QTree::build(root, candidates.clone(), &[], Buffers::default());
+                let mut reused = QTree::build(root, candidates, &[], buffers);
+                assert_eq!(reused.nodes.len(), fresh.nodes.len(), "{id}, round {round}");
+                for t in [&mut fresh, &mut reused] {
+                    let mut q = 0;
+                    while q < t.nodes.len() {
+                        t.expand(q as u32);
+                        q += 1;
+                    }
+                }
+                assert_eq!(shape(&reused), shape(&fresh), "{id}, round {round}");
+                let room = reused.nodes.capacity();
+                buffers = reused.take_buffers();
+                assert_eq!(buffers.capacity(), room, "{id}: room kept");
+                assert!(buffers.nodes.is_empty() && buffers.vis.is_empty());
+                assert!(buffers.lazies.is_empty());
+            }
         }
     }
 }

@@ -30,14 +30,30 @@ pub(super) struct Pool {
 }
 
 impl Pool {
-    pub(super) fn new(max: u32) -> Pool {
+    /// A pool of at most `max` lists, or of `lists`, the lists of the
+    /// cursor's earlier executions, all free, if they are more: as
+    /// tree-sitter's cursor keeps its pool from one execution to the next
+    /// (`capture_list_pool_reset`), so that a match limit lowered after an
+    /// execution that made more lists limits nothing until they are in
+    /// use.
+    pub(super) fn new(max: u32, mut lists: Vec<Vec<Capture>>) -> Pool {
+        for list in &mut lists {
+            list.clear();
+        }
         Pool {
-            lists: Vec::new(),
-            in_use: Vec::new(),
-            free: 0,
+            in_use: vec![false; lists.len()],
+            free: lists.len() as u32,
+            lists,
             max,
             empty: Vec::new(),
         }
+    }
+
+    /// Its lists, for the next execution's pool.
+    pub(super) fn take_lists(&mut self) -> Vec<Vec<Capture>> {
+        self.in_use.clear();
+        self.free = 0;
+        std::mem::take(&mut self.lists)
     }
     pub(super) fn get(&self, id: u32) -> &Vec<Capture> {
         if id as usize >= self.lists.len() || !self.in_use[id as usize] {

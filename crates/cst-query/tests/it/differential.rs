@@ -178,3 +178,74 @@ fn lending_methods_return_what_the_iterators_return() {
     }
     assert!(checked > 1000, "{checked} captures compared");
 }
+
+/// One cursor of each engine runs a sequence of executions, each with
+/// other settings than the last (a lower match limit after a higher one,
+/// ranges, a subtree, a start depth, and back): a reused cursor keeps its
+/// buffers and capture lists from one execution to the next, as
+/// tree-sitter's does, and answers as tree-sitter's reused cursor answers.
+#[test]
+fn reused_cursors_answer_as_tree_sitter_s() {
+    use cst_query::differential::{Settings, compare, run_cst_on, run_tree_sitter_on};
+    let (mut runs, mut results) = (0, 0);
+    for id in ["rust", "c", "python", "javascript", "go"] {
+        let g = cst_grammars::by_id(id).unwrap();
+        for (name, source) in shipped(g) {
+            let Some(query) = compile(g, name, source) else {
+                continue;
+            };
+            let (mut ts, mut cst) = (
+                tree_sitter::QueryCursor::new(),
+                cst_query::QueryCursor::new(),
+            );
+            for sample in common::samples(id) {
+                let parsed = common::parse(id, &sample);
+                let len = sample.len();
+                let nodes = parsed.view.node_count();
+                let sequence = [
+                    Settings::default(),
+                    Settings {
+                        match_limit: Some(2),
+                        ..Settings::default()
+                    },
+                    Settings {
+                        match_limit: Some(64),
+                        ..Settings::default()
+                    },
+                    Settings {
+                        match_limit: Some(1),
+                        byte_range: Some(len / 4..len / 4 + 400),
+                        ..Settings::default()
+                    },
+                    Settings {
+                        node: Some(nodes / 3),
+                        ..Settings::default()
+                    },
+                    Settings {
+                        containing_byte_range: Some(len / 5..len / 2),
+                        ..Settings::default()
+                    },
+                    Settings {
+                        max_start_depth: Some(2),
+                        ..Settings::default()
+                    },
+                    Settings::default(),
+                ];
+                for (step, s) in sequence.iter().enumerate() {
+                    let a = run_tree_sitter_on(&mut ts, &parsed.tree, &sample, &query, s);
+                    let b = run_cst_on(&mut cst, &parsed.view, &sample, &query, s).unwrap();
+                    if let Err(d) = compare(&a, &b) {
+                        panic!("{id} {name}, step {step} ({s:?}) of a reused cursor: {d}");
+                    }
+                    runs += 1;
+                    results += a.matches.len() + a.captures.len();
+                }
+            }
+        }
+    }
+    eprintln!("{runs} executions on reused cursors, {results} results, 0 differences");
+    assert!(
+        runs > 50 && results > 10_000,
+        "{runs} runs, {results} results"
+    );
+}
