@@ -24,6 +24,11 @@ pub(super) struct State {
 pub(super) struct Pool {
     lists: Vec<Vec<Capture>>,
     in_use: Vec<bool>,
+    /// The lists not in use, each once: `acquire` takes one in O(1) where
+    /// tree-sitter scans for the first (which one it gets is not seen).
+    unused: Vec<u32>,
+    /// Releases minus acquisitions of released lists, as tree-sitter
+    /// counts them (`free_capture_list_count`).
     free: u32,
     max: u32,
     empty: Vec<Capture>,
@@ -42,6 +47,7 @@ impl Pool {
         }
         Pool {
             in_use: vec![false; lists.len()],
+            unused: (0..lists.len() as u32).rev().collect(),
             free: lists.len() as u32,
             lists,
             max,
@@ -52,6 +58,7 @@ impl Pool {
     /// Its lists, for the next execution's pool.
     pub(super) fn take_lists(&mut self) -> Vec<Vec<Capture>> {
         self.in_use.clear();
+        self.unused.clear();
         self.free = 0;
         std::mem::take(&mut self.lists)
     }
@@ -70,8 +77,9 @@ impl Pool {
     }
     pub(super) fn acquire(&mut self) -> u32 {
         if self.free > 0
-            && let Some(i) = self.in_use.iter().position(|u| !u)
+            && let Some(i) = self.unused.pop()
         {
+            let i = i as usize;
             self.lists[i].clear();
             self.in_use[i] = true;
             self.free -= 1;
@@ -101,7 +109,9 @@ impl Pool {
         if id as usize >= self.lists.len() {
             return;
         }
-        self.in_use[id as usize] = false;
+        if std::mem::replace(&mut self.in_use[id as usize], false) {
+            self.unused.push(id);
+        }
         self.free += 1;
     }
 }
