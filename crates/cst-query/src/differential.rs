@@ -158,6 +158,84 @@ fn reset(c: &mut QueryCursor) {
     c.set_max_start_depth(None);
 }
 
+/// The node `s.node` of the live tree, else its root.
+fn ts_node<'t>(tree: &'t tree_sitter::Tree, s: &Settings) -> tree_sitter::Node<'t> {
+    s.node
+        .and_then(|i| live_node(tree, i))
+        .unwrap_or_else(|| tree.root_node())
+}
+
+/// One mode of tree-sitter's run on `cursor` (configured), into `out`.
+fn ts_mode(
+    cursor: &mut tree_sitter::QueryCursor,
+    query: &Query,
+    node: tree_sitter::Node<'_>,
+    source: &[u8],
+    captures: bool,
+    out: &mut Results,
+) {
+    let q = query.inner();
+    let cap = |c: &tree_sitter::QueryCapture<'_>| {
+        (
+            c.index,
+            c.node.kind_id(),
+            c.node.start_byte(),
+            c.node.end_byte(),
+        )
+    };
+    if captures {
+        let mut it = cursor.captures(q, node, source);
+        while let Some((m, i)) = it.next() {
+            out.captures
+                .push((m.pattern_index, *i, m.captures.iter().map(cap).collect()));
+        }
+        drop(it);
+        out.captures_exceeded = cursor.did_exceed_match_limit();
+    } else {
+        let mut it = cursor.matches(q, node, source);
+        while let Some(m) = it.next() {
+            out.matches
+                .push((m.pattern_index, m.captures.iter().map(cap).collect()));
+        }
+        drop(it);
+        out.matches_exceeded = cursor.did_exceed_match_limit();
+    }
+}
+
+/// One mode of cst-query's run on `cursor` (configured), into `out`.
+fn cst_mode(
+    cursor: &mut QueryCursor,
+    query: &Query,
+    node: crate::Node<'_>,
+    source: &[u8],
+    captures: bool,
+    out: &mut Results,
+) -> Result<(), Error> {
+    let cap =
+        |c: &crate::QueryCapture<'_>| (c.index, c.kind_id, c.node.start_byte(), c.node.end_byte());
+    if captures {
+        for (m, i) in cursor.captures(query, node, source)? {
+            out.captures
+                .push((m.pattern_index, i, m.captures.iter().map(cap).collect()));
+        }
+        out.captures_exceeded = cursor.did_exceed_match_limit();
+    } else {
+        for m in cursor.matches(query, node, source)? {
+            out.matches
+                .push((m.pattern_index, m.captures.iter().map(cap).collect()));
+        }
+        out.matches_exceeded = cursor.did_exceed_match_limit();
+    }
+    Ok(())
+}
+
+/// The node `s.node` of the view, else its root.
+fn cst_node<'t>(view: &'t TreeView, s: &Settings) -> crate::Node<'t> {
+    s.node
+        .and_then(|i| view.node(i))
+        .unwrap_or_else(|| view.root())
+}
+
 /// tree-sitter's results for `query` on `tree` with `cursor`, used before
 /// (its settings replaced by `s`): matches mode, then captures mode.
 /// tree-sitter's cursor keeps its capture lists from one execution to the
@@ -169,38 +247,13 @@ pub fn run_tree_sitter_on(
     query: &Query,
     s: &Settings,
 ) -> Results {
-    let q = query.inner();
-    let node = s
-        .node
-        .and_then(|i| live_node(tree, i))
-        .unwrap_or_else(|| tree.root_node());
-    let cap = |c: &tree_sitter::QueryCapture<'_>| {
-        (
-            c.index,
-            c.node.kind_id(),
-            c.node.start_byte(),
-            c.node.end_byte(),
-        )
-    };
+    let node = ts_node(tree, s);
     let mut out = Results::default();
     reset_ts(cursor);
     configure_ts(cursor, s);
-    {
-        let mut it = cursor.matches(q, node, source);
-        while let Some(m) = it.next() {
-            out.matches
-                .push((m.pattern_index, m.captures.iter().map(cap).collect()));
-        }
+    for captures in [false, true] {
+        ts_mode(cursor, query, node, source, captures, &mut out);
     }
-    out.matches_exceeded = cursor.did_exceed_match_limit();
-    {
-        let mut it = cursor.captures(q, node, source);
-        while let Some((m, i)) = it.next() {
-            out.captures
-                .push((m.pattern_index, *i, m.captures.iter().map(cap).collect()));
-        }
-    }
-    out.captures_exceeded = cursor.did_exceed_match_limit();
     out
 }
 
@@ -212,100 +265,47 @@ pub fn run_cst_on(
     query: &Query,
     s: &Settings,
 ) -> Result<Results, Error> {
-    let node = s
-        .node
-        .and_then(|i| view.node(i))
-        .unwrap_or_else(|| view.root());
-    let cap =
-        |c: &crate::QueryCapture<'_>| (c.index, c.kind_id, c.node.start_byte(), c.node.end_byte());
+    let node = cst_node(view, s);
     let mut out = Results::default();
     reset(cursor);
     configure(cursor, s);
-    for m in cursor.matches(query, node, source)? {
-        out.matches
-            .push((m.pattern_index, m.captures.iter().map(cap).collect()));
+    for captures in [false, true] {
+        cst_mode(cursor, query, node, source, captures, &mut out)?;
     }
-    out.matches_exceeded = cursor.did_exceed_match_limit();
-    for (m, i) in cursor.captures(query, node, source)? {
-        out.captures
-            .push((m.pattern_index, i, m.captures.iter().map(cap).collect()));
-    }
-    out.captures_exceeded = cursor.did_exceed_match_limit();
     Ok(out)
 }
 
-/// tree-sitter's results for `query` on `tree`.
+/// tree-sitter's results for `query` on `tree`, each mode on a new cursor.
 pub fn run_tree_sitter(
     tree: &tree_sitter::Tree,
     source: &[u8],
     query: &Query,
     s: &Settings,
 ) -> Results {
-    let q = query.inner();
-    let node = s
-        .node
-        .and_then(|i| live_node(tree, i))
-        .unwrap_or_else(|| tree.root_node());
-    let cap = |c: &tree_sitter::QueryCapture<'_>| {
-        (
-            c.index,
-            c.node.kind_id(),
-            c.node.start_byte(),
-            c.node.end_byte(),
-        )
-    };
+    let node = ts_node(tree, s);
     let mut out = Results::default();
-    let mut cursor = tree_sitter::QueryCursor::new();
-    configure_ts(&mut cursor, s);
-    {
-        let mut it = cursor.matches(q, node, source);
-        while let Some(m) = it.next() {
-            out.matches
-                .push((m.pattern_index, m.captures.iter().map(cap).collect()));
-        }
+    for captures in [false, true] {
+        let mut cursor = tree_sitter::QueryCursor::new();
+        configure_ts(&mut cursor, s);
+        ts_mode(&mut cursor, query, node, source, captures, &mut out);
     }
-    out.matches_exceeded = cursor.did_exceed_match_limit();
-    let mut cursor = tree_sitter::QueryCursor::new();
-    configure_ts(&mut cursor, s);
-    {
-        let mut it = cursor.captures(q, node, source);
-        while let Some((m, i)) = it.next() {
-            out.captures
-                .push((m.pattern_index, *i, m.captures.iter().map(cap).collect()));
-        }
-    }
-    out.captures_exceeded = cursor.did_exceed_match_limit();
     out
 }
 
-/// cst-query's results for `query` on `view`.
+/// cst-query's results for `query` on `view`, each mode on a new cursor.
 pub fn run_cst(
     view: &TreeView,
     source: &[u8],
     query: &Query,
     s: &Settings,
 ) -> Result<Results, Error> {
-    let node = s
-        .node
-        .and_then(|i| view.node(i))
-        .unwrap_or_else(|| view.root());
-    let cap =
-        |c: &crate::QueryCapture<'_>| (c.index, c.kind_id, c.node.start_byte(), c.node.end_byte());
+    let node = cst_node(view, s);
     let mut out = Results::default();
-    let mut cursor = QueryCursor::new();
-    configure(&mut cursor, s);
-    for m in cursor.matches(query, node, source)? {
-        out.matches
-            .push((m.pattern_index, m.captures.iter().map(cap).collect()));
+    for captures in [false, true] {
+        let mut cursor = QueryCursor::new();
+        configure(&mut cursor, s);
+        cst_mode(&mut cursor, query, node, source, captures, &mut out)?;
     }
-    out.matches_exceeded = cursor.did_exceed_match_limit();
-    let mut cursor = QueryCursor::new();
-    configure(&mut cursor, s);
-    for (m, i) in cursor.captures(query, node, source)? {
-        out.captures
-            .push((m.pattern_index, i, m.captures.iter().map(cap).collect()));
-    }
-    out.captures_exceeded = cursor.did_exceed_match_limit();
     Ok(out)
 }
 
