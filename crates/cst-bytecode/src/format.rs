@@ -8,7 +8,7 @@ use crate::DecodeError;
 /// Magic bytes of a navigable tree.
 pub const MAGIC: [u8; 4] = *b"CSTT";
 /// Current format version. Any layout change bumps it (docs/FORMAT.md, version log).
-pub const VERSION: u16 = 4;
+pub const VERSION: u16 = 5;
 /// First version that stores query facts (hidden nodes, node statuses).
 pub const QUERY_FACTS_VERSION: u16 = 3;
 /// Oldest version this reader reads.

@@ -1,6 +1,7 @@
-//! Format version 4, the navigable-in-place layout (docs/FORMAT.md,
-//! "Navigable tree, version 4"): the writer, from a layout-neutral [`Flat`]
-//! tree, and the section table the reader checks at open.
+//! The navigable-in-place layout, format versions 4 and 5 (docs/FORMAT.md,
+//! "Navigable tree, versions 4 and 5"): the writer (of version 5), from a
+//! layout-neutral [`Flat`] tree, and the section table the reader checks at
+//! open.
 
 use rustc_hash::FxHashMap as HashMap;
 use zerocopy::IntoBytes;
@@ -11,13 +12,23 @@ use crate::format::{
     HEADER_LEN, Header, MAGIC, TF_ERROR, TF_EXTRA, TF_HAS_ERROR, TF_MISSING, TF_NAMED, checksum,
 };
 use crate::spans::Span;
-use crate::succinct::{build_bp_dirs, build_ranks, write_seq};
+use crate::succinct::{SeqStyle, build_bp_dirs, build_ranks, write_seq};
 
-/// The version this layout is.
+/// The first version of this layout (read in place).
 pub(crate) const V4: u16 = 4;
+/// The version the writer writes: version 4 with compact sequence
+/// directories (sequence kinds 2 and 3).
+pub(crate) const V5: u16 = 5;
+/// How version 5 writes the positions: without zero samples (a byte →
+/// node search, rare, takes a binary search over the one samples instead).
+pub(crate) const EVENTS_STYLE: SeqStyle = SeqStyle::V5 { zeros: false };
+/// How version 5 writes the line starts: with zero samples (byte → row,
+/// for every point read, stays O(1)).
+pub(crate) const LINES_STYLE: SeqStyle = SeqStyle::V5 { zeros: true };
+
 /// Header flag (v4): the tree records query facts (the tables may be empty).
 pub(crate) const HF4_QUERY_FACTS: u16 = 1;
-/// Header flags version 4 defines.
+/// Header flags versions 4 and 5 define.
 pub(crate) const HF4_KNOWN: u16 = HF4_QUERY_FACTS;
 
 /// The node flags a type carries (named, extra, missing, error, has_error).
@@ -104,7 +115,7 @@ pub(crate) enum LayoutError {
     Shape,
 }
 
-/// Lays `flat` out as version 4.
+/// Lays `flat` out as the current version (5).
 pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
     let n = flat.nodes.len();
     if n == 0 || n > (u32::MAX / 2) as usize {
@@ -218,8 +229,8 @@ pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
     sections[sec::BP_RANKS] = ranks.iter().flat_map(|w| w.to_le_bytes()).collect();
     sections[sec::BP_WORD_MINS] = mins.iter().map(|&m| m as u8).collect();
     sections[sec::BP_TREE] = tree.iter().flat_map(|w| w.to_le_bytes()).collect();
-    write_seq(&mut sections[sec::EVENTS], &events);
-    write_seq(&mut sections[sec::LINES], &flat.line_starts);
+    write_seq(&mut sections[sec::EVENTS], &events, EVENTS_STYLE);
+    write_seq(&mut sections[sec::LINES], &flat.line_starts, LINES_STYLE);
 
     let out = &mut sections[sec::ERROR_CHARS];
     for &(node, ch) in &flat.error_chars {
@@ -255,7 +266,7 @@ pub(crate) fn write(flat: &Flat) -> Result<Vec<u8>, LayoutError> {
 
     let header = Header {
         magic: MAGIC,
-        version: U16::new(V4),
+        version: U16::new(V5),
         flags: U16::new(flags),
         fingerprint: flat.fingerprint,
         node_count: U32::new(n as u32),
@@ -318,7 +329,9 @@ fn range_table(exceptions: &[(u32, u8)]) -> Vec<u8> {
 
 /// What [`write`] makes of `flat`, given what it made of `flat` with other
 /// S-expression and range-exception tables (`bytes`, which nothing else
-/// depends on): those two tables are replaced, the rest is kept.
+/// depends on): those two tables are replaced, the rest is kept. (The
+/// encoder's, which needs tree-sitter.)
+#[cfg(feature = "tree-sitter")]
 pub(crate) fn replace_tables(bytes: &[u8], flat: &Flat) -> Result<Vec<u8>, LayoutError> {
     let header = Header::parse_unchecked(bytes).map_err(|_| LayoutError::Shape)?;
     let table = bytes

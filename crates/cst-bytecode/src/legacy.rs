@@ -1,7 +1,7 @@
 //! Reading format versions 1 to 3 (a varint stream that must be decoded
 //! in one pass): [`decode`] validates every byte, as those versions always
 //! did, and returns the tree as a [`Flat`], which the view re-lays out as
-//! version 4 (docs/FORMAT.md: "an older version builds its index at open
+//! the current version (docs/FORMAT.md: "an older version builds its index at open
 //! and is re-encoded on its next write").
 
 use std::sync::Arc;

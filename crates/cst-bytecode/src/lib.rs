@@ -77,8 +77,13 @@ pub mod fuzzing {
         if mode & 1 == 1 {
             if bytes.len() >= HEADER_LEN {
                 // Bit 1 picks a version-3 header (the decoder of versions
-                // 1 to 3), else the current one.
-                let version = if mode & 2 == 2 { 3u16 } else { VERSION };
+                // 1 to 3), else bit 2 a version-4 one (read in place, as
+                // the current one), else the current one.
+                let version = match mode & 6 {
+                    2 | 6 => 3u16,
+                    4 => 4,
+                    _ => VERSION,
+                };
                 bytes[..4].copy_from_slice(&MAGIC);
                 bytes[4..6].copy_from_slice(&version.to_le_bytes());
                 bytes[8..24].copy_from_slice(&symbols.fingerprint());

@@ -1,7 +1,8 @@
-//! The packed form (`CSTK`) of a version-4 tree: the same tree, byte-aligned
-//! for a compressor, for storage on disk (docs/FORMAT.md, "Packed tree").
+//! The packed form (`CSTK`) of a version-4 or version-5 tree: the same tree,
+//! byte-aligned for a compressor, for storage on disk (docs/FORMAT.md,
+//! "Packed tree").
 //!
-//! Version 4 is laid out to be read in place: Elias–Fano positions and
+//! Versions 4 and 5 are laid out to be read in place: Elias–Fano positions and
 //! bit-packed parentheses that a compressor cannot shrink much. The packed
 //! form keeps every section that compresses well as it is and replaces the
 //! others by what they are built from:
@@ -14,14 +15,14 @@
 //!   they are computed again;
 //! - the line starts (section 8) become zig-zag delta varints.
 //!
-//! [`unpack`] rebuilds the version-4 bytes with the writer's own functions
-//! and checks them against the header's checksum, which the packed form
+//! [`unpack`] rebuilds the tree's bytes with the writer's own functions (the
+//! sequences in the style of the header's version) and checks them against the header's checksum, which the packed form
 //! keeps verbatim: the result is the original, byte for byte, or an error.
 
 use crate::DecodeError;
 use crate::format::{HEADER_LEN, Header, checksum};
-use crate::layout::{SECTIONS, TABLE_LEN, V4, sec};
-use crate::succinct::{Seq, build_bp_dirs, build_ranks, write_seq};
+use crate::layout::{EVENTS_STYLE, LINES_STYLE, SECTIONS, TABLE_LEN, V4, V5, sec};
+use crate::succinct::{Seq, SeqStyle, build_bp_dirs, build_ranks, write_seq};
 use crate::varint::{get, put, unzigzag, zigzag};
 
 /// Magic bytes of a packed tree.
@@ -47,13 +48,14 @@ fn corrupt(what: &'static str) -> DecodeError {
     DecodeError::Corrupt { offset: 0, what }
 }
 
-/// The sections of a version-4 tree (header checked, checksum not).
+/// The sections of a version-4 or version-5 tree (header checked,
+/// checksum not).
 fn sections(bytes: &[u8]) -> Result<(Header, Vec<&[u8]>), DecodeError> {
     let header = Header::parse_unchecked(bytes)?;
-    if header.version.get() != V4 {
+    if !(V4..=V5).contains(&header.version.get()) {
         return Err(DecodeError::UnsupportedVersion {
             found: header.version.get(),
-            supported: V4..=V4,
+            supported: V4..=V5,
         });
     }
     let body = bytes.get(HEADER_LEN..).ok_or(DecodeError::Truncated {
@@ -77,7 +79,8 @@ fn sections(bytes: &[u8]) -> Result<(Header, Vec<&[u8]>), DecodeError> {
     Ok((header, out))
 }
 
-/// The packed form of a version-4 tree (`CSTT` bytes, as `encode` writes).
+/// The packed form of a version-4 or version-5 tree (`CSTT` bytes, as
+/// `encode` writes).
 pub fn pack(tree: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let (header, parts) = sections(tree)?;
     let n = header.node_count.get() as usize;
@@ -132,8 +135,7 @@ pub fn is_packed(bytes: &[u8]) -> bool {
     bytes.starts_with(&PACKED_MAGIC)
 }
 
-/// The version-4 tree a packed form was made from, checked against its
-/// checksum.
+/// The tree a packed form was made from, checked against its checksum.
 pub fn unpack(packed: &[u8]) -> Result<Vec<u8>, DecodeError> {
     if !is_packed(packed) {
         return Err(DecodeError::BadMagic);
@@ -154,7 +156,8 @@ pub fn unpack(packed: &[u8]) -> Result<Vec<u8>, DecodeError> {
     })?;
     use zerocopy::FromBytes;
     let header = Header::read_from_bytes(header_bytes).map_err(|_| corrupt("header"))?;
-    if header.magic != crate::format::MAGIC || header.version.get() != V4 {
+    let version = header.version.get();
+    if header.magic != crate::format::MAGIC || !(V4..=V5).contains(&version) {
         return Err(corrupt("packed header"));
     }
     let n = header.node_count.get() as usize;
@@ -217,8 +220,13 @@ pub fn unpack(packed: &[u8]) -> Result<Vec<u8>, DecodeError> {
     parts[sec::BP_RANKS] = ranks.iter().flat_map(|w| w.to_le_bytes()).collect();
     parts[sec::BP_WORD_MINS] = mins.iter().map(|&m| m as u8).collect();
     parts[sec::BP_TREE] = tree.iter().flat_map(|w| w.to_le_bytes()).collect();
-    write_seq(&mut parts[sec::EVENTS], &events);
-    write_seq(&mut parts[sec::LINES], &lines);
+    let (events_style, lines_style) = if version == V4 {
+        (SeqStyle::V4, SeqStyle::V4)
+    } else {
+        (EVENTS_STYLE, LINES_STYLE)
+    };
+    write_seq(&mut parts[sec::EVENTS], &events, events_style);
+    write_seq(&mut parts[sec::LINES], &lines, lines_style);
     if TABLE_LEN + parts.iter().map(Vec::len).sum::<usize>() != body_len {
         return Err(corrupt("body length"));
     }

@@ -1,4 +1,4 @@
-//! Hidden spans (format version 4): the hidden nodes that are not a single
+//! Hidden spans (format versions 4 and 5): the hidden nodes that are not a single
 //! node's wrappers, as a varint stream read in place, with a checkpoint
 //! every [`SPAN_CHECKPOINT`] entries for seeking (docs/FORMAT.md, "Hidden
 //! spans").

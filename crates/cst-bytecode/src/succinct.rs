@@ -1,6 +1,7 @@
-//! Succinct structures read where they lie (format version 4, docs/FORMAT.md
-//! "Navigable tree, version 4"): a bit vector with a rank directory, balanced
-//! parentheses with min-excess directories, and Elias–Fano sequences.
+//! Succinct structures read where they lie (format versions 4 and 5,
+//! docs/FORMAT.md "Navigable tree"): a bit vector with a rank directory,
+//! balanced parentheses with min-excess directories, and Elias–Fano
+//! sequences.
 //!
 //! Every reader here works on borrowed little-endian bytes and is total: a
 //! read past a section reads zeros, every search is bounded by the
@@ -13,6 +14,9 @@ pub(crate) const BLOCK_BITS: usize = 512;
 const BLOCK_WORDS: usize = BLOCK_BITS / 64;
 /// Ones per select sample of an Elias–Fano upper-bits vector.
 pub(crate) const SELECT_STRIDE: usize = 64;
+/// Select samples per wide sample of a two-level directory (sequence kinds
+/// 2 and 3): a u32 every 512th one, a u16 offset from it every 64th.
+const PER_WIDE: usize = 8;
 
 #[inline]
 pub(crate) fn u64_at(b: &[u8], word: usize) -> u64 {
@@ -573,24 +577,66 @@ pub(crate) struct Ef<'a> {
     pub hi: &'a [u8],
     pub hi_len: usize,
     /// Position in `hi` of every [`SELECT_STRIDE`]th one.
-    pub samples: &'a [u8],
-    /// Position in `hi` of every [`SELECT_STRIDE`]th zero.
-    pub zero_samples: &'a [u8],
+    pub ones: Samples<'a>,
+    /// Position in `hi` of every [`SELECT_STRIDE`]th zero; empty in a
+    /// sequence without them (kind 2).
+    pub zeros: Samples<'a>,
 }
 
-/// Sequence header: kind (0 = Elias–Fano, 1 = plain), len, l, hi bits.
+/// The positions in `hi` of every [`SELECT_STRIDE`]th one (or zero): a u32
+/// each (sequence kind 0), or two-level (kinds 2 and 3): a u32 for every
+/// [`PER_WIDE`]th sample and a u16 per sample, its offset from that one.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Samples<'a> {
+    wide: &'a [u8],
+    narrow: &'a [u8],
+    two_level: bool,
+}
+
+impl Samples<'_> {
+    /// The position of the `i`th sampled bit (0 past the end).
+    #[inline]
+    fn at(&self, i: usize) -> usize {
+        if self.two_level {
+            u32_at(self.wide, (i / PER_WIDE) * 4) as usize + usize::from(u16_at(self.narrow, i * 2))
+        } else {
+            u32_at(self.wide, i * 4) as usize
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.wide.is_empty()
+    }
+}
+
+/// How [`write_seq`] lays a sequence out: the kinds a format version has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SeqStyle {
+    /// Version 4: kind 0 (a u32 sample per 64th one and per 64th zero), or
+    /// kind 1 (plain) for a sequence that is not non-decreasing.
+    V4,
+    /// Version 5: kind 2 (two-level samples of the ones, none of the
+    /// zeros), or kind 3 with `zeros` (two-level samples of both) where
+    /// that is smaller than kind 0; kind 0 where an offset does not fit in
+    /// 16 bits, kind 1 as in version 4.
+    V5 { zeros: bool },
+}
+
+/// Sequence header: kind (0, 2, 3 = Elias–Fano, 1 = plain), len, l, hi
+/// bits.
 pub(crate) const SEQ_HEADER: usize = 16;
 
 /// Where the parts of a sequence section are, found once at open.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SeqLayout {
-    plain: bool,
+    /// The sequence kind (0 to 3).
+    kind: u32,
     len: u32,
     l: u32,
     hi_len: u32,
-    /// Byte offsets in the section: low bits, high bits, one samples,
-    /// zero samples, end.
-    cuts: [u32; 5],
+    /// Byte offsets in the section: low bits, high bits, one samples (wide,
+    /// narrow), zero samples (wide, narrow), end.
+    cuts: [u32; 7],
 }
 
 impl SeqLayout {
@@ -602,21 +648,35 @@ impl SeqLayout {
                 .get(self.cuts[i] as usize..self.cuts[i + 1] as usize)
                 .unwrap_or_default()
         };
-        if self.plain {
+        if self.kind == 1 {
             return Seq::Plain {
                 values: part(0),
                 len: self.len as usize,
             };
         }
+        let two_level = self.kind != 0;
         Seq::Ef(Ef {
             len: self.len as usize,
             l: self.l,
             lo: part(0),
             hi: part(1),
             hi_len: self.hi_len as usize,
-            samples: part(2),
-            zero_samples: part(3),
+            ones: Samples {
+                wide: part(2),
+                narrow: part(3),
+                two_level,
+            },
+            zeros: Samples {
+                wide: part(4),
+                narrow: part(5),
+                two_level,
+            },
         })
+    }
+
+    /// The sequence kind: 0 to 3 (docs/FORMAT.md, "Sequences").
+    pub fn kind(&self) -> u32 {
+        self.kind
     }
 }
 
@@ -629,13 +689,19 @@ impl SeqLayout {
         if k >= self.len as usize {
             return 0;
         }
-        let [lo, hi, samples, ..] = self.cuts.map(|c| c as usize);
-        if self.plain {
+        let [lo, hi, wide, narrow, ..] = self.cuts.map(|c| c as usize);
+        if self.kind == 1 {
             return u32_at(section, lo + k * 4);
         }
         // select1(hi, k): from the sampled position of every
         // SELECT_STRIDE-th one, then word by word.
-        let pos = u32_at(section, samples + (k / SELECT_STRIDE) * 4) as usize;
+        let i = k / SELECT_STRIDE;
+        let pos = if self.kind == 0 {
+            u32_at(section, wide + i * 4) as usize
+        } else {
+            u32_at(section, wide + (i / PER_WIDE) * 4) as usize
+                + usize::from(u16_at(section, narrow + i * 2))
+        };
         let mut r = (k % SELECT_STRIDE) as u32;
         let mut w = pos / 64;
         let words = (self.hi_len as usize).div_ceil(64);
@@ -686,22 +752,24 @@ impl<'a> Seq<'a> {
         let end = bytes.len() as u32;
         Some(match Seq::parse(bytes, len)? {
             Seq::Plain { values, len } => SeqLayout {
-                plain: true,
+                kind: 1,
                 len: len as u32,
                 l: 0,
                 hi_len: 0,
-                cuts: [base(values), end, end, end, end],
+                cuts: [base(values), end, end, end, end, end, end],
             },
             Seq::Ef(ef) => SeqLayout {
-                plain: false,
+                kind: u32_at(bytes, 0),
                 len: ef.len as u32,
                 l: ef.l,
                 hi_len: ef.hi_len as u32,
                 cuts: [
                     base(ef.lo),
                     base(ef.hi),
-                    base(ef.samples),
-                    base(ef.zero_samples),
+                    base(ef.ones.wide),
+                    base(ef.ones.narrow),
+                    base(ef.zeros.wide),
+                    base(ef.zeros.narrow),
                     end,
                 ],
             },
@@ -716,7 +784,7 @@ impl<'a> Seq<'a> {
         }
         let body = &bytes[SEQ_HEADER..];
         match kind {
-            0 => {
+            0 | 2 | 3 => {
                 let l = u32_at(bytes, 8);
                 let hi_len = u32_at(bytes, 12) as usize;
                 if l > 32 || hi_len < len {
@@ -724,22 +792,45 @@ impl<'a> Seq<'a> {
                 }
                 let lo_len = (len * l as usize).div_ceil(64) * 8;
                 let hi_bytes = hi_len.div_ceil(64) * 8;
-                let samples = len.div_ceil(SELECT_STRIDE) * 4;
-                let zero_samples = (hi_len - len).div_ceil(SELECT_STRIDE) * 4;
-                if body.len() != lo_len + hi_bytes + samples + zero_samples {
+                // (wide, narrow) bytes of the samples of `count` bits.
+                let sizes = |count: usize| match kind {
+                    0 => (count.div_ceil(SELECT_STRIDE) * 4, 0),
+                    _ => (
+                        count.div_ceil(SELECT_STRIDE * PER_WIDE) * 4,
+                        count.div_ceil(SELECT_STRIDE) * 2,
+                    ),
+                };
+                let ones = sizes(len);
+                let zeros = if kind == 2 {
+                    (0, 0)
+                } else {
+                    sizes(hi_len - len)
+                };
+                if body.len() != lo_len + hi_bytes + ones.0 + ones.1 + zeros.0 + zeros.1 {
                     return None;
                 }
                 let (lo, rest) = body.split_at(lo_len);
                 let (hi, rest) = rest.split_at(hi_bytes);
-                let (samples, zero_samples) = rest.split_at(samples);
+                let (ones_wide, rest) = rest.split_at(ones.0);
+                let (ones_narrow, rest) = rest.split_at(ones.1);
+                let (zeros_wide, zeros_narrow) = rest.split_at(zeros.0);
+                let two_level = kind != 0;
                 Some(Seq::Ef(Ef {
                     len,
                     l,
                     lo,
                     hi,
                     hi_len,
-                    samples,
-                    zero_samples,
+                    ones: Samples {
+                        wide: ones_wide,
+                        narrow: ones_narrow,
+                        two_level,
+                    },
+                    zeros: Samples {
+                        wide: zeros_wide,
+                        narrow: zeros_narrow,
+                        two_level,
+                    },
                 }))
             }
             1 => (body.len() == len * 4).then_some(Seq::Plain { values: body, len }),
@@ -764,7 +855,9 @@ impl<'a> Seq<'a> {
 
     /// The number of values ≤ `x` (for a non-decreasing sequence).
     /// Elias–Fano: O(1) through the zero samples (the bucket of `x`, then
-    /// its few values); plain: a binary search.
+    /// its few values), or without them (kind 2) a binary search over the
+    /// sampled values and at most [`SELECT_STRIDE`] values decoded after
+    /// it; plain: a binary search.
     pub fn count_le(&self, x: u32) -> usize {
         if let Seq::Ef(ef) = self {
             return ef.count_le(x);
@@ -831,7 +924,7 @@ impl Ef<'_> {
         if k >= self.len {
             return None;
         }
-        let pos = u32_at(self.samples, (k / SELECT_STRIDE) * 4) as usize;
+        let pos = self.ones.at(k / SELECT_STRIDE);
         let mut r = (k % SELECT_STRIDE) as u32;
         let mut w = pos / 64;
         let mut x = u64_at(self.hi, w) & (!0u64 << (pos % 64));
@@ -854,7 +947,7 @@ impl Ef<'_> {
         if j >= self.hi_len - self.len.min(self.hi_len) {
             return None;
         }
-        let pos = u32_at(self.zero_samples, (j / SELECT_STRIDE) * 4) as usize;
+        let pos = self.zeros.at(j / SELECT_STRIDE);
         let mut r = (j % SELECT_STRIDE) as u32;
         let mut w = pos / 64;
         let mut x = !u64_at(self.hi, w) & (!0u64 << (pos % 64));
@@ -876,6 +969,9 @@ impl Ef<'_> {
 
     /// The number of values ≤ `x`.
     fn count_le(&self, x: u32) -> usize {
+        if self.zeros.is_empty() {
+            return self.count_le_by_ones(x);
+        }
         let bucket = (u64::from(x) >> self.l) as usize;
         // Bucket `b` starts after the `b`th zero (0-based `b − 1`).
         let start = if bucket == 0 {
@@ -906,6 +1002,39 @@ impl Ef<'_> {
             pos += 1;
         }
         k.min(self.len)
+    }
+
+    /// [`Ef::count_le`] without zero samples: the last sampled value (every
+    /// [`SELECT_STRIDE`]th, read at its one sample) that is ≤ `x` by binary
+    /// search, then the values after it in order. Bounded on any bytes: at
+    /// most log2(samples) steps and [`SELECT_STRIDE`] values.
+    fn count_le_by_ones(&self, x: u32) -> usize {
+        let x = u64::from(x);
+        let value = |i: usize| {
+            let k = i * SELECT_STRIDE;
+            ((self.ones.at(i).wrapping_sub(k) as u64) << self.l) | u64::from(self.low(k))
+        };
+        let samples = self.len.div_ceil(SELECT_STRIDE);
+        if samples == 0 || value(0) > x {
+            return 0;
+        }
+        // value(lo) ≤ x; the samples from `hi` on are past it.
+        let (mut lo, mut hi) = (0, samples);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if value(mid) <= x {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let from = lo * SELECT_STRIDE;
+        let below = Seq::Ef(*self)
+            .iter_from(from)
+            .take(SELECT_STRIDE)
+            .take_while(|&v| u64::from(v) <= x)
+            .count();
+        from + below
     }
 
     #[inline]
@@ -1010,8 +1139,8 @@ impl Iterator for SeqIter<'_> {
     }
 }
 
-/// Writes `values` as a sequence section.
-pub(crate) fn write_seq(out: &mut Vec<u8>, values: &[u32]) {
+/// Writes `values` as a sequence section in `style`.
+pub(crate) fn write_seq(out: &mut Vec<u8>, values: &[u32], style: SeqStyle) {
     let n = values.len();
     let monotone = values.windows(2).all(|w| w[0] <= w[1]);
     if !monotone {
@@ -1032,7 +1161,6 @@ pub(crate) fn write_seq(out: &mut Vec<u8>, values: &[u32]) {
     let mut lo = vec![0u64; (n * l as usize).div_ceil(64)];
     let mut hi = vec![0u64; hi_len.div_ceil(64)];
     let mut samples = Vec::with_capacity(n.div_ceil(SELECT_STRIDE));
-    let mut zero_samples = Vec::with_capacity((hi_len - n).div_ceil(SELECT_STRIDE));
     for (k, &v) in values.iter().enumerate() {
         if l > 0 {
             let low = u64::from(v) & ((1u64 << l) - 1);
@@ -1048,14 +1176,68 @@ pub(crate) fn write_seq(out: &mut Vec<u8>, values: &[u32]) {
             samples.push(pos as u32);
         }
     }
-    out.extend_from_slice(&0u32.to_le_bytes());
+    // Version 5 samples the ones in two levels where the offsets fit, and
+    // the zeros only where asked; anything else is kind 0.
+    let ones = match style {
+        SeqStyle::V4 => None,
+        SeqStyle::V5 { .. } => two_level(&samples),
+    };
+    let kind = match (style, &ones) {
+        (SeqStyle::V5 { zeros: false }, Some(_)) => 2u32,
+        (SeqStyle::V5 { zeros: true }, Some(_)) => 3,
+        _ => 0,
+    };
+    let zero_samples = if kind == 2 {
+        Vec::new()
+    } else {
+        zero_samples(&hi, hi_len)
+    };
+    let zeros = match kind {
+        3 => two_level(&zero_samples),
+        _ => None,
+    };
+    // Kind 3 only where its samples take fewer bytes than kind 0's (not so
+    // for 128 values or fewer).
+    let wide = |count: usize| count.div_ceil(SELECT_STRIDE) * 4;
+    let two = |count: usize| {
+        count.div_ceil(SELECT_STRIDE * PER_WIDE) * 4 + count.div_ceil(SELECT_STRIDE) * 2
+    };
+    let smaller = two(n) + two(hi_len - n) < wide(n) + wide(hi_len - n);
+    let kind = if kind == 3 && (zeros.is_none() || !smaller) {
+        0
+    } else {
+        kind
+    };
+    out.extend_from_slice(&kind.to_le_bytes());
     out.extend_from_slice(&(n as u32).to_le_bytes());
     out.extend_from_slice(&l.to_le_bytes());
     out.extend_from_slice(&(hi_len as u32).to_le_bytes());
     for w in lo.iter().chain(&hi) {
         out.extend_from_slice(&w.to_le_bytes());
     }
-    // The position of every 64th zero, a word at a time.
+    match (kind, ones) {
+        (2 | 3, Some(ones)) => {
+            for (wide, narrow) in std::iter::once(ones).chain(zeros) {
+                for w in wide {
+                    out.extend_from_slice(&w.to_le_bytes());
+                }
+                for o in narrow {
+                    out.extend_from_slice(&o.to_le_bytes());
+                }
+            }
+        }
+        _ => {
+            for s in samples.iter().chain(&zero_samples) {
+                out.extend_from_slice(&s.to_le_bytes());
+            }
+        }
+    }
+}
+
+/// The position of every [`SELECT_STRIDE`]th zero of the `hi_len` bits of
+/// `hi`, a word at a time.
+fn zero_samples(hi: &[u64], hi_len: usize) -> Vec<u32> {
+    let mut out = Vec::new();
     let mut zeros = 0usize; // zeros before the current word
     for (w, &word) in hi.iter().enumerate() {
         let valid = (hi_len - w * 64).min(64);
@@ -1070,14 +1252,25 @@ pub(crate) fn write_seq(out: &mut Vec<u8>, values: &[u32]) {
         let mut next = zeros.div_ceil(SELECT_STRIDE) * SELECT_STRIDE;
         while next < zeros + c {
             let bit = select_in_word(z, (next - zeros) as u32) as usize;
-            zero_samples.push((w * 64 + bit) as u32);
+            out.push((w * 64 + bit) as u32);
             next += SELECT_STRIDE;
         }
         zeros += c;
     }
-    for s in samples.iter().chain(&zero_samples) {
-        out.extend_from_slice(&s.to_le_bytes());
-    }
+    out
+}
+
+/// The two-level form of `samples` (see [`Samples`]): every [`PER_WIDE`]th
+/// as a u32, each as its offset from that one; `None` if an offset does not
+/// fit in 16 bits.
+fn two_level(samples: &[u32]) -> Option<(Vec<u32>, Vec<u16>)> {
+    let wide: Vec<u32> = samples.iter().step_by(PER_WIDE).copied().collect();
+    let narrow = samples
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| u16::try_from(s - wide[i / PER_WIDE]).ok())
+        .collect::<Option<Vec<u16>>>()?;
+    Some((wide, narrow))
 }
 
 #[cfg(test)]
@@ -1262,12 +1455,37 @@ mod tests {
             (0..500)
                 .map(|i| if i < 250 { i } else { 1_000_000 + i })
                 .collect(),
+            (0..5000).map(|i| i / 3).collect(),
+            // A gap of more than 2^16 zeros between two samples of one wide
+            // sample: version 5 falls back to kind 0.
+            (0..60_000u32)
+                .map(|i| if i < 59_000 { i } else { 3_000_000_000 + i })
+                .collect(),
         ];
-        for values in cases {
+        let styles = [
+            SeqStyle::V4,
+            SeqStyle::V5 { zeros: false },
+            SeqStyle::V5 { zeros: true },
+        ];
+        for (values, style) in cases
+            .iter()
+            .flat_map(|v| styles.iter().map(move |s| (v.clone(), *s)))
+        {
             let mut out = Vec::new();
-            write_seq(&mut out, &values);
+            write_seq(&mut out, &values, style);
+            let monotone = values.windows(2).all(|w| w[0] <= w[1]);
+            let kind = u32_at(&out, 0);
+            let fits = values.len() < 60_000;
+            let want = match style {
+                _ if !monotone => 1,
+                SeqStyle::V5 { zeros: false } if fits => 2,
+                SeqStyle::V5 { zeros: true } if fits && values.len() > 128 => 3,
+                _ => 0,
+            };
+            assert_eq!(kind, want, "{style:?} of {} values", values.len());
             let seq = Seq::parse(&out, values.len()).unwrap();
             let layout = Seq::layout(&out, values.len()).unwrap();
+            assert_eq!(layout.kind(), kind);
             for (k, &v) in values.iter().enumerate() {
                 assert_eq!(seq.get(k), v, "{k}");
                 assert_eq!(layout.get(&out, k), v, "layout {k}");
@@ -1291,17 +1509,30 @@ mod tests {
                 u32::MAX,
             ] {
                 let want = values.iter().filter(|&&v| v <= x).count();
-                if values.windows(2).all(|w| w[0] <= w[1]) {
-                    assert_eq!(seq.count_le(x), want, "count_le({x}) of {values:?}");
+                if monotone {
+                    assert_eq!(seq.count_le(x), want, "count_le({x}), {style:?}");
+                }
+            }
+            // Around every 97th value, exactly.
+            if monotone {
+                for &v in values.iter().step_by(97) {
+                    for x in [v.saturating_sub(1), v, v.saturating_add(1)] {
+                        let want = values.partition_point(|&w| w <= x);
+                        assert_eq!(seq.count_le(x), want, "count_le({x}), {style:?}");
+                    }
                 }
             }
             let tail: Vec<u32> = seq.iter_from(values.len() / 2).collect();
             assert_eq!(tail, values[values.len() / 2..]);
             // Skipping from every start by every length (a sample of them
             // for long sequences) lands where `next` calls would.
-            let step = (values.len() / 64).max(1);
+            let step = (values.len() / if values.len() > 10_000 { 8 } else { 64 }).max(1);
             for from in (0..=values.len()).step_by(step) {
-                for n in (0..=values.len() - from + 2).step_by(step.min(7)) {
+                for n in (0..=values.len() - from + 2).step_by(if values.len() > 10_000 {
+                    step
+                } else {
+                    step.min(7)
+                }) {
                     let mut it = seq.iter_from(from);
                     it.pass(n);
                     let rest: Vec<u32> = it.collect();

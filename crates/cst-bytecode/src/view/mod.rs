@@ -1,10 +1,10 @@
 //! Reading an encoded tree where it lies: [`TreeView`] and its [`Node`]s.
 //!
-//! A version-4 tree is navigated in its bytes (docs/FORMAT.md, "Navigable
-//! tree, version 4"): opening checks the header, the section table and the
-//! section sizes (and, unless the bytes are trusted, the checksum), and
-//! builds nothing. Older versions are decoded and laid out as version 4 at
-//! open.
+//! A version-4 or version-5 tree is navigated in its bytes (docs/FORMAT.md,
+//! "Navigable tree, versions 4 and 5"): opening checks the header, the
+//! section table and the section sizes (and, unless the bytes are trusted,
+//! the checksum), and builds nothing. Older versions are decoded and laid
+//! out as the current version at open.
 //!
 //! This module holds [`TreeView`] and its accessors; the trust boundary
 //! (opening and validation) is in `open`, [`Node`] in `node`, and the
@@ -60,8 +60,8 @@ pub struct Point {
 pub struct TreeView {
     bytes: Bytes,
     symbols: Arc<Symbols>,
-    /// Format version the tree was written with (older ones were laid out
-    /// as version 4 at open).
+    /// Format version the tree was written with (versions 1 to 3 were laid
+    /// out as the current version at open).
     version: u16,
     facts: bool,
     node_count: u32,
@@ -117,8 +117,8 @@ impl TreeView {
         self.lines.seq(self.sec(sec::LINES))
     }
 
-    /// The encoded bytes (version 4; a tree of an older version as laid out
-    /// at open). What a memory tier keeps and [`TreeView::from_trusted_bytes`]
+    /// The encoded bytes (version 4 or 5; a tree of an older version as
+    /// laid out at open). What a memory tier keeps and [`TreeView::from_trusted_bytes`]
     /// reopens.
     pub fn bytes(&self) -> &Bytes {
         &self.bytes

@@ -21,8 +21,8 @@ use super::TreeView;
 impl TreeView {
     /// Opens `bytes` (an encoded tree of any supported version) with the
     /// names of its grammar, checking its checksum. The bytes are copied
-    /// (once, with no decoding) for version 4; older versions are decoded,
-    /// validated and laid out as version 4.
+    /// (once, with no decoding) for versions 4 and 5; older versions are
+    /// decoded, validated and laid out as the current version.
     ///
     /// Every input gives `Ok` or a typed error.
     pub fn open(bytes: &[u8], symbols: Arc<Symbols>) -> Result<TreeView, DecodeError> {
@@ -37,7 +37,7 @@ impl TreeView {
     /// Opens `bytes` in place, checking them as bytes that cross a trust
     /// boundary (read from disk, decompressed) are: the checksum, the
     /// palette against the grammar and the shape directories against the
-    /// shape (O(bytes / 64) besides the checksum), for version 4.
+    /// shape (O(bytes / 64) besides the checksum), for versions 4 and 5.
     pub fn from_bytes(bytes: Bytes, symbols: Arc<Symbols>) -> Result<TreeView, DecodeError> {
         Header::parse_unchecked(&bytes)?;
         Header::check_sum(&bytes)?;
@@ -46,7 +46,8 @@ impl TreeView {
 
     /// Opens `bytes` in place without checking the checksum: for bytes
     /// checked when they entered this process (a memory tier). O(1) for
-    /// version 4: the header, the section table and the section sizes.
+    /// versions 4 and 5: the header, the section table and the section
+    /// sizes.
     pub fn from_trusted_bytes(
         bytes: Bytes,
         symbols: Arc<Symbols>,
@@ -65,7 +66,7 @@ impl TreeView {
             let flat = crate::legacy::decode(&header, &bytes[HEADER_LEN..], symbols.clone())?;
             let relaid = crate::layout::write(&flat).map_err(|_| DecodeError::Corrupt {
                 offset: HEADER_LEN,
-                what: "tree cannot be laid out as version 4",
+                what: "tree cannot be laid out as the current version",
             })?;
             let header = Header::parse_unchecked(&relaid)?;
             let mut view = Self::open_v4(Bytes::from(relaid), &header, symbols, false)?;
@@ -171,6 +172,15 @@ impl TreeView {
             .ok_or(corrupt(secs[sec::EVENTS].0 as usize, "positions"))?;
         let lines = Seq::layout(slice(sec::LINES), line_count)
             .ok_or(corrupt(secs[sec::LINES].0 as usize, "line table"))?;
+        // Version 4 has sequence kinds 0 and 1 only (2 and 3 are version 5's).
+        if header.version.get() == V4 {
+            if positions.kind() > 1 {
+                return Err(corrupt(secs[sec::EVENTS].0 as usize, "positions"));
+            }
+            if lines.kind() > 1 {
+                return Err(corrupt(secs[sec::LINES].0 as usize, "line table"));
+            }
+        }
         if Spans::new(
             slice(sec::SPANS),
             slice(sec::SPAN_INDEX),

@@ -58,6 +58,44 @@ fn golden_files_decode_and_re_encode_identically() {
                 TreeView::open(&golden, symbols).unwrap_or_else(|e| panic!("v{v} {name}: {e}"));
             assert_eq!(view.root().to_sexp(), expected, "v{v} {name}: to_sexp");
             assert_eq!(view.source_len(), source.len());
+            if v >= 4 {
+                // Read in place: packs and unpacks as itself (the sequences
+                // in its own version's kinds).
+                let packed = cst_bytecode::pack(&golden).unwrap();
+                assert_eq!(
+                    cst_bytecode::unpack(&packed).unwrap(),
+                    golden,
+                    "v{v} {name}: pack"
+                );
+            }
+            if fp == g.fingerprint().unwrap().0 {
+                // Every node reads as in the tree encoded now, positions
+                // and byte searches included.
+                let now = TreeView::open(&fresh, view.symbols().clone()).unwrap();
+                let (a, b): (Vec<_>, Vec<_>) = (
+                    view.root().preorder().collect(),
+                    now.root().preorder().collect(),
+                );
+                assert_eq!(a.len(), b.len(), "v{v} {name}: nodes");
+                for (x, y) in a.iter().zip(&b) {
+                    assert_eq!(
+                        (x.kind_id(), x.byte_range(), x.start_position()),
+                        (y.kind_id(), y.byte_range(), y.start_position()),
+                        "v{v} {name}"
+                    );
+                }
+                for byte in 0..=source.len() {
+                    let (x, y) = (
+                        view.root().descendant_for_byte_range(byte, byte),
+                        now.root().descendant_for_byte_range(byte, byte),
+                    );
+                    assert_eq!(
+                        x.map(|n| (n.id(), n.byte_range())),
+                        y.map(|n| (n.id(), n.byte_range())),
+                        "v{v} {name}: byte {byte}"
+                    );
+                }
+            }
             if v == cst_bytecode::VERSION && fp == g.fingerprint().unwrap().0 {
                 assert!(
                     fresh == golden,
