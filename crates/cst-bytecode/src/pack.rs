@@ -80,7 +80,9 @@ fn sections(bytes: &[u8]) -> Result<(Header, Vec<&[u8]>), DecodeError> {
 }
 
 /// The packed form of a version-4 or version-5 tree (`CSTT` bytes, as
-/// `encode` writes).
+/// `encode` writes). A tree whose positions or line starts are not laid out
+/// as its version's writer lays them out is refused (`Corrupt`): its packed
+/// form would not unpack.
 pub fn pack(tree: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let (header, parts) = sections(tree)?;
     let n = header.node_count.get() as usize;
@@ -93,6 +95,28 @@ pub fn pack(tree: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let events = Seq::parse(parts[sec::EVENTS], len).ok_or(corrupt("positions"))?;
     let line_count = header.line_count.get() as usize;
     let lines = Seq::parse(parts[sec::LINES], line_count).ok_or(corrupt("lines"))?;
+    let events: Vec<u32> = events.iter_from(0).take(len).collect();
+    let lines: Vec<u32> = lines.iter_from(0).take(line_count).collect();
+    // The packed form keeps the sequences' values, not their layout:
+    // `unpack` lays them out as this version's writer does. A tree whose
+    // sequences are laid out otherwise (readable, but not what the writer
+    // makes: the kinds are a writer's choice) would unpack to a checksum
+    // mismatch, so it is refused here rather than stored.
+    let (events_style, lines_style) = styles(header.version.get());
+    let mut canonical = Vec::with_capacity(parts[sec::EVENTS].len());
+    write_seq(&mut canonical, &events, events_style);
+    if canonical != parts[sec::EVENTS] {
+        return Err(corrupt(
+            "positions not laid out as the writer lays them out",
+        ));
+    }
+    canonical.clear();
+    write_seq(&mut canonical, &lines, lines_style);
+    if canonical != parts[sec::LINES] {
+        return Err(corrupt(
+            "line starts not laid out as the writer lays them out",
+        ));
+    }
 
     let mut out = Vec::with_capacity(tree.len() / 2);
     out.extend_from_slice(&PACKED_MAGIC);
@@ -107,14 +131,14 @@ pub fn pack(tree: &[u8]) -> Result<Vec<u8>, DecodeError> {
     }
     // Lines.
     let mut prev = 0i64;
-    for k in 0..line_count {
-        let v = i64::from(lines.get(k));
+    for &v in &lines {
+        let v = i64::from(v);
         put(&mut out, zigzag(v - prev));
         prev = v;
     }
     // Events with their shape bits and, after each open, its type byte.
     let (mut prev, mut node) = (0i64, 0usize);
-    for (p, v) in events.iter_from(0).take(len).enumerate() {
+    for (p, &v) in events.iter().enumerate() {
         let open = bp[p / 8] >> (p % 8) & 1 == 1;
         let v = i64::from(v);
         put(&mut out, zigzag(v - prev) << 1 | u64::from(open));
@@ -128,6 +152,16 @@ pub fn pack(tree: &[u8]) -> Result<Vec<u8>, DecodeError> {
         return Err(corrupt("fewer opens than nodes"));
     }
     Ok(out)
+}
+
+/// How the writer of `version` (4 or 5) lays out the positions and the
+/// line starts.
+fn styles(version: u16) -> (SeqStyle, SeqStyle) {
+    if version == V4 {
+        (SeqStyle::V4, SeqStyle::V4)
+    } else {
+        (EVENTS_STYLE, LINES_STYLE)
+    }
 }
 
 /// Whether `bytes` are a packed tree.
@@ -220,11 +254,7 @@ pub fn unpack(packed: &[u8]) -> Result<Vec<u8>, DecodeError> {
     parts[sec::BP_RANKS] = ranks.iter().flat_map(|w| w.to_le_bytes()).collect();
     parts[sec::BP_WORD_MINS] = mins.iter().map(|&m| m as u8).collect();
     parts[sec::BP_TREE] = tree.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let (events_style, lines_style) = if version == V4 {
-        (SeqStyle::V4, SeqStyle::V4)
-    } else {
-        (EVENTS_STYLE, LINES_STYLE)
-    };
+    let (events_style, lines_style) = styles(version);
     write_seq(&mut parts[sec::EVENTS], &events, events_style);
     write_seq(&mut parts[sec::LINES], &lines, lines_style);
     if TABLE_LEN + parts.iter().map(Vec::len).sum::<usize>() != body_len {
@@ -246,4 +276,68 @@ pub fn unpack(packed: &[u8]) -> Result<Vec<u8>, DecodeError> {
     out.extend_from_slice(header_bytes);
     out.extend_from_slice(&body);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `tree` with section `s` replaced by `part` (the table and the body
+    /// length updated, the checksum left as it was: `pack` does not read
+    /// it).
+    fn with_section(tree: &[u8], s: usize, part: &[u8]) -> Vec<u8> {
+        let (_, parts) = sections(tree).unwrap();
+        let parts: Vec<&[u8]> = (0..SECTIONS)
+            .map(|i| if i == s { part } else { parts[i] })
+            .collect();
+        let mut body = Vec::new();
+        for p in &parts {
+            body.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        }
+        for p in &parts {
+            body.extend_from_slice(p);
+        }
+        let mut out = tree[..HEADER_LEN].to_vec();
+        out[40..44].copy_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(&body);
+        out
+    }
+
+    #[test]
+    fn sequences_laid_out_otherwise_are_refused() {
+        for (tree, own, other) in [
+            (
+                &include_bytes!("../tests/golden/v5/rust.cst")[..],
+                EVENTS_STYLE,
+                SeqStyle::V4,
+            ),
+            (
+                &include_bytes!("../tests/golden/v4/rust.cst")[..],
+                SeqStyle::V4,
+                EVENTS_STYLE,
+            ),
+        ] {
+            assert_eq!(unpack(&pack(tree).unwrap()).unwrap(), tree);
+            let (header, parts) = sections(tree).unwrap();
+            let len = 2 * header.node_count.get() as usize;
+            let values: Vec<u32> = Seq::parse(parts[sec::EVENTS], len)
+                .unwrap()
+                .iter_from(0)
+                .collect();
+            let mut same = Vec::new();
+            write_seq(&mut same, &values, own);
+            assert_eq!(same, parts[sec::EVENTS]);
+            // The same values in the other version's kind: readable, but
+            // not what this version's writer makes.
+            let mut relaid = Vec::new();
+            write_seq(&mut relaid, &values, other);
+            assert_ne!(relaid, parts[sec::EVENTS]);
+            let changed = with_section(tree, sec::EVENTS, &relaid);
+            assert!(Seq::parse(&relaid, len).is_some());
+            assert!(matches!(
+                pack(&changed),
+                Err(DecodeError::Corrupt { what, .. }) if what.starts_with("positions")
+            ));
+        }
+    }
 }
