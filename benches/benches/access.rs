@@ -1,5 +1,5 @@
 //! Random access on a stored tree, per operation: the view read in place
-//! (format v4: balanced parentheses, Elias–Fano positions) beside a built
+//! (format v4 on: balanced parentheses, Elias–Fano positions) beside a built
 //! index of the kind format v3 made at every open (arrays of start, end,
 //! parent and subtree end per node: what `TreeView::open` cost O(n) for)
 //! and beside tree-sitter's own `Node` on the live tree.

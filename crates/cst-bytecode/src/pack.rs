@@ -2,8 +2,8 @@
 //! byte-aligned for a compressor, for storage on disk (docs/FORMAT.md,
 //! "Packed tree").
 //!
-//! Versions 4 and 5 are laid out to be read in place: Elias–Fano positions and
-//! bit-packed parentheses that a compressor cannot shrink much. The packed
+//! Versions 4 and 5 are laid out to be read in place: Elias–Fano positions
+//! and bit-packed parentheses that a compressor cannot shrink much. The packed
 //! form keeps every section that compresses well as it is and replaces the
 //! others by what they are built from:
 //! - the parentheses, the type bytes and the event positions (sections 1, 3
@@ -16,8 +16,10 @@
 //! - the line starts (section 8) become zig-zag delta varints.
 //!
 //! [`unpack`] rebuilds the tree's bytes with the writer's own functions (the
-//! sequences in the style of the header's version) and checks them against the header's checksum, which the packed form
-//! keeps verbatim: the result is the original, byte for byte, or an error.
+//! sequences in the kinds of the header's version) and checks them against
+//! the header's checksum, which the packed form keeps verbatim: the result
+//! is the original, byte for byte, or an error. [`pack`] refuses a tree
+//! whose sequences would not be rebuilt as they are.
 
 use crate::DecodeError;
 use crate::format::{HEADER_LEN, Header, checksum};
