@@ -792,19 +792,11 @@ impl<'a> Seq<'a> {
                 }
                 let lo_len = (len * l as usize).div_ceil(64) * 8;
                 let hi_bytes = hi_len.div_ceil(64) * 8;
-                // (wide, narrow) bytes of the samples of `count` bits.
-                let sizes = |count: usize| match kind {
-                    0 => (count.div_ceil(SELECT_STRIDE) * 4, 0),
-                    _ => (
-                        count.div_ceil(SELECT_STRIDE * PER_WIDE) * 4,
-                        count.div_ceil(SELECT_STRIDE) * 2,
-                    ),
-                };
-                let ones = sizes(len);
+                let ones = sample_bytes(kind, len);
                 let zeros = if kind == 2 {
                     (0, 0)
                 } else {
-                    sizes(hi_len - len)
+                    sample_bytes(kind, hi_len - len)
                 };
                 if body.len() != lo_len + hi_bytes + ones.0 + ones.1 + zeros.0 + zeros.1 {
                     return None;
@@ -1176,37 +1168,32 @@ pub(crate) fn write_seq(out: &mut Vec<u8>, values: &[u32], style: SeqStyle) {
             samples.push(pos as u32);
         }
     }
-    // Version 5 samples the ones in two levels where the offsets fit, and
-    // the zeros only where asked; anything else is kind 0.
+    // Version 5 samples the ones in two levels where the offsets fit (kind
+    // 2), and with `zeros` the zeros too where that takes fewer bytes than
+    // kind 0 (not so for 128 values or fewer) and their offsets fit (kind
+    // 3); anything else is kind 0.
     let ones = match style {
         SeqStyle::V4 => None,
         SeqStyle::V5 { .. } => two_level(&samples),
     };
-    let kind = match (style, &ones) {
-        (SeqStyle::V5 { zeros: false }, Some(_)) => 2u32,
-        (SeqStyle::V5 { zeros: true }, Some(_)) => 3,
-        _ => 0,
-    };
-    let zero_samples = if kind == 2 {
+    let without_zeros = matches!((style, &ones), (SeqStyle::V5 { zeros: false }, Some(_)));
+    let zero_samples = if without_zeros {
         Vec::new()
     } else {
         zero_samples(&hi, hi_len)
     };
-    let zeros = match kind {
-        3 => two_level(&zero_samples),
+    let bytes = |kind: u32| {
+        let [(a, b), (c, d)] = [n, hi_len - n].map(|count| sample_bytes(kind, count));
+        a + b + c + d
+    };
+    let zeros = match (style, &ones) {
+        (SeqStyle::V5 { zeros: true }, Some(_)) if bytes(3) < bytes(0) => two_level(&zero_samples),
         _ => None,
     };
-    // Kind 3 only where its samples take fewer bytes than kind 0's (not so
-    // for 128 values or fewer).
-    let wide = |count: usize| count.div_ceil(SELECT_STRIDE) * 4;
-    let two = |count: usize| {
-        count.div_ceil(SELECT_STRIDE * PER_WIDE) * 4 + count.div_ceil(SELECT_STRIDE) * 2
-    };
-    let smaller = two(n) + two(hi_len - n) < wide(n) + wide(hi_len - n);
-    let kind = if kind == 3 && (zeros.is_none() || !smaller) {
-        0
-    } else {
-        kind
+    let kind: u32 = match (&ones, &zeros) {
+        (Some(_), _) if without_zeros => 2,
+        (Some(_), Some(_)) => 3,
+        _ => 0,
     };
     out.extend_from_slice(&kind.to_le_bytes());
     out.extend_from_slice(&(n as u32).to_le_bytes());
@@ -1258,6 +1245,18 @@ fn zero_samples(hi: &[u64], hi_len: usize) -> Vec<u32> {
         zeros += c;
     }
     out
+}
+
+/// The (wide, narrow) bytes of the select samples of `count` bits in a
+/// sequence of `kind` (0, 2 or 3).
+fn sample_bytes(kind: u32, count: usize) -> (usize, usize) {
+    match kind {
+        0 => (count.div_ceil(SELECT_STRIDE) * 4, 0),
+        _ => (
+            count.div_ceil(SELECT_STRIDE * PER_WIDE) * 4,
+            count.div_ceil(SELECT_STRIDE) * 2,
+        ),
+    }
 }
 
 /// The two-level form of `samples` (see [`Samples`]): every [`PER_WIDE`]th
