@@ -64,6 +64,8 @@ pub(crate) struct Options {
     pub containing: Range,
     pub max_start_depth: u32,
     pub match_limit: u32,
+    /// The execution returns matches ([`Exec::next_match`]), not captures.
+    pub matches_only: bool,
 }
 
 /// A match as returned to the iterators; its captures are
@@ -98,7 +100,22 @@ const WINDOW_SHARE: u64 = 4;
 /// [`WINDOW_SHARE`] of the tree: what lies outside them is not built
 /// anyway ([`QTree`]), and the scan for candidates would read every node
 /// to save little in the window.
-fn candidates(program: &Program, root: Node<'_>, ranges: &[Range]) -> Option<Vec<u32>> {
+///
+/// `drop_failing`: leave out the nodes of the kinds all of whose patterns
+/// need a child of a kind no node of the tree has
+/// ([`Program::child_needs`], checked against the tree's palette of node
+/// types: no node is read). The states such a node starts all fail, and
+/// in matches mode without a match limit a failing state changes nothing
+/// returned: match ids are given as matches are returned, states are kept
+/// in an order failing ones do not change, and the capture-list pool has
+/// no bound to exhaust. (In captures mode a state in progress holds back
+/// captures after its own, which can change their order: not there.)
+fn candidates(
+    program: &Program,
+    root: Node<'_>,
+    ranges: &[Range],
+    drop_failing: bool,
+) -> Option<Vec<u32>> {
     if program.wildcard_root_pattern_count != 0 {
         return None;
     }
@@ -110,8 +127,25 @@ fn candidates(program: &Program, root: Node<'_>, ranges: &[Range]) -> Option<Vec
         return None;
     }
     let limit = root.descendant_count() / CANDIDATE_SHARE;
-    root.tree()
-        .nodes_of_kinds(root, &program.start_symbols, limit)
+    let view = root.tree();
+    if drop_failing {
+        let doomed: Vec<u16> = program
+            .child_needs
+            .iter()
+            .filter(|(_, kinds)| !kinds.iter().any(|&k| view.has_kind(k)))
+            .map(|x| x.0)
+            .collect();
+        if !doomed.is_empty() {
+            let starts: Vec<u16> = program
+                .start_symbols
+                .iter()
+                .copied()
+                .filter(|s| doomed.binary_search(s).is_err())
+                .collect();
+            return view.nodes_of_kinds(root, &starts, limit);
+        }
+    }
+    view.nodes_of_kinds(root, &program.start_symbols, limit)
 }
 
 /// What an execution allocates, emptied, for a query cursor to keep
@@ -187,7 +221,12 @@ impl<'q, 't> Exec<'q, 't> {
             kinds,
             tree: QTree::build(
                 root,
-                candidates(program, root, &[options.included, options.containing]),
+                candidates(
+                    program,
+                    root,
+                    &[options.included, options.containing],
+                    options.matches_only && options.match_limit == u32::MAX,
+                ),
                 &[included_bounds, containing_bounds],
                 buffers.tree,
             ),

@@ -451,12 +451,13 @@ impl QueryCursor {
         self
     }
 
-    fn options(&self) -> Options {
+    fn options(&self, matches_only: bool) -> Options {
         Options {
             included: self.included,
             containing: self.containing,
             max_start_depth: self.max_start_depth,
             match_limit: self.match_limit,
+            matches_only,
         }
     }
 
@@ -471,7 +472,13 @@ impl QueryCursor {
         query.check(&node)?;
         self.did_exceed_match_limit = false;
         let buffers = std::mem::take(&mut self.spare.0);
-        let exec = Exec::new(&query.program, &query.kinds, node, &self.options(), buffers);
+        let exec = Exec::new(
+            &query.program,
+            &query.kinds,
+            node,
+            &self.options(true),
+            buffers,
+        );
         Ok(QueryMatches {
             inner: Iter {
                 exec,
@@ -495,7 +502,13 @@ impl QueryCursor {
         query.check(&node)?;
         self.did_exceed_match_limit = false;
         let buffers = std::mem::take(&mut self.spare.0);
-        let exec = Exec::new(&query.program, &query.kinds, node, &self.options(), buffers);
+        let exec = Exec::new(
+            &query.program,
+            &query.kinds,
+            node,
+            &self.options(false),
+            buffers,
+        );
         Ok(QueryCaptures {
             inner: Iter {
                 exec,

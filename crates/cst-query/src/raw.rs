@@ -243,6 +243,10 @@ pub(crate) struct Program {
     pub first_entry: Vec<u32>,
     /// The root symbols of the pattern map's entries, sorted, deduplicated.
     pub start_symbols: Vec<u16>,
+    /// The start symbols every one of whose patterns needs a child of a
+    /// given kind to match, with those kinds (see [`Program::child_needs`]),
+    /// sorted by symbol.
+    pub child_needs: Vec<(u16, Vec<u16>)>,
 }
 
 /// One step of a predicate (`TSQueryPredicateStep`, resolved).
@@ -467,6 +471,7 @@ unsafe fn read(
         predicates: Vec::new(),
         first_entry: Vec::new(),
         start_symbols: Vec::new(),
+        child_needs: Vec::new(),
     };
     program.index_pattern_map();
     Ok(program)
@@ -488,6 +493,7 @@ impl Program {
         starts.sort_unstable();
         starts.dedup();
         self.start_symbols = starts;
+        self.child_needs = self.child_needs();
         let map = &self.pattern_map;
         let symbol_at = |i: usize| {
             self.steps
@@ -506,6 +512,61 @@ impl Program {
             first[usize::from(symbol_at(i))] = i as u32;
         }
         self.first_entry = first;
+    }
+}
+
+impl Program {
+    /// The kind of child the pattern of pattern-map entry `e` cannot match
+    /// without, when the pattern says so plainly: a rooted pattern that
+    /// starts with its root node (the step after the previous pattern's
+    /// end marker), whose next step is a child (depth 1) of a given kind
+    /// that no alternative, quantifier or alternation passes over. Every
+    /// way through the pattern matches that step, on a visible child of the
+    /// root whose kind id is the step's symbol (`enter_visible`), so a node
+    /// without such a child starts only states that fail.
+    fn child_need(&self, e: &PatternEntry) -> Option<u16> {
+        let s = usize::from(e.step_index);
+        let root = self.steps.get(s)?;
+        let child = self.steps.get(s + 1)?;
+        let first = s == 0 || self.steps.get(s - 1).is_some_and(|p| p.depth == NONE);
+        let plain = |x: &Step| {
+            x.alternative_index == NONE
+                && !x.is_pass_through
+                && !x.is_dead_end
+                && !x.is_inside_alternation
+        };
+        (e.is_rooted
+            && first
+            && root.depth == 0
+            && plain(root)
+            && child.depth == 1
+            && plain(child)
+            && child.symbol != 0)
+            .then_some(child.symbol)
+    }
+
+    /// [`Program::child_needs`]: the start symbols all of whose entries
+    /// have a [child need](Program::child_need), with the kinds needed.
+    fn child_needs(&self) -> Vec<(u16, Vec<u16>)> {
+        let mut by_symbol: Vec<(u16, Option<u16>)> = self
+            .pattern_map
+            .iter()
+            .skip(self.wildcard_root_pattern_count)
+            .filter_map(|e| {
+                let symbol = self.steps.get(usize::from(e.step_index))?.symbol;
+                Some((symbol, self.child_need(e)))
+            })
+            .collect();
+        by_symbol.sort_unstable();
+        let mut out: Vec<(u16, Vec<u16>)> = Vec::new();
+        for group in by_symbol.chunk_by(|a, b| a.0 == b.0) {
+            let needs: Option<Vec<u16>> = group.iter().map(|x| x.1).collect();
+            if let Some(mut needs) = needs {
+                needs.dedup();
+                out.push((group[0].0, needs));
+            }
+        }
+        out
     }
 }
 
@@ -573,6 +634,48 @@ mod tests {
             root_pattern_guaranteed: false,
             parent_pattern_guaranteed: false,
             ..END_MARKER
+        }
+    }
+
+    /// A start kind is listed with the child kinds its patterns need only
+    /// when every one of its patterns needs one plainly: an optional, a
+    /// repeated or an alternative first child, a wildcard child, a
+    /// pattern starting with a sibling list or another unlisted pattern of
+    /// the same kind keeps it out.
+    #[test]
+    fn child_needs_only_where_every_pattern_needs_a_child() {
+        let lang = cst_grammars::by_id("c").unwrap().language().unwrap();
+        let named = |kind: &str| lang.id_for_node_kind(kind, true);
+        let needs = |source: &str| extract(&lang, source).unwrap().1.child_needs;
+        let union = named("union_specifier");
+        let ident = named("identifier");
+        assert_eq!(
+            needs("(declaration type: (union_specifier name: (type_identifier) @name)) @d"),
+            vec![(named("declaration"), vec![union])]
+        );
+        // Two patterns of one kind, each with its need: both kinds listed.
+        assert_eq!(
+            needs("(declaration (union_specifier)) @a (declaration (identifier)) @b"),
+            vec![(named("declaration"), {
+                let mut v = vec![union, ident];
+                v.sort_unstable();
+                v
+            })]
+        );
+        for source in [
+            "(declaration (union_specifier)?) @d",
+            "(declaration (union_specifier)*) @d",
+            "(declaration [(union_specifier) (struct_specifier)]) @d",
+            "(declaration (_)) @d",
+            "(declaration) @d",
+            "(declaration (union_specifier)) @a (declaration) @b",
+            "((comment) @c . (declaration (union_specifier)) @d)",
+        ] {
+            let found = needs(source);
+            assert!(
+                found.iter().all(|x| x.0 != named("declaration")),
+                "{source}: {found:?}"
+            );
         }
     }
 

@@ -8,6 +8,15 @@ use crate::layout::{PALETTE_STRIDE, TYPE_ESCAPE};
 use crate::succinct::u16_at;
 
 impl TreeView {
+    /// Whether some node of the tree is of kind `kind` (alias-aware, as
+    /// [`Node::kind_id`]): read from the palette of node types, without
+    /// looking at a node.
+    pub fn has_kind(&self, kind: u16) -> bool {
+        self.sec(sec::PALETTE)
+            .chunks_exact(PALETTE_STRIDE)
+            .any(|entry| u16_at(entry, 0) == kind)
+    }
+
     /// The preorder indices of the nodes of `node`'s subtree (`node`
     /// included) whose kind (alias-aware, as [`Node::kind_id`]) is in
     /// `kinds`, which must be sorted, in preorder.
