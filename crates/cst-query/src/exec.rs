@@ -101,9 +101,9 @@ const WINDOW_SHARE: u64 = 4;
 /// anyway ([`QTree`]), and the scan for candidates would read every node
 /// to save little in the window.
 ///
-/// `drop_failing`: leave out the nodes of the kinds all of whose patterns
-/// need a child of a kind no node of the tree has
-/// ([`Program::child_needs`], checked against the tree's palette of node
+/// `drop_failing`: leave out the nodes of the kinds each of whose
+/// patterns needs a node of a kind no node of the tree has
+/// ([`Program::kind_needs`], checked against the tree's palette of node
 /// types: no node is read). The states such a node starts all fail, and
 /// in matches mode without a match limit a failing state changes nothing
 /// returned: match ids are given as matches are returned, states are kept
@@ -128,11 +128,18 @@ fn candidates(
     }
     let limit = root.descendant_count() / CANDIDATE_SHARE;
     let view = root.tree();
-    if drop_failing {
+    if drop_failing && !program.kind_needs.is_empty() {
+        let present = view.kinds_present(&program.needed_kinds);
+        let absent = |k: &u16| {
+            program
+                .needed_kinds
+                .binary_search(k)
+                .is_ok_and(|i| !present[i])
+        };
         let doomed: Vec<u16> = program
-            .child_needs
+            .kind_needs
             .iter()
-            .filter(|(_, kinds)| !kinds.iter().any(|&k| view.has_kind(k)))
+            .filter(|(_, entries)| entries.iter().all(|needs| needs.iter().any(absent)))
             .map(|x| x.0)
             .collect();
         if !doomed.is_empty() {

@@ -243,10 +243,12 @@ pub(crate) struct Program {
     pub first_entry: Vec<u32>,
     /// The root symbols of the pattern map's entries, sorted, deduplicated.
     pub start_symbols: Vec<u16>,
-    /// The start symbols every one of whose patterns needs a child of a
-    /// given kind to match, with those kinds (see [`Program::child_needs`]),
-    /// sorted by symbol.
-    pub child_needs: Vec<(u16, Vec<u16>)>,
+    /// The start symbols each of whose pattern-map entries needs nodes of
+    /// some kinds to match ([`Program::entry_needs`]), with those kinds per
+    /// entry, sorted by symbol.
+    pub kind_needs: Vec<(u16, Vec<Vec<u16>>)>,
+    /// Every kind `kind_needs` names, sorted, deduplicated.
+    pub needed_kinds: Vec<u16>,
 }
 
 /// One step of a predicate (`TSQueryPredicateStep`, resolved).
@@ -471,7 +473,8 @@ unsafe fn read(
         predicates: Vec::new(),
         first_entry: Vec::new(),
         start_symbols: Vec::new(),
-        child_needs: Vec::new(),
+        kind_needs: Vec::new(),
+        needed_kinds: Vec::new(),
     };
     program.index_pattern_map();
     Ok(program)
@@ -493,7 +496,15 @@ impl Program {
         starts.sort_unstable();
         starts.dedup();
         self.start_symbols = starts;
-        self.child_needs = self.child_needs();
+        self.kind_needs = self.kind_needs();
+        let mut kinds: Vec<u16> = self
+            .kind_needs
+            .iter()
+            .flat_map(|x| x.1.iter().flatten().copied())
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        self.needed_kinds = kinds;
         let map = &self.pattern_map;
         let symbol_at = |i: usize| {
             self.steps
@@ -516,57 +527,71 @@ impl Program {
 }
 
 impl Program {
-    /// The kind of child the pattern of pattern-map entry `e` cannot match
-    /// without, when the pattern says so plainly: a rooted pattern that
-    /// starts with its root node (the step after the previous pattern's
-    /// end marker), whose next step is a child (depth 1) of a given kind
-    /// that no alternative, quantifier or alternation passes over. Every
-    /// way through the pattern matches that step, on a visible child of the
-    /// root whose kind id is the step's symbol (`enter_visible`), so a node
-    /// without such a child starts only states that fail.
-    fn child_need(&self, e: &PatternEntry) -> Option<u16> {
-        let s = usize::from(e.step_index);
-        let root = self.steps.get(s)?;
-        let child = self.steps.get(s + 1)?;
-        let first = s == 0 || self.steps.get(s - 1).is_some_and(|p| p.depth == NONE);
-        let plain = |x: &Step| {
-            x.alternative_index == NONE
-                && !x.is_pass_through
-                && !x.is_dead_end
-                && !x.is_inside_alternation
-        };
-        (e.is_rooted
-            && first
-            && root.depth == 0
-            && plain(root)
-            && child.depth == 1
-            && plain(child)
-            && child.symbol != 0)
-            .then_some(child.symbol)
+    /// The kinds of node a state started on pattern-map entry `e` must
+    /// match to finish, besides the entry's own: the symbols (not
+    /// wildcards) of the steps from the entry's on that every way through
+    /// the pattern takes. Such a step
+    /// has no alternative, is neither a pass-through nor a dead end, lies
+    /// in no alternation, and no step of its pattern before it (the entry's
+    /// or earlier) has an alternative past it. A step matches only a visible
+    /// node whose kind id is its symbol (`enter_visible`), so in a tree
+    /// without a node of one of these kinds the entry's states all fail.
+    fn entry_needs(&self, e: &PatternEntry) -> Vec<u16> {
+        let from = usize::from(e.step_index);
+        // The pattern's first step: after the previous end marker.
+        let first = self.steps[..from.min(self.steps.len())]
+            .iter()
+            .rposition(|s| s.depth == NONE)
+            .map_or(0, |i| i + 1);
+        let mut needs = Vec::new();
+        // The furthest step an alternative before the one looked at
+        // jumps to.
+        let mut jumps_to = 0usize;
+        for (i, step) in self.steps.iter().enumerate().skip(first) {
+            if step.depth == NONE {
+                break;
+            }
+            let plain = step.alternative_index == NONE
+                && !step.is_pass_through
+                && !step.is_dead_end
+                && !step.is_inside_alternation;
+            if i >= from && plain && jumps_to <= i && step.symbol != 0 {
+                needs.push(step.symbol);
+            }
+            if step.alternative_index != NONE {
+                jumps_to = jumps_to.max(usize::from(step.alternative_index));
+            }
+        }
+        // The entry's own kind is there wherever the entry can start.
+        let own = self.steps.get(from).map_or(0, |s| s.symbol);
+        needs.retain(|&k| k != own);
+        needs.sort_unstable();
+        needs.dedup();
+        needs
     }
 
-    /// [`Program::child_needs`]: the start symbols all of whose entries
-    /// have a [child need](Program::child_need), with the kinds needed.
-    fn child_needs(&self) -> Vec<(u16, Vec<u16>)> {
-        let mut by_symbol: Vec<(u16, Option<u16>)> = self
+    /// [`Program::kind_needs`]: the start symbols all of whose entries
+    /// need some kinds, with each entry's.
+    fn kind_needs(&self) -> Vec<(u16, Vec<Vec<u16>>)> {
+        let mut by_symbol: Vec<(u16, Vec<u16>)> = self
             .pattern_map
             .iter()
             .skip(self.wildcard_root_pattern_count)
             .filter_map(|e| {
                 let symbol = self.steps.get(usize::from(e.step_index))?.symbol;
-                Some((symbol, self.child_need(e)))
+                Some((symbol, self.entry_needs(e)))
             })
             .collect();
         by_symbol.sort_unstable();
-        let mut out: Vec<(u16, Vec<u16>)> = Vec::new();
-        for group in by_symbol.chunk_by(|a, b| a.0 == b.0) {
-            let needs: Option<Vec<u16>> = group.iter().map(|x| x.1).collect();
-            if let Some(mut needs) = needs {
+        by_symbol
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|group| group.iter().all(|x| !x.1.is_empty()))
+            .map(|group| {
+                let mut needs: Vec<Vec<u16>> = group.iter().map(|x| x.1.clone()).collect();
                 needs.dedup();
-                out.push((group[0].0, needs));
-            }
-        }
-        out
+                (group[0].0, needs)
+            })
+            .collect()
     }
 }
 
@@ -637,46 +662,68 @@ mod tests {
         }
     }
 
-    /// A start kind is listed with the child kinds its patterns need only
-    /// when every one of its patterns needs one plainly: an optional, a
-    /// repeated or an alternative first child, a wildcard child, a
-    /// pattern starting with a sibling list or another unlisted pattern of
-    /// the same kind keeps it out.
+    /// The kinds a pattern needs are those of the steps every way through
+    /// it takes: not an optional, repeated-or-absent or alternative one,
+    /// nor a wildcard, nor its start kind; a start kind is listed only if
+    /// each of its entries needs some.
     #[test]
-    fn child_needs_only_where_every_pattern_needs_a_child() {
+    fn kind_needs_are_the_steps_every_match_takes() {
         let lang = cst_grammars::by_id("c").unwrap().language().unwrap();
         let named = |kind: &str| lang.id_for_node_kind(kind, true);
-        let needs = |source: &str| extract(&lang, source).unwrap().1.child_needs;
-        let union = named("union_specifier");
-        let ident = named("identifier");
+        let needs = |source: &str| extract(&lang, source).unwrap().1.kind_needs;
+        let decl = named("declaration");
+        let sorted = |mut v: Vec<u16>| {
+            v.sort_unstable();
+            v
+        };
         assert_eq!(
             needs("(declaration type: (union_specifier name: (type_identifier) @name)) @d"),
-            vec![(named("declaration"), vec![union])]
+            vec![(
+                decl,
+                vec![sorted(vec![
+                    named("union_specifier"),
+                    named("type_identifier")
+                ])]
+            )]
         );
-        // Two patterns of one kind, each with its need: both kinds listed.
+        // After an optional and inside a repetition of one or more: needed.
         assert_eq!(
-            needs("(declaration (union_specifier)) @a (declaration (identifier)) @b"),
-            vec![(named("declaration"), {
-                let mut v = vec![union, ident];
-                v.sort_unstable();
-                v
+            needs("(declaration (storage_class_specifier)? (union_specifier)+) @d"),
+            vec![(decl, vec![vec![named("union_specifier")]])]
+        );
+        // Two patterns: one list each.
+        assert_eq!(
+            needs("(declaration (union_specifier)) @a (declaration (enum_specifier)) @b"),
+            vec![(decl, {
+                let mut lists = vec![
+                    vec![named("union_specifier")],
+                    vec![named("enum_specifier")],
+                ];
+                lists.sort_unstable();
+                lists
             })]
         );
+        // An alternation, an optional or a zero-or-more step is not
+        // needed: the kind is not listed; nor is it when one of its
+        // patterns needs nothing.
         for source in [
+            "(declaration [(union_specifier) (struct_specifier)]) @d",
             "(declaration (union_specifier)?) @d",
             "(declaration (union_specifier)*) @d",
-            "(declaration [(union_specifier) (struct_specifier)]) @d",
             "(declaration (_)) @d",
             "(declaration) @d",
             "(declaration (union_specifier)) @a (declaration) @b",
-            "((comment) @c . (declaration (union_specifier)) @d)",
         ] {
-            let found = needs(source);
-            assert!(
-                found.iter().all(|x| x.0 != named("declaration")),
-                "{source}: {found:?}"
-            );
+            assert_eq!(needs(source), vec![], "{source}");
         }
+        // A sibling list: each entry needs what comes from it on.
+        let siblings = needs("((comment) @c . (declaration (union_specifier)) @d)");
+        assert!(
+            siblings
+                .iter()
+                .all(|(_, lists)| lists.iter().all(|l| l.contains(&named("union_specifier")))),
+            "{siblings:?}"
+        );
     }
 
     /// Without the two flags the grammar analysis sets (which depend on the

@@ -8,13 +8,20 @@ use crate::layout::{PALETTE_STRIDE, TYPE_ESCAPE};
 use crate::succinct::u16_at;
 
 impl TreeView {
-    /// Whether some node of the tree is of kind `kind` (alias-aware, as
-    /// [`Node::kind_id`]): read from the palette of node types, without
-    /// looking at a node.
-    pub fn has_kind(&self, kind: u16) -> bool {
-        self.sec(sec::PALETTE)
-            .chunks_exact(PALETTE_STRIDE)
-            .any(|entry| u16_at(entry, 0) == kind)
+    /// For each of `kinds` (alias-aware kind ids, as [`Node::kind_id`];
+    /// sorted), whether some node of the tree is of it: read from the
+    /// palette of node types in one pass, without looking at a node.
+    pub fn kinds_present(&self, kinds: &[u16]) -> Vec<bool> {
+        let mut present = vec![false; kinds.len()];
+        if kinds.is_empty() {
+            return present;
+        }
+        for entry in self.sec(sec::PALETTE).chunks_exact(PALETTE_STRIDE) {
+            if let Ok(i) = kinds.binary_search(&u16_at(entry, 0)) {
+                present[i] = true;
+            }
+        }
+        present
     }
 
     /// The preorder indices of the nodes of `node`'s subtree (`node`

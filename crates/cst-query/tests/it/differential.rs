@@ -250,23 +250,26 @@ fn reused_cursors_answer_as_tree_sitter_s() {
     );
 }
 
-/// A pattern whose root needs a child of a kind the tree does not hold
-/// starts nowhere in matches mode (its start kind is left out of the
-/// candidates); its results and every other pattern's stay tree-sitter's,
-/// in both modes and every setting, in a tree without that kind and in one
-/// with it.
+/// A pattern that needs a node of a kind the tree does not hold (a child,
+/// a grandchild) starts nowhere in matches mode (its start kind is left
+/// out of the candidates); its results and every other pattern's stay
+/// tree-sitter's, in both modes and every setting, in a tree without that
+/// kind and in one with it.
 #[test]
-fn patterns_needing_an_absent_child_kind() {
+fn patterns_needing_an_absent_kind() {
     let query_source = "(declaration type: (union_specifier name: (type_identifier) @name)) @union\n\
         (function_declarator declarator: (identifier) @name) @function\n\
-        (init_declarator value: (number_literal) @value)";
+        (init_declarator value: (number_literal) @value)\n\
+        (function_definition body: (compound_statement (goto_statement) @goto)) @jumps";
     let g = cst_grammars::by_id("c").unwrap();
     let query = Query::new(&g.language().unwrap(), query_source).unwrap();
     let without = "int f(int a) { int x = 1; int y; char *s = \"u\"; return x + a; }\n\
         static int g(void) { long z = 2; for (int i = 0; i < 3; i++) { int w = i; } return 0; }\n";
-    let with = format!("{without}union u {{ int a; float b; }} v;\nunion w {{ int c; }};\n");
-    let (m1, _) = common::check_everywhere("no union", "c", without.as_bytes(), &query);
-    let (m2, _) = common::check_everywhere("a union", "c", with.as_bytes(), &query);
+    let with = format!(
+        "{without}union u {{ int a; float b; }} v;\nunion w {{ int c; }};\nint h(void) {{ goto out; out: return 1; }}\n"
+    );
+    let (m1, _) = common::check_everywhere("no union, no goto", "c", without.as_bytes(), &query);
+    let (m2, _) = common::check_everywhere("unions and a goto", "c", with.as_bytes(), &query);
     assert!(m1 >= 4, "{m1} matches");
-    assert!(m2 > m1, "{m2} matches with a union, {m1} without");
+    assert!(m2 > m1, "{m2} matches with unions and a goto, {m1} without");
 }
