@@ -13,12 +13,23 @@ impl TreeView {
     /// palette of node types in one pass, without looking at a node.
     pub fn kinds_present(&self, kinds: &[u16]) -> Vec<bool> {
         let mut present = vec![false; kinds.len()];
-        if kinds.is_empty() {
+        let (Some(&lo), Some(&hi)) = (kinds.first(), kinds.last()) else {
             return present;
-        }
+        };
+        let mut missing = kinds.len();
         for entry in self.sec(sec::PALETTE).chunks_exact(PALETTE_STRIDE) {
-            if let Ok(i) = kinds.binary_search(&u16_at(entry, 0)) {
+            let kind = u16_at(entry, 0);
+            if kind < lo || kind > hi {
+                continue;
+            }
+            if let Ok(i) = kinds.binary_search(&kind)
+                && !present[i]
+            {
                 present[i] = true;
+                missing -= 1;
+                if missing == 0 {
+                    break;
+                }
             }
         }
         present
