@@ -530,12 +530,12 @@ impl Program {
     /// The kinds of node a state started on pattern-map entry `e` must
     /// match to finish, besides the entry's own: the symbols (not
     /// wildcards) of the steps from the entry's on that every way through
-    /// the pattern takes. Such a step
-    /// has no alternative, is neither a pass-through nor a dead end, lies
-    /// in no alternation, and no step of its pattern before it (the entry's
-    /// or earlier) has an alternative past it. A step matches only a visible
-    /// node whose kind id is its symbol (`enter_visible`), so in a tree
-    /// without a node of one of these kinds the entry's states all fail.
+    /// the pattern takes. Such a step has no alternative, is neither a
+    /// pass-through nor a dead end, lies in no alternation, and no step of
+    /// its pattern before it (the entry's or earlier) has an alternative
+    /// past it. A step matches only a visible node whose kind id is its
+    /// symbol (`enter_visible`), so in a tree without a node of one of
+    /// these kinds the entry's states all fail.
     fn entry_needs(&self, e: &PatternEntry) -> Vec<u16> {
         let from = usize::from(e.step_index);
         // The pattern's first step: after the previous end marker.
