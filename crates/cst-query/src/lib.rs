@@ -469,25 +469,8 @@ impl QueryCursor {
         node: Node<'t>,
         source: &'c [u8],
     ) -> Result<QueryMatches<'c, 't>, Error> {
-        query.check(&node)?;
-        self.did_exceed_match_limit = false;
-        let buffers = std::mem::take(&mut self.spare.0);
-        let exec = Exec::new(
-            &query.program,
-            &query.kinds,
-            node,
-            &self.options(true),
-            buffers,
-        );
         Ok(QueryMatches {
-            inner: Iter {
-                exec,
-                query,
-                source,
-                cursor: self,
-                texts: Vec::new(),
-                lent: QueryMatch::empty(),
-            },
+            inner: self.execute(query, node, source, true)?,
         })
     }
 
@@ -499,25 +482,32 @@ impl QueryCursor {
         node: Node<'t>,
         source: &'c [u8],
     ) -> Result<QueryCaptures<'c, 't>, Error> {
+        Ok(QueryCaptures {
+            inner: self.execute(query, node, source, false)?,
+        })
+    }
+
+    /// An execution of `query` on `node` with this cursor's settings and
+    /// the buffers it kept; `matches_only`: for [`QueryCursor::matches`].
+    fn execute<'c, 't>(
+        &'c mut self,
+        query: &'c Query,
+        node: Node<'t>,
+        source: &'c [u8],
+        matches_only: bool,
+    ) -> Result<Iter<'c, 't>, Error> {
         query.check(&node)?;
         self.did_exceed_match_limit = false;
         let buffers = std::mem::take(&mut self.spare.0);
-        let exec = Exec::new(
-            &query.program,
-            &query.kinds,
-            node,
-            &self.options(false),
-            buffers,
-        );
-        Ok(QueryCaptures {
-            inner: Iter {
-                exec,
-                query,
-                source,
-                cursor: self,
-                texts: Vec::new(),
-                lent: QueryMatch::empty(),
-            },
+        let options = self.options(matches_only);
+        let exec = Exec::new(&query.program, &query.kinds, node, &options, buffers);
+        Ok(Iter {
+            exec,
+            query,
+            source,
+            cursor: self,
+            texts: Vec::new(),
+            lent: QueryMatch::empty(),
         })
     }
 }
