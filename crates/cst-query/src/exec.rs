@@ -59,6 +59,7 @@ pub(crate) struct Capture {
 }
 
 /// Everything an execution needs besides the tree.
+#[derive(Clone, Copy)]
 pub(crate) struct Options {
     pub included: Range,
     pub containing: Range,
@@ -208,6 +209,36 @@ pub(crate) struct Exec<'q, 't> {
     ascending: bool,
     halted: bool,
     pub did_exceed_match_limit: bool,
+    /// For an execution whose walk tree leaves the hidden nodes out: how
+    /// to run it again with them (see [`Exec::with_hidden_nodes`]).
+    redo: Option<Box<Redo<'t>>>,
+}
+
+/// An execution's root, options and the calls made on it so far, to run
+/// it again from the start.
+struct Redo<'t> {
+    root: Node<'t>,
+    options: Options,
+    calls: Vec<Call>,
+}
+
+/// Calls on an execution, consecutive `next_match` and `next_capture`
+/// calls counted together.
+#[derive(Clone, Copy)]
+enum Call {
+    NextMatch(u32),
+    NextCapture(u32),
+    Remove(u32),
+}
+
+impl Redo<'_> {
+    fn record(&mut self, call: Call) {
+        match (self.calls.last_mut(), call) {
+            (Some(Call::NextMatch(n)), Call::NextMatch(1)) if *n < u32::MAX => *n += 1,
+            (Some(Call::NextCapture(n)), Call::NextCapture(1)) if *n < u32::MAX => *n += 1,
+            _ => self.calls.push(call),
+        }
+    }
 }
 
 impl<'q, 't> Exec<'q, 't> {
@@ -217,6 +248,30 @@ impl<'q, 't> Exec<'q, 't> {
         root: Node<'t>,
         options: &Options,
         buffers: Buffers,
+    ) -> Self {
+        let default_ranges = options.included == Range::ALL && options.containing == Range::ALL;
+        // tree-sitter's walk enters a hidden node and leaves it without
+        // reading anything or changing a state: only on a visible node are
+        // states started, advanced, finished or failed, and the depth
+        // counts visible nodes alone. A hidden node matters only when the
+        // walk does not descend into it, which it always does without
+        // ranges and start depth (`should_descend`), and to a step that
+        // names a supertype (the hidden chain above the node). Without
+        // those, the walk tree holds the visible nodes only. Should the
+        // ranges change while it runs, it is run again with the hidden
+        // nodes (`with_hidden_nodes`).
+        let visible_only =
+            default_ranges && options.max_start_depth == u32::MAX && !program.supertype_steps;
+        Self::build(program, kinds, root, options, buffers, visible_only)
+    }
+
+    fn build(
+        program: &'q Program,
+        kinds: &'q KindTable,
+        root: Node<'t>,
+        options: &Options,
+        buffers: Buffers,
+        visible_only: bool,
     ) -> Self {
         let view = root.tree();
         let (included_bounds, containing_bounds) = (
@@ -236,6 +291,7 @@ impl<'q, 't> Exec<'q, 't> {
                 ),
                 &[included_bounds, containing_bounds],
                 buffers.tree,
+                visible_only,
             ),
             included_bounds,
             containing_bounds,
@@ -257,7 +313,50 @@ impl<'q, 't> Exec<'q, 't> {
             ascending: false,
             halted: false,
             did_exceed_match_limit: false,
+            redo: visible_only.then(|| {
+                Box::new(Redo {
+                    root,
+                    options: *options,
+                    calls: Vec::new(),
+                })
+            }),
         }
+    }
+
+    /// Makes an execution whose walk tree leaves the hidden nodes out into
+    /// one with them, at the same point: the execution is run again from
+    /// the start with them, with the calls made on this one. Both walks
+    /// handle the same visible nodes in the same order (see [`Exec::new`]),
+    /// so the calls return what they returned, and the new execution
+    /// stands where tree-sitter's would.
+    fn with_hidden_nodes(&mut self) {
+        let Some(redo) = self.redo.take() else {
+            return;
+        };
+        let mut exec = Self::build(
+            self.program,
+            self.kinds,
+            redo.root,
+            &redo.options,
+            Buffers::default(),
+            false,
+        );
+        for call in redo.calls {
+            match call {
+                Call::NextMatch(n) => {
+                    for _ in 0..n {
+                        exec.next_match();
+                    }
+                }
+                Call::NextCapture(n) => {
+                    for _ in 0..n {
+                        exec.next_capture();
+                    }
+                }
+                Call::Remove(id) => exec.remove_match(id),
+            }
+        }
+        *self = exec;
     }
 
     pub fn tree(&self) -> &QTree<'t> {
@@ -283,6 +382,9 @@ impl<'q, 't> Exec<'q, 't> {
     /// Changes the included range of a running execution, as
     /// `ts_query_cursor_set_byte_range` / `_set_point_range` do.
     pub fn set_included(&mut self, included: Range) {
+        if included != Range::ALL {
+            self.with_hidden_nodes();
+        }
         self.included = included;
         self.included_bounds = Bounds::new(&included, self.tree.view);
         self.default_ranges = self.included == Range::ALL && self.containing == Range::ALL;
@@ -1224,6 +1326,9 @@ impl<'q, 't> Exec<'q, 't> {
 
     /// `ts_query_cursor_next_match`.
     pub fn next_match(&mut self) -> Option<RawMatch> {
+        if let Some(redo) = self.redo.as_deref_mut() {
+            redo.record(Call::NextMatch(1));
+        }
         if self.finished.is_empty() && !self.advance(false) {
             return None;
         }
@@ -1268,6 +1373,9 @@ impl<'q, 't> Exec<'q, 't> {
 
     /// `ts_query_cursor_remove_match`.
     pub fn remove_match(&mut self, id: u32) {
+        if let Some(redo) = self.redo.as_deref_mut() {
+            redo.record(Call::Remove(id));
+        }
         if self.heap_size > 0 {
             self.heapify();
         }
@@ -1290,6 +1398,9 @@ impl<'q, 't> Exec<'q, 't> {
     /// `ts_query_cursor_next_capture`: a match and the index of its capture
     /// to return next.
     pub fn next_capture(&mut self) -> Option<(RawMatch, usize)> {
+        if let Some(redo) = self.redo.as_deref_mut() {
+            redo.record(Call::NextCapture(1));
+        }
         loop {
             self.heapify();
             let unfinished = self.first_in_progress_capture(true);

@@ -249,6 +249,9 @@ pub(crate) struct Program {
     pub kind_needs: Vec<(u16, Vec<Vec<u16>>)>,
     /// Every kind `kind_needs` names, sorted, deduplicated.
     pub needed_kinds: Vec<u16>,
+    /// Whether a step names a supertype (`(expression/identifier)`): the
+    /// only steps whose match reads the hidden nodes above a visible one.
+    pub supertype_steps: bool,
 }
 
 /// One step of a predicate (`TSQueryPredicateStep`, resolved).
@@ -462,6 +465,7 @@ unsafe fn read(
     if !repeat.is_sorted() {
         return Err(bad);
     }
+    let supertype_steps = steps.iter().any(|s| s.supertype_symbol != 0);
     let mut program = Program {
         steps,
         pattern_map,
@@ -475,6 +479,7 @@ unsafe fn read(
         start_symbols: Vec::new(),
         kind_needs: Vec::new(),
         needed_kinds: Vec::new(),
+        supertype_steps,
     };
     program.index_pattern_map();
     Ok(program)

@@ -61,6 +61,8 @@ pub(crate) struct QTree<'t> {
     /// The stacks of a build, kept for the next (an execution expands many
     /// lazy subtrees).
     scratch: Scratch,
+    /// Whether the hidden nodes are left out (see [`QTree::build`]).
+    visible_only: bool,
 }
 
 /// The buffers of a walk tree, emptied, with their capacity: a query
@@ -175,11 +177,17 @@ impl<'t> QTree<'t> {
     /// `candidates` (see [`QTree`]), subtrees without one are left lazy;
     /// those outside one of the ranges (`bounds`) too.
     /// `buffers`: where to build it (see [`Buffers`]).
+    ///
+    /// `visible_only`: leave the hidden nodes out, for an execution that
+    /// cannot observe them (`Exec::new` says when): with the visible nodes
+    /// alone, the cursor's moves reach the same visible nodes in the same
+    /// order at the same depths.
     pub fn build(
         root: Node<'t>,
         candidates: Option<Vec<u32>>,
         bounds: &[Bounds],
         buffers: Buffers,
+        visible_only: bool,
     ) -> QTree<'t> {
         let view = root.tree();
         let bounds: Vec<Bounds> = bounds
@@ -195,6 +203,7 @@ impl<'t> QTree<'t> {
             lazies: buffers.lazies,
             scratch: buffers.scratch,
             bounds,
+            visible_only,
         };
         let size = match &tree.candidates {
             // About 12–17 walk nodes per candidate with the shipped tags
@@ -202,6 +211,7 @@ impl<'t> QTree<'t> {
             Some(c) => (c.len() * 16).min(root.descendant_count() * 2) + 16,
             // Only part of the tree is built, as it happens: no guess.
             None if !tree.bounds.is_empty() => 64,
+            None if visible_only => root.descendant_count() + 16,
             // Every visible node, and the hidden ones: 0.6–1.5 per visible
             // node with the shipped grammars (a guess too small costs a
             // copy of the whole array).
@@ -334,10 +344,14 @@ impl<'t> QTree<'t> {
         let r_end = r + root.descendant_count() as u32;
         // An expansion's spans start where the build that left it lazy
         // was.
+        // (Not read at all when the hidden nodes are left out: from the
+        // start, without a seek.)
+        let hidden = !self.visible_only;
         let mut spans = Ahead {
             it: match existing {
                 Some((_, pos)) => view.hidden_spans().resume(pos),
-                None => view.hidden_spans().from_first(r as usize + 1),
+                None if hidden => view.hidden_spans().from_first(r as usize + 1),
+                None => view.hidden_spans().iter(),
             },
             peeked: None,
         };
@@ -429,7 +443,7 @@ impl<'t> QTree<'t> {
                     while open.last().is_some_and(|o| is_span(o) && o.1 <= v) {
                         pop_span(&mut self.nodes, &mut open, last_close);
                     }
-                    while let Some(x) = spans.next_if_by(v) {
+                    while hidden && let Some(x) = spans.next_if_by(v) {
                         if x.first_visible() as u32 != v || x.visible_end() as u32 > r_end {
                             continue;
                         }
@@ -450,7 +464,7 @@ impl<'t> QTree<'t> {
                         push(self, &mut open, node, root, x.visible_end() as u32);
                     }
                     let (summary, wrappers) = n.summary_and_wrappers();
-                    if v != r {
+                    if v != r && hidden {
                         for symbol in wrappers {
                             let node = QNode {
                                 visible: false,
@@ -550,7 +564,7 @@ impl<'t> QTree<'t> {
                         let size = size as u32;
                         next = v + size;
                         // Past the spans inside it.
-                        if size > SPAN_SKIP_OVER {
+                        if hidden && size > SPAN_SKIP_OVER {
                             spans.skip_to(next);
                         }
                         close(
@@ -793,7 +807,7 @@ mod tests {
         for (id, file) in SAMPLES {
             let v = view(id, file);
             let root = v.root();
-            let whole = QTree::build(root, None, &[], Buffers::default());
+            let whole = QTree::build(root, None, &[], Buffers::default(), false);
             let expected = shape(&whole);
             // Kinds present in the tree, a few at a time.
             let mut kinds: Vec<u16> = root.preorder().map(|n| n.kind_id()).collect();
@@ -814,8 +828,13 @@ mod tests {
                     .map(|n| n.id() as u32)
                     .collect();
                 assert_eq!(candidates, expect, "{id}: candidates of {wanted:?}");
-                let mut lazy =
-                    QTree::build(root, Some(candidates.clone()), &[], Buffers::default());
+                let mut lazy = QTree::build(
+                    root,
+                    Some(candidates.clone()),
+                    &[],
+                    Buffers::default(),
+                    false,
+                );
                 if candidates.len() * 10 < root.descendant_count() {
                     assert!(
                         lazy.nodes.len() < whole.nodes.len(),
@@ -837,6 +856,78 @@ mod tests {
         }
     }
 
+    /// The visible walk nodes in walk order, each with the number of its
+    /// visible ancestors instead of its walk depth.
+    fn visible_shape(t: &QTree<'_>) -> Vec<Observed> {
+        let mut out = Vec::new();
+        let mut stack = vec![(0u32, 0u32)];
+        while let Some((q, depth)) = stack.pop() {
+            let n = t.nodes[q as usize];
+            if n.visible {
+                let id = t.vis[q as usize].id();
+                out.push((
+                    depth,
+                    true,
+                    n.start,
+                    n.end,
+                    n.symbol,
+                    n.later,
+                    n.summary.kind_id,
+                    id,
+                ));
+            }
+            let below = depth + u32::from(n.visible);
+            let mut children = Vec::new();
+            let mut c = n.first_child;
+            while c != NIL && c < LAZY_BASE {
+                children.push(c);
+                c = t.nodes[c as usize].next_sibling;
+            }
+            stack.extend(children.into_iter().rev().map(|c| (c, below)));
+        }
+        out
+    }
+
+    /// A walk tree without hidden nodes is the whole walk tree's visible
+    /// nodes, in the same order, at the same visible depths, with the same
+    /// ranges, later-sibling bits and parent kinds; built lazily and
+    /// expanded, too.
+    #[test]
+    fn a_visible_only_walk_tree_is_the_visible_part_of_the_whole() {
+        for (id, file) in SAMPLES {
+            let v = view(id, file);
+            let root = v.root();
+            let whole = QTree::build(root, None, &[], Buffers::default(), false);
+            let expected = visible_shape(&whole);
+            assert!(
+                whole.nodes.iter().any(|n| !n.visible),
+                "{id}: no hidden node"
+            );
+            let visible = QTree::build(root, None, &[], Buffers::default(), true);
+            assert!(visible.nodes.iter().all(|n| n.visible), "{id}");
+            assert_eq!(visible.nodes.len(), root.descendant_count(), "{id}");
+            assert_eq!(visible_shape(&visible), expected, "{id}");
+            let mut kinds: Vec<u16> = root.preorder().map(|n| n.kind_id()).collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            for wanted in kinds.chunks(5) {
+                let candidates = v.nodes_of_kinds(root, wanted, usize::MAX).unwrap();
+                let mut lazy = QTree::build(root, Some(candidates), &[], Buffers::default(), true);
+                let mut q = 0;
+                while q < lazy.nodes.len() {
+                    lazy.expand(q as u32);
+                    q += 1;
+                }
+                assert!(lazy.nodes.iter().all(|n| n.visible), "{id}");
+                assert_eq!(
+                    visible_shape(&lazy),
+                    expected,
+                    "{id}: candidates of {wanted:?}"
+                );
+            }
+        }
+    }
+
     /// A walk tree built for byte or point ranges, with every lazy subtree
     /// expanded after, is the walk tree built whole; a narrow window leaves
     /// most of it unbuilt.
@@ -846,7 +937,7 @@ mod tests {
         for (id, file) in SAMPLES {
             let v = view(id, file);
             let root = v.root();
-            let expected = shape(&QTree::build(root, None, &[], Buffers::default()));
+            let expected = shape(&QTree::build(root, None, &[], Buffers::default(), false));
             let whole = expected.len();
             let len = root.end_byte() as u32;
             let mut narrow_seen = false;
@@ -889,7 +980,7 @@ mod tests {
                         .then(|| v.nodes_of_kinds(root, &kinds, usize::MAX))
                         .flatten();
                     let bounds: Vec<Bounds> = ranges.iter().map(|r| Bounds::new(r, &v)).collect();
-                    let mut t = QTree::build(root, candidates, &bounds, Buffers::default());
+                    let mut t = QTree::build(root, candidates, &bounds, Buffers::default(), false);
                     if a == len / 2 && t.nodes.len() * 4 < whole {
                         narrow_seen = true;
                     }
@@ -922,8 +1013,9 @@ mod tests {
                 let candidates = (round == 1)
                     .then(|| v.nodes_of_kinds(root, &kinds, usize::MAX))
                     .flatten();
-                let mut fresh = QTree::build(root, candidates.clone(), &[], Buffers::default());
-                let mut reused = QTree::build(root, candidates, &[], buffers);
+                let mut fresh =
+                    QTree::build(root, candidates.clone(), &[], Buffers::default(), false);
+                let mut reused = QTree::build(root, candidates, &[], buffers, false);
                 assert_eq!(reused.nodes.len(), fresh.nodes.len(), "{id}, round {round}");
                 for t in [&mut fresh, &mut reused] {
                     let mut q = 0;

@@ -273,3 +273,188 @@ fn patterns_needing_an_absent_kind() {
     assert!(m1 >= 4, "{m1} matches");
     assert!(m2 > m1, "{m2} matches with unions and a goto, {m1} without");
 }
+
+/// An iterator whose byte or point range is narrowed while it runs (after
+/// no result, one, a third or half of them; to a quarter of the text or to
+/// one byte), with every third match removed on the way, answers as
+/// tree-sitter's: an execution that started on the whole tree may leave the
+/// hidden nodes out of its walk (they change nothing there), and is run
+/// again with them when its range changes. Every shipped query on every
+/// sample and on the peer suites' inputs, both modes.
+#[test]
+fn ranges_changed_while_iterating() {
+    let mut compared = 0;
+    for g in cst_grammars::compiled() {
+        let mut inputs = common::samples(g.id());
+        if [
+            "rust",
+            "python",
+            "javascript",
+            "c",
+            "go",
+            "json",
+            "bash",
+            "html",
+        ]
+        .contains(&g.id())
+        {
+            inputs.extend(common::peer_inputs(g.id()).unwrap_or_default());
+        }
+        for (name, source) in shipped(g) {
+            let Some(query) = compile(g, name, source) else {
+                continue;
+            };
+            for input in &inputs {
+                compared += range_change(g.id(), name, &query, input);
+            }
+        }
+    }
+    eprintln!("{compared} results compared, 0 differences");
+    assert!(compared > 100_000, "{compared} results compared");
+}
+
+/// [`ranges_changed_while_iterating`] for one query and text: the number
+/// of results compared.
+fn range_change(id: &str, name: &str, query: &Query, text: &[u8]) -> usize {
+    use tree_sitter::StreamingIterator;
+    type Seen = Vec<(usize, u32, usize, usize, u16)>;
+    let parsed = common::parse(id, text);
+    let (len, rows) = (text.len(), text.iter().filter(|&&b| b == b'\n').count());
+    let total = {
+        let mut c = tree_sitter::QueryCursor::new();
+        let mut it = c.captures(query.inner(), parsed.tree.root_node(), text);
+        let mut n = 0;
+        while it.next().is_some() {
+            n += 1;
+        }
+        n
+    };
+    let mut compared = 0;
+    for after in [0, 1, total / 3, total / 2] {
+        for window in 0..4 {
+            // Bytes or rows: a quarter of the text from a third in, or one.
+            let (points, wide) = (window % 2 == 1, window < 2);
+            let bytes = if wide {
+                len / 3..len / 3 + len / 4 + 1
+            } else {
+                len / 2..len / 2 + 1
+            };
+            let rows = if wide {
+                rows / 3..rows / 3 + rows / 4 + 1
+            } else {
+                rows / 2..rows / 2 + 1
+            };
+            let ts_points =
+                tree_sitter::Point::new(rows.start, 0)..tree_sitter::Point::new(rows.end, 0);
+            let cst_points = cst_bytecode::Point {
+                row: rows.start,
+                column: 0,
+            }..cst_bytecode::Point {
+                row: rows.end,
+                column: 0,
+            };
+            for captures in [false, true] {
+                let (mut ts, mut ours): (Seen, Seen) = (Vec::new(), Vec::new());
+                let mut c = tree_sitter::QueryCursor::new();
+                let root = parsed.tree.root_node();
+                if captures {
+                    let mut it = c.captures(query.inner(), root, text);
+                    for k in 0.. {
+                        if k == after {
+                            match points {
+                                true => it.set_point_range(ts_points.clone()),
+                                false => it.set_byte_range(bytes.clone()),
+                            }
+                        }
+                        let Some((m, i)) = it.next() else { break };
+                        let (c, n) = (m.captures[*i], m.captures[*i].node);
+                        ts.push((
+                            m.pattern_index,
+                            c.index,
+                            n.start_byte(),
+                            n.end_byte(),
+                            n.kind_id(),
+                        ));
+                        if m.id() % 3 == 0 {
+                            m.remove();
+                        }
+                    }
+                } else {
+                    let mut it = c.matches(query.inner(), root, text);
+                    for k in 0.. {
+                        if k == after {
+                            match points {
+                                true => it.set_point_range(ts_points.clone()),
+                                false => it.set_byte_range(bytes.clone()),
+                            }
+                        }
+                        let Some(m) = it.next() else { break };
+                        for c in m.captures {
+                            let n = c.node;
+                            ts.push((
+                                m.pattern_index,
+                                c.index,
+                                n.start_byte(),
+                                n.end_byte(),
+                                n.kind_id(),
+                            ));
+                        }
+                    }
+                }
+                let mut c = cst_query::QueryCursor::new();
+                let root = parsed.view.root();
+                if captures {
+                    let mut it = c.captures(query, root, text).unwrap();
+                    for k in 0.. {
+                        if k == after {
+                            match points {
+                                true => it.set_point_range(cst_points.clone()),
+                                false => it.set_byte_range(bytes.clone()),
+                            }
+                        }
+                        let Some((m, i)) = it.next() else { break };
+                        let (c, n) = (&m.captures[i], m.captures[i].node);
+                        ours.push((
+                            m.pattern_index,
+                            c.index,
+                            n.start_byte(),
+                            n.end_byte(),
+                            c.kind_id,
+                        ));
+                        if m.id() % 3 == 0 {
+                            it.remove_match(m.id());
+                        }
+                    }
+                } else {
+                    let mut it = c.matches(query, root, text).unwrap();
+                    for k in 0.. {
+                        if k == after {
+                            match points {
+                                true => it.set_point_range(cst_points.clone()),
+                                false => it.set_byte_range(bytes.clone()),
+                            }
+                        }
+                        let Some(m) = it.next() else { break };
+                        for c in &m.captures {
+                            ours.push((
+                                m.pattern_index,
+                                c.index,
+                                c.node.start_byte(),
+                                c.node.end_byte(),
+                                c.kind_id,
+                            ));
+                        }
+                    }
+                }
+                assert_eq!(
+                    ts,
+                    ours,
+                    "{id} {name}: range changed after {after} results (window {window}, captures: {captures}) on {:?}",
+                    String::from_utf8_lossy(&text[..text.len().min(200)])
+                );
+                compared += ts.len();
+            }
+        }
+    }
+    compared
+}
