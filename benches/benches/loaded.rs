@@ -17,6 +17,10 @@ fn package_dir(name: &str) -> Option<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--offline"])
+        // Only the host's packages: a fresh registry has no others (an
+        // Android-only dependency of the lock, say), and offline they
+        // cannot be fetched.
+        .args(host_filter())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .ok()?;
@@ -99,4 +103,21 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     loaded(&mut c);
     c.final_summary();
+}
+
+/// `--filter-platform` and the host's target triple (as `rustc -vV` prints
+/// it); nothing if rustc does not say.
+fn host_filter() -> Vec<String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    std::process::Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        })
+        .map(|host| vec!["--filter-platform".to_owned(), host])
+        .unwrap_or_default()
 }

@@ -1103,6 +1103,23 @@ mod tests {
 
     // --- Against real grammars -------------------------------------------
 
+    /// `--filter-platform` and the host's target triple (as `rustc -vV` prints
+    /// it); nothing if rustc does not say.
+    fn host_filter() -> Vec<String> {
+        let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+        std::process::Command::new(rustc)
+            .arg("-vV")
+            .output()
+            .ok()
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+            })
+            .map(|host| vec!["--filter-platform".to_owned(), host])
+            .unwrap_or_default()
+    }
+
     /// `src/grammar.json` of a crate of the lock, found through
     /// `cargo metadata`.
     fn grammar_json(krate: &str) -> Option<String> {
@@ -1112,6 +1129,10 @@ mod tests {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let output = std::process::Command::new(cargo)
                 .args(["metadata", "--format-version", "1", "--offline"])
+                // Only the host's packages: a fresh registry has no others (an
+                // Android-only dependency of the lock, say), and offline they
+                // cannot be fetched.
+                .args(host_filter())
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .output()
                 .ok()?;

@@ -17,6 +17,10 @@ fn package_dir(name: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--offline"])
+        // Only the host's packages: a fresh registry has no others (an
+        // Android-only dependency of the lock, say), and offline they
+        // cannot be fetched.
+        .args(host_filter())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
@@ -735,4 +739,21 @@ fn concurrent_adds_keep_every_approval() {
         ids,
         (0..8).map(|i| format!("json_c{i}")).collect::<Vec<_>>()
     );
+}
+
+/// `--filter-platform` and the host's target triple (as `rustc -vV` prints
+/// it); nothing if rustc does not say.
+fn host_filter() -> Vec<String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    std::process::Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        })
+        .map(|host| vec!["--filter-platform".to_owned(), host])
+        .unwrap_or_default()
 }

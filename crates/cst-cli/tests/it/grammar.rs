@@ -12,6 +12,10 @@ fn package_dir(name: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--offline"])
+        // Only the host's packages: a fresh registry has no others (an
+        // Android-only dependency of the lock, say), and offline they
+        // cannot be fetched.
+        .args(host_filter())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
@@ -416,4 +420,21 @@ fn a_running_server_picks_up_a_grammar_added_beside_it() {
     assert_eq!(code, 200, "{body}");
     let (_, builtin) = tree("y.json");
     assert_eq!(body, builtin, "the loaded grammar's tree is JSON's");
+}
+
+/// `--filter-platform` and the host's target triple (as `rustc -vV` prints
+/// it); nothing if rustc does not say.
+fn host_filter() -> Vec<String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    std::process::Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        })
+        .map(|host| vec!["--filter-platform".to_owned(), host])
+        .unwrap_or_default()
 }
