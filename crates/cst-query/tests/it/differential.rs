@@ -310,7 +310,8 @@ fn ranges_changed_while_iterating() {
         }
     }
     eprintln!("{compared} results compared, 0 differences");
-    assert!(compared > 100_000, "{compared} results compared");
+    // (Over 600,000 with the peer suites; the samples alone give fewer.)
+    assert!(compared > 10_000, "{compared} results compared");
 }
 
 /// [`ranges_changed_while_iterating`] for one query and text: the number
