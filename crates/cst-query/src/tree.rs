@@ -845,14 +845,19 @@ mod tests {
                     );
                     sparse_seen = true;
                 }
-                let mut q = 0;
-                while q < lazy.nodes.len() {
-                    lazy.expand(q as u32);
-                    q += 1;
-                }
+                expand_all(&mut lazy);
                 assert_eq!(shape(&lazy), expected, "{id}: candidates of {wanted:?}");
             }
             assert!(sparse_seen, "{id}: no sparse candidate list tried");
+        }
+    }
+
+    /// Expands every lazy node, those the expansions append included.
+    fn expand_all(t: &mut QTree<'_>) {
+        let mut q = 0;
+        while q < t.nodes.len() {
+            t.expand(q as u32);
+            q += 1;
         }
     }
 
@@ -913,11 +918,7 @@ mod tests {
             for wanted in kinds.chunks(5) {
                 let candidates = v.nodes_of_kinds(root, wanted, usize::MAX).unwrap();
                 let mut lazy = QTree::build(root, Some(candidates), &[], Buffers::default(), true);
-                let mut q = 0;
-                while q < lazy.nodes.len() {
-                    lazy.expand(q as u32);
-                    q += 1;
-                }
+                expand_all(&mut lazy);
                 assert!(lazy.nodes.iter().all(|n| n.visible), "{id}");
                 assert_eq!(
                     visible_shape(&lazy),
@@ -984,11 +985,7 @@ mod tests {
                     if a == len / 2 && t.nodes.len() * 4 < whole {
                         narrow_seen = true;
                     }
-                    let mut q = 0;
-                    while q < t.nodes.len() {
-                        t.expand(q as u32);
-                        q += 1;
-                    }
+                    expand_all(&mut t);
                     assert_eq!(shape(&t), expected, "{id}: ranges {ranges:?}");
                 }
             }
@@ -1018,11 +1015,7 @@ mod tests {
                 let mut reused = QTree::build(root, candidates, &[], buffers, false);
                 assert_eq!(reused.nodes.len(), fresh.nodes.len(), "{id}, round {round}");
                 for t in [&mut fresh, &mut reused] {
-                    let mut q = 0;
-                    while q < t.nodes.len() {
-                        t.expand(q as u32);
-                        q += 1;
-                    }
+                    expand_all(t);
                 }
                 assert_eq!(shape(&reused), shape(&fresh), "{id}, round {round}");
                 let room = reused.nodes.capacity();

@@ -71,19 +71,22 @@ fn shipped_queries_on_samples() {
     assert!(matches > 1000 && captures > 1000);
 }
 
+/// The languages with a peer suite in `../shared/peer-suites`.
+const PEER_SUITES: [&str; 8] = [
+    "rust",
+    "python",
+    "javascript",
+    "c",
+    "go",
+    "json",
+    "bash",
+    "html",
+];
+
 #[test]
 fn shipped_queries_on_peer_suites() {
     let mut checked = 0;
-    for lang in [
-        "rust",
-        "python",
-        "javascript",
-        "c",
-        "go",
-        "json",
-        "bash",
-        "html",
-    ] {
+    for lang in PEER_SUITES {
         let Some(inputs) = common::peer_inputs(lang) else {
             return;
         };
@@ -286,18 +289,7 @@ fn ranges_changed_while_iterating() {
     let mut compared = 0;
     for g in cst_grammars::compiled() {
         let mut inputs = common::samples(g.id());
-        if [
-            "rust",
-            "python",
-            "javascript",
-            "c",
-            "go",
-            "json",
-            "bash",
-            "html",
-        ]
-        .contains(&g.id())
-        {
+        if PEER_SUITES.contains(&g.id()) {
             inputs.extend(common::peer_inputs(g.id()).unwrap_or_default());
         }
         for (name, source) in shipped(g) {
