@@ -206,6 +206,16 @@ pub(crate) struct Exec<'q, 't> {
     /// sort keeps their order), so it changes nothing either: a subtree
     /// where no pattern starts can be passed over (`advance`).
     settled: bool,
+    /// The states as the last longest-match pass of a node that no state
+    /// could take left them, when that pass changed nothing
+    /// (`settled_valid`; any other visible node clears it). Until the next
+    /// visible node the states can only be dropped or changed in place
+    /// (leaving nodes, the calls that return matches and captures), never
+    /// given a capture: if they are still these at a node no state can
+    /// take, the pass would change nothing again (it reads no node and no
+    /// depth, only the states and their capture lists).
+    settled_states: Vec<State>,
+    settled_valid: bool,
     ascending: bool,
     halted: bool,
     pub did_exceed_match_limit: bool,
@@ -310,6 +320,8 @@ impl<'q, 't> Exec<'q, 't> {
             next_finished_id: 0,
             on_visible_node: true,
             settled: false,
+            settled_states: Vec::new(),
+            settled_valid: false,
             ascending: false,
             halted: false,
             did_exceed_match_limit: false,
@@ -977,10 +989,21 @@ impl<'q, 't> Exec<'q, 't> {
             // below would only reset every state's flags before the
             // longest-match pass, and the node's status is not read.
             if !self.state_at_depth() {
+                // The same states as after a pass that changed nothing:
+                // resetting their flags and passing again changes nothing.
+                if self.settled_valid && self.settled_states == self.states {
+                    self.settled = true;
+                    return;
+                }
                 for state in &mut self.states {
                     state.has_in_progress_alternatives = false;
                 }
                 self.longest_match(did_match);
+                self.settled_valid = self.settled;
+                if self.settled {
+                    self.settled_states.clear();
+                    self.settled_states.extend_from_slice(&self.states);
+                }
                 return;
             }
         }
@@ -1238,6 +1261,7 @@ impl<'q, 't> Exec<'q, 't> {
             j += 1 + copy_count;
         }
         self.longest_match(did_match);
+        self.settled_valid = false;
     }
 
     /// Whether a state in progress has its next step at the current depth

@@ -4,7 +4,7 @@
 
 use super::{Capture, Exec, LIST_NONE};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct State {
     pub(super) id: u32,
     pub(super) capture_list_id: u32,

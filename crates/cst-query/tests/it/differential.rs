@@ -277,6 +277,35 @@ fn patterns_needing_an_absent_kind() {
     assert!(m2 > m1, "{m2} matches with unions and a goto, {m1} without");
 }
 
+/// Patterns whose states wait through deep subtrees (a member of a class
+/// body, Swift's tags query has them): at a node that no state can take and
+/// no pattern starts on, the states are often those a pass that changed
+/// nothing left, and the pass is not run again. Patterns also start inside
+/// those subtrees (locals), so the walk goes through them, with states
+/// added and finished between such nodes; impls nested in function bodies,
+/// alternations (several states of one pattern), every setting of
+/// `check_everywhere`, both modes, against tree-sitter.
+#[test]
+fn states_waiting_through_deep_subtrees() {
+    let query_source = "(impl_item body: (declaration_list [(function_item name: (identifier) @name) \
+        (const_item name: (identifier) @name) (type_item name: (type_identifier) @name)])) @member\n\
+        (impl_item body: (declaration_list (function_item name: (identifier) @first) . \
+        (function_item name: (identifier) @second))) @pair\n\
+        (let_declaration pattern: (identifier) @local)";
+    let g = cst_grammars::by_id("rust").unwrap();
+    let query = Query::new(&g.language().unwrap(), query_source).unwrap();
+    let text = "impl A {\n    const N: u8 = 1;\n    fn f(&self) -> u32 {\n        let x = 1;\n        \
+        if x > 0 { let y = [x, 2, 3].iter().map(|v| v * 2).sum::<u32>(); return y; }\n        \
+        loop { match x { 1 => break, _ => { let z = (x, x); } } }\n        x\n    }\n    \
+        fn g() {\n        struct L;\n        impl L { fn h() { let w = 5; } type T = u8; }\n        \
+        let q = || { let r = 1; r + 1 };\n    }\n    type U = i64;\n}\n\
+        fn free() { let a = vec![1, 2, 3]; for b in a { let c = b * 2; } }\n";
+    let (matches, captures) =
+        common::check_everywhere("impls with deep bodies", "rust", text.as_bytes(), &query);
+    assert!(matches >= 10, "{matches} matches");
+    assert!(captures > matches, "{captures} captures, {matches} matches");
+}
+
 /// An iterator whose byte or point range is narrowed while it runs (after
 /// no result, one, a third or half of them; to a quarter of the text or to
 /// one byte), with every third match removed on the way, answers as
