@@ -266,12 +266,22 @@ impl<'q, 't> Exec<'q, 't> {
         // counts visible nodes alone. A hidden node matters only when the
         // walk does not descend into it, which it always does without
         // ranges and start depth (`should_descend`), and to a step that
-        // names a supertype (the hidden chain above the node). Without
-        // those, the walk tree holds the visible nodes only. Should the
-        // ranges change while it runs, it is run again with the hidden
-        // nodes (`with_hidden_nodes`).
+        // names a supertype (the hidden chain above the node). Every
+        // hidden node the walk enters is a span or a visible node's
+        // wrapper (read from the node's type): with no span of a
+        // supertype's symbol, the wrappers hold every supertype of the
+        // chain (`enter_visible` reads them). Without ranges, start depth
+        // and such spans, the walk tree holds the visible nodes only.
+        // Should the ranges change while it runs, it is run again with
+        // the hidden nodes (`with_hidden_nodes`).
+        let supertype_spans = program.supertype_steps
+            && root
+                .tree()
+                .hidden_spans()
+                .symbols()
+                .any(|s| kinds.is_supertype(s));
         let visible_only =
-            default_ranges && options.max_start_depth == u32::MAX && !program.supertype_steps;
+            default_ranges && options.max_start_depth == u32::MAX && !supertype_spans;
         Self::build(program, kinds, root, options, buffers, visible_only)
     }
 
@@ -1017,7 +1027,13 @@ impl<'q, 't> Exec<'q, 't> {
                 later,
                 later_named,
                 parent_kind,
-                self.cursor.hidden_chain(&self.tree),
+                // Without hidden walk nodes, the wrappers (innermost
+                // first) are the hidden chain's supertypes (see `new`).
+                (self.tree.visible_only() && self.program.supertype_steps)
+                    .then(|| node.wrappers().rev())
+                    .into_iter()
+                    .flatten()
+                    .chain(self.cursor.hidden_chain(&self.tree)),
                 &|s| kinds.is_supertype(s),
             )
         } else {

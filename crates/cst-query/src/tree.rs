@@ -246,6 +246,11 @@ impl<'t> QTree<'t> {
         }
     }
 
+    /// Whether the hidden nodes are left out (see [`QTree::build`]).
+    pub fn visible_only(&self) -> bool {
+        self.visible_only
+    }
+
     /// Why visible walk node `q`'s subtree is not built yet, if it is not.
     pub fn laziness(&self, q: u32) -> Option<Lazy> {
         self.lazy_entry(q).map(|(why, _)| why)

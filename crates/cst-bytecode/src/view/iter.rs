@@ -76,6 +76,14 @@ impl<'t> HiddenSpans<'t> {
             inner: self.spans.iter(),
         }
     }
+    /// The grammar symbols the spans have, each once, ascending: O(1) per
+    /// symbol, no span decoded.
+    pub fn symbols(&self) -> impl Iterator<Item = u16> + 't {
+        self.spans
+            .symbols
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    }
 }
 
 /// Iterator over [`HiddenSpans`].
@@ -176,6 +184,17 @@ impl Iterator for Wrappers<'_> {
         (self.next < self.end).then(|| {
             self.next += 1;
             u16_at(self.symbols, (self.next - 1) * 2)
+        })
+    }
+}
+
+impl DoubleEndedIterator for Wrappers<'_> {
+    /// Innermost first.
+    #[inline]
+    fn next_back(&mut self) -> Option<u16> {
+        (self.next < self.end).then(|| {
+            self.end -= 1;
+            u16_at(self.symbols, self.end * 2)
         })
     }
 }

@@ -199,6 +199,55 @@ fn summary_and_wrappers_in_one_lookup() {
     );
 }
 
+/// A node's wrappers read innermost first are those read outermost first,
+/// reversed; the span symbols are those of the spans, each once, ascending.
+#[test]
+fn wrappers_backwards_and_span_symbols() {
+    let (mut wrapped, mut spans) = (0, 0);
+    for id in CORE {
+        let p = parse(id, &sample(id));
+        for n in p.view.root().preorder() {
+            let mut forward: Vec<u16> = n.wrappers().collect();
+            forward.reverse();
+            assert_eq!(
+                n.wrappers().rev().collect::<Vec<_>>(),
+                forward,
+                "{id}: node {}",
+                n.id()
+            );
+            // Both ends at once meet in the middle.
+            let mut both = n.wrappers();
+            let (first, last) = (both.next(), both.next_back());
+            if forward.len() >= 2 {
+                assert_eq!(
+                    (first, last),
+                    (forward.last().copied(), forward.first().copied())
+                );
+                assert_eq!(both.count(), forward.len() - 2);
+            }
+            wrapped += usize::from(!forward.is_empty());
+        }
+        let mut expected: Vec<u16> = p
+            .view
+            .hidden_spans()
+            .iter()
+            .map(|s| s.grammar_symbol())
+            .collect();
+        expected.sort_unstable();
+        expected.dedup();
+        assert_eq!(
+            p.view.hidden_spans().symbols().collect::<Vec<_>>(),
+            expected,
+            "{id}"
+        );
+        spans += expected.len();
+    }
+    assert!(
+        wrapped > 100 && spans > 10,
+        "{wrapped} wrapped nodes, {spans} span symbols"
+    );
+}
+
 #[test]
 fn descendant_for_range_matches_tree_sitter() {
     for id in ["rust", "python", "javascript", "c"] {

@@ -306,6 +306,58 @@ fn states_waiting_through_deep_subtrees() {
     assert!(captures > matches, "{captures} captures, {matches} matches");
 }
 
+/// Steps naming a supertype, on walk trees without hidden nodes where no
+/// span of the tree has a supertype's symbol (a node's wrappers then hold
+/// every supertype above it), and with them where one does: every supertype
+/// of every compiled grammar that has them, as a pattern's node and as a
+/// child, on every sample and peer-suite input, every setting of
+/// `check_everywhere` (those with ranges or a start depth walk the hidden
+/// nodes), both modes, against tree-sitter. (No input of the samples, the
+/// peer suites or the ci tier has a supertype span: the fallback is the
+/// walk with hidden nodes every ranged execution takes.)
+#[test]
+fn supertype_steps_with_and_without_hidden_walk_nodes() {
+    let (mut without, mut with, mut matches) = (0, 0, 0);
+    for g in cst_grammars::compiled() {
+        let language = g.language().unwrap();
+        let supertypes = language.supertypes();
+        let source: String = supertypes
+            .iter()
+            .filter_map(|&s| language.node_kind_for_id(s))
+            .map(|name| format!("({name}) @node\n(_ ({name}) @child) @parent\n"))
+            .collect();
+        if source.is_empty() {
+            continue;
+        }
+        let query = Query::new(&language, &source)
+            .unwrap_or_else(|e| panic!("{}: {e:?}\n{source}", g.id()));
+        let mut inputs = common::samples(g.id());
+        if PEER_SUITES.contains(&g.id()) {
+            inputs.extend(common::peer_inputs(g.id()).unwrap_or_default());
+        }
+        for input in inputs {
+            let parsed = common::parse(g.id(), &input);
+            let supertype_span = parsed
+                .view
+                .hidden_spans()
+                .symbols()
+                .any(|s| supertypes.contains(&s));
+            let (m, _) = common::check_everywhere("supertypes", g.id(), &input, &query);
+            matches += m;
+            match supertype_span {
+                true => with += 1,
+                false => without += 1,
+            }
+        }
+    }
+    eprintln!("{matches} matches; {without} trees without a supertype span, {with} with");
+    assert!(
+        without > 0,
+        "{without} trees without a supertype span, {with} with"
+    );
+    assert!(matches > 1000, "{matches} matches");
+}
+
 /// An iterator whose byte or point range is narrowed while it runs (after
 /// no result, one, a third or half of them; to a quarter of the text or to
 /// one byte), with every third match removed on the way, answers as
