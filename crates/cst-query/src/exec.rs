@@ -174,6 +174,10 @@ impl Buffers {
     }
 }
 
+/// The fewest states after a pass at a node some state could take for
+/// the next node to compare them with (see [`Exec::settled_states`]).
+const SNAPSHOT_STATES: usize = 4;
+
 /// One execution of a query over a tree (`TSQueryCursor` after `exec`).
 pub(crate) struct Exec<'q, 't> {
     program: &'q Program,
@@ -206,15 +210,18 @@ pub(crate) struct Exec<'q, 't> {
     /// sort keeps their order), so it changes nothing either: a subtree
     /// where no pattern starts can be passed over (`advance`).
     settled: bool,
-    /// The states as the last longest-match pass of a node that no state
-    /// could take left them, when that pass changed nothing
-    /// (`settled_valid`; any other visible node clears it). Until the next
-    /// visible node the states can only be dropped or changed in place
-    /// (leaving nodes, the calls that return matches and captures), never
-    /// given a capture: if they are still these at a node no state can
-    /// take, the pass would change nothing again (it reads no node and no
-    /// depth, only the states and their capture lists).
+    /// The states as a longest-match pass that changed nothing left them,
+    /// and the capture pool's generation then (`settled_valid`). The pass
+    /// reads only the states, their flags reset first, and their capture
+    /// lists: not the node, not the depth. Given the same states again
+    /// (their flags aside) with no list changed since, it would change
+    /// nothing again, and is not run. Kept after every such pass at a node
+    /// no state can take (the states there are most often those of the
+    /// node before), and after one elsewhere with at least
+    /// [`SNAPSHOT_STATES`] states (a copy per node costs more than a
+    /// short pass saves).
     settled_states: Vec<State>,
+    settled_generation: u64,
     settled_valid: bool,
     ascending: bool,
     halted: bool,
@@ -331,6 +338,7 @@ impl<'q, 't> Exec<'q, 't> {
             on_visible_node: true,
             settled: false,
             settled_states: Vec::new(),
+            settled_generation: 0,
             settled_valid: false,
             ascending: false,
             halted: false,
@@ -999,21 +1007,14 @@ impl<'q, 't> Exec<'q, 't> {
             // below would only reset every state's flags before the
             // longest-match pass, and the node's status is not read.
             if !self.state_at_depth() {
-                // The same states as after a pass that changed nothing:
-                // resetting their flags and passing again changes nothing.
-                if self.settled_valid && self.settled_states == self.states {
-                    self.settled = true;
+                if self.pass_as_before() {
                     return;
                 }
                 for state in &mut self.states {
                     state.has_in_progress_alternatives = false;
                 }
                 self.longest_match(did_match);
-                self.settled_valid = self.settled;
-                if self.settled {
-                    self.settled_states.clear();
-                    self.settled_states.extend_from_slice(&self.states);
-                }
+                self.keep_settled_states(0);
                 return;
             }
         }
@@ -1276,8 +1277,45 @@ impl<'q, 't> Exec<'q, 't> {
             }
             j += 1 + copy_count;
         }
+        if self.states.len() >= SNAPSHOT_STATES && self.pass_as_before() {
+            return;
+        }
         self.longest_match(did_match);
-        self.settled_valid = false;
+        self.keep_settled_states(SNAPSHOT_STATES);
+    }
+
+    /// When the states, their flags aside, are those a pass that changed
+    /// nothing left, with no capture list changed since: gives them that
+    /// pass's flags and settles, as running it again would (see
+    /// [`Exec::settled_states`]).
+    fn pass_as_before(&mut self) -> bool {
+        let same = self.settled_valid
+            && self.settled_generation == self.pool.generation
+            && self.settled_states.len() == self.states.len()
+            && self.settled_states.iter().zip(&self.states).all(|(a, b)| {
+                *b == State {
+                    has_in_progress_alternatives: b.has_in_progress_alternatives,
+                    ..*a
+                }
+            });
+        if same {
+            for (state, before) in self.states.iter_mut().zip(&self.settled_states) {
+                state.has_in_progress_alternatives = before.has_in_progress_alternatives;
+            }
+            self.settled = true;
+        }
+        same
+    }
+
+    /// After a longest-match pass: keeps the states if it changed nothing
+    /// and they are at least `min`.
+    fn keep_settled_states(&mut self, min: usize) {
+        self.settled_valid = self.settled && self.states.len() >= min;
+        if self.settled_valid {
+            self.settled_states.clear();
+            self.settled_states.extend_from_slice(&self.states);
+            self.settled_generation = self.pool.generation;
+        }
     }
 
     /// Whether a state in progress has its next step at the current depth

@@ -31,6 +31,9 @@ pub(super) struct Pool {
     /// counts them (`free_capture_list_count`).
     free: u32,
     max: u32,
+    /// Changes whenever a list's contents may change (a capture added, a
+    /// list cleared or copied): see `Exec::settled_states`.
+    pub(super) generation: u64,
     empty: Vec<Capture>,
 }
 
@@ -51,6 +54,7 @@ impl Pool {
             free: lists.len() as u32,
             lists,
             max,
+            generation: 0,
             empty: Vec::new(),
         }
     }
@@ -70,6 +74,7 @@ impl Pool {
         &self.lists[id as usize]
     }
     pub(super) fn get_mut(&mut self, id: u32) -> &mut Vec<Capture> {
+        self.generation = self.generation.wrapping_add(1);
         &mut self.lists[id as usize]
     }
     pub(super) fn is_empty(&self) -> bool {
@@ -99,6 +104,7 @@ impl Pool {
     }
     /// Appends the captures of list `from`, if in use, to list `to`.
     pub(super) fn copy_list(&mut self, from: usize, to: usize) {
+        self.generation = self.generation.wrapping_add(1);
         if from != to && from < self.lists.len() && to < self.lists.len() && self.in_use[from] {
             let src = std::mem::take(&mut self.lists[from]);
             self.lists[to].extend_from_slice(&src);

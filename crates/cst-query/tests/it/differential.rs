@@ -278,9 +278,10 @@ fn patterns_needing_an_absent_kind() {
 }
 
 /// Patterns whose states wait through deep subtrees (a member of a class
-/// body, Swift's tags query has them): at a node that no state can take and
-/// no pattern starts on, the states are often those a pass that changed
-/// nothing left, and the pass is not run again. Patterns also start inside
+/// body, Swift's tags query has them): the states are often those a
+/// longest-match pass that changed nothing left, at a node no state can
+/// take and at one where four or more states are in progress, and the pass
+/// is not run again (both skips run here). Patterns also start inside
 /// those subtrees (locals), so the walk goes through them, with states
 /// added and finished between such nodes; impls nested in function bodies,
 /// alternations (several states of one pattern), every setting of
