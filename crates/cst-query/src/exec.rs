@@ -1022,21 +1022,18 @@ impl<'q, 't> Exec<'q, 't> {
         let is_missing = summary.is_missing();
         let facts = if self.cursor.stack.len() > 1 {
             let kinds = self.kinds;
+            let is_supertype = |s| kinds.is_supertype(s);
             let (later, later_named, parent_kind) = self.tree.siblings(q);
-            node.query_facts_from(
-                summary.field_id,
-                later,
-                later_named,
-                parent_kind,
+            let field = summary.field_id;
+            if self.tree.visible_only() && self.program.supertype_steps {
                 // Without hidden walk nodes, the wrappers (innermost
-                // first) are the hidden chain's supertypes (see `new`).
-                (self.tree.visible_only() && self.program.supertype_steps)
-                    .then(|| node.wrappers().rev())
-                    .into_iter()
-                    .flatten()
-                    .chain(self.cursor.hidden_chain(&self.tree)),
-                &|s| kinds.is_supertype(s),
-            )
+                // first) hold the hidden chain's supertypes (see `new`).
+                let chain = node.wrappers().rev();
+                node.query_facts_from(field, later, later_named, parent_kind, chain, &is_supertype)
+            } else {
+                let chain = self.cursor.hidden_chain(&self.tree);
+                node.query_facts_from(field, later, later_named, parent_kind, chain, &is_supertype)
+            }
         } else {
             cst_bytecode::NodeFacts::default()
         };
