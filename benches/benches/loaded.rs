@@ -5,34 +5,15 @@
 //! into a temporary grammar cache, probed by this very binary (see `main`).
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput};
 
+#[path = "../../crates/cst-loader/tests/common/lock.rs"]
+mod lock;
+
 /// Marks the probe's child invocation of this binary.
 const PROBE_FLAG: &str = "--cst-grammar-probe-child";
-
-fn package_dir(name: &str) -> Option<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = std::process::Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline"])
-        // Only the host's packages: a fresh registry has no others (an
-        // Android-only dependency of the lock, say), and offline they
-        // cannot be fetched.
-        .args(host_filter())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .ok()?;
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-    let manifest = meta["packages"]
-        .as_array()?
-        .iter()
-        .find(|p| p["name"] == name)?["manifest_path"]
-        .as_str()?
-        .to_string();
-    Some(Path::new(&manifest).parent()?.to_path_buf())
-}
 
 fn round_trip(language: &tree_sitter::Language, fp: [u8; 16], source: &[u8]) -> usize {
     let mut parser = tree_sitter::Parser::new();
@@ -60,7 +41,7 @@ fn loaded(c: &mut Criterion) {
     ] {
         let source = cst_benches::sample_source(id);
         let builtin = cst::grammars::by_id(id).expect("known id");
-        let Some(dir) = package_dir(package) else {
+        let Ok(dir) = lock::package_dir(package) else {
             eprintln!("SKIPPED {id}: {package} not found through cargo metadata");
             continue;
         };
@@ -103,21 +84,4 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     loaded(&mut c);
     c.final_summary();
-}
-
-/// `--filter-platform` and the host's target triple (as `rustc -vV` prints
-/// it); nothing if rustc does not say.
-fn host_filter() -> Vec<String> {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    std::process::Command::new(rustc)
-        .arg("-vV")
-        .output()
-        .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
-        })
-        .map(|host| vec!["--filter-platform".to_owned(), host])
-        .unwrap_or_default()
 }

@@ -918,6 +918,10 @@ impl Derivation<'_> {
 }
 
 #[cfg(test)]
+#[path = "../../crates/cst-loader/tests/common/lock.rs"]
+mod lock;
+
+#[cfg(test)]
 mod tests {
     /// The inputs alone.
     fn generate(grammar_json: &str, options: &GenOptions) -> Result<Vec<Vec<u8>>> {
@@ -1103,47 +1107,11 @@ mod tests {
 
     // --- Against real grammars -------------------------------------------
 
-    /// `--filter-platform` and the host's target triple (as `rustc -vV` prints
-    /// it); nothing if rustc does not say.
-    fn host_filter() -> Vec<String> {
-        let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-        std::process::Command::new(rustc)
-            .arg("-vV")
-            .output()
-            .ok()
-            .and_then(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
-            })
-            .map(|host| vec!["--filter-platform".to_owned(), host])
-            .unwrap_or_default()
-    }
-
     /// `src/grammar.json` of a crate of the lock, found through
     /// `cargo metadata`.
     fn grammar_json(krate: &str) -> Option<String> {
-        use std::sync::OnceLock;
-        static METADATA: OnceLock<Option<Value>> = OnceLock::new();
-        let metadata = METADATA.get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let output = std::process::Command::new(cargo)
-                .args(["metadata", "--format-version", "1", "--offline"])
-                // Only the host's packages: a fresh registry has no others (an
-                // Android-only dependency of the lock, say), and offline they
-                // cannot be fetched.
-                .args(host_filter())
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .output()
-                .ok()?;
-            serde_json::from_slice(&output.stdout).ok()
-        });
-        let packages = metadata.as_ref()?.get("packages")?.as_array()?;
-        let package = packages
-            .iter()
-            .find(|p| p.get("name").and_then(Value::as_str) == Some(krate))?;
-        let manifest = std::path::Path::new(package.get("manifest_path")?.as_str()?);
-        std::fs::read_to_string(manifest.parent()?.join("src/grammar.json")).ok()
+        let dir = super::lock::package_dir(krate).ok()?;
+        std::fs::read_to_string(dir.join("src/grammar.json")).ok()
     }
 
     /// Share of generated inputs the compiled grammar parses without ERROR

@@ -12,40 +12,13 @@ use std::time::Duration;
 
 use cst_loader::{AddOptions, Error, Loader, Options, Preset, ProbeCommand};
 
-/// The source directory of a package of the lock (`tree-sitter-json`).
-fn package_dir(name: &str) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = std::process::Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline"])
-        // Only the host's packages: a fresh registry has no others (an
-        // Android-only dependency of the lock, say), and offline they
-        // cannot be fetched.
-        .args(host_filter())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo metadata runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let manifest = meta["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .unwrap_or_else(|| panic!("{name} is in the lock"))["manifest_path"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    Path::new(&manifest).parent().unwrap().to_path_buf()
-}
+#[path = "common/lock.rs"]
+mod lock;
 
 /// A copy of a package's grammar (src/, queries/, test/corpus) that a test
 /// may edit.
 fn copy_grammar(name: &str, into: &Path) -> PathBuf {
-    let from = package_dir(name);
+    let from = lock::package_dir(name).unwrap();
     let to = into.join(name);
     fn copy_dir(from: &Path, to: &Path) {
         let Ok(entries) = std::fs::read_dir(from) else {
@@ -739,21 +712,4 @@ fn concurrent_adds_keep_every_approval() {
         ids,
         (0..8).map(|i| format!("json_c{i}")).collect::<Vec<_>>()
     );
-}
-
-/// `--filter-platform` and the host's target triple (as `rustc -vV` prints
-/// it); nothing if rustc does not say.
-fn host_filter() -> Vec<String> {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    std::process::Command::new(rustc)
-        .arg("-vV")
-        .output()
-        .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
-        })
-        .map(|host| vec!["--filter-platform".to_owned(), host])
-        .unwrap_or_default()
 }

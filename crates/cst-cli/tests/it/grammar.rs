@@ -4,34 +4,12 @@
 //! indexed, stored and verified; a crashing grammar refused without taking
 //! cst down; a replaced library refused until checked again.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-/// The source directory of a package of the lock.
-fn package_dir(name: &str) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline"])
-        // Only the host's packages: a fresh registry has no others (an
-        // Android-only dependency of the lock, say), and offline they
-        // cannot be fetched.
-        .args(host_filter())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo metadata runs");
-    assert!(out.status.success());
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let manifest = meta["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .unwrap()["manifest_path"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    Path::new(&manifest).parent().unwrap().to_path_buf()
-}
+#[path = "../../../cst-loader/tests/common/lock.rs"]
+mod lock;
+use lock::package_dir;
 
 struct Env {
     _tmp: tempfile::TempDir,
@@ -86,7 +64,7 @@ fn ok(o: &Output) -> String {
 /// `cst grammar add` of the lock's tree-sitter-json as `json_dyn` for
 /// `.jsondyn` files; its standard output.
 fn add_json_dyn(e: &Env) -> String {
-    let json = package_dir("tree-sitter-json");
+    let json = package_dir("tree-sitter-json").unwrap();
     ok(&cst(
         e,
         &[
@@ -212,7 +190,7 @@ fn a_known_language_without_a_grammar_says_how_to_add_one() {
 fn compiled_parsers_are_imported_from_a_directory_and_editors_presets() {
     let e = env();
     // json built as an editor would, exporting another symbol.
-    let json = package_dir("tree-sitter-json");
+    let json = package_dir("tree-sitter-json").unwrap();
     let parsers = e.ws.parent().unwrap().join("parsers");
     std::fs::create_dir_all(&parsers).unwrap();
     let parser_c = std::fs::read_to_string(json.join("src/parser.c")).unwrap();
@@ -420,21 +398,4 @@ fn a_running_server_picks_up_a_grammar_added_beside_it() {
     assert_eq!(code, 200, "{body}");
     let (_, builtin) = tree("y.json");
     assert_eq!(body, builtin, "the loaded grammar's tree is JSON's");
-}
-
-/// `--filter-platform` and the host's target triple (as `rustc -vV` prints
-/// it); nothing if rustc does not say.
-fn host_filter() -> Vec<String> {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    std::process::Command::new(rustc)
-        .arg("-vV")
-        .output()
-        .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
-        })
-        .map(|host| vec!["--filter-platform".to_owned(), host])
-        .unwrap_or_default()
 }
